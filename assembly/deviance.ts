@@ -1,0 +1,199 @@
+// The profiled deviance of a linear mixed model for one theta, in one call:
+// scale the raw cross-products by Lambda(theta), factor the blocked system
+// [Lambda'Z'Z Lambda + I, Lambda'Z'X, Lambda'Z'y; ...; y'y] = L L', and read
+// log|L|^2, log|R_X|^2 and the penalised residual sum of squares off the factor.
+import { ld, st, ldi, ptr, field } from "./memory";
+import { dot, choleskyLower, solveRowLowerT } from "./dense";
+import {
+  D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX,
+  U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
+  G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
+  S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
+} from "./layout";
+
+const LOG_2PI: f64 = 1.8378770664093453;
+
+/** Unpack theta into each term's lower-triangular q x q factor T_t (column-major theta, as lme4). */
+function buildTmats(desc: usize): void {
+  const nterms = field(desc, D_NTERMS);
+  const terms = ptr(desc, D_TERMS), theta = ptr(desc, D_THETA), tm = ptr(desc, D_TMATS);
+  for (let t = 0; t < nterms; t++) {
+    const q = ldi(terms, t * TERM_STRIDE + T_Q);
+    let k = ldi(terms, t * TERM_STRIDE + T_THETA0);
+    const off = ldi(terms, t * TERM_STRIDE + T_TMAT0);
+    for (let j = 0; j < q; j++) {
+      for (let i = 0; i < j; i++) st(tm, off + i * q + j, 0.0);
+      for (let i = j; i < q; i++) st(tm, off + i * q + j, ld(theta, k++));
+    }
+  }
+}
+
+/** rows [r0, r0 + len) of a row-major block with `ncol` columns: row <- row * T (T lower, q = ncol). */
+function scaleRowsRight(f: usize, r0: i32, len: i32, ncol: i32, stride: i32, tm: usize, tOff: i32, scratch: usize): void {
+  if (ncol == 1) {
+    const t = ld(tm, tOff);
+    for (let i = 0; i < len; i++) {
+      const k = (r0 + i) * stride;
+      st(f, k, ld(f, k) * t);
+    }
+    return;
+  }
+  for (let i = 0; i < len; i++) {
+    const k = (r0 + i) * stride;
+    for (let j = 0; j < ncol; j++) {
+      let s = 0.0;
+      for (let m = j; m < ncol; m++) s += ld(f, k + m) * ld(tm, tOff + m * ncol + j);
+      st(scratch, j, s);
+    }
+    for (let j = 0; j < ncol; j++) st(f, k + j, ld(scratch, j));
+  }
+}
+
+/** rows [r0, r0 + q) of a block with `ncol` columns: block <- T' block (T lower q x q). */
+function scaleRowsLeft(f: usize, r0: i32, q: i32, ncol: i32, stride: i32, tm: usize, tOff: i32): void {
+  for (let i = 0; i < q; i++) {
+    const ri = (r0 + i) * stride;
+    for (let j = 0; j < ncol; j++) {
+      let s = 0.0;
+      for (let m = i; m < q; m++) s += ld(tm, tOff + m * q + i) * ld(f, (r0 + m) * stride + j);
+      st(f, ri + j, s);
+    }
+  }
+}
+
+function tmatOffset(terms: usize, t: i32): i32 {
+  return ldi(terms, t * TERM_STRIDE + T_TMAT0);
+}
+
+/** F <- Lambda' A Lambda (+ I on the random-effects diagonal), panel by panel, then the tail. */
+function scale(desc: usize): void {
+  const a = ptr(desc, D_A), f = ptr(desc, D_F), terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS);
+  const scratch = ptr(desc, D_SCRATCH), segs = ptr(desc, D_SEGS), units = ptr(desc, D_UNITS);
+  const nunits = field(desc, D_NUNITS);
+  const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
+  memory.copy(f, a, <usize>(tailOff + mt * mt) << 3);
+
+  for (let u = 0; u < nunits; u++) {
+    const um = u * UNIT_STRIDE;
+    const p = f + (<usize>ldi(units, um + U_PANEL) << 3);
+    const q = ldi(units, um + U_Q), nrows = ldi(units, um + U_NROWS);
+    const tOff = tmatOffset(terms, ldi(units, um + U_TERM));
+    scaleRowsRight(p, 0, nrows, q, q, tm, tOff, scratch);
+    const s0 = ldi(units, um + U_SEG0), ns = ldi(units, um + U_NSEG);
+    for (let s = s0; s < s0 + ns; s++) {
+      const term = ldi(segs, s * SEG_STRIDE + S_TERM);
+      if (term < 0) continue;
+      const len = ldi(segs, s * SEG_STRIDE + S_LEN);
+      scaleRowsLeft(p, ldi(segs, s * SEG_STRIDE + S_START), len, q, q, tm, tmatOffset(terms, term));
+    }
+    for (let i = 0; i < q; i++) st(p, i * q + i, ld(p, i * q + i) + 1.0);
+  }
+
+  // Tail: rows and columns of each dense-term unit are scaled by its T (X, y unscaled).
+  const tail = f + (<usize>tailOff << 3);
+  const tsegs = ptr(desc, D_TAILSEGS), nts = field(desc, D_NTAILSEGS);
+  for (let s = 0; s < nts; s++) {
+    const term = ldi(tsegs, s * SEG_STRIDE + S_TERM);
+    if (term < 0) continue;
+    const start = ldi(tsegs, s * SEG_STRIDE + S_START), q = ldi(tsegs, s * SEG_STRIDE + S_LEN);
+    const to = tmatOffset(terms, term);
+    scaleColsRight(tail, start, q, mt, tm, to, scratch);
+    scaleRowsLeft(tail, start, q, start + q, mt, tm, to);
+  }
+  const nd = field(desc, D_ND);
+  for (let i = 0; i < nd; i++) st(tail, i * mt + i, ld(tail, i * mt + i) + 1.0);
+}
+
+/** columns [c0, c0 + q) of rows c0..mt-1 of the tail: block <- block * T. */
+function scaleColsRight(tail: usize, c0: i32, q: i32, mt: i32, tm: usize, tOff: i32, scratch: usize): void {
+  for (let r = c0; r < mt; r++) {
+    const k = r * mt + c0;
+    if (q == 1) {
+      st(tail, k, ld(tail, k) * ld(tm, tOff));
+      continue;
+    }
+    for (let j = 0; j < q; j++) {
+      let s = 0.0;
+      for (let m = j; m < q; m++) s += ld(tail, k + m) * ld(tm, tOff + m * q + j);
+      st(scratch, j, s);
+    }
+    for (let j = 0; j < q; j++) st(tail, k + j, ld(scratch, j));
+  }
+}
+
+/**
+ * Right-looking blocked Cholesky over the block-diagonal units, then the dense tail.
+ * Returns the sum of log pivots of the units (half of their log-determinant), or NaN.
+ */
+function factorUnits(desc: usize): f64 {
+  const f = ptr(desc, D_F), units = ptr(desc, D_UNITS), groups = ptr(desc, D_GROUPS), idx = ptr(desc, D_IDX);
+  const nunits = field(desc, D_NUNITS);
+  let logdet = 0.0;
+  for (let u = 0; u < nunits; u++) {
+    const um = u * UNIT_STRIDE;
+    const p = f + (<usize>ldi(units, um + U_PANEL) << 3);
+    const q = ldi(units, um + U_Q), nrows = ldi(units, um + U_NROWS);
+    const ld0 = choleskyLower(p, q, q);
+    if (isNaN(ld0)) return NaN;
+    logdet += ld0;
+    for (let i = q; i < nrows; i++) solveRowLowerT(p + (<usize>(i * q) << 3), p, q, q);
+    // Schur-complement update of every target block this unit touches.
+    const off = p + (<usize>(q * q) << 3);
+    const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP);
+    const noff = nrows - q;
+    for (let g = g0; g < g0 + ng; g++) {
+      const gm = g * GROUP_STRIDE;
+      const first = ldi(groups, gm + G_FIRST), end = ldi(groups, gm + G_END);
+      const base = ldi(groups, gm + G_BASE), stride = ldi(groups, gm + G_STRIDE);
+      const ix = idx + (<usize>ldi(groups, gm + G_IDX0) << 2);
+      for (let j = first; j < end; j++) {
+        const rj = off + (<usize>(j * q) << 3);
+        const cj = base + ldi(ix, j - first);
+        for (let i = j; i < noff; i++) {
+          const t = cj + ldi(ix, i - first) * stride;
+          st(f, t, ld(f, t) - dot(off + (<usize>(i * q) << 3), rj, q));
+        }
+      }
+    }
+  }
+  return logdet;
+}
+
+/**
+ * Profiled deviance (ML) or REML criterion at the theta stored in the descriptor.
+ * Writes [objective, log|L|^2, log|R_X|^2, r2] to `out`; returns the objective
+ * (+Infinity when the system is not positive definite).
+ */
+export function evaluate(desc: usize, out: usize): f64 {
+  buildTmats(desc);
+  scale(desc);
+  let half = factorUnits(desc);
+  const tail = ptr(desc, D_F) + (<usize>field(desc, D_TAILOFF) << 3);
+  const mt = field(desc, D_MT), nd = field(desc, D_ND), p = field(desc, D_P);
+  const tailHalf = isNaN(half) ? NaN : choleskyLower(tail, mt, mt);
+  if (isNaN(tailHalf)) {
+    st(out, 0, Infinity);
+    return Infinity;
+  }
+  let logdetRX = 0.0;
+  for (let i = nd; i < nd + p; i++) logdetRX += Math.log(ld(tail, i * mt + i));
+  const lyy = ld(tail, (mt - 1) * mt + mt - 1);
+  half += tailHalf - logdetRX - Math.log(lyy);
+  const logdetL = 2.0 * half;
+  logdetRX *= 2.0;
+  const r2 = lyy * lyy;
+  const n = <f64>field(desc, D_N);
+  let obj: f64;
+  if (field(desc, D_REML)) {
+    const nmp = n - <f64>p;
+    obj = logdetL + logdetRX + nmp * (1.0 + LOG_2PI + Math.log(r2 / nmp));
+  } else {
+    obj = logdetL + n * (1.0 + LOG_2PI + Math.log(r2 / n));
+  }
+  st(out, 0, obj);
+  st(out, 1, logdetL);
+  st(out, 2, logdetRX);
+  st(out, 3, r2);
+  return obj;
+}

@@ -1,0 +1,10 @@
+// The one WebAssembly module: every kernel takes raw pointers into linear memory,
+// which TypeScript lays out once per model (see src/wasm/layout.ts).
+export { accumulate } from "./accumulate";
+export { evaluate } from "./deviance";
+export { solveCoefficients } from "./solve";
+
+/** First free byte after the module's static data: TypeScript allocates from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}

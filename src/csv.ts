@@ -1,0 +1,48 @@
+// CSV text to a DataFrame. Parsing (quotes, delimiters, line endings) is
+// papaparse's; typing the columns follows R's read.csv (see data.ts).
+import Papa from "papaparse";
+import { columnFromCells, type Column, type DataFrame } from "./data.js";
+import { LmmError } from "./errors.js";
+
+/** Parse CSV (or TSV: the delimiter is detected) text with a header row. */
+export function parseCSV(text: string): DataFrame {
+  if (text.trim() === "") throw new LmmError("The CSV file is empty: it needs a header row and at least one row of data.");
+  const parsed = Papa.parse<string[]>(text.replace(/^\uFEFF/, ""), { skipEmptyLines: "greedy", dynamicTyping: false });
+  const bad = parsed.errors.find((e) => e.type !== "Delimiter");
+  if (bad) {
+    const where = bad.row !== undefined ? ` at data row ${bad.row + 1}` : "";
+    throw new LmmError(`The CSV could not be read${where}: ${bad.message}. Check its quoting and that every row has the same number of fields.`);
+  }
+  const rows = parsed.data;
+  const header = rows[0].map((h) => h.trim());
+  if (rows.length < 2) throw new LmmError("The CSV has a header but no data rows: add at least one row of observations.");
+  const width = header.length;
+  for (let r = 1; r < rows.length; r++) {
+    if (rows[r].length !== width) {
+      throw new LmmError(`CSV row ${r + 1} has ${rows[r].length} fields but the header has ${width}: every row needs one value per column.`);
+    }
+  }
+  const seen = new Set<string>();
+  header.forEach((h, j) => {
+    if (h === "") throw new LmmError(`CSV column ${j + 1} has an empty name: give every column a header.`);
+    if (seen.has(h)) throw new LmmError(`The CSV has two columns named '${h}': column names must be unique.`);
+    seen.add(h);
+  });
+  const columns = new Map<string, Column>();
+  header.forEach((name, j) => columns.set(name, columnFromCells(rows.slice(1).map((row) => row[j]))));
+  return { names: header, columns, nrow: rows.length - 1 };
+}
+
+/** Read a CSV file in Node. In a browser, fetch the text and call parseCSV. */
+export async function readCSV(path: string): Promise<DataFrame> {
+  const { readFile } = await import("node:fs/promises");
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : String((e as Error).message);
+    throw new LmmError(`Cannot read '${path}' (${why}): give the path of a CSV file.`);
+  }
+  return parseCSV(text);
+}

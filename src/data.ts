@@ -1,0 +1,122 @@
+// Data frames: named columns that are either numeric (NaN = missing) or text
+// (null = missing). Whether text becomes a factor, and how a numeric column is
+// used, is decided later by the model frame, as R's model.frame does.
+import { LmmError } from "./errors.js";
+
+/** A numeric column; missing values are NaN. */
+export interface NumericColumn {
+  kind: "numeric";
+  values: Float64Array;
+}
+
+/** A text column; missing values are null. */
+export interface TextColumn {
+  kind: "text";
+  values: (string | null)[];
+}
+
+export type Column = NumericColumn | TextColumn;
+
+/** Columns by name, all of the same length. */
+export interface DataFrame {
+  names: string[];
+  columns: Map<string, Column>;
+  nrow: number;
+}
+
+/** What `lmer` accepts as data: columns by name, or an array of row objects. */
+export type DataInput =
+  | DataFrame
+  | Record<string, ArrayLike<number | string | null | undefined> | Float64Array>
+  | Record<string, number | string | null | undefined>[];
+
+const MISSING_TOKENS = new Set(["", "NA", "NaN", "nan", "N/A"]);
+const NUMBER_RE = /^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|Inf|inf|Infinity)$/;
+
+/** True when a cell holds a missing value (empty, NA, NaN). */
+export function isMissingToken(s: string): boolean {
+  return MISSING_TOKENS.has(s.trim());
+}
+
+function parseNumberToken(s: string): number {
+  const t = s.trim();
+  if (/^[+-]?(Inf|inf|Infinity)$/.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
+  return Number(t);
+}
+
+/**
+ * Type a column of raw cells as R's read.csv does: numeric when every present
+ * cell is a number, text otherwise. Quotes do not make a number text.
+ */
+export function columnFromCells(cells: ArrayLike<string | number | null | undefined>): Column {
+  const n = cells.length;
+  let numeric = true;
+  for (let i = 0; i < n && numeric; i++) {
+    const c = cells[i];
+    if (c === null || c === undefined) continue;
+    if (typeof c === "number") continue;
+    if (isMissingToken(c)) continue;
+    if (!NUMBER_RE.test(c.trim())) numeric = false;
+  }
+  if (numeric) {
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = cells[i];
+      if (c === null || c === undefined) values[i] = NaN;
+      else if (typeof c === "number") values[i] = c;
+      else values[i] = isMissingToken(c) ? NaN : parseNumberToken(c);
+    }
+    return { kind: "numeric", values };
+  }
+  const values: (string | null)[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = cells[i];
+    if (c === null || c === undefined) values[i] = null;
+    else if (typeof c === "number") values[i] = Number.isNaN(c) ? null : String(c);
+    else values[i] = isMissingToken(c) ? null : c;
+  }
+  return { kind: "text", values };
+}
+
+function isDataFrame(x: unknown): x is DataFrame {
+  return typeof x === "object" && x !== null && (x as DataFrame).columns instanceof Map;
+}
+
+/** Build a DataFrame from columns by name, an array of row objects, or a DataFrame. */
+export function toDataFrame(input: DataInput): DataFrame {
+  if (isDataFrame(input)) return input;
+  if (Array.isArray(input)) {
+    if (input.length === 0) throw new LmmError("The data has no rows: give at least one row of observations.");
+    const names: string[] = [];
+    const seen = new Set<string>();
+    for (const row of input) {
+      if (typeof row !== "object" || row === null) {
+        throw new LmmError("The data array must hold row objects such as { y: 1.2, subject: \"a\" }.");
+      }
+      for (const k of Object.keys(row)) if (!seen.has(k)) (seen.add(k), names.push(k));
+    }
+    const columns = new Map<string, Column>();
+    for (const name of names) columns.set(name, columnFromCells(input.map((r) => r[name] ?? null)));
+    return { names, columns, nrow: input.length };
+  }
+  if (typeof input !== "object" || input === null) {
+    throw new LmmError("The data must be an object of columns, an array of row objects, or parsed CSV.");
+  }
+  const names = Object.keys(input);
+  if (names.length === 0) throw new LmmError("The data has no columns: give at least a response and a grouping column.");
+  const columns = new Map<string, Column>();
+  let nrow = -1;
+  for (const name of names) {
+    const cells = input[name];
+    if (cells === null || typeof cells !== "object" || typeof cells.length !== "number") {
+      throw new LmmError(`Column '${name}' is not an array: give each column as an array of numbers or strings.`);
+    }
+    if (nrow >= 0 && cells.length !== nrow) {
+      throw new LmmError(`Column '${name}' has ${cells.length} values but the others have ${nrow}: all columns must have the same length.`);
+    }
+    nrow = cells.length;
+    columns.set(name, cells instanceof Float64Array ? { kind: "numeric", values: cells } : columnFromCells(cells));
+  }
+  if (nrow === 0) throw new LmmError("The data has no rows: give at least one row of observations.");
+  return { names, columns, nrow };
+}

@@ -1,0 +1,33 @@
+// lmer(): formula + data -> fitted model, through lme4's stages: the design
+// (lFormula), the deviance function (mkLmerDevfun), the optimisation
+// (optimizeLmer) and the fitted object (mkMerMod). Each stage is exported.
+import { toDataFrame, type DataInput } from "../data.js";
+import { parseFormula } from "../formula.js";
+import { buildDesign, type DesignOptions } from "../model/design.js";
+import { ProfiledDeviance } from "../model/deviance.js";
+import { LmerModel } from "../model/lmer-model.js";
+import { thetaLower, thetaStart } from "../model/parameters.js";
+import { minimize, type OptimizerOptions } from "./optimizer.js";
+
+export interface LmerOptions extends DesignOptions {
+  /** Restricted maximum likelihood (default true), else maximum likelihood. */
+  REML?: boolean;
+  /** Name of the data set, shown in the summary. */
+  dataName?: string;
+  /** Tolerances of the optimiser. */
+  optimizer?: OptimizerOptions;
+}
+
+/**
+ * Fit a linear mixed model with lme4's formula syntax.
+ *
+ * @example
+ * const m = await lmer("Reaction ~ Days + (Days | Subject)", data);
+ * console.log(m.summary());
+ */
+export async function lmer(formula: string, data: DataInput, options: LmerOptions = {}): Promise<LmerModel> {
+  const design = buildDesign(parseFormula(formula), toDataFrame(data), options);
+  const deviance = await ProfiledDeviance.create(design, options.REML ?? true);
+  const opt = minimize((theta) => deviance.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), options.optimizer);
+  return new LmerModel(design, deviance, opt, options.dataName);
+}

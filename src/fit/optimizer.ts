@@ -1,0 +1,221 @@
+// Bound-constrained quasi-Newton minimisation (projected BFGS) of a smooth
+// objective with lower bounds, as needed for theta (diagonals >= 0). The
+// gradient is by central differences; the deviance is smooth through the bound
+// (it depends on Lambda Lambda'), so differences may step across it.
+
+export interface OptimizerOptions {
+  /** Stop when the projected gradient's largest entry is below this. */
+  gradTol?: number;
+  /**
+   * Stop when both the last decrease of f and the decrease the quasi-Newton
+   * model predicts for the next step are below this times (1 + |f|).
+   */
+  fTol?: number;
+  maxIterations?: number;
+}
+
+export interface OptimizerResult {
+  x: Float64Array;
+  f: number;
+  /** Gradient at x (central differences). */
+  gradient: Float64Array;
+  /** Largest |projected gradient| at x: the convergence check. */
+  maxGrad: number;
+  iterations: number;
+  evaluations: number;
+  converged: boolean;
+  message: string;
+}
+
+/** Central-difference gradient, and the diagonal curvature the same evaluations give. */
+export function numericGradient(
+  f: (x: Float64Array) => number,
+  x: Float64Array,
+  fx: number,
+): { g: Float64Array; curvature: Float64Array } {
+  const g = new Float64Array(x.length);
+  const curvature = new Float64Array(x.length);
+  const xt = Float64Array.from(x);
+  for (let i = 0; i < x.length; i++) {
+    const h = 1e-5 * Math.max(1, Math.abs(x[i]));
+    xt[i] = x[i] + h;
+    const fp = f(xt);
+    xt[i] = x[i] - h;
+    const fm = f(xt);
+    xt[i] = x[i];
+    if (Number.isFinite(fp) && Number.isFinite(fm)) {
+      g[i] = (fp - fm) / (2 * h);
+      curvature[i] = (fp - 2 * fx + fm) / (h * h);
+    } else g[i] = Number.isFinite(fp) ? (fp - fx) / h : (fx - fm) / h;
+  }
+  return { g, curvature };
+}
+
+/**
+ * Diagonal inverse-Hessian start: Newton's step per coordinate where the
+ * curvature is positive, and never a step longer than one unit of theta.
+ */
+function diagonalStart(g: Float64Array, curvature: Float64Array): Float64Array {
+  const n = g.length;
+  const H = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) H[i * n + i] = 1 / Math.max(curvature[i], Math.abs(g[i]), 1e-8);
+  return H;
+}
+
+function projectedGradient(x: Float64Array, g: Float64Array, lower: Float64Array): Float64Array {
+  return g.map((gi, i) => (x[i] <= lower[i] && gi > 0 ? 0 : gi));
+}
+
+const maxAbs = (v: Float64Array) => v.reduce((m, a) => Math.max(m, Math.abs(a)), 0);
+
+/** Minimise f over x >= lower from x0. */
+export function minimize(
+  f: (x: Float64Array) => number,
+  x0: ArrayLike<number>,
+  lower: ArrayLike<number>,
+  opts: OptimizerOptions = {},
+): OptimizerResult {
+  const n = x0.length;
+  const lo = Float64Array.from(lower);
+  const gradTol = opts.gradTol ?? 1e-6;
+  const fTol = opts.fTol ?? 1e-10;
+  const maxIt = opts.maxIterations ?? 500;
+  let evals = 0;
+  const fc = (x: Float64Array) => {
+    evals++;
+    return f(x);
+  };
+  let x = Float64Array.from(x0, (v, i) => Math.max(v, lo[i]));
+  let fx = fc(x);
+  if (!Number.isFinite(fx)) {
+    return { x, f: fx, gradient: new Float64Array(n), maxGrad: NaN, iterations: 0, evaluations: evals, converged: false, message: "objective is not finite at the starting point" };
+  }
+  let { g, curvature } = numericGradient(fc, x, fx);
+  // H approximates the inverse Hessian on the free variables.
+  let H = diagonalStart(g, curvature);
+  let fresh = true;
+  let message = "iteration limit reached";
+  let converged = false;
+  let stall = 0;
+  let it = 0;
+  let prevFree: boolean[] | undefined;
+  for (; it < maxIt; it++) {
+    const pg = projectedGradient(x, g, lo);
+    if (maxAbs(pg) < gradTol) {
+      message = "projected gradient below tolerance";
+      converged = true;
+      break;
+    }
+    const free = Array.from(x, (xi, i) => !(xi <= lo[i] && g[i] > 0));
+    if (prevFree && free.some((v, i) => v !== prevFree![i]) && !fresh) {
+      // The curvature learnt on another face of the box misleads here.
+      H = diagonalStart(g, curvature);
+      fresh = true;
+    }
+    prevFree = free;
+    const d = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      if (!free[i]) continue;
+      let s = 0;
+      for (let j = 0; j < n; j++) if (free[j]) s -= H[i * n + j] * g[j];
+      d[i] = s;
+    }
+    let slope = dot(d, g);
+    if (!(slope < 0)) {
+      H = diagonalStart(g, curvature);
+      fresh = true;
+      for (let i = 0; i < n; i++) d[i] = free[i] ? -H[i * n + i] * g[i] : 0;
+      slope = dot(d, g);
+    }
+    // No step longer than the scale of theta itself: keeps a poor model from
+    // throwing the search far out where the deviance is flat.
+    const cap = Math.max(1, maxAbs(x));
+    const longest = maxAbs(d);
+    if (longest > cap) for (let i = 0; i < n; i++) d[i] *= cap / longest;
+    // Projected backtracking line search (Armijo).
+    let step = 1;
+    let xn = new Float64Array(n);
+    let fn = Infinity;
+    let accepted = false;
+    for (let k = 0; k < 60; k++) {
+      for (let i = 0; i < n; i++) xn[i] = Math.max(lo[i], x[i] + step * d[i]);
+      fn = fc(xn);
+      let decrease = 0;
+      for (let i = 0; i < n; i++) decrease += g[i] * (xn[i] - x[i]);
+      if (Number.isFinite(fn) && fn <= fx + 1e-4 * Math.min(decrease, 0)) {
+        accepted = true;
+        break;
+      }
+      step *= k < 2 ? 0.5 : 0.2;
+    }
+    if (!accepted || fn >= fx) {
+      if (!fresh) {
+        // A stale curvature model: retry from the diagonal start.
+        H = diagonalStart(g, curvature);
+        fresh = true;
+        stall++;
+        if (stall < 3) continue;
+      }
+      // At the limit of floating-point progress: converged when the gradient is small.
+      message = "no further decrease along the search direction";
+      converged = maxAbs(projectedGradient(x, g, lo)) < 1e-3;
+      break;
+    }
+    stall = 0;
+    const next = numericGradient(fc, xn, fn);
+    const gn = next.g;
+    const s = xn.map((v, i) => v - x[i]);
+    const yv = gn.map((v, i) => v - g[i]);
+    const sy = dot(s, yv);
+    const df = fx - fn;
+    x = xn;
+    xn = new Float64Array(n);
+    fx = fn;
+    g = gn;
+    curvature = next.curvature;
+    if (sy > 1e-12 * Math.sqrt(dot(s, s) * dot(yv, yv))) {
+      bfgsUpdate(H, s, yv, sy);
+      fresh = false;
+    }
+    if (df < fTol * (1 + Math.abs(fx)) && predictedDecrease(H, g, x, lo) < fTol * (1 + Math.abs(fx))) {
+      message = "relative decrease of the objective below tolerance";
+      converged = true;
+      it++;
+      break;
+    }
+  }
+  const pg = projectedGradient(x, g, lo);
+  return { x, f: fx, gradient: g, maxGrad: maxAbs(pg), iterations: it, evaluations: evals, converged, message };
+}
+
+/** Decrease a full quasi-Newton step would bring: g' H g / 2 over the free variables. */
+function predictedDecrease(H: Float64Array, g: Float64Array, x: Float64Array, lo: Float64Array): number {
+  const n = g.length;
+  const free = Array.from(x, (xi, i) => !(xi <= lo[i] && g[i] > 0));
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    if (!free[i]) continue;
+    for (let j = 0; j < n; j++) if (free[j]) s += g[i] * H[i * n + j] * g[j];
+  }
+  return Math.abs(s) / 2;
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** H <- (I - rho s y') H (I - rho y s') + rho s s', rho = 1 / s'y. */
+function bfgsUpdate(H: Float64Array, s: Float64Array, y: Float64Array, sy: number): void {
+  const n = s.length;
+  const rho = 1 / sy;
+  const Hy = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Hy[i] += H[i * n + j] * y[j];
+  const yHy = dot(y, Hy);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      H[i * n + j] += rho * ((1 + rho * yHy) * s[i] * s[j] - Hy[i] * s[j] - s[i] * Hy[j]);
+    }
+  }
+}

@@ -1,0 +1,11 @@
+// Public API of lmm-wasm.
+export { lmer, type LmerOptions } from "./fit/lmer.js";
+export { LmerModel, type VarCorrRow, type RanefTable, type Convergence } from "./model/lmer-model.js";
+export { parseCSV, readCSV } from "./csv.js";
+export { toDataFrame, type DataFrame, type DataInput, type Column } from "./data.js";
+export { parseFormula, type ParsedFormula, type RandomTerm, type TermList } from "./formula.js";
+export { buildDesign, type Design, type DesignOptions, type RandomEffectsTerm, type ModelMatrix } from "./model/design.js";
+export { ProfiledDeviance, type DevianceParts } from "./model/deviance.js";
+export { minimize, type OptimizerOptions, type OptimizerResult } from "./fit/optimizer.js";
+export { LmmError } from "./errors.js";
+export type { LmerJSON } from "./output/json.js";

@@ -1,0 +1,255 @@
+// From a parsed formula and a data frame to the model's pieces: the response,
+// the fixed-effects matrix X (R's treatment contrasts and column names), and one
+// random-effects term per `( ... | g)`, ordered as lme4 orders them. This is
+// lme4's lFormula: its result can be inspected on its own.
+import type { Column, DataFrame } from "../data.js";
+import { LmmError } from "../errors.js";
+import { formulaVariables, type ParsedFormula, type Term, type TermList } from "../formula.js";
+import { interactFactors, makeFactor, type Factor } from "./factor.js";
+
+/** Options that shape how data columns enter the model. */
+export interface DesignOptions {
+  /** Level order for text (or numeric-as-factor) columns; the first level is the reference. */
+  levels?: Record<string, string[]>;
+  /** Numeric columns to treat as factors in the fixed and random effects. */
+  factors?: string[];
+}
+
+/** Columns of a model matrix with R's names. */
+export interface ModelMatrix {
+  names: string[];
+  columns: Float64Array[];
+}
+
+/** One random-effects term: its grouping factor and its q columns of Z. */
+export interface RandomEffectsTerm {
+  /** lme4's grouping factor name: `Subject`, `cask:batch`. */
+  group: string;
+  factor: Factor;
+  /** Names of the q columns, e.g. `(Intercept)`, `Days`. */
+  names: string[];
+  columns: Float64Array[];
+}
+
+export interface Design {
+  formula: ParsedFormula;
+  n: number;
+  /** Rows of the data used by the fit (the rest had missing values). */
+  rows: Int32Array;
+  droppedRows: number;
+  response: string;
+  y: Float64Array;
+  X: ModelMatrix;
+  /** Fixed-effect columns dropped because X was rank deficient. */
+  droppedColumns: string[];
+  /** Terms in lme4's order (by decreasing number of levels when that reorders them). */
+  terms: RandomEffectsTerm[];
+}
+
+function lookup(data: DataFrame, name: string): Column {
+  const col = data.columns.get(name);
+  if (col) return col;
+  const near = data.names.find((n) => n.toLowerCase() === name.toLowerCase());
+  const hint = near ? ` Did you mean '${near}'?` : ` The columns are: ${data.names.join(", ")}.`;
+  throw new LmmError(`Unknown column '${name}' in the formula.${hint}`);
+}
+
+function isMissing(col: Column, i: number): boolean {
+  return col.kind === "numeric" ? Number.isNaN(col.values[i]) : col.values[i] === null;
+}
+
+/** Rows with no missing value in any variable the model uses (R's na.omit). */
+function completeRows(data: DataFrame, vars: string[]): Int32Array {
+  const cols = vars.map((v) => lookup(data, v));
+  const keep: number[] = [];
+  for (let i = 0; i < data.nrow; i++) if (!cols.some((c) => isMissing(c, i))) keep.push(i);
+  if (keep.length === 0) {
+    const allMissing = vars.find((v) => {
+      const c = lookup(data, v);
+      for (let i = 0; i < data.nrow; i++) if (!isMissing(c, i)) return false;
+      return true;
+    });
+    const why = allMissing ? `column '${allMissing}' is missing in every row` : "every row has a missing value in some variable of the model";
+    throw new LmmError(`No complete rows to fit: ${why}. Check the column names and missing-value codes.`);
+  }
+  return Int32Array.from(keep);
+}
+
+function checkFinite(data: DataFrame, name: string, rows: Int32Array): void {
+  const col = data.columns.get(name)!;
+  if (col.kind !== "numeric") return;
+  for (const r of rows) {
+    if (!Number.isFinite(col.values[r])) {
+      throw new LmmError(`Column '${name}' holds ${col.values[r]} at data row ${r + 1}: remove or recode infinite values before fitting.`);
+    }
+  }
+}
+
+class FrameBuilder {
+  private factorCache = new Map<string, Factor>();
+  constructor(
+    private readonly data: DataFrame,
+    private readonly rows: Int32Array,
+    private readonly options: DesignOptions,
+  ) {}
+
+  isFactor(name: string): boolean {
+    return lookup(this.data, name).kind === "text" || (this.options.factors ?? []).includes(name);
+  }
+
+  factor(name: string): Factor {
+    let f = this.factorCache.get(name);
+    if (!f) {
+      f = makeFactor(name, lookup(this.data, name), this.rows, this.options.levels?.[name]);
+      this.factorCache.set(name, f);
+    }
+    return f;
+  }
+
+  numeric(name: string): Float64Array {
+    const col = lookup(this.data, name);
+    if (col.kind !== "numeric") throw new Error(`internal: ${name} is not numeric`);
+    return Float64Array.from(this.rows, (r) => col.values[r]);
+  }
+
+  /** R's model.matrix for a term list with treatment contrasts. */
+  modelMatrix(list: TermList): ModelMatrix {
+    const n = this.rows.length;
+    const names: string[] = [];
+    const columns: Float64Array[] = [];
+    if (list.intercept) {
+      names.push("(Intercept)");
+      columns.push(new Float64Array(n).fill(1));
+    }
+    // A factor is coded by contrasts when the term without it is already in the
+    // model (its margin); otherwise by indicators of all its levels (R's rule).
+    const present = new Set<string>(list.intercept ? [""] : []);
+    const key = (t: Term) => [...t].sort().join(":");
+    for (const term of list.terms) {
+      const parts: { names: string[]; columns: Float64Array[] }[] = [];
+      for (const v of term) {
+        if (!this.isFactor(v)) {
+          parts.push({ names: [v], columns: [this.numeric(v)] });
+          continue;
+        }
+        const f = this.factor(v);
+        const margin = key(term.filter((u) => u !== v));
+        const contrasts = present.has(margin);
+        if (!contrasts && margin === "") present.add("");
+        const lv = contrasts ? f.levels.slice(1) : f.levels;
+        const first = contrasts ? 1 : 0;
+        parts.push({
+          names: lv.map((l) => `${v}${l}`),
+          columns: lv.map((_, k) => Float64Array.from(f.codes, (c) => (c === k + first ? 1 : 0))),
+        });
+      }
+      // Cartesian product, first variable varying fastest.
+      let acc: { names: string[]; columns: Float64Array[] } = { names: [""], columns: [new Float64Array(n).fill(1)] };
+      for (const part of parts) {
+        const next = { names: [] as string[], columns: [] as Float64Array[] };
+        for (let b = 0; b < part.names.length; b++) {
+          for (let a = 0; a < acc.names.length; a++) {
+            next.names.push(acc.names[a] ? `${acc.names[a]}:${part.names[b]}` : part.names[b]);
+            next.columns.push(acc.columns[a].map((x, i) => x * part.columns[b][i]));
+          }
+        }
+        acc = next;
+      }
+      names.push(...acc.names);
+      columns.push(...acc.columns);
+      present.add(key(term));
+    }
+    return { names, columns };
+  }
+
+  groupingFactor(vars: string[]): Factor {
+    return interactFactors(vars.map((v) => this.factor(v)));
+  }
+}
+
+/**
+ * Drop columns of X that are linear combinations of earlier ones, as lme4 does
+ * (pivoted QR, tolerance 1e-7): Gram-Schmidt in column order.
+ */
+function dropAliased(X: ModelMatrix): { X: ModelMatrix; dropped: string[] } {
+  const kept: Float64Array[] = [];
+  const keptIdx: number[] = [];
+  const dropped: string[] = [];
+  X.columns.forEach((col, j) => {
+    const r = Float64Array.from(col);
+    const norm0 = norm(col);
+    for (const q of kept) {
+      let d = 0;
+      for (let i = 0; i < r.length; i++) d += q[i] * r[i];
+      for (let i = 0; i < r.length; i++) r[i] -= d * q[i];
+    }
+    const nr = norm(r);
+    if (norm0 === 0 || nr <= 1e-7 * norm0) {
+      dropped.push(X.names[j]);
+      return;
+    }
+    for (let i = 0; i < r.length; i++) r[i] /= nr;
+    kept.push(r);
+    keptIdx.push(j);
+  });
+  return { X: { names: keptIdx.map((j) => X.names[j]), columns: keptIdx.map((j) => X.columns[j]) }, dropped };
+}
+
+function norm(v: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
+/** Build the model's design from a parsed formula and data (lme4's lFormula). */
+export function buildDesign(formula: ParsedFormula, data: DataFrame, options: DesignOptions = {}): Design {
+  if (!formula.response) throw new LmmError("The formula has no response: write it as 'y ~ ...' with the response column on the left.");
+  if (formula.random.length === 0) {
+    throw new LmmError("The formula has no random-effects term: add one such as '(1 | subject)'; for a model without random effects use a linear model.");
+  }
+  const vars = formulaVariables(formula);
+  vars.forEach((v) => lookup(data, v));
+  const response = formula.response;
+  const rcol = lookup(data, response);
+  if (rcol.kind !== "numeric") {
+    const example = rcol.values.find((v) => v !== null);
+    throw new LmmError(`The response '${response}' is not numeric (it holds text such as '${example}'): choose a numeric column or fix its values.`);
+  }
+  const rows = completeRows(data, vars);
+  for (const v of vars) checkFinite(data, v, rows);
+  const fb = new FrameBuilder(data, rows, options);
+  const n = rows.length;
+  const y = fb.numeric(response);
+
+  const { X, dropped } = dropAliased(fb.modelMatrix(formula.fixed));
+  if (X.columns.length === 0) throw new LmmError("The fixed-effects part has no columns: keep the intercept or add a fixed effect.");
+
+  let terms: RandomEffectsTerm[] = formula.random.map((rt) => {
+    const factor = fb.groupingFactor(rt.group);
+    const Z = fb.modelMatrix(rt.lhs);
+    if (Z.columns.length === 0) throw new LmmError(`The random-effects term for '${rt.groupName}' has no columns: write (1 | ${rt.groupName}) or (x | ${rt.groupName}).`);
+    return { group: rt.groupName, factor, names: Z.names, columns: Z.columns };
+  });
+  for (const t of terms) {
+    const L = t.factor.levels.length;
+    if (L < 2) {
+      throw new LmmError(`Grouping factor '${t.group}' has only ${L} level in the data used: a random effect needs at least 2 groups.`);
+    }
+    if (L >= n) {
+      throw new LmmError(`Grouping factor '${t.group}' has ${L} levels for ${n} observations: each group needs repeated observations (fewer levels than observations).`);
+    }
+    if (L * t.names.length >= n && t.names.length > 1) {
+      throw new LmmError(
+        `The term (${t.names.join(" + ")} | ${t.group}) has ${L * t.names.length} random effects for ${n} observations: they are not identifiable; simplify the random-effects term.`,
+      );
+    }
+  }
+  // lme4 (mkReTrms) reorders terms only when some term has more levels than an
+  // earlier one, and then by rev(order(levels)).
+  const nl = terms.map((t) => t.factor.levels.length);
+  if (nl.some((v, i) => i > 0 && v > nl[i - 1])) {
+    const asc = nl.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v || a.i - b.i);
+    terms = asc.reverse().map(({ i }) => terms[i]);
+  }
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, terms };
+}

@@ -1,0 +1,170 @@
+// The profiled deviance as a function of theta (lme4's mkLmerDevfun): the data
+// moves into a WASM instance once, the cross-products are accumulated once, and
+// each evaluation is a single kernel call whose cost depends on the number of
+// groups and columns, not on the number of rows.
+import { D, PAIR_STRIDE } from "../wasm/layout.js";
+import { loadKernels, type KernelExports } from "../wasm/kernels.js";
+import { buildBlockLayout, type BlockLayout } from "./blocks.js";
+import type { Design } from "./design.js";
+
+/** The pieces of the deviance at one theta. */
+export interface DevianceParts {
+  objective: number;
+  /** log det of Lambda'Z'Z Lambda + I. */
+  logdetL: number;
+  /** log det of R_X'R_X. */
+  logdetRX: number;
+  /** Penalised residual sum of squares. */
+  r2: number;
+}
+
+class Arena {
+  private top: number;
+  constructor(base: number) {
+    this.top = (base + 15) & ~15;
+  }
+  take(bytes: number): number {
+    const at = this.top;
+    this.top = (this.top + bytes + 15) & ~15;
+    return at;
+  }
+  get size(): number {
+    return this.top;
+  }
+}
+
+export class ProfiledDeviance {
+  private f64!: Float64Array;
+  private i32!: Int32Array;
+  private readonly ptr: Record<string, number> = {};
+  /** Evaluations since creation. */
+  evaluations = 0;
+
+  private constructor(
+    private readonly k: KernelExports,
+    readonly layout: BlockLayout,
+    readonly n: number,
+    private reml: boolean,
+  ) {}
+
+  /** Lay the model out in a fresh WASM instance and accumulate its cross-products. */
+  static async create(design: Design, reml: boolean): Promise<ProfiledDeviance> {
+    const k = await loadKernels();
+    const dev = new ProfiledDeviance(k, buildBlockLayout(design), design.n, reml);
+    dev.moveIn();
+    return dev;
+  }
+
+  get ntheta(): number {
+    return this.layout.ntheta;
+  }
+  get REML(): boolean {
+    return this.reml;
+  }
+  set REML(v: boolean) {
+    this.reml = v;
+    this.i32[this.ptr.desc / 4 + D.REML] = v ? 1 : 0;
+  }
+
+  private moveIn(): void {
+    const L = this.layout;
+    const a = new Arena(this.k.heapBase());
+    const P = this.ptr;
+    P.desc = a.take(D.LENGTH * 4);
+    P.units = a.take(L.units.length * 4);
+    P.groups = a.take(L.groups.length * 4);
+    P.segs = a.take(L.segs.length * 4);
+    P.idx = a.take(L.idx.length * 4);
+    P.grow = a.take(L.grow.length * 4);
+    P.terms = a.take(L.terms.length * 4);
+    P.tailSegs = a.take(L.tailSegs.length * 4);
+    P.theta = a.take(L.ntheta * 8);
+    P.tmats = a.take(L.tmatSize * 8);
+    P.scratch = a.take(Math.max(L.maxq, 2) * 8);
+    P.out = a.take(4 * 8);
+    P.x = a.take((L.nb + L.mt) * 8);
+    P.A = a.take(L.aSize * 8);
+    P.F = a.take(L.aSize * 8);
+    // Row data is needed only for the accumulation pass; it sits last.
+    P.pairs = a.take(L.pairs.length * 4);
+    P.w = a.take(L.w.length * 8);
+    P.bases = a.take(L.bases.length * 4);
+    const mem = this.k.memory;
+    const need = a.size - mem.buffer.byteLength;
+    if (need > 0) mem.grow(Math.ceil(need / 65536));
+    this.f64 = new Float64Array(mem.buffer);
+    this.i32 = new Int32Array(mem.buffer);
+    const setI = (p: number, v: Int32Array) => this.i32.set(v, p / 4);
+    setI(P.units, L.units);
+    setI(P.groups, L.groups);
+    setI(P.segs, L.segs);
+    setI(P.idx, L.idx);
+    setI(P.grow, L.grow);
+    setI(P.terms, L.terms);
+    setI(P.tailSegs, L.tailSegs);
+    setI(P.pairs, L.pairs);
+    setI(P.bases, L.bases);
+    this.f64.set(L.w, P.w / 8);
+    this.f64.fill(0, P.A / 8, P.A / 8 + L.aSize);
+    const desc = new Int32Array(D.LENGTH);
+    desc[D.NUNITS] = L.nUnits;
+    desc[D.UNITS] = P.units;
+    desc[D.GROUPS] = P.groups;
+    desc[D.SEGS] = P.segs;
+    desc[D.NTERMS] = L.terms.length / 3;
+    desc[D.TERMS] = P.terms;
+    desc[D.THETA] = P.theta;
+    desc[D.TMATS] = P.tmats;
+    desc[D.A] = P.A;
+    desc[D.F] = P.F;
+    desc[D.TAILOFF] = L.tailOff;
+    desc[D.MT] = L.mt;
+    desc[D.ND] = L.nd;
+    desc[D.P] = L.p;
+    desc[D.TAILSEGS] = P.tailSegs;
+    desc[D.NTAILSEGS] = L.tailSegs.length / 3;
+    desc[D.SCRATCH] = P.scratch;
+    desc[D.N] = this.n;
+    desc[D.REML] = this.reml ? 1 : 0;
+    desc[D.NB] = L.nb;
+    desc[D.GROW] = P.grow;
+    desc[D.IDX] = P.idx;
+    setI(P.desc, desc);
+    this.k.accumulate(P.w, L.width, this.n, P.bases, P.pairs, L.pairs.length / PAIR_STRIDE, P.A);
+  }
+
+  /** The objective (REML criterion or ML deviance) at theta; +Infinity where undefined. */
+  evaluate(theta: ArrayLike<number>): number {
+    this.f64.set(theta, this.ptr.theta / 8);
+    this.evaluations++;
+    return this.k.evaluate(this.ptr.desc, this.ptr.out);
+  }
+
+  /** The pieces of the last evaluation. */
+  parts(): DevianceParts {
+    const o = this.ptr.out / 8;
+    return { objective: this.f64[o], logdetL: this.f64[o + 1], logdetRX: this.f64[o + 2], r2: this.f64[o + 3] };
+  }
+
+  /**
+   * Spherical random effects v and fixed effects beta at the last evaluated theta:
+   * [v of block-diagonal units, v of dense-term units, beta]; positions per level in
+   * layout.levelPositions.
+   */
+  solve(): Float64Array {
+    this.k.solveCoefficients(this.ptr.desc, this.ptr.x);
+    const L = this.layout;
+    return this.f64.slice(this.ptr.x / 8, this.ptr.x / 8 + L.nb + L.mt - 1);
+  }
+
+  /** The fixed-effects block L_XX of the factor at the last theta (row-major p x p, lower). */
+  fixedFactor(): Float64Array {
+    const L = this.layout;
+    const out = new Float64Array(L.p * L.p);
+    const tail = this.ptr.F / 8 + L.tailOff;
+    for (let i = 0; i < L.p; i++) {
+      for (let j = 0; j <= i; j++) out[i * L.p + j] = this.f64[tail + (L.nd + i) * L.mt + L.nd + j];
+    }
+    return out;
+  }
+}

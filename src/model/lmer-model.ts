@@ -1,0 +1,207 @@
+// The fitted model (lme4's merMod): estimates, variance components, conditional
+// modes, fitted values and fit statistics, all computed once at the optimum.
+import { inverseFromCholesky, timesTranspose } from "../linalg.js";
+import type { OptimizerResult } from "../fit/optimizer.js";
+import type { Design } from "./design.js";
+import type { ProfiledDeviance } from "./deviance.js";
+import { thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
+import { formatSummary } from "../output/summary.js";
+import { modelToJSON, type LmerJSON } from "../output/json.js";
+
+/** One row of lme4's as.data.frame(VarCorr(m)). */
+export interface VarCorrRow {
+  grp: string;
+  var1: string | null;
+  var2: string | null;
+  /** Variance or covariance. */
+  vcov: number;
+  /** Standard deviation or correlation. */
+  sdcor: number;
+}
+
+/** Conditional modes of one grouping factor: level names and one array per column. */
+export interface RanefTable {
+  levels: string[];
+  [column: string]: string[] | number[];
+}
+
+/** How the optimisation ended. */
+export interface Convergence {
+  converged: boolean;
+  message: string;
+  iterations: number;
+  evaluations: number;
+  /** Largest |projected gradient| of the objective at the optimum. */
+  maxGrad: number;
+}
+
+/** lme4's isSingular tolerance on the relative factor's diagonal. */
+const SINGULAR_TOL = 1e-4;
+
+export class LmerModel {
+  /** The formula as given. */
+  readonly formula: string;
+  readonly REML: boolean;
+  readonly nobs: number;
+  /** Rows dropped because a variable of the model was missing. */
+  readonly droppedRows: number;
+  /** Fixed-effect columns dropped because X was rank deficient. */
+  readonly droppedColumns: string[];
+  /** Notes for the user (rank deficiency, singular fit, convergence). */
+  readonly messages: string[] = [];
+  readonly fixef: Record<string, number> = {};
+  readonly se: Record<string, number> = {};
+  readonly t: Record<string, number> = {};
+  /** Covariance matrix of the fixed effects (row-major arrays, coefficient order). */
+  readonly vcov: number[][];
+  readonly coefNames: string[];
+  readonly theta: number[];
+  readonly thetaNames: string[];
+  readonly sigma: number;
+  readonly varcorr: VarCorrRow[];
+  /** REML criterion (REML fits) or deviance (ML fits) at the optimum. */
+  readonly objective: number;
+  readonly logLik: number;
+  readonly npar: number;
+  readonly AIC: number;
+  readonly BIC: number;
+  /** Levels per grouping factor. */
+  readonly ngrps: Record<string, number> = {};
+  readonly ranef: Record<string, RanefTable> = {};
+  readonly fitted: Float64Array;
+  readonly residuals: Float64Array;
+  readonly singular: boolean;
+  readonly convergence: Convergence;
+  /** Name of the data (for the summary's `Data:` line). */
+  readonly dataName?: string;
+
+  constructor(
+    readonly design: Design,
+    readonly deviance: ProfiledDeviance,
+    opt: OptimizerResult,
+    dataName?: string,
+  ) {
+    const { terms, X, n, y } = design;
+    const p = X.columns.length;
+    this.formula = design.formula.text;
+    this.REML = deviance.REML;
+    this.nobs = n;
+    this.dataName = dataName;
+    this.droppedRows = design.droppedRows;
+    this.droppedColumns = design.droppedColumns;
+    this.theta = Array.from(opt.x);
+    this.thetaNames = thetaNames(terms);
+    this.convergence = {
+      converged: opt.converged,
+      message: opt.message,
+      iterations: opt.iterations,
+      evaluations: deviance.evaluations,
+      maxGrad: opt.maxGrad,
+    };
+
+    deviance.evaluate(opt.x);
+    const parts = deviance.parts();
+    this.objective = parts.objective;
+    const dfResid = this.REML ? n - p : n;
+    this.sigma = Math.sqrt(parts.r2 / dfResid);
+    const sol = deviance.solve();
+    const beta = sol.subarray(sol.length - p);
+
+    this.coefNames = X.names;
+    const V = inverseFromCholesky(deviance.fixedFactor(), p).map((v) => v * this.sigma * this.sigma);
+    this.vcov = X.names.map((_, i) => Array.from(V.subarray(i * p, i * p + p)));
+    X.names.forEach((name, i) => {
+      this.fixef[name] = beta[i];
+      this.se[name] = Math.sqrt(V[i * p + i]);
+      this.t[name] = beta[i] / this.se[name];
+    });
+
+    // Variance components: Sigma_t = sigma^2 T T'.
+    const Ts = thetaToFactors(terms, opt.x);
+    this.varcorr = [];
+    const seen = new Map<string, number>();
+    terms.forEach((term, k) => {
+      const q = term.names.length;
+      const S = timesTranspose(Ts[k], q).map((v) => v * this.sigma * this.sigma);
+      const c = seen.get(term.group) ?? 0;
+      seen.set(term.group, c + 1);
+      const grp = c === 0 ? term.group : `${term.group}.${c}`;
+      for (let i = 0; i < q; i++) {
+        this.varcorr.push({ grp, var1: term.names[i], var2: null, vcov: S[i * q + i], sdcor: Math.sqrt(S[i * q + i]) });
+      }
+      for (let j = 0; j < q; j++) {
+        for (let i = j + 1; i < q; i++) {
+          const cov = S[i * q + j];
+          const denom = Math.sqrt(S[i * q + i] * S[j * q + j]);
+          this.varcorr.push({ grp, var1: term.names[j], var2: term.names[i], vcov: cov, sdcor: denom > 0 ? cov / denom : NaN });
+        }
+      }
+    });
+    this.varcorr.push({ grp: "Residual", var1: null, var2: null, vcov: this.sigma * this.sigma, sdcor: this.sigma });
+
+    // Conditional modes b = T v per level, merged per grouping factor as lme4's ranef().
+    const fitted = new Float64Array(n);
+    for (let j = 0; j < p; j++) {
+      const col = X.columns[j];
+      for (let i = 0; i < n; i++) fitted[i] += col[i] * beta[j];
+    }
+    terms.forEach((term, k) => {
+      const q = term.names.length;
+      const T = Ts[k];
+      const pos = deviance.layout.levelPositions[k];
+      const L = term.factor.levels.length;
+      const b = new Float64Array(L * q);
+      for (let l = 0; l < L; l++) {
+        for (let i = 0; i < q; i++) {
+          let s = 0;
+          for (let m = 0; m <= i; m++) s += T[i * q + m] * sol[pos[l] + m];
+          b[l * q + i] = s;
+        }
+      }
+      const codes = term.factor.codes;
+      for (let i = 0; i < n; i++) {
+        const base = codes[i] * q;
+        for (let c = 0; c < q; c++) fitted[i] += term.columns[c][i] * b[base + c];
+      }
+      this.ngrps[term.group] ??= L;
+      const table = (this.ranef[term.group] ??= { levels: term.factor.levels });
+      term.names.forEach((name, c) => {
+        table[name] = Array.from({ length: L }, (_, l) => b[l * q + c]);
+      });
+    });
+    this.fitted = fitted;
+    this.residuals = y.map((v, i) => v - fitted[i]);
+
+    this.logLik = -this.objective / 2;
+    this.npar = p + this.theta.length + 1;
+    this.AIC = this.objective + 2 * this.npar;
+    this.BIC = this.objective + this.npar * Math.log(n);
+    const lower = thetaLower(terms);
+    this.singular = this.theta.some((v, i) => lower[i] === 0 && v < SINGULAR_TOL);
+
+    if (design.droppedRows > 0) this.messages.push(`${design.droppedRows} row(s) with missing values were dropped.`);
+    if (design.droppedColumns.length > 0) {
+      const k = design.droppedColumns.length;
+      this.messages.push(
+        `fixed-effect model matrix is rank deficient so dropping ${k} column${k > 1 ? "s" : ""} / coefficient${k > 1 ? "s" : ""} (${design.droppedColumns.join(", ")})`,
+      );
+    }
+    if (!opt.converged) this.messages.push(`Model failed to converge: ${opt.message} (max|grad| = ${opt.maxGrad.toExponential(2)}).`);
+    if (this.singular) this.messages.push("boundary (singular) fit: a variance component is estimated as zero or a correlation as +/-1.");
+  }
+
+  /** Response name. */
+  get response(): string {
+    return this.design.response;
+  }
+
+  /** lme4-style text summary (as `summary(lmer(...))` prints). */
+  summary(): string {
+    return formatSummary(this);
+  }
+
+  /** The fields of the reference fits, with the same names and shapes. */
+  toJSON(): LmerJSON {
+    return modelToJSON(this);
+  }
+}

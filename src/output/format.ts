@@ -1,0 +1,68 @@
+// Number formatting in the manner of R's format()/formatReal: a column of numbers
+// shares one number of decimals, the fewest that show every entry to `digits`
+// significant digits.
+
+/** Significant digits (<= digits) needed to show x as it rounds to `digits`. */
+function sigNeeded(x: number, digits: number): number {
+  if (x === 0 || !Number.isFinite(x)) return 1;
+  const target = Number(x.toPrecision(digits));
+  for (let s = 1; s < digits; s++) if (Number(x.toPrecision(s)) === target) return s;
+  return digits;
+}
+
+/** Decimals R would use for a column of values at `digits` significant digits. */
+export function decimalsFor(values: number[], digits: number): number {
+  let dec = 0;
+  for (const x of values) {
+    if (!Number.isFinite(x) || x === 0) continue;
+    const rounded = Number(x.toPrecision(digits));
+    const e = Math.floor(Math.log10(Math.abs(rounded)));
+    dec = Math.max(dec, sigNeeded(x, digits) - 1 - e);
+  }
+  return Math.min(dec, 15);
+}
+
+/** Format a column of numbers with common decimals (R's format(x, digits)). */
+export function formatColumn(values: number[], digits: number): string[] {
+  const dec = decimalsFor(values, digits);
+  return values.map((x) => formatFixed(x, dec));
+}
+
+export function formatFixed(x: number, dec: number): string {
+  if (Number.isNaN(x)) return "NaN";
+  if (!Number.isFinite(x)) return x > 0 ? "Inf" : "-Inf";
+  return x.toFixed(dec);
+}
+
+/** One number to `digits` significant digits, trailing zeros dropped (R's print of a scalar). */
+export function formatNumber(x: number, digits: number): string {
+  return formatColumn([x], digits)[0];
+}
+
+export const padLeft = (s: string, w: number) => s.padStart(w);
+export const padRight = (s: string, w: number) => s.padEnd(w);
+
+/** Lay out a table: a header row and rows of cells; the first column left-aligned. */
+export function table(header: string[], rows: string[][], leftAlign: boolean[] = []): string {
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, j) => ((leftAlign[j] ?? j === 0) ? padRight(c, widths[j]) : padLeft(c, widths[j])))
+      .join(" ")
+      .replace(/\s+$/, "");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** R's abbreviate(name, minlength): drop lower-case vowels, then lower-case letters, from the right. */
+export function abbreviate(name: string, minlength: number): string {
+  if (name.length <= minlength) return name;
+  const chars = name.split("");
+  const dropFromRight = (test: (c: string) => boolean) => {
+    for (let i = chars.length - 1; i > 0 && chars.length > minlength; i--) {
+      if (test(chars[i]) && chars[i - 1] !== " ") chars.splice(i, 1);
+    }
+  };
+  dropFromRight((c) => "aeiou".includes(c));
+  dropFromRight((c) => c >= "a" && c <= "z");
+  return chars.slice(0, Math.max(minlength, 0)).join("").slice(0, chars.length);
+}

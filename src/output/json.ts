@@ -1,0 +1,67 @@
+// The JSON contract: the fields of ../shared/reference/cases, same names and shapes.
+import type { LmerModel, RanefTable, VarCorrRow } from "../model/lmer-model.js";
+
+export interface LmerJSON {
+  formula: string;
+  REML: boolean;
+  nobs: number;
+  ngrps: Record<string, number>;
+  dropped_rows: number;
+  dropped_columns: string[];
+  fixef: Record<string, number>;
+  se: Record<string, number>;
+  t: Record<string, number>;
+  vcov_beta: number[][];
+  theta: number[];
+  theta_names: string[];
+  sigma: number;
+  varcorr: VarCorrRow[];
+  objective: number;
+  logLik: number;
+  npar: number;
+  AIC: number;
+  BIC: number;
+  singular: boolean;
+  converged: boolean;
+  convergence: { message: string; iterations: number; evaluations: number; max_grad: number };
+  messages: string[];
+  ranef: Record<string, RanefTable>;
+  fitted: number[];
+  residuals: number[];
+}
+
+export function modelToJSON(m: LmerModel): LmerJSON {
+  return {
+    formula: m.formula,
+    REML: m.REML,
+    nobs: m.nobs,
+    ngrps: m.ngrps,
+    dropped_rows: m.droppedRows,
+    dropped_columns: m.droppedColumns,
+    fixef: m.fixef,
+    se: m.se,
+    t: m.t,
+    vcov_beta: m.vcov,
+    theta: m.theta,
+    theta_names: m.thetaNames,
+    sigma: m.sigma,
+    varcorr: m.varcorr,
+    objective: m.objective,
+    logLik: m.logLik,
+    npar: m.npar,
+    AIC: m.AIC,
+    BIC: m.BIC,
+    singular: m.singular,
+    converged: m.convergence.converged,
+    convergence: {
+      message: m.convergence.message,
+      iterations: m.convergence.iterations,
+      evaluations: m.convergence.evaluations,
+      max_grad: m.convergence.maxGrad,
+    },
+    messages: m.messages,
+    ranef: m.ranef,
+    fitted: Array.from(m.fitted),
+    residuals: Array.from(m.residuals),
+  };
+}

@@ -1,0 +1,114 @@
+// The text of lme4's summary(lmer(...)), section by section.
+import { quantileSorted } from "../linalg.js";
+import type { LmerModel } from "../model/lmer-model.js";
+import { abbreviate, decimalsFor, formatColumn, formatFixed, table } from "./format.js";
+
+const DIGITS = 4; // lme4 prints with max(3, getOption("digits") - 3)
+
+function header(m: LmerModel): string[] {
+  const lines = [
+    m.REML ? "Linear mixed model fit by REML ['lmerMod']" : "Linear mixed model fit by maximum likelihood  ['lmerMod']",
+    `Formula: ${m.formula}`,
+  ];
+  if (m.dataName) lines.push(`   Data: ${m.dataName}`);
+  lines.push("");
+  if (m.REML) {
+    lines.push(`REML criterion at convergence: ${formatFixed(m.objective, 1)}`);
+  } else {
+    const cells = [m.AIC, m.BIC, m.logLik, m.objective].map((v) => formatFixed(v, 1));
+    cells.push(String(m.nobs - m.coefNames.length - m.theta.length - 1));
+    lines.push(table(["     AIC", "     BIC", "  logLik", "deviance", "df.resid"], [cells], [false, false, false, false, false]));
+  }
+  return lines;
+}
+
+function scaledResiduals(m: LmerModel): string[] {
+  const r = Float64Array.from(m.residuals, (v) => v / m.sigma).sort();
+  const q = [0, 0.25, 0.5, 0.75, 1].map((p) => quantileSorted(r, p));
+  const cells = formatColumn(q, DIGITS);
+  return ["Scaled residuals: ", table(["Min", "1Q", "Median", "3Q", "Max"], [cells], [false, false, false, false, false])];
+}
+
+function randomEffects(m: LmerModel): string[] {
+  const rows: { grp: string; name: string; variance: number; sd: number; corr: number[] }[] = [];
+  // Group the varcorr rows term by term: variances first, then correlations.
+  const byGroup = new Map<string, typeof m.varcorr>();
+  for (const r of m.varcorr) {
+    if (!byGroup.has(r.grp)) byGroup.set(r.grp, []);
+    byGroup.get(r.grp)!.push(r);
+  }
+  let hasCorr = false;
+  for (const [grp, vc] of byGroup) {
+    const vars = vc.filter((r) => r.var2 === null);
+    const display = grp === "Residual" ? "Residual" : grp.replace(/\.\d+$/, "");
+    vars.forEach((v, i) => {
+      const corr: number[] = [];
+      for (let j = 0; j < i; j++) {
+        const c = vc.find((r) => r.var1 === vars[j].var1 && r.var2 === v.var1);
+        corr.push(c ? c.sdcor : NaN);
+      }
+      if (corr.length) hasCorr = true;
+      rows.push({ grp: i === 0 ? display : "", name: v.var1 ?? "", variance: v.vcov, sd: v.sdcor, corr });
+    });
+  }
+  const variance = formatColumn(rows.map((r) => r.variance), DIGITS);
+  const sd = formatColumn(rows.map((r) => r.sd), DIGITS);
+  const head = ["Groups", "Name", "Variance", "Std.Dev."];
+  if (hasCorr) head.push("Corr");
+  const maxCorr = Math.max(0, ...rows.map((r) => r.corr.length));
+  const body = rows.map((r, i) => {
+    const cells = [r.grp, r.name, variance[i], sd[i]];
+    if (hasCorr) {
+      const cs = r.corr.map((c) => formatFixed(c, 2).padStart(5));
+      cells.push([...cs, ...Array(maxCorr - cs.length).fill("     ")].join(" "));
+    }
+    return cells;
+  });
+  const text = table(head, body, [true, true, false, false, true]).split("\n").map((l) => ` ${l}`);
+  const groups = Object.entries(m.ngrps)
+    .map(([g, n]) => `${g}, ${n}`)
+    .join("; ");
+  return ["Random effects:", ...text, `Number of obs: ${m.nobs}, groups:  ${groups}`];
+}
+
+function fixedEffects(m: LmerModel): string[] {
+  const names = m.coefNames;
+  const est = names.map((n) => m.fixef[n]);
+  const se = names.map((n) => m.se[n]);
+  const t = names.map((n) => m.t[n]);
+  // printCoefmat: estimates and SEs rounded together, then formatted to DIGITS.
+  const acs = [...est, ...se].map(Math.abs).filter((v) => v > 0 && Number.isFinite(v));
+  const digmin = acs.length ? 1 + Math.floor(Math.log10(Math.min(...acs))) : 1;
+  const round = (v: number, d: number) => Number(v.toFixed(Math.max(0, d)));
+  const rd = Math.max(1, DIGITS - digmin);
+  const estSe = [...est, ...se].map((v) => round(v, rd));
+  const dec = decimalsFor(estSe, DIGITS);
+  const tRounded = t.map((v) => round(v, Math.max(1, Math.min(5, DIGITS - 1))));
+  const tDec = decimalsFor(tRounded, DIGITS);
+  const rows = names.map((n, i) => [n, formatFixed(estSe[i], dec), formatFixed(estSe[names.length + i], dec), formatFixed(tRounded[i], tDec)]);
+  return ["Fixed effects:", table(["", "Estimate", "Std. Error", "t value"], rows)];
+}
+
+function correlationOfFixed(m: LmerModel): string[] {
+  const p = m.coefNames.length;
+  if (p < 2) return [];
+  const abbr = m.coefNames.map((n) => abbreviate(n, 6));
+  const rows = m.coefNames.slice(1).map((name, k) => {
+    const i = k + 1;
+    const cells = [name];
+    for (let j = 0; j < p - 1; j++) {
+      cells.push(j < i ? formatFixed(m.vcov[i][j] / Math.sqrt(m.vcov[i][i] * m.vcov[j][j]), 3) : "");
+    }
+    return cells;
+  });
+  return ["Correlation of Fixed Effects:", table(["", ...abbr.slice(0, p - 1)], rows)];
+}
+
+/** The full summary text. */
+export function formatSummary(m: LmerModel): string {
+  const out = [...header(m), "", ...scaledResiduals(m), "", ...randomEffects(m), "", ...fixedEffects(m)];
+  const corr = correlationOfFixed(m);
+  if (corr.length) out.push("", ...corr);
+  if (m.messages.length) out.push("", ...m.messages);
+  return out.join("\n") + "\n";
+}

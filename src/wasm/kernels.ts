@@ -1,0 +1,30 @@
+// Loads the WebAssembly kernels. The module is compiled once per process; every
+// model gets its own instance, so each has a linear memory of its own.
+import { instantiate } from "@assemblyscript/loader";
+import { WASM_BASE64 } from "./binary.generated.js";
+
+/** The raw exports of assembly/index.ts. Pointers are byte addresses. */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  accumulate(w: number, width: number, n: number, bases: number, pairs: number, npairs: number, a: number): void;
+  evaluate(desc: number, out: number): number;
+  solveCoefficients(desc: number, x: number): void;
+}
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+function decodeBase64(b64: string): Uint8Array {
+  if (typeof Buffer !== "undefined") return new Uint8Array(Buffer.from(b64, "base64"));
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** Compile (once) and instantiate a fresh kernel instance with its own memory. */
+export async function loadKernels(): Promise<KernelExports> {
+  compiled ??= WebAssembly.compile(decodeBase64(WASM_BASE64) as BufferSource);
+  const { exports } = await instantiate<Record<string, unknown>>(await compiled, {});
+  return exports as unknown as KernelExports;
+}
