@@ -22,9 +22,16 @@ function header(m: LmerModel): string[] {
   return lines;
 }
 
+/** R's zapsmall: round to `digits` significant digits of the largest magnitude. */
+function zapsmall(x: number[], digits: number): number[] {
+  const mx = Math.max(...x.map(Math.abs));
+  const dec = mx > 0 ? Math.max(0, digits - Math.ceil(Math.log10(mx))) : digits;
+  return x.map((v) => Number(v.toFixed(dec)));
+}
+
 function scaledResiduals(m: LmerModel): string[] {
   const r = Float64Array.from(m.residuals, (v) => v / m.sigma).sort();
-  const q = [0, 0.25, 0.5, 0.75, 1].map((p) => quantileSorted(r, p));
+  const q = zapsmall([0, 0.25, 0.5, 0.75, 1].map((p) => quantileSorted(r, p)), DIGITS + 1);
   const cells = formatColumn(q, DIGITS);
   return ["Scaled residuals: ", table(["Min", "1Q", "Median", "3Q", "Max"], [cells], [false, false, false, false, false])];
 }

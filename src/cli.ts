@@ -1,0 +1,90 @@
+// The `lmm` command line: `lmm fit DATA.csv "FORMULA" [--ml] [--json]`.
+import { Command, CommanderError } from "commander";
+import { existsSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { readCSV } from "./csv.js";
+import { LmmError } from "./errors.js";
+import { lmer } from "./fit/lmer.js";
+
+const EXAMPLES: Record<string, { file: string; formula: string }> = {
+  sleepstudy: { file: "sleepstudy.csv", formula: "Reaction ~ Days + (Days | Subject)" },
+  orthodont: { file: "orthodont.csv", formula: "distance ~ age * Sex + (age | Subject)" },
+};
+
+function examplesDir(): string {
+  // dist/src/cli.js -> ../../examples ; src/cli.ts -> ../examples
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, "..", "..", "examples"), join(here, "..", "examples")];
+  return candidates.find((d) => existsSync(join(d, "sleepstudy.csv"))) ?? candidates[0];
+}
+
+interface FitFlags {
+  ml?: boolean;
+  json?: boolean;
+  example?: string;
+}
+
+async function fitCommand(data: string | undefined, formula: string | undefined, flags: FitFlags, out: (s: string) => void): Promise<void> {
+  if (flags.example) {
+    const ex = EXAMPLES[flags.example];
+    if (!ex) throw new LmmError(`Unknown example '${flags.example}': choose one of ${Object.keys(EXAMPLES).join(", ")}.`);
+    if (data && !formula) formula = data;
+    data = join(examplesDir(), ex.file);
+    formula ??= ex.formula;
+  }
+  if (!data) throw new LmmError("No data file given: run 'lmm fit DATA.csv \"y ~ x + (x | g)\"' or 'lmm fit --example sleepstudy'.");
+  if (!formula) throw new LmmError("No formula given: add it after the data file, e.g. \"y ~ x + (x | g)\".");
+  const frame = await readCSV(data);
+  const model = await lmer(formula, frame, { REML: !flags.ml, dataName: basename(data) });
+  out(flags.json ? JSON.stringify(model.toJSON(), null, 2) + "\n" : model.summary());
+}
+
+/** Build the program; `out` and `err` let tests capture output. */
+export function buildProgram(out: (s: string) => void, err: (s: string) => void): Command {
+  const program = new Command();
+  program
+    .name("lmm")
+    .description("Linear mixed-effects models with lme4's formula syntax and numbers.")
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err });
+  program
+    .command("fit")
+    .description("Fit a linear mixed model to a CSV file and print an lme4-style summary.")
+    .argument("[data]", "CSV file with a header row")
+    .argument("[formula]", 'lme4 formula, e.g. "Reaction ~ Days + (Days | Subject)"')
+    .option("--ml", "maximum likelihood instead of REML")
+    .option("--json", "print the fit as JSON (the fields of lme4's reference fits)")
+    .option("--example <name>", `fit a bundled example: ${Object.keys(EXAMPLES).join(", ")}`)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  lmm fit --example sleepstudy
+  lmm fit data.csv "y ~ time * group + (time | subject)"
+  lmm fit data.csv "y ~ x + (1 | a/b)" --ml --json
+
+Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
+    )
+    .action((data, formula, flags) => fitCommand(data, formula, flags, out));
+  return program;
+}
+
+/** Run the CLI; returns the process exit code. */
+export async function main(argv: string[], out = (s: string) => void process.stdout.write(s), err = (s: string) => void process.stderr.write(s)): Promise<number> {
+  const program = buildProgram(out, err);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof LmmError) {
+      err(`lmm: ${e.message}\n`);
+      return 2;
+    }
+    err(`lmm: internal error: ${(e as Error).message}. Please report it with the command you ran.\n`);
+    return 2;
+  }
+}
