@@ -68,27 +68,70 @@ function projectedGradient(x: Float64Array, g: Float64Array, lower: Float64Array
 
 const maxAbs = (v: Float64Array) => v.reduce((m, a) => Math.max(m, Math.abs(a)), 0);
 
-/** Minimise f over x >= lower from x0. */
+/**
+ * Minimise f over x >= lower from x0. A coordinate that ends on its bound is
+ * probed a short step inside: the deviance is even in a diagonal of Lambda whose
+ * column is otherwise zero, so such a bound point can be stationary without being
+ * a minimum (a first-order test cannot see it). A lower probe restarts the search.
+ */
 export function minimize(
   f: (x: Float64Array) => number,
   x0: ArrayLike<number>,
   lower: ArrayLike<number>,
   opts: OptimizerOptions = {},
 ): OptimizerResult {
+  let evaluations = 0;
+  let iterations = 0;
+  const fc = (x: Float64Array) => {
+    evaluations++;
+    return f(x);
+  };
+  let res = quasiNewton(fc, x0, lower, opts);
+  iterations += res.iterations;
+  for (let restart = 0; restart < 5; restart++) {
+    const start = escapeBound(fc, res.x, res.f, lower);
+    if (!start) break;
+    res = quasiNewton(fc, start, lower, opts);
+    iterations += res.iterations;
+  }
+  return { ...res, iterations, evaluations };
+}
+
+/** A point a short step inside the bounds that is lower than x, if there is one. */
+function escapeBound(f: (x: Float64Array) => number, x: Float64Array, fx: number, lower: ArrayLike<number>): Float64Array | null {
+  const scale = Math.max(1, maxAbs(x));
+  let best: Float64Array | null = null;
+  let fbest = fx - 1e-9 * (1 + Math.abs(fx));
+  for (let i = 0; i < x.length; i++) {
+    if (!(x[i] <= lower[i] + 1e-8 * scale)) continue;
+    for (const step of [1e-3, 1e-2, 1e-1]) {
+      const xt = Float64Array.from(x);
+      xt[i] = lower[i] + step * scale;
+      const ft = f(xt);
+      if (ft < fbest) {
+        fbest = ft;
+        best = xt;
+      }
+    }
+  }
+  return best;
+}
+
+function quasiNewton(
+  fc: (x: Float64Array) => number,
+  x0: ArrayLike<number>,
+  lower: ArrayLike<number>,
+  opts: OptimizerOptions,
+): Omit<OptimizerResult, "evaluations"> {
   const n = x0.length;
   const lo = Float64Array.from(lower);
   const gradTol = opts.gradTol ?? 1e-6;
   const fTol = opts.fTol ?? 1e-10;
   const maxIt = opts.maxIterations ?? 500;
-  let evals = 0;
-  const fc = (x: Float64Array) => {
-    evals++;
-    return f(x);
-  };
   let x = Float64Array.from(x0, (v, i) => Math.max(v, lo[i]));
   let fx = fc(x);
   if (!Number.isFinite(fx)) {
-    return { x, f: fx, gradient: new Float64Array(n), maxGrad: NaN, iterations: 0, evaluations: evals, converged: false, message: "objective is not finite at the starting point" };
+    return { x, f: fx, gradient: new Float64Array(n), maxGrad: NaN, iterations: 0, converged: false, message: "objective is not finite at the starting point" };
   }
   let { g, curvature } = numericGradient(fc, x, fx);
   // H approximates the inverse Hessian on the free variables.
@@ -185,7 +228,7 @@ export function minimize(
     }
   }
   const pg = projectedGradient(x, g, lo);
-  return { x, f: fx, gradient: g, maxGrad: maxAbs(pg), iterations: it, evaluations: evals, converged, message };
+  return { x, f: fx, gradient: g, maxGrad: maxAbs(pg), iterations: it, converged, message };
 }
 
 /** Decrease a full quasi-Newton step would bring: g' H g / 2 over the free variables. */

@@ -1,0 +1,204 @@
+// Bad input through the public API: every problem is an LmmError whose message
+// names it, never a TypeError or RangeError from deep inside the fit.
+import { describe, expect, it } from "vitest";
+import { LmmError, lmer, parseCSV } from "../src/index.js";
+
+/** The LmmError a promise rejects with; fails the test if it resolves or rejects with something else. */
+async function rejection(p: Promise<unknown>): Promise<LmmError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e, `expected an LmmError, got ${String(e)}`).toBeInstanceOf(LmmError);
+    return e as LmmError;
+  }
+  throw new Error("expected the promise to reject");
+}
+
+/** The LmmError a call throws synchronously. */
+function thrown(f: () => unknown): LmmError {
+  try {
+    f();
+  } catch (e) {
+    expect(e, `expected an LmmError, got ${String(e)}`).toBeInstanceOf(LmmError);
+    return e as LmmError;
+  }
+  throw new Error("expected the call to throw");
+}
+
+// Four groups of three observations.
+const base = {
+  y: [1.1, 2.3, 3.2, 4.8, 5.1, 6.3, 7.7, 8.2, 9.9, 10.4, 11.2, 12.8],
+  x: [1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6],
+  g: ["a", "a", "a", "b", "b", "b", "c", "c", "c", "d", "d", "d"],
+};
+const csvOf = (cols: Record<string, (string | number)[]>) => {
+  const names = Object.keys(cols);
+  const n = cols[names[0]].length;
+  const rows = Array.from({ length: n }, (_, i) => names.map((k) => cols[k][i]).join(","));
+  return [names.join(","), ...rows].join("\n") + "\n";
+};
+
+describe("formula problems", () => {
+  it("an unknown column is named and the columns are listed", async () => {
+    const e = await rejection(lmer("y ~ z + (1 | g)", base));
+    expect(e.message).toMatch(/Unknown column 'z'/);
+    expect(e.message).toMatch(/y, x, g/);
+  });
+
+  it("an unknown column that differs only in case suggests the close name", async () => {
+    const e = await rejection(lmer("Y ~ x + (1 | g)", base));
+    expect(e.message).toMatch(/'Y'/);
+    expect(e.message).toMatch(/Did you mean 'y'/);
+  });
+
+  it("an unknown grouping factor is named", async () => {
+    const e = await rejection(lmer("y ~ x + (1 | subject)", base));
+    expect(e.message).toMatch(/Unknown column 'subject'/);
+  });
+
+  it("a malformed formula names the position", async () => {
+    const e = await rejection(lmer("y ~ x + (1 | g", base));
+    expect(e.message).toMatch(/syntax error/);
+    expect(e.message).toMatch(/position 15/);
+  });
+
+  it("a formula without a random-effects term says so", async () => {
+    const e = await rejection(lmer("y ~ x", base));
+    expect(e.message).toMatch(/no random-effects term/);
+  });
+
+  it("a formula without a response says so", async () => {
+    const e = await rejection(lmer("~ x + (1 | g)", base));
+    expect(e.message).toMatch(/no response/);
+  });
+
+  it("a formula that is not a string is an empty formula", async () => {
+    const e = await rejection(lmer(undefined as unknown as string, base));
+    expect(e.message).toMatch(/formula is empty/);
+  });
+});
+
+describe("data problems", () => {
+  it("a text response is not numeric", async () => {
+    const e = await rejection(lmer("g ~ x + (1 | g)", base));
+    expect(e.message).toMatch(/response 'g' is not numeric/);
+    expect(e.message).toMatch(/'a'/);
+  });
+
+  it("a grouping factor with one level", async () => {
+    const e = await rejection(lmer("y ~ x + (1 | h)", { ...base, h: Array(12).fill("k") }));
+    expect(e.message).toMatch(/'h'/);
+    expect(e.message).toMatch(/only 1 level/);
+    expect(e.message).toMatch(/at least 2/);
+  });
+
+  it("a grouping factor with as many levels as observations", async () => {
+    const e = await rejection(lmer("y ~ x + (1 | id)", { ...base, id: base.y.map((_, i) => `s${i}`) }));
+    expect(e.message).toMatch(/'id' has 12 levels for 12 observations/);
+  });
+
+  it("a column missing in every row", async () => {
+    const e = await rejection(lmer("y ~ x + w + (1 | g)", { ...base, w: Array(12).fill(null) }));
+    expect(e.message).toMatch(/No complete rows/);
+    expect(e.message).toMatch(/'w' is missing in every row/);
+  });
+
+  it("a column that is NA in every row of a CSV", async () => {
+    const e = await rejection(lmer("y ~ x + w + (1 | g)", parseCSV(csvOf({ ...base, w: Array(12).fill("NA") }))));
+    expect(e.message).toMatch(/'w' is missing in every row/);
+  });
+
+  it("an Infinity number in a used column", async () => {
+    const x = [...base.x];
+    x[2] = Infinity;
+    const e = await rejection(lmer("y ~ x + (1 | g)", { ...base, x }));
+    expect(e.message).toMatch(/Column 'x'/);
+    expect(e.message).toMatch(/Infinity/);
+    expect(e.message).toMatch(/row 3/);
+  });
+
+  it("the text Inf in a CSV column", async () => {
+    const y: (string | number)[] = [...base.y];
+    y[4] = "Inf";
+    const e = await rejection(lmer("y ~ x + (1 | g)", parseCSV(csvOf({ ...base, y }))));
+    expect(e.message).toMatch(/Column 'y'/);
+    expect(e.message).toMatch(/Infinity/);
+    expect(e.message).toMatch(/row 5/);
+  });
+
+  it("-Inf in an unused column does not matter", async () => {
+    const m = await lmer("y ~ x + (1 | g)", { ...base, other: [-Infinity, ...Array(11).fill(0)] });
+    expect(m.nobs).toBe(12);
+  });
+
+  it("columns of different lengths", async () => {
+    const e = await rejection(lmer("y ~ x + (1 | g)", { ...base, x: [1, 2, 3] }));
+    expect(e.message).toMatch(/Column 'x' has 3 values/);
+  });
+
+  it("no rows at all", async () => {
+    const e = await rejection(lmer("y ~ x + (1 | g)", []));
+    expect(e.message).toMatch(/no rows/);
+  });
+
+  it("data that is not an object", async () => {
+    const e = await rejection(lmer("y ~ x + (1 | g)", null as never));
+    expect(e.message).toMatch(/data must be/);
+  });
+});
+
+describe("CSV problems", () => {
+  it("empty text", () => {
+    expect(thrown(() => parseCSV("")).message).toMatch(/empty/);
+    expect(thrown(() => parseCSV(" \n\n ")).message).toMatch(/empty/);
+  });
+
+  it("a header only", () => {
+    const e = thrown(() => parseCSV("y,x,g\n"));
+    expect(e.message).toMatch(/header but no data rows/);
+  });
+
+  it("a ragged row names the row and the field counts", () => {
+    const e = thrown(() => parseCSV("y,x,g\n1,2,a\n3,4\n5,6,b\n"));
+    expect(e.message).toMatch(/row 3/);
+    expect(e.message).toMatch(/2 fields/);
+    expect(e.message).toMatch(/header has 3/);
+  });
+
+  it("a row with too many fields", () => {
+    const e = thrown(() => parseCSV("y,x,g\n1,2,a\n3,4,b,9\n"));
+    expect(e.message).toMatch(/4 fields but the header has 3/);
+  });
+
+  it("an unclosed quote", () => {
+    const e = thrown(() => parseCSV('y,x,g\n1,2,"a\n3,4,b\n'));
+    expect(e.message).toMatch(/could not be read/);
+  });
+
+  it("duplicate and empty column names", () => {
+    expect(thrown(() => parseCSV("y,x,y\n1,2,3\n")).message).toMatch(/two columns named 'y'/);
+    expect(thrown(() => parseCSV("y,,g\n1,2,a\n")).message).toMatch(/column 2 has an empty name/);
+  });
+});
+
+describe("missing values are dropped, not fatal", () => {
+  it("reports the number of dropped rows", async () => {
+    const y: (number | string | null)[] = [...base.y];
+    y[1] = null;
+    y[4] = "NA";
+    const x: number[] = [...base.x];
+    x[7] = NaN;
+    const m = await lmer("y ~ x + (1 | g)", { ...base, y, x });
+    expect(m.nobs).toBe(9);
+    expect(m.droppedRows).toBe(3);
+    expect(m.messages.some((s) => /3 row\(s\) with missing values were dropped/.test(s))).toBe(true);
+    expect(m.toJSON().dropped_rows).toBe(3);
+    expect(m.summary()).toMatch(/3 row\(s\) with missing values were dropped/);
+  });
+
+  it("reports nothing when no row is dropped", async () => {
+    const m = await lmer("y ~ x + (1 | g)", base);
+    expect(m.droppedRows).toBe(0);
+    expect(m.messages.some((s) => /missing/.test(s))).toBe(false);
+  });
+});

@@ -1,0 +1,119 @@
+// The conformance suite: every reference fit, every field, the documented tolerances.
+import { beforeAll, describe, expect, it } from "vitest";
+import { lmer, readCSV, type LmerModel } from "../src/index.js";
+import { LRT_CASES, MODEL_CASES, dataPath, expectClose, type ModelCase } from "./reference-cases.js";
+
+describe.each(MODEL_CASES.map((c) => [c.id, c] as const))("%s", (_id, ref: ModelCase) => {
+  let m: LmerModel;
+  beforeAll(async () => {
+    m = await lmer(ref.formula, await readCSV(dataPath(ref)), { REML: ref.REML });
+  });
+
+  it("reaches lme4's optimum: objective equal or better, never far below", () => {
+    expect(m.objective).toBeLessThanOrEqual(ref.objective + 1e-6 * Math.max(1, Math.abs(ref.objective)));
+    expect(m.objective).toBeGreaterThan(ref.objective - 1e-3);
+    expect(m.convergence.converged).toBe(true);
+  });
+
+  it("has the same observations, groups and parameter count", () => {
+    expect(m.nobs).toBe(ref.nobs);
+    expect(m.ngrps).toEqual(ref.ngrps);
+    expect(m.npar).toBe(ref.npar);
+    expect(m.thetaNames).toEqual(ref.theta_names);
+    if (ref.dropped_rows !== undefined) expect(m.droppedRows).toBe(ref.dropped_rows);
+  });
+
+  it("matches fixed effects, standard errors, t values and vcov (relative 1e-4)", () => {
+    expect(Object.keys(m.fixef)).toEqual(Object.keys(ref.fixef));
+    for (const k of Object.keys(ref.fixef)) {
+      // relative 1e-4, absolute 1e-6 near zero
+      expectClose(m.fixef[k], ref.fixef[k], 1e-4, 1e-2, `fixef ${k}`);
+      expectClose(m.se[k], ref.se[k], 1e-4, 1e-2, `se ${k}`);
+      expectClose(m.t[k], ref.t[k], 1e-4, 1e-2, `t ${k}`);
+    }
+    const p = ref.vcov_beta.length;
+    for (let i = 0; i < p; i++) {
+      for (let j = 0; j < p; j++) {
+        const scale = Math.sqrt(ref.vcov_beta[i][i] * ref.vcov_beta[j][j]);
+        expect(Math.abs(m.vcov[i][j] - ref.vcov_beta[i][j])).toBeLessThanOrEqual(1e-4 * scale);
+      }
+    }
+  });
+
+  it("matches theta (up to column sign), sigma and the variance components", () => {
+    const largest = Math.max(...ref.theta.map(Math.abs));
+    ref.theta.forEach((v, i) => expectClose(Math.abs(m.theta[i]), Math.abs(v), 1e-3, 1e-2 * largest, `theta[${i}]`));
+    expectClose(m.sigma, ref.sigma, 1e-3, 0, "sigma");
+    expect(m.varcorr.map((r) => [r.grp, r.var1, r.var2])).toEqual(ref.varcorr.map((r) => [r.grp, r.var1, r.var2]));
+    ref.varcorr.forEach((r, i) => {
+      const got = m.varcorr[i];
+      const what = `varcorr ${r.grp} ${r.var1} ${r.var2 ?? ""}`;
+      if (r.var2 !== null) {
+        expect(Math.abs(got.sdcor - r.sdcor), `${what} correlation`).toBeLessThanOrEqual(1e-4);
+        const sdScale = Math.sqrt(Math.abs(r.vcov / r.sdcor));
+        expectClose(got.vcov, r.vcov, 1e-3, sdScale * sdScale * 1e-2, `${what} covariance`);
+      } else if (r.sdcor < 1e-3 * ref.sigma) {
+        expect(got.sdcor, `${what} (singular)`).toBeLessThanOrEqual(1e-3 * ref.sigma);
+      } else {
+        expectClose(got.vcov, r.vcov, 1e-3, 0, `${what} variance`);
+        expectClose(got.sdcor, r.sdcor, 1e-3, 0, `${what} sd`);
+      }
+    });
+    expect(m.singular).toBe(ref.singular);
+  });
+
+  it("matches logLik, AIC and BIC beyond what the objective difference explains", () => {
+    const dObj = m.objective - ref.objective;
+    expect(Math.abs(m.logLik - ref.logLik + dObj / 2)).toBeLessThanOrEqual(1e-4);
+    expect(Math.abs(m.AIC - ref.AIC - dObj)).toBeLessThanOrEqual(1e-4);
+    expect(Math.abs(m.BIC - ref.BIC - dObj)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it("matches the conditional modes (relative 1e-3 of each column's largest mode)", () => {
+    expect(Object.keys(m.ranef)).toEqual(Object.keys(ref.ranef));
+    for (const [grp, table] of Object.entries(ref.ranef)) {
+      expect(m.ranef[grp].levels).toEqual(table.levels.map(String));
+      for (const [col, values] of Object.entries(table)) {
+        if (col === "levels") continue;
+        const ours = m.ranef[grp][col] as number[];
+        expect(ours, `ranef ${grp} ${col}`).toBeDefined();
+        const scale = Math.max(...(values as number[]).map(Math.abs));
+        (values as number[]).forEach((v, i) => {
+          expect(Math.abs(ours[i] - v), `ranef ${grp} ${col} [${table.levels[i]}]`).toBeLessThanOrEqual(1e-3 * scale + 1e-3 * ref.sigma * (scale === 0 ? 1 : 0));
+        });
+      }
+    }
+  });
+
+  it("matches fitted values and residuals (to 1e-3 of sigma)", () => {
+    expect(m.fitted.length).toBe(ref.fitted.length);
+    ref.fitted.forEach((v, i) => expect(Math.abs(m.fitted[i] - v)).toBeLessThanOrEqual(1e-3 * ref.sigma));
+    ref.residuals.forEach((v, i) => expect(Math.abs(m.residuals[i] - v)).toBeLessThanOrEqual(1e-3 * ref.sigma));
+  });
+
+  it("emits the reference fields in toJSON()", () => {
+    const j = m.toJSON();
+    for (const k of ["fixef", "se", "t", "vcov_beta", "theta", "sigma", "varcorr", "objective", "logLik", "npar", "AIC", "BIC", "nobs", "ngrps", "singular", "ranef", "fitted", "residuals"]) {
+      expect(j, k).toHaveProperty(k);
+    }
+    expect(JSON.parse(JSON.stringify(j)).fixef).toEqual(m.fixef);
+  });
+});
+
+describe.each(LRT_CASES.map((c) => [c.id, c] as const))("%s (both models by ML)", (_id, ref) => {
+  it("matches npar, AIC, BIC, logLik and deviance of each model", async () => {
+    const data = await readCSV(dataPath(ref));
+    const fits = [await lmer(ref.formula0, data, { REML: false }), await lmer(ref.formula1, data, { REML: false })];
+    fits.forEach((m, k) => {
+      expect(m.npar).toBe(ref.npar[k]);
+      expect(m.objective).toBeLessThanOrEqual(ref.deviance[k] + 1e-6 * Math.abs(ref.deviance[k]));
+      expect(Math.abs(m.objective - ref.deviance[k])).toBeLessThanOrEqual(1e-3);
+      const d = m.objective - ref.deviance[k];
+      expect(Math.abs(m.logLik - ref.logLik[k] + d / 2)).toBeLessThanOrEqual(1e-4);
+      expect(Math.abs(m.AIC - ref.AIC[k] - d)).toBeLessThanOrEqual(1e-4);
+      expect(Math.abs(m.BIC - ref.BIC[k] - d)).toBeLessThanOrEqual(1e-4);
+    });
+    expect(Math.abs(fits[0].objective - fits[1].objective - ref.chisq)).toBeLessThanOrEqual(1e-3);
+    expect(fits[1].npar - fits[0].npar).toBe(ref.df);
+  });
+});

@@ -1,0 +1,249 @@
+// parseFormula: R's term structure for the fixed part, lme4's expansion of the
+// random-effects terms, and syntax errors that name the position.
+import { describe, expect, it } from "vitest";
+import { LmmError, parseFormula } from "../src/index.js";
+
+/** The error parseFormula throws for `src`; fails the test if it does not throw an LmmError. */
+function parseError(src: string): LmmError {
+  try {
+    parseFormula(src);
+  } catch (e) {
+    expect(e).toBeInstanceOf(LmmError);
+    return e as LmmError;
+  }
+  throw new Error(`expected parseFormula(${JSON.stringify(src)}) to throw`);
+}
+
+describe("response", () => {
+  it("takes the name left of '~'", () => {
+    expect(parseFormula("Reaction ~ Days + (Days | Subject)").response).toBe("Reaction");
+  });
+
+  it("is absent for a one-sided formula", () => {
+    expect(parseFormula("~ x + (1 | g)").response).toBeUndefined();
+  });
+
+  it("normalises whitespace in the text", () => {
+    expect(parseFormula("  y ~   x +\n (1|g) ").text).toBe("y ~ x + (1|g)");
+  });
+});
+
+describe("intercept", () => {
+  it("is implied by y ~ x", () => {
+    expect(parseFormula("y ~ x").fixed).toEqual({ intercept: true, terms: [["x"]] });
+  });
+
+  it("is removed by y ~ 0 + x", () => {
+    expect(parseFormula("y ~ 0 + x").fixed).toEqual({ intercept: false, terms: [["x"]] });
+  });
+
+  it("is removed by y ~ x - 1", () => {
+    expect(parseFormula("y ~ x - 1").fixed).toEqual({ intercept: false, terms: [["x"]] });
+  });
+
+  it("is removed by a leading -1", () => {
+    expect(parseFormula("y ~ -1 + x").fixed).toEqual({ intercept: false, terms: [["x"]] });
+  });
+
+  it("is the only term of y ~ 1", () => {
+    expect(parseFormula("y ~ 1").fixed).toEqual({ intercept: true, terms: [] });
+  });
+});
+
+describe("fixed-effects operators", () => {
+  it("expands a*b to a, b, a:b", () => {
+    expect(parseFormula("y ~ a*b").fixed.terms).toEqual([["a"], ["b"], ["a", "b"]]);
+  });
+
+  it("expands (a+b)*c to a, b, c, a:c, b:c", () => {
+    expect(parseFormula("y ~ (a+b)*c").fixed.terms).toEqual([["a"], ["b"], ["c"], ["a", "c"], ["b", "c"]]);
+  });
+
+  it("orders terms by degree, stable within a degree", () => {
+    expect(parseFormula("y ~ a:b + c").fixed.terms).toEqual([["c"], ["a", "b"]]);
+    expect(parseFormula("y ~ a:b + d + c").fixed.terms).toEqual([["d"], ["c"], ["a", "b"]]);
+  });
+
+  it("expands a/b to a, a:b", () => {
+    expect(parseFormula("y ~ a/b").fixed.terms).toEqual([["a"], ["a", "b"]]);
+  });
+
+  it("expands (a+b)/c to a, b, a:b:c", () => {
+    expect(parseFormula("y ~ (a+b)/c").fixed.terms).toEqual([["a"], ["b"], ["a", "b", "c"]]);
+  });
+
+  it("removes a term with '-'", () => {
+    expect(parseFormula("y ~ a*b - a").fixed.terms).toEqual([["b"], ["a", "b"]]);
+  });
+
+  it("expands (a+b)^2 to the main effects and their interaction", () => {
+    expect(parseFormula("y ~ (a+b)^2").fixed.terms).toEqual([["a"], ["b"], ["a", "b"]]);
+  });
+
+  it("keeps a repeated term once", () => {
+    expect(parseFormula("y ~ a + b + a").fixed.terms).toEqual([["a"], ["b"]]);
+  });
+});
+
+describe("random-effects terms", () => {
+  it("(1|g) is an intercept per group and stays out of the fixed part", () => {
+    const f = parseFormula("y ~ x + (1|g)");
+    expect(f.fixed.terms).toEqual([["x"]]);
+    expect(f.random).toEqual([{ lhs: { intercept: true, terms: [] }, group: ["g"], groupName: "g" }]);
+  });
+
+  it("(x|g) has an implied intercept", () => {
+    expect(parseFormula("y ~ (x|g)").random).toEqual([{ lhs: { intercept: true, terms: [["x"]] }, group: ["g"], groupName: "g" }]);
+  });
+
+  it("(1+x|g) is the same as (x|g)", () => {
+    expect(parseFormula("y ~ (1 + x | g)").random).toEqual(parseFormula("y ~ (x | g)").random);
+  });
+
+  it("(0+x|g) has no intercept", () => {
+    expect(parseFormula("y ~ (0 + x | g)").random).toEqual([{ lhs: { intercept: false, terms: [["x"]] }, group: ["g"], groupName: "g" }]);
+  });
+
+  it("(x||g) expands to (1|g) + (0+x|g)", () => {
+    const r = parseFormula("y ~ x + (x || g)").random;
+    expect(r).toEqual([
+      { lhs: { intercept: true, terms: [] }, group: ["g"], groupName: "g" },
+      { lhs: { intercept: false, terms: [["x"]] }, group: ["g"], groupName: "g" },
+    ]);
+  });
+
+  it("(0 + x + z || g) gives one uncorrelated term per variable and no intercept term", () => {
+    const r = parseFormula("y ~ (0 + x + z || g)").random;
+    expect(r.map((t) => t.lhs)).toEqual([
+      { intercept: false, terms: [["x"]] },
+      { intercept: false, terms: [["z"]] },
+    ]);
+    expect(r.map((t) => t.groupName)).toEqual(["g", "g"]);
+  });
+
+  it("(1|a/b) gives the groups a and b:a", () => {
+    const r = parseFormula("y ~ (1 | a/b)").random;
+    expect(r.map((t) => t.groupName)).toEqual(["a", "b:a"]);
+    expect(r[0].group).toEqual(["a"]);
+    expect([...r[1].group].sort()).toEqual(["a", "b"]);
+    expect(r.every((t) => t.lhs.intercept && t.lhs.terms.length === 0)).toBe(true);
+  });
+
+  it("(1|a/b/c) gives a, b:a and c:b:a", () => {
+    expect(parseFormula("y ~ (1 | a/b/c)").random.map((t) => t.groupName)).toEqual(["a", "b:a", "c:b:a"]);
+  });
+
+  it("(1|a:b) keeps the name a:b", () => {
+    const r = parseFormula("y ~ (1 | a:b)").random;
+    expect(r).toHaveLength(1);
+    expect(r[0].groupName).toBe("a:b");
+    expect(r[0].group).toEqual(["a", "b"]);
+  });
+
+  it("keeps several terms in the order written", () => {
+    const f = parseFormula("y ~ x + (x | subject) + (1 | item) + (0 + z | site)");
+    expect(f.fixed).toEqual({ intercept: true, terms: [["x"]] });
+    expect(f.random.map((t) => t.groupName)).toEqual(["subject", "item", "site"]);
+    expect(f.random.map((t) => t.lhs.intercept)).toEqual([true, true, false]);
+  });
+
+  it("leaves the fixed intercept alone", () => {
+    expect(parseFormula("y ~ 0 + x + (1 | g)").fixed.intercept).toBe(false);
+    expect(parseFormula("y ~ x + (0 + x | g)").fixed.intercept).toBe(true);
+  });
+});
+
+describe("backtick names", () => {
+  it("allows spaces and symbols in names", () => {
+    const f = parseFormula("`reaction time` ~ `days-in` + (1 | `the subject`)");
+    expect(f.response).toBe("reaction time");
+    expect(f.fixed.terms).toEqual([["days-in"]]);
+    expect(f.random[0].groupName).toBe("the subject");
+  });
+
+  it("reports an unclosed backtick", () => {
+    const e = parseError("y ~ `x + z");
+    expect(e.message).toMatch(/position 5/);
+    expect(e.message).toMatch(/closing backtick/);
+  });
+});
+
+describe("syntax errors", () => {
+  it("y ~ x + : a term is missing at the end", () => {
+    const e = parseError("y ~ x +");
+    expect(e.message).toMatch(/position 8/);
+    expect(e.message).toMatch(/expected a variable name/);
+    expect(e.message).toMatch(/end of the formula/);
+  });
+
+  it("y ~ (1 | g : the closing parenthesis is missing", () => {
+    const e = parseError("y ~ (1 | g");
+    expect(e.message).toMatch(/position 11/);
+    expect(e.message).toMatch(/'\)'/);
+  });
+
+  it("y ~ x + * z : an operator where a term should be", () => {
+    const e = parseError("y ~ x + * z");
+    expect(e.message).toMatch(/position 9/);
+    expect(e.message).toMatch(/expected a variable name/);
+    expect(e.message).toMatch(/'\*'/);
+  });
+
+  it("y x : the '~' is missing", () => {
+    const e = parseError("y x");
+    expect(e.message).toMatch(/position 3/);
+    expect(e.message).toMatch(/'~'/);
+  });
+
+  it("~ : nothing on the right side", () => {
+    const e = parseError("~");
+    expect(e.message).toMatch(/position 2/);
+    expect(e.message).toMatch(/expected/);
+  });
+
+  it("y ~ x ) : a stray parenthesis", () => {
+    const e = parseError("y ~ x )");
+    expect(e.message).toMatch(/position 7/);
+    expect(e.message).toMatch(/end of the formula/);
+  });
+
+  it("y ~ x $ z : an unknown character", () => {
+    const e = parseError("y ~ x $ z");
+    expect(e.message).toMatch(/position 7/);
+    expect(e.message).toMatch(/'\$'/);
+  });
+
+  it("y ~ log(x) : function calls are rejected with a clear message", () => {
+    const e = parseError("y ~ log(x)");
+    expect(e.message).toMatch(/function call/);
+    expect(e.message).toMatch(/log/);
+    expect(e.message).toMatch(/position 5/);
+    expect(e.message).toMatch(/column/);
+  });
+
+  it("y ~ 2 : numbers other than 0 and 1 have no meaning", () => {
+    const e = parseError("y ~ 2");
+    expect(e.message).toMatch(/number 2/);
+    expect(e.message).toMatch(/position 5/);
+  });
+
+  it("y ~ x^1.5 : powers must be whole numbers", () => {
+    expect(parseError("y ~ x^1.5").message).toMatch(/whole number/);
+  });
+
+  it("y ~ (x | g) * z : a random-effects term cannot be multiplied", () => {
+    expect(parseError("y ~ (x | g) * z").message).toMatch(/random-effects term/);
+  });
+
+  it("an empty formula", () => {
+    expect(parseError("   ").message).toMatch(/empty/);
+    expect(parseError("").message).toMatch(/empty/);
+  });
+
+  it("every malformed input throws an LmmError, never a TypeError", () => {
+    const bad = ["y ~", "y ~ (", "y ~ ()", "y ~ (|g)", "y ~ (1|)", "y ~ x^", "y ~ x ~ z", "y ~ x | g", "(1|g) ~ x", "y ~ (1|g) ^ 2", "~~"];
+    for (const src of bad) {
+      expect(() => parseFormula(src), src).toThrow(LmmError);
+    }
+  });
+});

@@ -1,0 +1,98 @@
+// Loading the reference fits (test/reference, synced from ../shared/reference,
+// and test/reference-extra) and the tolerances of test/reference/README.md.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "vitest";
+
+export interface VarCorrRef {
+  grp: string;
+  var1: string | null;
+  var2: string | null;
+  vcov: number;
+  sdcor: number;
+}
+
+export interface ModelCase {
+  id: string;
+  dir: string;
+  data: string;
+  formula: string;
+  REML: boolean;
+  nobs: number;
+  ngrps: Record<string, number>;
+  fixef: Record<string, number>;
+  se: Record<string, number>;
+  t: Record<string, number>;
+  vcov_beta: number[][];
+  theta: number[];
+  theta_names: string[];
+  sigma: number;
+  varcorr: VarCorrRef[];
+  objective: number;
+  logLik: number;
+  npar: number;
+  AIC: number;
+  BIC: number;
+  singular: boolean;
+  ranef: Record<string, Record<string, (number | string)[]>>;
+  fitted: number[];
+  residuals: number[];
+  dropped_rows?: number;
+}
+
+export interface LrtCase {
+  id: string;
+  dir: string;
+  data: string;
+  formula0: string;
+  formula1: string;
+  npar: number[];
+  AIC: number[];
+  BIC: number[];
+  logLik: number[];
+  deviance: number[];
+  chisq: number;
+  df: number;
+  p: number;
+}
+
+const ROOTS = ["reference", "reference-extra"].map((d) => join(import.meta.dirname, d)).filter((d) => existsSync(join(d, "cases")));
+
+/** R's JSON writer unboxes length-one vectors; the contract is arrays. */
+const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+function normalise(c: Record<string, unknown>): void {
+  for (const k of ["theta", "theta_names", "fitted", "residuals"]) if (k in c) c[k] = asArray(c[k]);
+  if (c.vcov_beta !== undefined) c.vcov_beta = asArray(c.vcov_beta as number[][]).map((r) => asArray(r));
+  const ranef = c.ranef as Record<string, Record<string, unknown>> | undefined;
+  for (const g of Object.values(ranef ?? {})) for (const k of Object.keys(g)) g[k] = asArray(g[k]);
+}
+
+function load(): { models: ModelCase[]; lrts: LrtCase[] } {
+  const models: ModelCase[] = [];
+  const lrts: LrtCase[] = [];
+  for (const root of ROOTS) {
+    for (const f of readdirSync(join(root, "cases")).sort()) {
+      if (!f.endsWith(".json")) continue;
+      const c = JSON.parse(readFileSync(join(root, "cases", f), "utf8"));
+      c.id ??= f.replace(/\.json$/, "");
+      c.dir = root;
+      normalise(c);
+      if ("formula0" in c) lrts.push(c);
+      else models.push(c);
+    }
+  }
+  return { models, lrts };
+}
+
+export const { models: MODEL_CASES, lrts: LRT_CASES } = load();
+
+export const dataPath = (c: { dir: string; data: string }) => join(c.dir, "data", c.data);
+
+/** |a - b| <= rel * max(|b|, floor). */
+export function expectClose(actual: number, expected: number, rel: number, floor: number, what: string): void {
+  const tol = rel * Math.max(Math.abs(expected), floor);
+  if (!(Math.abs(actual - expected) <= tol)) {
+    expect.fail(`${what}: got ${actual}, expected ${expected} (tolerance ${tol.toExponential(2)})`);
+  }
+}
