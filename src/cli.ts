@@ -27,7 +27,7 @@ interface FitFlags {
 
 async function fitCommand(data: string | undefined, formula: string | undefined, flags: FitFlags, out: (s: string) => void): Promise<void> {
   if (flags.example) {
-    const ex = EXAMPLES[flags.example];
+    const ex = Object.hasOwn(EXAMPLES, flags.example) ? EXAMPLES[flags.example] : undefined;
     if (!ex) throw new LmmError(`Unknown example '${flags.example}': choose one of ${Object.keys(EXAMPLES).join(", ")}.`);
     if (data && !formula) formula = data;
     data = join(examplesDir(), ex.file);
@@ -47,7 +47,11 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .name("lmm")
     .description("Linear mixed-effects models with lme4's formula syntax and numbers.")
     .exitOverride()
-    .configureOutput({ writeOut: out, writeErr: err });
+    .configureOutput({
+      writeOut: out,
+      writeErr: err,
+      outputError: (message, write) => write(`lmm: ${message.replace(/^error: /, "")}`),
+    });
   program
     .command("fit")
     .description("Fit a linear mixed model to a CSV file and print an lme4-style summary.")

@@ -79,9 +79,7 @@ function tokenize(src: string): Token[] {
 
 function syntaxError(src: string, pos: number, expected: string, found?: string): LmmError {
   const what = found ?? (pos >= src.length ? "the end of the formula" : `'${src[pos]}'`);
-  return new LmmError(
-    `Formula syntax error at position ${pos + 1}: expected ${expected} but found ${what}.\n  ${src}\n  ${" ".repeat(pos)}^`,
-  );
+  return new LmmError(`Formula syntax error at position ${pos + 1}: expected ${expected} but found ${what}.`, { position: pos });
 }
 
 // Expression trees before expansion.
@@ -115,14 +113,9 @@ class Parser {
     return syntaxError(this.src, t.pos, expected, t.kind === "end" ? undefined : `'${t.text}'`);
   }
 
-  // sum := ['-'] prod (('+' | '-') prod)*
+  // sum := prod (('+' | '-') prod)*
   sum(): Node {
-    let left: Node;
-    const t0 = this.peek();
-    if (t0.kind === "op" && t0.text === "-") {
-      this.next();
-      left = { t: "neg", a: this.prod(), pos: t0.pos };
-    } else left = this.prod();
+    let left = this.prod();
     for (;;) {
       const t = this.peek();
       if (t.kind === "op" && (t.text === "+" || t.text === "-")) {
@@ -166,12 +159,16 @@ class Parser {
     }
     return a;
   }
+  // atom := ['+' | '-'] (name | number | '(' sum ')' | '(' sum '|' sum ')')
   atom(): Node {
     const t = this.next();
+    if (t.kind === "op" && t.text === "+") return this.atom();
+    if (t.kind === "op" && t.text === "-") return { t: "neg", a: this.atom(), pos: t.pos };
     if (t.kind === "name") {
       if (this.peek().kind === "op" && this.peek().text === "(") {
         throw new LmmError(
           `Formula: function calls such as '${t.text}(...)' are not supported (position ${t.pos + 1}); compute the transformed variable as a column of the data and use its name.`,
+          { position: t.pos },
         );
       }
       return { t: "var", name: t.text, pos: t.pos };
@@ -231,7 +228,7 @@ function expand(src: string, node: Node, allowBars: boolean): Expanded {
     case "neg": {
       const e = expand(src, node.a, false);
       if (e.intercept === true && e.terms.length === 0) return { terms: [], intercept: false, bars: [] };
-      throw new LmmError(`Formula: only '-1' or '- 1' may start a formula (position ${node.pos + 1}).`);
+      throw new LmmError(`Formula: '-' at position ${node.pos + 1} can only remove the intercept ('- 1') or a term written before it ('a*b - a:b').`, { position: node.pos });
     }
     case "bin": {
       const a = expand(src, node.a, allowBars && (node.op === "+" || node.op === "-"));
@@ -278,13 +275,43 @@ function expand(src: string, node: Node, allowBars: boolean): Expanded {
   }
 }
 
-/** R's terms(): order by degree, stable within a degree. */
-function byDegree(terms: Term[]): Term[] {
-  return terms.map((t, i) => ({ t, i })).sort((x, y) => x.t.length - y.t.length || x.i - y.i).map((x) => x.t);
+/**
+ * R's terms(): variables inside a term in order of their first appearance in
+ * the formula (`age + Sex + Sex:age` has the term age:Sex), terms by degree,
+ * stable within a degree.
+ */
+function ordered(terms: Term[], firstSeen: string[]): Term[] {
+  const rank = (v: string) => firstSeen.indexOf(v);
+  return terms
+    .map((t, i) => ({ t: [...t].sort((a, b) => rank(a) - rank(b)), i }))
+    .sort((x, y) => x.t.length - y.t.length || x.i - y.i)
+    .map((x) => x.t);
 }
 
-function termList(e: Expanded): TermList {
-  return { intercept: e.intercept ?? true, terms: byDegree(e.terms) };
+function termList(e: Expanded, firstSeen: string[]): TermList {
+  return { intercept: e.intercept ?? true, terms: ordered(e.terms, firstSeen) };
+}
+
+/** Variable names in order of first appearance in a (sub)tree. */
+function variablesInOrder(node: Node, out: string[] = []): string[] {
+  switch (node.t) {
+    case "var":
+      if (!out.includes(node.name)) out.push(node.name);
+      break;
+    case "bin":
+      variablesInOrder(node.a, out);
+      variablesInOrder(node.b, out);
+      break;
+    case "neg":
+    case "paren":
+      variablesInOrder(node.a, out);
+      break;
+    case "bar":
+      break;
+    case "num":
+      break;
+  }
+  return out;
 }
 
 function groupingFactors(src: string, node: Node): { vars: string[]; name: string }[] {
@@ -307,7 +334,7 @@ function groupingFactors(src: string, node: Node): { vars: string[]; name: strin
 }
 
 function randomTerms(src: string, bar: Node & { t: "bar" }): RandomTerm[] {
-  const lhs = termList(expand(src, bar.lhs, false));
+  const lhs = termList(expand(src, bar.lhs, false), variablesInOrder(bar.lhs));
   const groups = groupingFactors(src, bar.rhs);
   const out: RandomTerm[] = [];
   for (const g of groups) {
@@ -333,6 +360,12 @@ export function parseFormula(src: string): ParsedFormula {
   if (!(toks[0].kind === "op" && toks[0].text === "~")) {
     const t = p.next();
     if (t.kind !== "name") throw p.err(t, "the response variable or '~'");
+    if (p.peek().kind === "op" && p.peek().text === "(") {
+      throw new LmmError(
+        `Formula: a function call such as '${t.text}(...)' as the response is not supported; compute the transformed response as a column of the data and use its name.`,
+        { position: t.pos },
+      );
+    }
     response = t.text;
   }
   p.expect("~", "'~' after the response");
@@ -341,7 +374,8 @@ export function parseFormula(src: string): ParsedFormula {
   if (end.kind !== "end") throw p.err(end, "'+', '-', '*', ':' or the end of the formula");
   const e = expand(src, rhs, true);
   const random = e.bars.flatMap((b) => randomTerms(src, b as Node & { t: "bar" }));
-  return { response, fixed: termList(e), random, text: src.trim().replace(/\s+/g, " ") };
+  const firstSeen = variablesInOrder(rhs, response ? [response] : []);
+  return { response, fixed: termList(e, firstSeen), random, text: src.trim().replace(/\s+/g, " ") };
 }
 
 /** All variables a parsed formula uses, response first. */

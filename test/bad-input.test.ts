@@ -202,3 +202,11 @@ describe("missing values are dropped, not fatal", () => {
     expect(m.messages.some((s) => /missing/.test(s))).toBe(false);
   });
 });
+
+describe("option names that collide with Object.prototype", () => {
+  it("ignores an inherited property when looking up a column's level order", async () => {
+    const data = { y: [1, 2, 3, 4, 5, 6, 2, 3], constructor: ["a", "a", "b", "b", "c", "c", "a", "b"] };
+    const m = await lmer("y ~ 1 + (1 | constructor)", data, { levels: {} });
+    expect(m.ngrps).toEqual({ constructor: 3 });
+  });
+});

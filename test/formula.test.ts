@@ -247,3 +247,25 @@ describe("syntax errors", () => {
     }
   });
 });
+
+describe("signs and positions, as R reads them", () => {
+  it("accepts a unary '+' and a '- 1' anywhere in the sum", () => {
+    expect(parseFormula("y ~ +x").fixed.terms).toEqual([["x"]]);
+    const f = parseFormula("y ~ x + -1");
+    expect(f.fixed.intercept).toBe(false);
+    expect(f.fixed.terms).toEqual([["x"]]);
+  });
+
+  it("rejects a function call as the response with the fix in the message", () => {
+    const e = parseError("log(y) ~ x + (1 | g)");
+    expect(e.message).toMatch(/function call/);
+    expect(e.message).toMatch(/column/);
+    expect(e.position).toBe(0);
+  });
+
+  it("keeps the position of a syntax error on the error, in a one-line message", () => {
+    const e = parseError("y ~ (1 | g");
+    expect(e.position).toBe(10);
+    expect(e.message).not.toContain("\n");
+  });
+});

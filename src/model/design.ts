@@ -100,7 +100,8 @@ class FrameBuilder {
   factor(name: string): Factor {
     let f = this.factorCache.get(name);
     if (!f) {
-      f = makeFactor(name, lookup(this.data, name), this.rows, this.options.levels?.[name]);
+      const levels = this.options.levels;
+      f = makeFactor(name, lookup(this.data, name), this.rows, levels && Object.hasOwn(levels, name) ? levels[name] : undefined);
       this.factorCache.set(name, f);
     }
     return f;

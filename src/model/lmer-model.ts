@@ -163,8 +163,9 @@ export class LmerModel {
         const base = codes[i] * q;
         for (let c = 0; c < q; c++) fitted[i] += term.columns[c][i] * b[base + c];
       }
-      this.ngrps[term.group] ??= L;
-      const table = (this.ranef[term.group] ??= { levels: term.factor.levels });
+      if (!Object.hasOwn(this.ngrps, term.group)) this.ngrps[term.group] = L;
+      if (!Object.hasOwn(this.ranef, term.group)) this.ranef[term.group] = { levels: term.factor.levels };
+      const table = this.ranef[term.group];
       term.names.forEach((name, c) => {
         table[name] = Array.from({ length: L }, (_, l) => b[l * q + c]);
       });

@@ -1,0 +1,188 @@
+// The `lmm` command line: main(argv, out, err) with captured output, and the
+// real bin against the built dist/.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { main } from "../src/cli.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const orthodont = join(root, "test/reference/data/orthodont.csv");
+const sleepstudy = join(root, "test/reference/data/sleepstudy.csv");
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(
+    argv,
+    (s) => void (out += s),
+    (s) => void (err += s),
+  );
+  return { code, out, err };
+}
+
+/** An error report: exit 2, nothing on out, one `lmm: ` message and no stack trace. */
+function expectUserError(r: { code: number; out: string; err: string }): void {
+  expect(r.code).toBe(2);
+  expect(r.out).toBe("");
+  expect(r.err.startsWith("lmm: ")).toBe(true);
+  expect(r.err).not.toContain("    at ");
+  expect(r.err).not.toMatch(/internal error/);
+  expect(r.err.match(/lmm: /g)).toHaveLength(1);
+}
+
+describe("lmm fit", () => {
+  it("fits the sleepstudy example by REML and prints the summary", async () => {
+    const r = await run("fit", "--example", "sleepstudy");
+    expect(r.code).toBe(0);
+    expect(r.err).toBe("");
+    expect(r.out).toContain("Linear mixed model fit by REML");
+    expect(r.out).toContain("Formula: Reaction ~ Days + (Days | Subject)");
+    expect(r.out).toContain("REML criterion at convergence: 1743.6");
+    expect(r.out).toContain("Random effects:");
+    expect(r.out).toContain("Fixed effects:");
+    expect(r.out).toMatch(/^Days\s+10\.467\s+1\.546\s+6\.771$/m);
+    expect(r.out).toMatch(/Number of obs: 180, groups:\s+Subject, 18/);
+  });
+
+  it("--ml fits by maximum likelihood and prints AIC/BIC", async () => {
+    const r = await run("fit", "--example", "sleepstudy", "--ml");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("Linear mixed model fit by maximum likelihood");
+    expect(r.out).not.toContain("REML criterion");
+    expect(r.out).toMatch(/AIC\s+BIC\s+logLik\s+deviance\s+df\.resid/);
+    expect(r.out).toMatch(/1763\.9\s+1783\.1\s+-876\.0\s+1751\.9\s+174/);
+  });
+
+  it("--json prints the fit as JSON", async () => {
+    const r = await run("fit", "--example", "sleepstudy", "--json");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    for (const key of ["fixef", "se", "varcorr", "theta", "converged", "dropped_rows"]) expect(j).toHaveProperty(key);
+    expect(Object.keys(j.fixef)).toEqual(["(Intercept)", "Days"]);
+    expect(j.fixef.Days).toBeCloseTo(10.467286, 4);
+    expect(j.se.Days).toBeCloseTo(1.545789, 4);
+    expect(j.theta).toHaveLength(3);
+    expect(j.converged).toBe(true);
+    expect(j.dropped_rows).toBe(0);
+    expect(j.REML).toBe(true);
+    expect(j.varcorr.at(-1).grp).toBe("Residual");
+  });
+
+  it("fits a CSV file with a formula", async () => {
+    const r = await run("fit", orthodont, "distance ~ age * Sex + (age | Subject)");
+    expect(r.code).toBe(0);
+    expect(r.err).toBe("");
+    expect(r.out).toContain("Formula: distance ~ age * Sex + (age | Subject)");
+    expect(r.out).toContain("Data: orthodont.csv");
+    expect(r.out).toMatch(/^age:SexMale\s+0\.3048\s+0\.1347\s+2\.262$/m);
+    expect(r.out).toMatch(/Number of obs: 108, groups:\s+Subject, 27/);
+  });
+
+  it("an example with another formula uses the example's data", async () => {
+    const r = await run("fit", "--example", "sleepstudy", "Reaction ~ Days + (1 | Subject)", "--json");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.formula).toBe("Reaction ~ Days + (1 | Subject)");
+    expect(j.theta).toHaveLength(1);
+  });
+
+  it("--help prints the usage and exits 0", async () => {
+    const r = await run("fit", "--help");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("Usage: lmm fit");
+    expect(r.out).toContain("--ml");
+    expect(r.out).toContain("--json");
+    expect(r.out).toContain("--example");
+    expect(r.out).toContain("lmm fit --example sleepstudy");
+  });
+});
+
+describe("lmm fit errors", () => {
+  it("a missing file", async () => {
+    const r = await run("fit", join(root, "no-such-file.csv"), "y ~ x + (1 | g)");
+    expectUserError(r);
+    expect(r.err).toMatch(/no-such-file\.csv/);
+    expect(r.err).toMatch(/no such file/);
+  });
+
+  it("an unknown column", async () => {
+    const r = await run("fit", sleepstudy, "Reaction ~ days + (1 | Subject)");
+    expectUserError(r);
+    expect(r.err).toMatch(/Unknown column 'days'/);
+    expect(r.err).toMatch(/Did you mean 'Days'/);
+    expect(r.err.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  it("a bad formula", async () => {
+    const r = await run("fit", sleepstudy, "Reaction ~ Days + (1 | Subject");
+    expectUserError(r);
+    expect(r.err).toMatch(/^lmm: Formula syntax error at position 31/);
+  });
+
+  // The CLI contract is one line on err; the formula's caret display
+  // ("\n  <formula>\n  ^") makes this three lines.
+  it("a bad formula is reported on a single line", async () => {
+    const r = await run("fit", sleepstudy, "Reaction ~ Days + (1 | Subject");
+    expect(r.err.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  it("an unknown example", async () => {
+    const r = await run("fit", "--example", "nope");
+    expectUserError(r);
+    expect(r.err).toMatch(/Unknown example 'nope'/);
+    expect(r.err).toMatch(/sleepstudy/);
+    expect(r.err.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  // EXAMPLES is a plain object, so names of Object.prototype members slip past
+  // the `!ex` check and reach path.join(dir, undefined): an internal error.
+  it("an example named like an Object.prototype member is an unknown example", async () => {
+    const r = await run("fit", "--example", "toString");
+    expectUserError(r);
+    expect(r.err).toMatch(/Unknown example 'toString'/);
+  });
+
+  it("no data file", async () => {
+    const r = await run("fit");
+    expectUserError(r);
+    expect(r.err).toMatch(/No data file/);
+  });
+
+  it("no formula", async () => {
+    const r = await run("fit", sleepstudy);
+    expectUserError(r);
+    expect(r.err).toMatch(/No formula/);
+  });
+});
+
+describe("bin/lmm.js", () => {
+  const built = existsSync(join(root, "dist/src/cli.js"));
+  it.skipIf(!built)(`runs the built CLI${built ? "" : " (skipped: dist/ not built; run npm run build)"}`, () => {
+    const p = spawnSync(process.execPath, ["bin/lmm.js", "fit", "--example", "sleepstudy", "--json"], { cwd: root, encoding: "utf8" });
+    expect(p.stderr).toBe("");
+    expect(p.status).toBe(0);
+    const j = JSON.parse(p.stdout);
+    expect(j.fixef["(Intercept)"]).toBeCloseTo(251.4051, 3);
+    expect(j.converged).toBe(true);
+  });
+
+  it.skipIf(!built)("exits 2 with an lmm: message on a user error", () => {
+    const p = spawnSync(process.execPath, ["bin/lmm.js", "fit", "--example", "nope"], { cwd: root, encoding: "utf8" });
+    expect(p.status).toBe(2);
+    expect(p.stdout).toBe("");
+    expect(p.stderr).toMatch(/^lmm: Unknown example 'nope'/);
+  });
+});
+
+describe("argument errors from the command parser", () => {
+  it("prefix unknown options and commands with 'lmm:' and exit 2", async () => {
+    for (const argv of [["fit", "--bogus"], ["frobnicate"]]) {
+      let err = "";
+      const code = await main(argv, () => {}, (s) => (err += s));
+      expect(code).toBe(2);
+      expect(err).toMatch(/^lmm: unknown (option|command)/);
+    }
+  });
+});
