@@ -3,40 +3,20 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
+import type { LmerJSON } from "../src/index.js";
 
-export interface VarCorrRef {
-  grp: string;
-  var1: string | null;
-  var2: string | null;
-  vcov: number;
-  sdcor: number;
-}
-
-export interface ModelCase {
+/** A reference fit: the JSON contract's fields, plus where its data lives. */
+export interface ModelCase
+  extends Pick<
+    LmerJSON,
+    "formula" | "REML" | "nobs" | "ngrps" | "fixef" | "se" | "t" | "vcov_beta" | "theta" | "theta_names" | "sigma" | "varcorr"
+    | "objective" | "logLik" | "npar" | "AIC" | "BIC" | "singular" | "fitted" | "residuals"
+  > {
   id: string;
   dir: string;
   data: string;
-  formula: string;
-  REML: boolean;
-  nobs: number;
-  ngrps: Record<string, number>;
-  fixef: Record<string, number>;
-  se: Record<string, number>;
-  t: Record<string, number>;
-  vcov_beta: number[][];
-  theta: number[];
-  theta_names: string[];
-  sigma: number;
-  varcorr: VarCorrRef[];
-  objective: number;
-  logLik: number;
-  npar: number;
-  AIC: number;
-  BIC: number;
-  singular: boolean;
+  /** R writes level names that look like numbers as numbers. */
   ranef: Record<string, Record<string, (number | string)[]>>;
-  fitted: number[];
-  residuals: number[];
   dropped_rows?: number;
 }
 
