@@ -4,6 +4,7 @@
 // intercept and slope per subject, and Gaussian residuals. Deterministic for a
 // given seed (own PRNG: mulberry32 + Box-Muller), so our fits and lme4's see the
 // same data.
+import { mulberry32, normalSource } from "../src/random.js";
 import { createWriteStream } from "node:fs";
 
 export interface CohortOptions {
@@ -26,12 +27,12 @@ export interface CohortOptions {
 }
 
 /** Column arrays, ready for `lmer("y ~ time * group + (time | id)", data)`. */
-export interface Cohort {
+export type Cohort = {
   y: Float64Array;
   time: Float64Array;
   group: string[];
   id: string[];
-}
+};
 
 /** True fixed effects in R's treatment coding (group A is the reference). */
 export const COHORT_FIXEF: Readonly<Record<string, number>> = {
@@ -44,36 +45,6 @@ export const COHORT_FIXEF: Readonly<Record<string, number>> = {
 };
 
 export const COHORT_FORMULA = "y ~ time * group + (time | id)";
-
-/** mulberry32: a small, fast 32-bit PRNG; returns uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal deviates by Box-Muller (both deviates of a pair are used). */
-export function normalSource(uniform: () => number): () => number {
-  let spare = NaN;
-  return () => {
-    if (!Number.isNaN(spare)) {
-      const s = spare;
-      spare = NaN;
-      return s;
-    }
-    let u = 0;
-    while (u === 0) u = uniform();
-    const v = uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
-}
 
 /** Generate a cohort. Subject ids are zero-padded ("s0000001") so text order = numeric order. */
 export function generateCohort(opts: CohortOptions): Cohort {
@@ -123,13 +94,13 @@ export function generateCohort(opts: CohortOptions): Cohort {
 /** Write a cohort as CSV (columns y, time, group, id) for R's read.csv. */
 export async function writeCohortCSV(path: string, c: Cohort): Promise<void> {
   const out = createWriteStream(path);
+  let failed: Error | null = null;
+  out.on("error", (e) => (failed = e));
   const write = (s: string) =>
     new Promise<void>((resolve, reject) => {
-      if (out.write(s)) resolve();
-      else {
-        out.once("drain", resolve);
-        out.once("error", reject);
-      }
+      if (failed) reject(failed);
+      else if (out.write(s)) resolve();
+      else out.once("drain", resolve);
     });
   await write("y,time,group,id\n");
   const CHUNK = 20000;
@@ -141,6 +112,7 @@ export async function writeCohortCSV(path: string, c: Cohort): Promise<void> {
     await write(s);
   }
   await new Promise<void>((resolve, reject) => {
+    if (failed) reject(failed);
     out.once("error", reject);
     out.end(resolve);
   });

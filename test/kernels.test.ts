@@ -6,17 +6,9 @@ import { describe, expect, it } from "vitest";
 import type { Design, RandomEffectsTerm } from "../src/model/design.js";
 import { ProfiledDeviance } from "../src/model/deviance.js";
 import { thetaToFactors } from "../src/model/parameters.js";
+import { mulberry32 } from "../src/random.js";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 type Structure = "single" | "nested" | "crossed" | "three" | "repeated";
 

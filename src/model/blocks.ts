@@ -248,14 +248,16 @@ export function buildBlockLayout(design: Design): BlockLayout {
   }
   const pseudo = [...q.map((qq, t) => ({ off: zOff[t], q: qq })), { off: xOff, q: p + 1 }];
   const pairList: number[] = [];
-  const pairTS: [number, number][] = [];
+  const pairS: number[] = [];
+  const pairT: number[] = [];
   for (let t = 0; t <= K; t++) {
     for (let s = t; s <= K; s++) {
       pairList.push(pseudo[s].off, pseudo[s].q, pseudo[t].off, pseudo[t].q, t < m ? q[t] : mt);
-      pairTS.push([s, t]);
+      pairS.push(s);
+      pairT.push(t);
     }
   }
-  const npairs = pairTS.length;
+  const npairs = pairS.length;
   const bases = new Int32Array(n * npairs);
   const ancRowOf = (u: number, s: number) => {
     // ancestor of u in term s starts after u's own rows and the ancestors before it
@@ -265,7 +267,9 @@ export function buildBlockLayout(design: Design): BlockLayout {
   };
   for (let i = 0; i < n; i++) {
     const rb = i * npairs;
-    pairTS.forEach(([s, t], k) => {
+    for (let k = 0; k < npairs; k++) {
+      const s = pairS[k];
+      const t = pairT[k];
       let base: number;
       if (t < m) {
         const u = unitBase[t] + codes[t][i];
@@ -278,7 +282,7 @@ export function buildBlockLayout(design: Design): BlockLayout {
         base = tailOff + tpS * mt + tpT;
       } else base = tailOff + nd * mt + nd;
       bases[rb + k] = base;
-    });
+    }
   }
 
   const levelPositions = terms.map((_, t) =>

@@ -1,0 +1,86 @@
+// One fit split into lme4's stages, each timed on its own: data frame,
+// design (lFormula), block layout, deviance creation (WASM instance, move-in
+// and the accumulation pass), optimisation and the fitted-model object.
+import { buildDesign, LmerModel, minimize, parseFormula, ProfiledDeviance, toDataFrame, type DataInput } from "../src/index.js";
+import { buildBlockLayout } from "../src/model/blocks.js";
+import { thetaLower, thetaStart } from "../src/model/parameters.js";
+import { loadKernels } from "../src/wasm/kernels.js";
+import { PAIR_STRIDE } from "../src/wasm/layout.js";
+
+export interface StageTimings {
+  toDataFrame: number;
+  /** parseFormula + buildDesign. */
+  buildDesign: number;
+  /** buildBlockLayout alone (create repeats it). */
+  layout: number;
+  /** loadKernels alone (create repeats it; compiled once per process). */
+  instantiate: number;
+  /** ProfiledDeviance.create: instantiate + layout + move-in + accumulate. */
+  create: number;
+  /** The accumulate kernel alone (re-run on the same instance after the fit). */
+  accumulate: number;
+  optimize: number;
+  evaluations: number;
+  perEvaluation: number;
+  model: number;
+  total: number;
+  /** Layout sizes, to see what the kernels work on. */
+  sizes: { n: number; nUnits: number; nBlockTerms: number; mt: number; nd: number; aSizeMB: number; wMB: number; basesMB: number };
+}
+
+const now = () => performance.now();
+
+export async function runStages(formula: string, data: DataInput, REML: boolean): Promise<StageTimings> {
+  const t0 = now();
+  const df = toDataFrame(data);
+  const t1 = now();
+  const design = buildDesign(parseFormula(formula), df);
+  const t2 = now();
+  const layout = buildBlockLayout(design);
+  const t3 = now();
+  await loadKernels();
+  const t4 = now();
+  const dev = await ProfiledDeviance.create(design, REML);
+  const t5 = now();
+  const opt = minimize((theta) => dev.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms));
+  const t6 = now();
+  const model = new LmerModel(design, dev, opt);
+  const t7 = now();
+  void model;
+
+  // Re-run the accumulation pass on the same instance (A is garbage afterwards).
+  const priv = dev as unknown as {
+    k: { accumulate(w: number, width: number, n: number, bases: number, pairs: number, npairs: number, a: number): void };
+    ptr: Record<string, number>;
+  };
+  const P = priv.ptr;
+  const L = dev.layout;
+  const ta = now();
+  priv.k.accumulate(P.w, L.width, design.n, P.bases, P.pairs, L.pairs.length / PAIR_STRIDE, P.A);
+  const accumulate = now() - ta;
+
+  const evaluations = opt.evaluations;
+  return {
+    toDataFrame: t1 - t0,
+    buildDesign: t2 - t1,
+    layout: t3 - t2,
+    instantiate: t4 - t3,
+    create: t5 - t4,
+    accumulate,
+    optimize: t6 - t5,
+    evaluations,
+    perEvaluation: (t6 - t5) / evaluations,
+    model: t7 - t6,
+    total: t1 - t0 + (t2 - t1) + (t5 - t4) + (t6 - t5) + (t7 - t6),
+    sizes: {
+      n: design.n,
+      nUnits: layout.nUnits,
+      nBlockTerms: layout.nBlockTerms,
+      mt: layout.mt,
+      nd: layout.nd,
+      aSizeMB: (layout.aSize * 8) / 2 ** 20,
+      wMB: (layout.w.length * 8) / 2 ** 20,
+      basesMB: (layout.bases.length * 4) / 2 ** 20,
+    },
+  };
+}
