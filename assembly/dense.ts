@@ -1,6 +1,17 @@
 // Small dense kernels on row-major f64 matrices with a given row stride.
 import { ld, st } from "./memory";
 
+/** y[0..n) += alpha * x[0..n), two f64 lanes at a time. */
+export function axpy(y: usize, x: usize, alpha: f64, n: i32): void {
+  const a = f64x2.splat(alpha);
+  let k = 0;
+  for (; k + 1 < n; k += 2) {
+    const off = <usize>k << 3;
+    v128.store(y + off, f64x2.add(v128.load(y + off), f64x2.mul(a, v128.load(x + off))));
+  }
+  if (k < n) st(y, k, ld(y, k) + alpha * ld(x, k));
+}
+
 /** Dot product of a[0..n) and b[0..n), two f64 lanes at a time. */
 export function dot(a: usize, b: usize, n: i32): f64 {
   let acc = f64x2.splat(0.0);
@@ -50,5 +61,32 @@ export function solveLowerTransposed(l: usize, n: i32, stride: i32, x: usize): v
     let s = ld(x, i);
     for (let k = i + 1; k < n; k++) s -= ld(l, k * stride + i) * ld(x, k);
     st(x, i, s / ld(l, i * stride + i));
+  }
+}
+
+/**
+ * Reverse mode of `choleskyLower` (Murray, 2016): on entry `abar` holds the
+ * adjoint of the factor L (lower), on exit the adjoint of the lower triangle of
+ * the matrix that was factored. Same storage convention as the forward kernel.
+ */
+export function choleskyLowerReverse(l: usize, abar: usize, n: i32, stride: i32): void {
+  for (let j = n - 1; j >= 0; j--) {
+    const ljj = ld(l, j * stride + j);
+    let s = 0.0;
+    for (let i = j + 1; i < n; i++) s += ld(l, i * stride + j) * ld(abar, i * stride + j);
+    st(abar, j * stride + j, ld(abar, j * stride + j) - s / ljj);
+    for (let i = j; i < n; i++) st(abar, i * stride + j, ld(abar, i * stride + j) / ljj);
+    // Abar[j, :j] -= sum_i Abar[i, j] L[i, :j], as row updates (contiguous memory).
+    const rj = abar + (<usize>(j * stride) << 3);
+    for (let i = j; i < n; i++) {
+      const aij = ld(abar, i * stride + j);
+      if (aij != 0.0) axpy(rj, l + (<usize>(i * stride) << 3), -aij, j);
+    }
+    const rl = l + (<usize>(j * stride) << 3);
+    for (let i = j + 1; i < n; i++) {
+      const aij = ld(abar, i * stride + j);
+      if (aij != 0.0) axpy(abar + (<usize>(i * stride) << 3), rl, -aij, j);
+    }
+    st(abar, j * stride + j, ld(abar, j * stride + j) * 0.5);
   }
 }

@@ -8,3 +8,4 @@ export { solveCoefficients } from "./solve";
 export function heapBase(): usize {
   return __heap_base;
 }
+export { gradient } from "./gradient";

@@ -22,7 +22,9 @@ export const D_REML: i32 = 18;
 export const D_NB: i32 = 19; // scalar rows of all block-diagonal units
 export const D_GROW: i32 = 20; // ptr: i32 global row index of every off-diagonal panel row
 export const D_IDX: i32 = 21; // ptr: i32 scatter indices used by the groups
-export const DESC_LENGTH: i32 = 22;
+export const D_FBAR: i32 = 22; // ptr: f64 adjoint of F (same layout), for the gradient
+export const D_TBAR: i32 = 23; // ptr: f64 adjoint of the T_t factors
+export const DESC_LENGTH: i32 = 24;
 
 // One block-diagonal unit (a level of a nested term) owns a row-major panel:
 // its own q rows first, then its off-diagonal rows (ancestor units, tail rows).

@@ -28,6 +28,9 @@ export interface LmerOptions extends DesignOptions {
 export async function lmer(formula: string, data: DataInput, options: LmerOptions = {}): Promise<LmerModel> {
   const design = buildDesign(parseFormula(formula), toDataFrame(data), options);
   const deviance = await ProfiledDeviance.create(design, options.REML ?? true);
-  const opt = minimize((theta) => deviance.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), options.optimizer);
+  const opt = minimize((theta) => deviance.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), {
+    gradient: () => deviance.gradient(),
+    ...options.optimizer,
+  });
   return new LmerModel(design, deviance, opt, options.dataName);
 }

@@ -4,6 +4,12 @@
 // (it depends on Lambda Lambda'), so differences may step across it.
 
 export interface OptimizerOptions {
+  /**
+   * Analytic gradient at x. It is always called right after the objective was
+   * evaluated at the same x, so an implementation may reuse that evaluation.
+   * Without it, central differences are used.
+   */
+  gradient?: (x: Float64Array) => Float64Array;
   /** Stop when the projected gradient's largest entry is below this. */
   gradTol?: number;
   /**
@@ -55,6 +61,36 @@ export function numericGradient(
  * Diagonal inverse-Hessian start: Newton's step per coordinate where the
  * curvature is positive, and never a step longer than one unit of theta.
  */
+/** Gradient and diagonal curvature at x, where f(x) = fx was the last evaluation. */
+type Differentiate = (x: Float64Array, fx: number) => { g: Float64Array; curvature?: Float64Array };
+
+function differentiator(fc: (x: Float64Array) => number, gradient?: (x: Float64Array) => Float64Array): {
+  at: Differentiate;
+  curvature: (x: Float64Array, g: Float64Array) => Float64Array;
+} {
+  if (!gradient) {
+    return {
+      at: (x, fx) => numericGradient(fc, x, fx),
+      curvature: (x) => numericGradient(fc, x, fc(x)).curvature,
+    };
+  }
+  return {
+    at: (x) => ({ g: gradient(x) }),
+    // Forward differences of the analytic gradient along each coordinate.
+    curvature: (x, g) => {
+      const c = new Float64Array(x.length);
+      const xt = Float64Array.from(x);
+      for (let i = 0; i < x.length; i++) {
+        const h = 1e-4 * Math.max(1, Math.abs(x[i]));
+        xt[i] = x[i] + h;
+        c[i] = Number.isFinite(fc(xt)) ? (gradient(xt)[i] - g[i]) / h : 0;
+        xt[i] = x[i];
+      }
+      return c;
+    },
+  };
+}
+
 function diagonalStart(g: Float64Array, curvature: Float64Array): Float64Array {
   const n = g.length;
   const H = new Float64Array(n * n);
@@ -133,9 +169,14 @@ function quasiNewton(
   if (!Number.isFinite(fx)) {
     return { x, f: fx, gradient: new Float64Array(n), maxGrad: NaN, iterations: 0, converged: false, message: "objective is not finite at the starting point" };
   }
-  let { g, curvature } = numericGradient(fc, x, fx);
+  const diff = differentiator(fc, opts.gradient);
+  const first = diff.at(x, fx);
+  let g = first.g;
+  // Curvature is needed only to (re)start H; finite differences give it for free.
+  let curvature = first.curvature;
+  const start = () => diagonalStart(g, (curvature ??= diff.curvature(x, g)));
   // H approximates the inverse Hessian on the free variables.
-  let H = diagonalStart(g, curvature);
+  let H = start();
   let fresh = true;
   let message = "iteration limit reached";
   let converged = false;
@@ -152,7 +193,7 @@ function quasiNewton(
     const free = Array.from(x, (xi, i) => !(xi <= lo[i] && g[i] > 0));
     if (prevFree && free.some((v, i) => v !== prevFree![i]) && !fresh) {
       // The curvature learnt on another face of the box misleads here.
-      H = diagonalStart(g, curvature);
+      H = start();
       fresh = true;
     }
     prevFree = free;
@@ -165,7 +206,7 @@ function quasiNewton(
     }
     let slope = dot(d, g);
     if (!(slope < 0)) {
-      H = diagonalStart(g, curvature);
+      H = start();
       fresh = true;
       for (let i = 0; i < n; i++) d[i] = free[i] ? -H[i * n + i] * g[i] : 0;
       slope = dot(d, g);
@@ -194,7 +235,7 @@ function quasiNewton(
     if (!accepted || fn >= fx) {
       if (!fresh) {
         // A stale curvature model: retry from the diagonal start.
-        H = diagonalStart(g, curvature);
+        H = start();
         fresh = true;
         stall++;
         if (stall < 3) continue;
@@ -205,7 +246,7 @@ function quasiNewton(
       break;
     }
     stall = 0;
-    const next = numericGradient(fc, xn, fn);
+    const next = diff.at(xn, fn);
     const gn = next.g;
     const s = xn.map((v, i) => v - x[i]);
     const yv = gn.map((v, i) => v - g[i]);

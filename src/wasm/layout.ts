@@ -3,7 +3,7 @@
 export const D = {
   NUNITS: 0, UNITS: 1, GROUPS: 2, SEGS: 3, NTERMS: 4, TERMS: 5, THETA: 6, TMATS: 7,
   A: 8, F: 9, TAILOFF: 10, MT: 11, ND: 12, P: 13, TAILSEGS: 14, NTAILSEGS: 15,
-  SCRATCH: 16, N: 17, REML: 18, NB: 19, GROW: 20, IDX: 21, LENGTH: 22,
+  SCRATCH: 16, N: 17, REML: 18, NB: 19, GROW: 20, IDX: 21, FBAR: 22, TBAR: 23, LENGTH: 24,
 } as const;
 
 export const UNIT_STRIDE = 10;

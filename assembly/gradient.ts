@@ -1,0 +1,168 @@
+// The gradient of the profiled deviance with respect to theta, by reverse-mode
+// differentiation of `evaluate`: the same blocks, visited backwards. The
+// objective reads the factor only through its log pivots, so the adjoint starts
+// on the diagonal; the reverse Cholesky and the reversed Schur-complement
+// scatters carry it back to the scaled cross-products, and the scaling
+// Lambda' A Lambda carries it to each term's T, whose entries are theta.
+import { ld, st, ldi, ptr, field } from "./memory";
+import { choleskyLowerReverse } from "./dense";
+import {
+  D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_N, D_REML, D_IDX,
+  U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
+  G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
+  S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
+} from "./layout";
+
+/** Adjoint of one unit's panel: reverse of factor, triangular solve and scatter. */
+function reverseUnit(desc: usize, u: i32): void {
+  const f = ptr(desc, D_F), fb = ptr(desc, D_FBAR), units = ptr(desc, D_UNITS);
+  const groups = ptr(desc, D_GROUPS), idx = ptr(desc, D_IDX);
+  const um = u * UNIT_STRIDE;
+  const off = ldi(units, um + U_PANEL);
+  const p = f + (<usize>off << 3), pb = fb + (<usize>off << 3);
+  const q = ldi(units, um + U_Q), nrows = ldi(units, um + U_NROWS);
+  const noff = nrows - q;
+  const r = p + (<usize>(q * q) << 3), rb = pb + (<usize>(q * q) << 3);
+  // Scatter F[t] -= R_i . R_j, reversed: gather the targets' adjoints into Rbar.
+  const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP);
+  for (let g = g0; g < g0 + ng; g++) {
+    const gm = g * GROUP_STRIDE;
+    const first = ldi(groups, gm + G_FIRST), end = ldi(groups, gm + G_END);
+    const base = ldi(groups, gm + G_BASE), stride = ldi(groups, gm + G_STRIDE);
+    const ix = idx + (<usize>ldi(groups, gm + G_IDX0) << 2);
+    for (let j = first; j < end; j++) {
+      const cj = base + ldi(ix, j - first);
+      for (let i = j; i < noff; i++) {
+        const ab = ld(fb, cj + ldi(ix, i - first) * stride);
+        if (ab == 0.0) continue;
+        for (let k = 0; k < q; k++) {
+          st(rb, i * q + k, ld(rb, i * q + k) - ab * ld(r, j * q + k));
+          st(rb, j * q + k, ld(rb, j * q + k) - ab * ld(r, i * q + k));
+        }
+      }
+    }
+  }
+  // R = P L^{-T}, reversed: Pbar = Rbar L^{-1}, Lbar -= tril(Pbar' R).
+  for (let i = 0; i < noff; i++) {
+    const row = i * q;
+    for (let k = q - 1; k >= 0; k--) {
+      let s = ld(rb, row + k);
+      for (let m = k + 1; m < q; m++) s -= ld(rb, row + m) * ld(p, m * q + k);
+      st(rb, row + k, s / ld(p, k * q + k));
+    }
+  }
+  for (let a = 0; a < q; a++) {
+    for (let b = 0; b <= a; b++) {
+      let s = 0.0;
+      for (let i = 0; i < noff; i++) s += ld(rb, i * q + a) * ld(r, i * q + b);
+      st(pb, a * q + b, ld(pb, a * q + b) - s);
+    }
+    // log|L|^2 = 2 sum log L_kk
+    st(pb, a * q + a, ld(pb, a * q + a) + 2.0 / ld(p, a * q + a));
+  }
+  choleskyLowerReverse(p, pb, q, q);
+}
+
+/**
+ * Block B = Ts' A Tc of a scaled matrix (rows r0.. of `len`, `ncol` columns), reversed:
+ * Tc_bar += A' Ts Bbar and Ts_bar += A Tc Bbar'. A term index < 0 means no factor (X, y).
+ */
+function reverseScaling(
+  a: usize, bbar: usize, r0: i32, len: i32, c0: i32, ncol: i32, stride: i32,
+  tm: usize, tb: usize, rowT: i32, colT: i32, diagonal: bool,
+): void {
+  for (let i = 0; i < len; i++) {
+    const ri = (r0 + i) * stride + c0;
+    const jmax = diagonal ? i + 1 : ncol; // a diagonal block's adjoint is lower triangular
+    // Tc_bar[x][b] += sum_i A[i][x] * (Ts Bbar)[i][b]
+    for (let b = 0; b < jmax; b++) {
+      let v = 0.0;
+      if (rowT >= 0) {
+        for (let m = 0; m <= i; m++) {
+          const bm = (r0 + m) * stride + c0 + b;
+          if (diagonal && b > m) continue;
+          v += ld(tm, rowT + i * len + m) * ld(bbar, bm);
+        }
+      } else v = ld(bbar, ri + b);
+      if (v == 0.0) continue;
+      for (let x = 0; x < ncol; x++) st(tb, colT + x * ncol + b, ld(tb, colT + x * ncol + b) + ld(a, ri + x) * v);
+    }
+  }
+  if (rowT < 0) return;
+  // Ts_bar[x][y] += sum_j (A Tc)[x][j] * Bbar[y][j]
+  for (let x = 0; x < len; x++) {
+    const rx = (r0 + x) * stride + c0;
+    for (let j = 0; j < ncol; j++) {
+      let w = 0.0;
+      for (let m = j; m < ncol; m++) w += ld(a, rx + m) * ld(tm, colT + m * ncol + j);
+      if (w == 0.0) continue;
+      for (let y = 0; y < len; y++) {
+        if (diagonal && j > y) continue;
+        st(tb, rowT + x * len + y, ld(tb, rowT + x * len + y) + w * ld(bbar, (r0 + y) * stride + c0 + j));
+      }
+    }
+  }
+}
+
+/**
+ * Gradient of the objective with respect to theta at the theta of the last
+ * `evaluate` call (which must have succeeded). Writes ntheta values to `grad`.
+ */
+export function gradient(desc: usize, grad: usize): void {
+  const f = ptr(desc, D_F), fb = ptr(desc, D_FBAR), a = ptr(desc, D_A);
+  const terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
+  const nterms = field(desc, D_NTERMS), nunits = field(desc, D_NUNITS);
+  const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT), nd = field(desc, D_ND), p = field(desc, D_P);
+  const reml = field(desc, D_REML) != 0;
+  memory.fill(fb, 0, <usize>(tailOff + mt * mt) << 3);
+  const lastTerm = (nterms - 1) * TERM_STRIDE;
+  const qLast = ldi(terms, lastTerm + T_Q);
+  memory.fill(tb, 0, <usize>(ldi(terms, lastTerm + T_TMAT0) + qLast * qLast) << 3);
+
+  // Tail: adjoint of the log pivots, then the reverse dense Cholesky.
+  const tail = f + (<usize>tailOff << 3), tailb = fb + (<usize>tailOff << 3);
+  for (let i = 0; i < nd; i++) st(tailb, i * mt + i, 2.0 / ld(tail, i * mt + i));
+  if (reml) for (let i = nd; i < nd + p; i++) st(tailb, i * mt + i, 2.0 / ld(tail, i * mt + i));
+  const nu = <f64>field(desc, D_N) - (reml ? <f64>p : 0.0);
+  st(tailb, (mt - 1) * mt + mt - 1, (2.0 * nu) / ld(tail, (mt - 1) * mt + mt - 1));
+  choleskyLowerReverse(tail, tailb, mt, mt);
+  for (let u = nunits - 1; u >= 0; u--) reverseUnit(desc, u);
+
+  // Scaling F = Lambda' A Lambda, reversed, panel by panel.
+  const units = ptr(desc, D_UNITS), segs = ptr(desc, D_SEGS);
+  for (let u = 0; u < nunits; u++) {
+    const um = u * UNIT_STRIDE;
+    const off = ldi(units, um + U_PANEL);
+    const q = ldi(units, um + U_Q);
+    const colT = ldi(terms, ldi(units, um + U_TERM) * TERM_STRIDE + T_TMAT0);
+    const s0 = ldi(units, um + U_SEG0), ns = ldi(units, um + U_NSEG);
+    const pa = a + (<usize>off << 3), pb = fb + (<usize>off << 3);
+    for (let s = s0; s < s0 + ns; s++) {
+      const term = ldi(segs, s * SEG_STRIDE + S_TERM);
+      const rowT = term < 0 ? -1 : ldi(terms, term * TERM_STRIDE + T_TMAT0);
+      reverseScaling(pa, pb, ldi(segs, s * SEG_STRIDE + S_START), ldi(segs, s * SEG_STRIDE + S_LEN), 0, q, q, tm, tb, rowT, colT, s == s0);
+    }
+  }
+  const tsegs = ptr(desc, D_TAILSEGS), nts = field(desc, D_NTAILSEGS);
+  const ta = a + (<usize>tailOff << 3);
+  for (let c = 0; c < nts; c++) {
+    const cterm = ldi(tsegs, c * SEG_STRIDE + S_TERM);
+    if (cterm < 0) continue;
+    const c0 = ldi(tsegs, c * SEG_STRIDE + S_START), qc = ldi(tsegs, c * SEG_STRIDE + S_LEN);
+    const colT = ldi(terms, cterm * TERM_STRIDE + T_TMAT0);
+    for (let r = c; r < nts; r++) {
+      const rterm = ldi(tsegs, r * SEG_STRIDE + S_TERM);
+      const rowT = rterm < 0 ? -1 : ldi(terms, rterm * TERM_STRIDE + T_TMAT0);
+      reverseScaling(ta, tailb, ldi(tsegs, r * SEG_STRIDE + S_START), ldi(tsegs, r * SEG_STRIDE + S_LEN), c0, qc, mt, tm, tb, rowT, colT, r == c);
+    }
+  }
+
+  // theta is each T's lower triangle, column by column.
+  for (let t = 0; t < nterms; t++) {
+    const q = ldi(terms, t * TERM_STRIDE + T_Q);
+    let k = ldi(terms, t * TERM_STRIDE + T_THETA0);
+    const to = ldi(terms, t * TERM_STRIDE + T_TMAT0);
+    for (let j = 0; j < q; j++) for (let i = j; i < q; i++) st(grad, k++, ld(tb, to + i * q + j));
+  }
+}

@@ -1,0 +1,63 @@
+// Random linear mixed models of each random-effects structure the kernels
+// support, for property tests.
+import type { Design, RandomEffectsTerm } from "../src/model/design.js";
+import { mulberry32 } from "../src/random.js";
+
+export const STRUCTURES: Structure[] = ["single", "nested", "crossed", "three", "repeated"];
+
+export const rng = mulberry32;
+
+export type Structure = "single" | "nested" | "crossed" | "three" | "repeated";
+
+/** Codes covering every level 0..L-1 at least once, in random order. */
+function codesFor(n: number, L: number, r: () => number): Int32Array {
+  const c = Int32Array.from({ length: n }, (_, i) => (i < L ? i : Math.floor(r() * L)));
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [c[i], c[j]] = [c[j], c[i]];
+  }
+  return c;
+}
+
+function term(group: string, codes: Int32Array, L: number, q: number, n: number, r: () => number): RandomEffectsTerm {
+  const columns = Array.from({ length: q }, (_, j) => Float64Array.from({ length: n }, () => (j === 0 ? 1 : r() * 4 - 2)));
+  return { group, factor: { codes, levels: Array.from({ length: L }, (_, l) => `${group}${l}`) }, names: columns.map((_, j) => (j === 0 ? "(Intercept)" : `z${j}`)), columns };
+}
+
+export function randomDesign(structure: Structure, seed: number): Design {
+  const r = rng(seed);
+  const n = 40 + Math.floor(r() * 50);
+  const p = 1 + Math.floor(r() * 3);
+  const X = Array.from({ length: p }, (_, j) => Float64Array.from({ length: n }, () => (j === 0 ? 1 : r() * 2 - 1)));
+  const y = Float64Array.from({ length: n }, () => r() * 10);
+  const L1 = 4 + Math.floor(r() * 8);
+  const q1 = 1 + Math.floor(r() * 3);
+  const c1 = codesFor(n, L1, r);
+  const terms: RandomEffectsTerm[] = [term("g", c1, L1, structure === "single" ? q1 : 1 + (q1 % 2), n, r)];
+  if (structure === "nested" || structure === "three") {
+    // a coarse factor containing the fine one: level l of g lies in level l % L2
+    const L2 = 2 + Math.floor(r() * 2);
+    terms.push(term("h", c1.map((c) => c % L2), L2, 1, n, r));
+  }
+  if (structure === "crossed" || structure === "three") {
+    const L3 = 3 + Math.floor(r() * 4);
+    terms.push(term("k", codesFor(n, L3, r), L3, 1 + Math.floor(r() * 2), n, r));
+  }
+  if (structure === "repeated") terms.push(term("g", c1, L1, 1, n, r));
+  return {
+    formula: { response: "y", fixed: { intercept: true, terms: [] }, random: [], text: "random" },
+    n, rows: Int32Array.from({ length: n }, (_, i) => i), droppedRows: 0, response: "y", y,
+    X: { names: X.map((_, j) => `x${j}`), columns: X }, droppedColumns: [], terms,
+  };
+}
+
+export function randomTheta(d: Design, r: () => number, zeroDiagonal: boolean): number[] {
+  const out: number[] = [];
+  d.terms.forEach((t, k) => {
+    const q = t.names.length;
+    for (let j = 0; j < q; j++) {
+      for (let i = j; i < q; i++) out.push(i === j ? (zeroDiagonal && k === 0 && j === 0 ? 0 : 0.1 + 2 * r()) : r() - 0.5);
+    }
+  });
+  return out;
+}
