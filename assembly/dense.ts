@@ -27,11 +27,10 @@ export function dot(a: usize, b: usize, n: i32): f64 {
 
 /**
  * In-place lower Cholesky factor of the leading n x n block (row stride `stride`),
- * row by row so each inner product runs over contiguous memory. Returns the sum of
- * log pivots, or NaN when a pivot is not positive.
+ * row by row so each inner product runs over contiguous memory. Returns false
+ * when a pivot is not positive.
  */
-export function choleskyLower(a: usize, n: i32, stride: i32): f64 {
-  let logdet = 0.0;
+export function choleskyLower(a: usize, n: i32, stride: i32): bool {
   for (let i = 0; i < n; i++) {
     const ri = a + (<usize>(i * stride) << 3);
     for (let j = 0; j < i; j++) {
@@ -39,12 +38,27 @@ export function choleskyLower(a: usize, n: i32, stride: i32): f64 {
       st(ri, j, (ld(ri, j) - dot(ri, rj, j)) / ld(rj, j));
     }
     const d = ld(ri, i) - dot(ri, ri, i);
-    if (!(d > 0.0)) return NaN;
-    const l = Math.sqrt(d);
-    st(ri, i, l);
-    logdet += Math.log(l);
+    if (!(d > 0.0)) return false;
+    st(ri, i, Math.sqrt(d));
   }
-  return logdet;
+  return true;
+}
+
+/**
+ * Sum of log a[k * (stride + 1)] for k < n (a diagonal), taking one log per many
+ * entries: the running product is folded into the sum before it can overflow.
+ */
+export function logDiagonal(a: usize, n: i32, stride: i32): f64 {
+  let product = 1.0;
+  let sum = 0.0;
+  for (let k = 0; k < n; k++) {
+    product *= ld(a, k * (stride + 1));
+    if (product > 1e150 || product < 1e-150) {
+      sum += Math.log(product);
+      product = 1.0;
+    }
+  }
+  return sum + Math.log(product);
 }
 
 /** row <- row L^{-T} for one row of length n, L lower triangular (row stride `stride`). */

@@ -3,7 +3,7 @@
 // [Lambda'Z'Z Lambda + I, Lambda'Z'X, Lambda'Z'y; ...; y'y] = L L', and read
 // log|L|^2, log|R_X|^2 and the penalised residual sum of squares off the factor.
 import { ld, st, ldi, ptr, field } from "./memory";
-import { dot, choleskyLower, solveRowLowerT } from "./dense";
+import { choleskyLower, solveRowLowerT, logDiagonal } from "./dense";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
   D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX,
@@ -29,24 +29,20 @@ function buildTmats(desc: usize): void {
   }
 }
 
-/** rows [r0, r0 + len) of a row-major block with `ncol` columns: row <- row * T (T lower, q = ncol). */
-function scaleRowsRight(f: usize, r0: i32, len: i32, ncol: i32, stride: i32, tm: usize, tOff: i32, scratch: usize): void {
-  if (ncol == 1) {
+/** A panel of `nrows` rows and q columns, row-major: F <- A T (T lower q x q). */
+function scalePanelRight(a: usize, f: usize, nrows: i32, q: i32, tm: usize, tOff: i32): void {
+  if (q == 1) {
     const t = ld(tm, tOff);
-    for (let i = 0; i < len; i++) {
-      const k = (r0 + i) * stride;
-      st(f, k, ld(f, k) * t);
-    }
+    for (let i = 0; i < nrows; i++) st(f, i, ld(a, i) * t);
     return;
   }
-  for (let i = 0; i < len; i++) {
-    const k = (r0 + i) * stride;
-    for (let j = 0; j < ncol; j++) {
+  for (let i = 0; i < nrows; i++) {
+    const k = i * q;
+    for (let j = 0; j < q; j++) {
       let s = 0.0;
-      for (let m = j; m < ncol; m++) s += ld(f, k + m) * ld(tm, tOff + m * ncol + j);
-      st(scratch, j, s);
+      for (let m = j; m < q; m++) s += ld(a, k + m) * ld(tm, tOff + m * q + j);
+      st(f, k + j, s);
     }
-    for (let j = 0; j < ncol; j++) st(f, k + j, ld(scratch, j));
   }
 }
 
@@ -72,14 +68,15 @@ function scale(desc: usize): void {
   const scratch = ptr(desc, D_SCRATCH), segs = ptr(desc, D_SEGS), units = ptr(desc, D_UNITS);
   const nunits = field(desc, D_NUNITS);
   const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
-  memory.copy(f, a, <usize>(tailOff + mt * mt) << 3);
+  memory.copy(f + (<usize>tailOff << 3), a + (<usize>tailOff << 3), <usize>(mt * mt) << 3);
 
   for (let u = 0; u < nunits; u++) {
     const um = u * UNIT_STRIDE;
-    const p = f + (<usize>ldi(units, um + U_PANEL) << 3);
+    const off = <usize>ldi(units, um + U_PANEL) << 3;
+    const p = f + off;
     const q = ldi(units, um + U_Q), nrows = ldi(units, um + U_NROWS);
     const tOff = tmatOffset(terms, ldi(units, um + U_TERM));
-    scaleRowsRight(p, 0, nrows, q, q, tm, tOff, scratch);
+    scalePanelRight(a + off, p, nrows, q, tm, tOff);
     const s0 = ldi(units, um + U_SEG0), ns = ldi(units, um + U_NSEG);
     for (let s = s0; s < s0 + ns; s++) {
       const term = ldi(segs, s * SEG_STRIDE + S_TERM);
@@ -123,20 +120,25 @@ function scaleColsRight(tail: usize, c0: i32, q: i32, mt: i32, tm: usize, tOff: 
 }
 
 /**
- * Right-looking blocked Cholesky over the block-diagonal units, then the dense tail.
- * Returns the sum of log pivots of the units (half of their log-determinant), or NaN.
+ * Right-looking blocked Cholesky over the block-diagonal units. Returns the sum
+ * of log pivots of the units (half of their log-determinant), or NaN.
  */
 function factorUnits(desc: usize): f64 {
   const f = ptr(desc, D_F), units = ptr(desc, D_UNITS), groups = ptr(desc, D_GROUPS), idx = ptr(desc, D_IDX);
   const nunits = field(desc, D_NUNITS);
+  // Sum of log pivots, folding a running product (one log per many units).
+  let product = 1.0;
   let logdet = 0.0;
   for (let u = 0; u < nunits; u++) {
     const um = u * UNIT_STRIDE;
     const p = f + (<usize>ldi(units, um + U_PANEL) << 3);
     const q = ldi(units, um + U_Q), nrows = ldi(units, um + U_NROWS);
-    const ld0 = choleskyLower(p, q, q);
-    if (isNaN(ld0)) return NaN;
-    logdet += ld0;
+    if (!choleskyLower(p, q, q)) return NaN;
+    for (let k = 0; k < q; k++) product *= ld(p, k * q + k);
+    if (product > 1e150 || product < 1e-150) {
+      logdet += Math.log(product);
+      product = 1.0;
+    }
     for (let i = q; i < nrows; i++) solveRowLowerT(p + (<usize>(i * q) << 3), p, q, q);
     // Schur-complement update of every target block this unit touches.
     const off = p + (<usize>(q * q) << 3);
@@ -147,17 +149,28 @@ function factorUnits(desc: usize): f64 {
       const first = ldi(groups, gm + G_FIRST), end = ldi(groups, gm + G_END);
       const base = ldi(groups, gm + G_BASE), stride = ldi(groups, gm + G_STRIDE);
       const ix = idx + (<usize>ldi(groups, gm + G_IDX0) << 2);
+      const i0 = ldi(ix, 0);
+      // Indices within a group ascend, so equal spans mean a contiguous target
+      // (the usual case: the tail of a one-factor model) and no index loads.
+      const contiguous = ldi(ix, noff - 1 - first) - i0 == noff - 1 - first;
       for (let j = first; j < end; j++) {
         const rj = off + (<usize>(j * q) << 3);
-        const cj = base + ldi(ix, j - first);
+        const cj = contiguous ? base + i0 + j - first : base + ldi(ix, j - first);
         for (let i = j; i < noff; i++) {
-          const t = cj + ldi(ix, i - first) * stride;
-          st(f, t, ld(f, t) - dot(off + (<usize>(i * q) << 3), rj, q));
+          const t = cj + (contiguous ? i0 + i - first : ldi(ix, i - first)) * stride;
+          st(f, t, ld(f, t) - dotSmall(off + (<usize>(i * q) << 3), rj, q));
         }
       }
     }
   }
-  return logdet;
+  return logdet + Math.log(product);
+}
+
+/** Dot product of short vectors (a unit's q), without the SIMD set-up of `dot`. */
+@inline function dotSmall(a: usize, b: usize, n: i32): f64 {
+  let s = 0.0;
+  for (let k = 0; k < n; k++) s += ld(a, k) * ld(b, k);
+  return s;
 }
 
 /**
@@ -168,20 +181,16 @@ function factorUnits(desc: usize): f64 {
 export function evaluate(desc: usize, out: usize): f64 {
   buildTmats(desc);
   scale(desc);
-  let half = factorUnits(desc);
+  const unitsHalf = factorUnits(desc);
   const tail = ptr(desc, D_F) + (<usize>field(desc, D_TAILOFF) << 3);
   const mt = field(desc, D_MT), nd = field(desc, D_ND), p = field(desc, D_P);
-  const tailHalf = isNaN(half) ? NaN : choleskyLower(tail, mt, mt);
-  if (isNaN(tailHalf)) {
+  if (isNaN(unitsHalf) || !choleskyLower(tail, mt, mt)) {
     st(out, 0, Infinity);
     return Infinity;
   }
-  let logdetRX = 0.0;
-  for (let i = nd; i < nd + p; i++) logdetRX += Math.log(ld(tail, i * mt + i));
   const lyy = ld(tail, (mt - 1) * mt + mt - 1);
-  half += tailHalf - logdetRX - Math.log(lyy);
-  const logdetL = 2.0 * half;
-  logdetRX *= 2.0;
+  const logdetL = 2.0 * (unitsHalf + logDiagonal(tail, nd, mt));
+  const logdetRX = 2.0 * logDiagonal(tail + (<usize>(nd * (mt + 1)) << 3), p, mt);
   const r2 = lyy * lyy;
   const n = <f64>field(desc, D_N);
   let obj: f64;

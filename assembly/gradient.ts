@@ -31,10 +31,14 @@ function reverseUnit(desc: usize, u: i32): void {
     const first = ldi(groups, gm + G_FIRST), end = ldi(groups, gm + G_END);
     const base = ldi(groups, gm + G_BASE), stride = ldi(groups, gm + G_STRIDE);
     const ix = idx + (<usize>ldi(groups, gm + G_IDX0) << 2);
+    const i0 = ldi(ix, 0);
+    // Indices within a group ascend, so equal spans mean a contiguous target.
+    const contiguous = ldi(ix, noff - 1 - first) - i0 == noff - 1 - first;
     for (let j = first; j < end; j++) {
-      const cj = base + ldi(ix, j - first);
+      const cj = contiguous ? base + i0 + j - first : base + ldi(ix, j - first);
       for (let i = j; i < noff; i++) {
-        const ab = ld(fb, cj + ldi(ix, i - first) * stride);
+        const row = contiguous ? i0 + i - first : ldi(ix, i - first);
+        const ab = ld(fb, cj + row * stride);
         if (ab == 0.0) continue;
         for (let k = 0; k < q; k++) {
           st(rb, i * q + k, ld(rb, i * q + k) - ab * ld(r, j * q + k));
