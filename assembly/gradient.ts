@@ -8,14 +8,14 @@ import { ld, st, ldi, ptr, field } from "./memory";
 import { choleskyLowerReverse } from "./dense";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR,
-  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_N, D_REML, D_IDX,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX,
   U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
   G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
   S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
 } from "./layout";
 
 /** Adjoint of one unit's panel: reverse of factor, triangular solve and scatter. */
-function reverseUnit(desc: usize, u: i32): void {
+function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
   const f = ptr(desc, D_F), fb = ptr(desc, D_FBAR), units = ptr(desc, D_UNITS);
   const groups = ptr(desc, D_GROUPS), idx = ptr(desc, D_IDX);
   const um = u * UNIT_STRIDE;
@@ -63,7 +63,7 @@ function reverseUnit(desc: usize, u: i32): void {
       st(pb, a * q + b, ld(pb, a * q + b) - s);
     }
     // log|L|^2 = 2 sum log L_kk
-    st(pb, a * q + a, ld(pb, a * q + a) + 2.0 / ld(p, a * q + a));
+    st(pb, a * q + a, ld(pb, a * q + a) + (2.0 * cLogdetL) / ld(p, a * q + a));
   }
   choleskyLowerReverse(p, pb, q, q);
 }
@@ -110,15 +110,15 @@ function reverseScaling(
 }
 
 /**
- * Gradient of the objective with respect to theta at the theta of the last
- * `evaluate` call (which must have succeeded). Writes ntheta values to `grad`.
+ * Gradient with respect to theta of cLogdetL log|L|^2 + cLogdetRX log|R_X|^2 +
+ * cR2 r2 at the theta of the last `evaluate` call (which must have succeeded).
+ * The profiled deviance is (1, REML ? 1 : 0, nu / r2). Writes ntheta values to `grad`.
  */
-export function gradient(desc: usize, grad: usize): void {
+export function gradient(desc: usize, grad: usize, cLogdetL: f64, cLogdetRX: f64, cR2: f64): void {
   const f = ptr(desc, D_F), fb = ptr(desc, D_FBAR), a = ptr(desc, D_A);
   const terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
   const nterms = field(desc, D_NTERMS), nunits = field(desc, D_NUNITS);
   const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT), nd = field(desc, D_ND), p = field(desc, D_P);
-  const reml = field(desc, D_REML) != 0;
   memory.fill(fb, 0, <usize>(tailOff + mt * mt) << 3);
   const lastTerm = (nterms - 1) * TERM_STRIDE;
   const qLast = ldi(terms, lastTerm + T_Q);
@@ -126,12 +126,12 @@ export function gradient(desc: usize, grad: usize): void {
 
   // Tail: adjoint of the log pivots, then the reverse dense Cholesky.
   const tail = f + (<usize>tailOff << 3), tailb = fb + (<usize>tailOff << 3);
-  for (let i = 0; i < nd; i++) st(tailb, i * mt + i, 2.0 / ld(tail, i * mt + i));
-  if (reml) for (let i = nd; i < nd + p; i++) st(tailb, i * mt + i, 2.0 / ld(tail, i * mt + i));
-  const nu = <f64>field(desc, D_N) - (reml ? <f64>p : 0.0);
-  st(tailb, (mt - 1) * mt + mt - 1, (2.0 * nu) / ld(tail, (mt - 1) * mt + mt - 1));
+  for (let i = 0; i < nd; i++) st(tailb, i * mt + i, (2.0 * cLogdetL) / ld(tail, i * mt + i));
+  for (let i = nd; i < nd + p; i++) st(tailb, i * mt + i, (2.0 * cLogdetRX) / ld(tail, i * mt + i));
+  // r2 = L_yy^2
+  st(tailb, (mt - 1) * mt + mt - 1, 2.0 * cR2 * ld(tail, (mt - 1) * mt + mt - 1));
   choleskyLowerReverse(tail, tailb, mt, mt);
-  for (let u = nunits - 1; u >= 0; u--) reverseUnit(desc, u);
+  for (let u = nunits - 1; u >= 0; u--) reverseUnit(desc, u, cLogdetL);
 
   // Scaling F = Lambda' A Lambda, reversed, panel by panel.
   const units = ptr(desc, D_UNITS), segs = ptr(desc, D_SEGS);

@@ -21,6 +21,7 @@ function examplesDir(): string {
 
 interface FitFlags {
   ml?: boolean;
+  ddf?: string;
   json?: boolean;
   example?: string;
 }
@@ -36,7 +37,11 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
   if (!data) throw new LmmError("No data file given: run 'lmm fit DATA.csv \"y ~ x + (x | g)\"' or 'lmm fit --example sleepstudy'.");
   if (!formula) throw new LmmError("No formula given: add it after the data file, e.g. \"y ~ x + (x | g)\".");
   const frame = await readCSV(data);
-  const model = await lmer(formula, frame, { REML: !flags.ml, dataName: basename(data) });
+  const ddf = flags.ddf ?? "satterthwaite";
+  if (ddf !== "satterthwaite" && ddf !== "none") {
+    throw new LmmError(`Unknown --ddf '${ddf}': choose satterthwaite or none.`);
+  }
+  const model = await lmer(formula, frame, { REML: !flags.ml, dataName: basename(data), ddf });
   out(flags.json ? JSON.stringify(model.toJSON(), null, 2) + "\n" : model.summary());
 }
 
@@ -59,6 +64,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .argument("[formula]", 'lme4 formula, e.g. "Reaction ~ Days + (Days | Subject)"')
     .option("--ml", "maximum likelihood instead of REML")
     .option("--json", "print the fit as JSON (the fields of lme4's reference fits)")
+    .option("--ddf <method>", "denominator df of the t tests: satterthwaite (default, as lmerTest) or none")
     .option("--example <name>", `fit a bundled example: ${Object.keys(EXAMPLES).join(", ")}`)
     .addHelpText(
       "after",

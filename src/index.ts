@@ -1,6 +1,7 @@
 // Public API of lmm-wasm.
 export { lmer, type LmerOptions } from "./fit/lmer.js";
-export { LmerModel, type VarCorrRow, type RanefTable, type Convergence } from "./model/lmer-model.js";
+export { LmerModel, type VarCorrRow, type RanefTable, type Convergence, type DdfMethod } from "./model/lmer-model.js";
+export { satterthwaite, type DdfTable } from "./inference/satterthwaite.js";
 export { parseCSV, readCSV } from "./csv.js";
 export { toDataFrame, type DataFrame, type DataInput, type Column } from "./data.js";
 export { parseFormula, type ParsedFormula, type RandomTerm, type TermList } from "./formula.js";

@@ -42,7 +42,7 @@ describe("lmm fit", () => {
     expect(r.out).toContain("REML criterion at convergence: 1743.6");
     expect(r.out).toContain("Random effects:");
     expect(r.out).toContain("Fixed effects:");
-    expect(r.out).toMatch(/^Days\s+10\.467\s+1\.546\s+6\.771$/m);
+    expect(r.out).toMatch(/^Days\s+10\.467\s+1\.546\s+17\.000\s+6\.771\s+3\.26e-06 \*\*\*$/m);
     expect(r.out).toMatch(/Number of obs: 180, groups:\s+Subject, 18/);
   });
 
@@ -76,7 +76,7 @@ describe("lmm fit", () => {
     expect(r.err).toBe("");
     expect(r.out).toContain("Formula: distance ~ age * Sex + (age | Subject)");
     expect(r.out).toContain("Data: orthodont.csv");
-    expect(r.out).toMatch(/^age:SexMale\s+0\.3048\s+0\.1347\s+2\.262$/m);
+    expect(r.out).toMatch(/^age:SexMale\s+0\.3048\s+0\.1347\s+25\.000\s+2\.262\s+0\.0326 \*$/m);
     expect(r.out).toMatch(/Number of obs: 108, groups:\s+Subject, 27/);
   });
 
@@ -184,5 +184,15 @@ describe("argument errors from the command parser", () => {
       expect(code).toBe(2);
       expect(err).toMatch(/^lmm: unknown (option|command)/);
     }
+  });
+  it("--ddf none drops the df and p-value columns; --ddf satterthwaite (the default) shows them", async () => {
+    const withP = await run("fit", "--example", "sleepstudy");
+    expect(withP.out).toContain("Satterthwaite");
+    expect(withP.out).toMatch(/Pr\(>\|t\|\)/);
+    expect(withP.out).toMatch(/Days\s+10\.467\s+1\.546\s+17\.000\s+6\.771\s+3\.26e-06 \*\*\*/);
+    const none = await run("fit", "--example", "sleepstudy", "--ddf", "none");
+    expect(none.code).toBe(0);
+    expect(none.out).not.toMatch(/Pr\(>\|t\|\)/);
+    expectUserError(await run("fit", "--example", "sleepstudy", "--ddf", "kenward"));
   });
 });

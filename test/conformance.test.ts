@@ -91,9 +91,17 @@ describe.each(MODEL_CASES.map((c) => [c.id, c] as const))("%s", (_id, ref: Model
     ref.residuals.forEach((v, i) => expect(Math.abs(m.residuals[i] - v)).toBeLessThanOrEqual(1e-3 * ref.sigma));
   });
 
+  it.runIf(ref.satterthwaite !== undefined)("matches lmerTest's Satterthwaite df (relative 1e-3) and p-values (relative 1e-3 or absolute 1e-8)", () => {
+    const { df, p } = m.satterthwaite;
+    for (const [k, v] of Object.entries(ref.satterthwaite!.df)) expectClose(df[k], v, 1e-3, 0, `df ${k}`);
+    for (const [k, v] of Object.entries(ref.satterthwaite!.p)) {
+      expect(Math.abs(p[k] - v), `p ${k}: ${p[k]} vs ${v}`).toBeLessThanOrEqual(Math.max(1e-3 * v, 1e-8));
+    }
+  });
+
   it("emits the reference fields in toJSON()", () => {
     const j = m.toJSON();
-    for (const k of ["fixef", "se", "t", "vcov_beta", "theta", "sigma", "varcorr", "objective", "logLik", "npar", "AIC", "BIC", "nobs", "ngrps", "singular", "ranef", "fitted", "residuals"]) {
+    for (const k of ["fixef", "se", "t", "vcov_beta", "theta", "sigma", "varcorr", "objective", "logLik", "npar", "AIC", "BIC", "nobs", "ngrps", "singular", "ranef", "fitted", "residuals", "satterthwaite"]) {
       expect(j, k).toHaveProperty(k);
     }
     expect(JSON.parse(JSON.stringify(j)).fixef).toEqual(m.fixef);

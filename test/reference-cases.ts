@@ -18,6 +18,7 @@ export interface ModelCase
   /** R writes level names that look like numbers as numbers. */
   ranef: Record<string, Record<string, (number | string)[]>>;
   dropped_rows?: number;
+  satterthwaite?: { df: Record<string, number>; p: Record<string, number> };
 }
 
 export interface LrtCase {

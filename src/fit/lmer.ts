@@ -5,7 +5,7 @@ import { toDataFrame, type DataInput } from "../data.js";
 import { parseFormula } from "../formula.js";
 import { buildDesign, type DesignOptions } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
-import { LmerModel } from "../model/lmer-model.js";
+import { LmerModel, type DdfMethod } from "../model/lmer-model.js";
 import { thetaLower, thetaStart } from "../model/parameters.js";
 import { minimize, type OptimizerOptions } from "./optimizer.js";
 
@@ -14,6 +14,8 @@ export interface LmerOptions extends DesignOptions {
   REML?: boolean;
   /** Name of the data set, shown in the summary. */
   dataName?: string;
+  /** Denominator df of the t tests in the summary and JSON (default "satterthwaite"). */
+  ddf?: DdfMethod;
   /** Tolerances of the optimiser. */
   optimizer?: OptimizerOptions;
 }
@@ -32,5 +34,5 @@ export async function lmer(formula: string, data: DataInput, options: LmerOption
     gradient: () => deviance.gradient(),
     ...options.optimizer,
   });
-  return new LmerModel(design, deviance, opt, options.dataName);
+  return new LmerModel(design, deviance, opt, { dataName: options.dataName, ddf: options.ddf });
 }

@@ -155,10 +155,21 @@ export class ProfiledDeviance {
     return { f, g: this.gradient() };
   }
 
-  /** Gradient with respect to theta at the theta of the last `evaluate` (NaN if it was not finite). */
+  /** Gradient of the objective with respect to theta at the theta of the last `evaluate` (NaN if it was not finite). */
   gradient(): Float64Array {
+    const { r2 } = this.parts();
+    const nu = this.reml ? this.n - this.layout.p : this.n;
+    return this.componentGradient(1, this.reml ? 1 : 0, nu / r2);
+  }
+
+  /**
+   * Gradient with respect to theta of cLogdetL log|L|^2 + cLogdetRX log|R_X|^2 + cR2 r2
+   * at the theta of the last `evaluate` (NaN if it was not finite): the pieces from
+   * which any deviance built on them (profiled or not) is differentiated.
+   */
+  componentGradient(cLogdetL: number, cLogdetRX: number, cR2: number): Float64Array {
     if (!Number.isFinite(this.parts().objective)) return new Float64Array(this.ntheta).fill(NaN);
-    this.k.gradient(this.ptr.desc, this.ptr.grad);
+    this.k.gradient(this.ptr.desc, this.ptr.grad, cLogdetL, cLogdetRX, cR2);
     return this.f64.slice(this.ptr.grad / 8, this.ptr.grad / 8 + this.ntheta);
   }
 

@@ -7,6 +7,7 @@ import type { ProfiledDeviance } from "./deviance.js";
 import { thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
 import { formatSummary } from "../output/summary.js";
 import { modelToJSON, type LmerJSON } from "../output/json.js";
+import { satterthwaite, type DdfTable } from "../inference/satterthwaite.js";
 
 /** One row of lme4's as.data.frame(VarCorr(m)). */
 export interface VarCorrRow {
@@ -34,6 +35,9 @@ export interface Convergence {
   /** Largest |projected gradient| of the objective at the optimum. */
   maxGrad: number;
 }
+
+/** Denominator degrees of freedom for the t tests of the fixed effects. */
+export type DdfMethod = "satterthwaite" | "none";
 
 /** lme4's isSingular tolerance on the relative factor's diagonal. */
 const SINGULAR_TOL = 1e-4;
@@ -74,19 +78,23 @@ export class LmerModel {
   readonly convergence: Convergence;
   /** Name of the data (for the summary's `Data:` line). */
   readonly dataName?: string;
+  /** The df method of the summary's and JSON's t tests (lmerTest's default: Satterthwaite). */
+  readonly ddf: DdfMethod;
+  private ddfTable?: DdfTable;
 
   constructor(
     readonly design: Design,
     readonly deviance: ProfiledDeviance,
     opt: OptimizerResult,
-    dataName?: string,
+    options: { dataName?: string; ddf?: DdfMethod } = {},
   ) {
     const { terms, X, n, y } = design;
     const p = X.columns.length;
     this.formula = design.formula.text;
     this.REML = deviance.REML;
     this.nobs = n;
-    this.dataName = dataName;
+    this.dataName = options.dataName;
+    this.ddf = options.ddf ?? "satterthwaite";
     this.droppedRows = design.droppedRows;
     this.droppedColumns = design.droppedColumns;
     this.theta = Array.from(opt.x);
@@ -189,6 +197,15 @@ export class LmerModel {
     }
     if (!opt.converged) this.messages.push(`Model failed to converge: ${opt.message} (max|grad| = ${opt.maxGrad.toExponential(2)}).`);
     if (this.singular) this.messages.push("boundary (singular) fit: a variance component is estimated as zero or a correlation as +/-1.");
+  }
+
+  /**
+   * Satterthwaite denominator df and two-sided p-values of the t tests, as
+   * lmerTest's summary gives them; computed on first use (a few evaluations).
+   */
+  get satterthwaite(): DdfTable {
+    this.ddfTable ??= satterthwaite(this.deviance, this.theta, this.sigma, this.coefNames, this.t);
+    return this.ddfTable;
   }
 
   /** Response name. */

@@ -26,6 +26,8 @@ export interface LmerJSON {
   convergence: { message: string; iterations: number; evaluations: number; max_grad: number };
   messages: string[];
   ranef: Record<string, RanefTable>;
+  /** lmerTest's Satterthwaite df and p-values (absent with ddf "none"). */
+  satterthwaite?: { df: Record<string, number>; p: Record<string, number> };
   fitted: number[];
   residuals: number[];
 }
@@ -61,6 +63,7 @@ export function modelToJSON(m: LmerModel): LmerJSON {
     },
     messages: m.messages,
     ranef: m.ranef,
+    ...(m.ddf === "satterthwaite" ? { satterthwaite: m.satterthwaite } : {}),
     fitted: Array.from(m.fitted),
     residuals: Array.from(m.residuals),
   };

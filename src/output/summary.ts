@@ -6,8 +6,11 @@ import { abbreviate, decimalsFor, formatColumn, formatFixed, table } from "./for
 const DIGITS = 4; // lme4 prints with max(3, getOption("digits") - 3)
 
 function header(m: LmerModel): string[] {
+  const fit = m.REML ? "Linear mixed model fit by REML" : "Linear mixed model fit by maximum likelihood";
   const lines = [
-    m.REML ? "Linear mixed model fit by REML ['lmerMod']" : "Linear mixed model fit by maximum likelihood  ['lmerMod']",
+    m.ddf === "satterthwaite"
+      ? `${fit}. t-tests use Satterthwaite's method ['lmerModLmerTest']`
+      : `${fit}${m.REML ? " " : "  "}['lmerMod']`,
     `Formula: ${m.formula}`,
   ];
   if (m.dataName) lines.push(`   Data: ${m.dataName}`);
@@ -93,7 +96,30 @@ function fixedEffects(m: LmerModel): string[] {
   const tRounded = t.map((v) => round(v, Math.max(1, Math.min(5, DIGITS - 1))));
   const tDec = decimalsFor(tRounded, DIGITS);
   const rows = names.map((n, i) => [n, formatFixed(estSe[i], dec), formatFixed(estSe[names.length + i], dec), formatFixed(tRounded[i], tDec)]);
-  return ["Fixed effects:", table(["", "Estimate", "Std. Error", "t value"], rows)];
+  if (m.ddf === "none") return ["Fixed effects:", table(["", "Estimate", "Std. Error", "t value"], rows)];
+  const { df, p } = m.satterthwaite;
+  rows.forEach((row, i) => {
+    const pv = p[names[i]];
+    row.splice(3, 0, formatFixed(df[names[i]], 3));
+    row.push(formatPValue(pv), stars(pv));
+  });
+  return [
+    "Fixed effects:",
+    table(["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", ""], rows, [true, false, false, false, false, false, true]),
+    "---",
+    "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1",
+  ];
+}
+
+/** R's format.pval at 3 significant digits: "< 2e-16" below machine precision. */
+function formatPValue(p: number): string {
+  if (Number.isNaN(p)) return "NaN";
+  if (p < 2.220446e-16) return "< 2e-16";
+  return p < 1e-4 ? p.toExponential(2).replace(/e([+-])(\d)$/, "e$10$2") : p.toPrecision(3);
+}
+
+function stars(p: number): string {
+  return p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : p < 0.1 ? "." : "";
 }
 
 function correlationOfFixed(m: LmerModel): string[] {

@@ -10,7 +10,7 @@ export interface KernelExports {
   accumulate(w: number, width: number, n: number, bases: number, pairs: number, npairs: number, a: number): void;
   evaluate(desc: number, out: number): number;
   solveCoefficients(desc: number, x: number): void;
-  gradient(desc: number, grad: number): void;
+  gradient(desc: number, grad: number, cLogdetL: number, cLogdetRX: number, cR2: number): void;
 }
 
 let compiled: Promise<WebAssembly.Module> | undefined;

@@ -1,0 +1,134 @@
+// Satterthwaite's denominator degrees of freedom for the fixed effects, as
+// lmerTest computes them. The variance parameters are (theta, sigma); their
+// asymptotic covariance is A = 2 H^-1, H the Hessian of the (REML or ML)
+// deviance d(theta, sigma) = log|L|^2 [+ log|R_X|^2] + r2/sigma^2 + nu log(2 pi sigma^2).
+// For a coefficient j with variance C_jj(theta, sigma), df = 2 C_jj^2 / (g' A g),
+// g the gradient of C_jj. H comes from central differences of the analytic
+// gradient; the gradient of C from central differences of C.
+import tcdf from "@stdlib/stats-base-dists-t-cdf";
+import { inverseFromCholesky } from "../linalg.js";
+import type { ProfiledDeviance } from "../model/deviance.js";
+
+export interface DdfTable {
+  /** Denominator degrees of freedom by coefficient name. */
+  df: Record<string, number>;
+  /** Two-sided p-values of the t statistics. */
+  p: Record<string, number>;
+}
+
+/** Gradient of d(theta, sigma) with respect to (theta, sigma). */
+function devianceGradient(dev: ProfiledDeviance, varpar: Float64Array): Float64Array {
+  const k = varpar.length - 1;
+  const sigma = varpar[k];
+  dev.evaluate(varpar.subarray(0, k));
+  const { r2 } = dev.parts();
+  const nu = dev.REML ? dev.n - dev.layout.p : dev.n;
+  const g = new Float64Array(k + 1);
+  g.set(dev.componentGradient(1, dev.REML ? 1 : 0, 1 / (sigma * sigma)));
+  g[k] = (-2 * r2) / sigma ** 3 + (2 * nu) / sigma;
+  return g;
+}
+
+/** (R_X'R_X)^-1 at theta: vcov(beta) / sigma^2. */
+function unscaledVcov(dev: ProfiledDeviance, theta: ArrayLike<number>): Float64Array {
+  dev.evaluate(theta);
+  return inverseFromCholesky(dev.fixedFactor(), dev.layout.p);
+}
+
+const step = (v: number) => 1e-4 * Math.max(1, Math.abs(v));
+
+/** Hessian of d(theta, sigma) by central differences of its analytic gradient, symmetrised. */
+export function varparHessian(dev: ProfiledDeviance, varpar: Float64Array): Float64Array {
+  const m = varpar.length;
+  const H = new Float64Array(m * m);
+  const v = Float64Array.from(varpar);
+  for (let i = 0; i < m; i++) {
+    const h = step(varpar[i]);
+    v[i] = varpar[i] + h;
+    const gp = devianceGradient(dev, v);
+    v[i] = varpar[i] - h;
+    const gm = devianceGradient(dev, v);
+    v[i] = varpar[i];
+    for (let j = 0; j < m; j++) H[i * m + j] = (gp[j] - gm[j]) / (2 * h);
+  }
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < i; j++) H[i * m + j] = H[j * m + i] = (H[i * m + j] + H[j * m + i]) / 2;
+  }
+  return H;
+}
+
+/** Inverse of a symmetric matrix by Gauss-Jordan with partial pivoting; null if singular. */
+function invert(M: Float64Array, n: number): Float64Array | null {
+  const a = Float64Array.from(M);
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[piv * n + c])) piv = r;
+    if (!(Math.abs(a[piv * n + c]) > 1e-300)) return null;
+    for (const arr of [a, inv]) {
+      for (let k = 0; k < n; k++) [arr[c * n + k], arr[piv * n + k]] = [arr[piv * n + k], arr[c * n + k]];
+    }
+    const d = a[c * n + c];
+    for (let k = 0; k < n; k++) {
+      a[c * n + k] /= d;
+      inv[c * n + k] /= d;
+    }
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = a[r * n + c];
+      if (f === 0) continue;
+      for (let k = 0; k < n; k++) {
+        a[r * n + k] -= f * a[c * n + k];
+        inv[r * n + k] -= f * inv[c * n + k];
+      }
+    }
+  }
+  return inv;
+}
+
+/**
+ * Satterthwaite df and p-values for every coefficient, at the optimum (theta, sigma).
+ * The deviance object is left evaluated at theta.
+ */
+export function satterthwaite(
+  dev: ProfiledDeviance,
+  theta: ArrayLike<number>,
+  sigma: number,
+  names: string[],
+  t: Record<string, number>,
+): DdfTable {
+  const k = theta.length;
+  const p = names.length;
+  const varpar = Float64Array.from([...Array.from(theta), sigma]);
+  const Hinv = invert(varparHessian(dev, varpar), k + 1);
+  // dC/dvarpar for the diagonal of C = sigma^2 (R_X'R_X)^-1.
+  const C0 = unscaledVcov(dev, theta);
+  const grads = names.map(() => new Float64Array(k + 1));
+  const th = Float64Array.from(theta);
+  for (let i = 0; i < k; i++) {
+    const h = step(th[i]);
+    th[i] = theta[i] + h;
+    const Cp = unscaledVcov(dev, th);
+    th[i] = theta[i] - h;
+    const Cm = unscaledVcov(dev, th);
+    th[i] = theta[i];
+    for (let j = 0; j < p; j++) grads[j][i] = (sigma * sigma * (Cp[j * p + j] - Cm[j * p + j])) / (2 * h);
+  }
+  for (let j = 0; j < p; j++) grads[j][k] = 2 * sigma * C0[j * p + j];
+  dev.evaluate(theta);
+
+  const df: Record<string, number> = {};
+  const pv: Record<string, number> = {};
+  names.forEach((name, j) => {
+    const variance = sigma * sigma * C0[j * p + j];
+    let quad = 0;
+    if (Hinv) {
+      const g = grads[j];
+      for (let a = 0; a <= k; a++) for (let b = 0; b <= k; b++) quad += g[a] * 2 * Hinv[a * (k + 1) + b] * g[b];
+    }
+    df[name] = Hinv && quad > 0 ? (2 * variance * variance) / quad : NaN;
+    pv[name] = Number.isFinite(df[name]) ? 2 * tcdf(-Math.abs(t[name]), df[name]) : NaN;
+  });
+  return { df, p: pv };
+}
