@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { readCSV } from "./csv.js";
 import { LmmError } from "./errors.js";
 import { lmer } from "./fit/lmer.js";
+import { formatLrt, likelihoodRatioTest } from "./inference/anova.js";
 
 const EXAMPLES: Record<string, { file: string; formula: string }> = {
   sleepstudy: { file: "sleepstudy.csv", formula: "Reaction ~ Days + (Days | Subject)" },
@@ -45,6 +46,13 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
   out(flags.json ? JSON.stringify(model.toJSON(), null, 2) + "\n" : model.summary());
 }
 
+async function compareCommand(data: string, formula0: string, formula1: string, flags: { json?: boolean }, out: (s: string) => void): Promise<void> {
+  const frame = await readCSV(data);
+  const [m0, m1] = await Promise.all([lmer(formula0, frame, { ddf: "none" }), lmer(formula1, frame, { ddf: "none" })]);
+  const lrt = await likelihoodRatioTest(m0, m1);
+  out(flags.json ? JSON.stringify(lrt, null, 2) + "\n" : formatLrt(lrt, basename(data)));
+}
+
 /** Build the program; `out` and `err` let tests capture output. */
 export function buildProgram(out: (s: string) => void, err: (s: string) => void): Command {
   const program = new Command();
@@ -77,6 +85,15 @@ Examples:
 Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     )
     .action((data, formula, flags) => fitCommand(data, formula, flags, out));
+  program
+    .command("compare")
+    .description("Likelihood-ratio test of two nested models (lme4's anova(m0, m1); REML fits are refitted by ML).")
+    .argument("<data>", "CSV file with a header row")
+    .argument("<formula0>", "the smaller model")
+    .argument("<formula1>", "the larger model")
+    .option("--json", "print the table as JSON")
+    .addHelpText("after", '\nExample:\n  lmm compare sleepstudy.csv "Reaction ~ Days + (1 | Subject)" "Reaction ~ Days + (Days | Subject)"')
+    .action((data, f0, f1, flags) => compareCommand(data, f0, f1, flags, out));
   return program;
 }
 

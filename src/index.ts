@@ -1,5 +1,6 @@
 // Public API of lmm-wasm.
-export { lmer, type LmerOptions } from "./fit/lmer.js";
+export { lmer, fitDesign, type LmerOptions } from "./fit/lmer.js";
+export { likelihoodRatioTest, formatLrt, type LrtTable } from "./inference/anova.js";
 export { LmerModel, type VarCorrRow, type RanefTable, type Convergence, type DdfMethod } from "./model/lmer-model.js";
 export { satterthwaite, type DdfTable } from "./inference/satterthwaite.js";
 export { parseCSV, readCSV } from "./csv.js";

@@ -195,4 +195,18 @@ describe("argument errors from the command parser", () => {
     expect(none.out).not.toMatch(/Pr\(>\|t\|\)/);
     expectUserError(await run("fit", "--example", "sleepstudy", "--ddf", "kenward"));
   });
+  it("lmm compare prints lme4's anova table and --json its fields", async () => {
+    const data = "test/reference/data/sleepstudy.csv";
+    const f0 = "Reaction ~ Days + (1 | Subject)";
+    const f1 = "Reaction ~ Days + (Days | Subject)";
+    const text = await run("compare", data, f0, f1);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain("refitting model(s) with ML");
+    expect(text.out).toMatch(/^m1\s+6\s+1763\.9\s+1783\.1\s+-875\.97\s+1751\.9\s+42\.1393\s+2\s+7\.072e-10 \*\*\*$/m);
+    const json = await run("compare", data, f0, f1, "--json");
+    const lrt = JSON.parse(json.out);
+    expect(lrt.npar).toEqual([4, 6]);
+    expect(lrt.df).toBe(2);
+    expect(lrt.p).toBeCloseTo(7.07e-10, 11);
+  });
 });

@@ -1,6 +1,6 @@
 // The conformance suite: every reference fit, every field, the documented tolerances.
 import { beforeAll, describe, expect, it } from "vitest";
-import { lmer, readCSV, type LmerModel } from "../src/index.js";
+import { likelihoodRatioTest, lmer, readCSV, type LmerModel } from "../src/index.js";
 import { LRT_CASES, MODEL_CASES, dataPath, expectClose, type ModelCase } from "./reference-cases.js";
 
 describe.each(MODEL_CASES.map((c) => [c.id, c] as const))("%s", (_id, ref: ModelCase) => {
@@ -108,20 +108,35 @@ describe.each(MODEL_CASES.map((c) => [c.id, c] as const))("%s", (_id, ref: Model
   });
 });
 
-describe.each(LRT_CASES.map((c) => [c.id, c] as const))("%s (both models by ML)", (_id, ref) => {
-  it("matches npar, AIC, BIC, logLik and deviance of each model", async () => {
+describe.each(LRT_CASES.map((c) => [c.id, c] as const))("%s (likelihood-ratio test)", (_id, ref) => {
+  it("matches lme4's anova(m0, m1): both models refitted by ML, Chisq, Df and p", async () => {
     const data = await readCSV(dataPath(ref));
-    const fits = [await lmer(ref.formula0, data, { REML: false }), await lmer(ref.formula1, data, { REML: false })];
-    fits.forEach((m, k) => {
-      expect(m.npar).toBe(ref.npar[k]);
-      expect(m.objective).toBeLessThanOrEqual(ref.deviance[k] + 1e-6 * Math.abs(ref.deviance[k]));
-      expect(Math.abs(m.objective - ref.deviance[k])).toBeLessThanOrEqual(1e-3);
-      const d = m.objective - ref.deviance[k];
-      expect(Math.abs(m.logLik - ref.logLik[k] + d / 2)).toBeLessThanOrEqual(1e-4);
-      expect(Math.abs(m.AIC - ref.AIC[k] - d)).toBeLessThanOrEqual(1e-4);
-      expect(Math.abs(m.BIC - ref.BIC[k] - d)).toBeLessThanOrEqual(1e-4);
-    });
-    expect(Math.abs(fits[0].objective - fits[1].objective - ref.chisq)).toBeLessThanOrEqual(1e-3);
-    expect(fits[1].npar - fits[0].npar).toBe(ref.df);
+    // Given in the larger-first order and fitted by REML: the test must reorder and refit.
+    const lrt = await likelihoodRatioTest(await lmer(ref.formula1, data), await lmer(ref.formula0, data));
+    expect(lrt.note).toMatch(/ML/);
+    expect([lrt.formula0, lrt.formula1]).toEqual([ref.formula0, ref.formula1]);
+    expect(lrt.npar).toEqual(ref.npar);
+    for (let k = 0; k < 2; k++) {
+      expect(lrt.deviance[k]).toBeLessThanOrEqual(ref.deviance[k] + 1e-6 * Math.abs(ref.deviance[k]));
+      const d = lrt.deviance[k] - ref.deviance[k];
+      expect(Math.abs(d)).toBeLessThanOrEqual(1e-3);
+      expect(Math.abs(lrt.logLik[k] - ref.logLik[k] + d / 2)).toBeLessThanOrEqual(1e-4);
+      expect(Math.abs(lrt.AIC[k] - ref.AIC[k] - d)).toBeLessThanOrEqual(1e-4);
+      expect(Math.abs(lrt.BIC[k] - ref.BIC[k] - d)).toBeLessThanOrEqual(1e-4);
+    }
+    expect(Math.abs(lrt.chisq - ref.chisq)).toBeLessThanOrEqual(1e-3);
+    expect(lrt.df).toBe(ref.df);
+    expect(Math.abs(lrt.p - ref.p)).toBeLessThanOrEqual(Math.max(1e-3 * ref.p, 1e-8));
+  });
+
+  it("refuses models fitted to different rows", async () => {
+    const data = await readCSV(dataPath(ref));
+    const m0 = await lmer(ref.formula0, data);
+    const firstColumn = data.names[0];
+    const col = data.columns.get(firstColumn)!;
+    if (col.kind === "numeric") col.values[0] = NaN; // one missing response or covariate drops a row
+    else col.values[0] = null;
+    const m1 = await lmer(ref.formula1, data);
+    await expect(likelihoodRatioTest(m0, m1)).rejects.toThrow(/different data/);
   });
 });

@@ -3,7 +3,7 @@
 // (optimizeLmer) and the fitted object (mkMerMod). Each stage is exported.
 import { toDataFrame, type DataInput } from "../data.js";
 import { parseFormula } from "../formula.js";
-import { buildDesign, type DesignOptions } from "../model/design.js";
+import { buildDesign, type Design, type DesignOptions } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel, type DdfMethod } from "../model/lmer-model.js";
 import { thetaLower, thetaStart } from "../model/parameters.js";
@@ -28,7 +28,11 @@ export interface LmerOptions extends DesignOptions {
  * console.log(m.summary());
  */
 export async function lmer(formula: string, data: DataInput, options: LmerOptions = {}): Promise<LmerModel> {
-  const design = buildDesign(parseFormula(formula), toDataFrame(data), options);
+  return fitDesign(buildDesign(parseFormula(formula), toDataFrame(data), options), options);
+}
+
+/** Fit a model whose design is already built (e.g. to refit by ML for a likelihood-ratio test). */
+export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof DesignOptions> = {}): Promise<LmerModel> {
   const deviance = await ProfiledDeviance.create(design, options.REML ?? true);
   const opt = minimize((theta) => deviance.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), {
     gradient: () => deviance.gradient(),
