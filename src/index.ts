@@ -1,6 +1,7 @@
 // Public API of lmm-wasm.
 export { lmer, fitDesign, type LmerOptions } from "./fit/lmer.js";
 export { likelihoodRatioTest, formatLrt, type LrtTable } from "./inference/anova.js";
+export { simulate, bootstrap, type SimulateOptions, type BootstrapResult } from "./inference/simulate.js";
 export { LmerModel, type VarCorrRow, type RanefTable, type Convergence, type DdfMethod } from "./model/lmer-model.js";
 export { satterthwaite, type DdfTable } from "./inference/satterthwaite.js";
 export { parseCSV, readCSV } from "./csv.js";

@@ -108,7 +108,6 @@ export class ProfiledDeviance {
     setI(P.pairs, L.pairs);
     setI(P.bases, L.bases);
     this.f64.set(L.w, P.w / 8);
-    this.f64.fill(0, P.A / 8, P.A / 8 + L.aSize);
     const desc = new Int32Array(D.LENGTH);
     desc[D.NUNITS] = L.nUnits;
     desc[D.UNITS] = P.units;
@@ -135,7 +134,26 @@ export class ProfiledDeviance {
     desc[D.FBAR] = P.Fbar;
     desc[D.TBAR] = P.tbar;
     setI(P.desc, desc);
-    this.k.accumulate(P.w, L.width, this.n, P.bases, P.pairs, L.pairs.length / PAIR_STRIDE, P.A);
+    this.accumulate();
+  }
+
+  /** The one pass over the rows that fills A with the cross-products. */
+  private accumulate(): void {
+    const L = this.layout;
+    this.f64.fill(0, this.ptr.A / 8, this.ptr.A / 8 + L.aSize);
+    this.k.accumulate(this.ptr.w, L.width, this.n, this.ptr.bases, this.ptr.pairs, L.pairs.length / PAIR_STRIDE, this.ptr.A);
+  }
+
+  /**
+   * Replace the response (same rows, same design) and accumulate the
+   * cross-products again: a refit then costs no new layout or allocation.
+   */
+  setResponse(y: ArrayLike<number>): void {
+    const L = this.layout;
+    if (y.length !== this.n) throw new Error(`internal: response of length ${y.length} for ${this.n} rows`);
+    const w = this.ptr.w / 8;
+    for (let i = 0; i < this.n; i++) this.f64[w + i * L.width + L.width - 1] = y[i];
+    this.accumulate();
   }
 
   /** The objective (REML criterion or ML deviance) at theta; +Infinity where undefined. */

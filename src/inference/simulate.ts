@@ -1,0 +1,90 @@
+// Simulation from the fitted model and the parametric bootstrap (lme4's
+// simulate() and bootMer()): new responses y* = X beta + Z b* + e* with
+// b* ~ N(0, sigma^2 Lambda Lambda') and e* ~ N(0, sigma^2), and refits of them.
+import { minimize } from "../fit/optimizer.js";
+import { ProfiledDeviance } from "../model/deviance.js";
+import type { LmerModel } from "../model/lmer-model.js";
+import { thetaLower, thetaToFactors } from "../model/parameters.js";
+import { mulberry32, normalSource } from "../random.js";
+
+export interface SimulateOptions {
+  /** Seed of the pseudo-random numbers (default 42): the same seed gives the same draws. */
+  seed?: number;
+}
+
+/** `nsim` responses simulated from the fitted model (unconditional on the random effects). */
+export function simulate(m: LmerModel, nsim: number, options: SimulateOptions = {}): Float64Array[] {
+  const { n, X, terms } = m.design;
+  const beta = m.coefNames.map((name) => m.fixef[name]);
+  const mean = new Float64Array(n);
+  X.columns.forEach((col, j) => {
+    for (let i = 0; i < n; i++) mean[i] += col[i] * beta[j];
+  });
+  const Ts = thetaToFactors(terms, m.theta);
+  const normal = normalSource(mulberry32(options.seed ?? 42));
+  const out: Float64Array[] = [];
+  for (let s = 0; s < nsim; s++) {
+    const y = Float64Array.from(mean);
+    terms.forEach((term, k) => {
+      const q = term.names.length;
+      const L = term.factor.levels.length;
+      // b = sigma T z per level, z standard normal.
+      const b = new Float64Array(L * q);
+      const z = new Float64Array(q);
+      for (let l = 0; l < L; l++) {
+        for (let c = 0; c < q; c++) z[c] = normal();
+        for (let r = 0; r < q; r++) {
+          let v = 0;
+          for (let c = 0; c <= r; c++) v += Ts[k][r * q + c] * z[c];
+          b[l * q + r] = m.sigma * v;
+        }
+      }
+      const codes = term.factor.codes;
+      for (let i = 0; i < n; i++) for (let c = 0; c < q; c++) y[i] += term.columns[c][i] * b[codes[i] * q + c];
+    });
+    for (let i = 0; i < n; i++) y[i] += m.sigma * normal();
+    out.push(y);
+  }
+  return out;
+}
+
+/** Estimates of every bootstrap refit, one array entry per replicate. */
+export interface BootstrapResult {
+  fixef: Record<string, Float64Array>;
+  /** theta of each replicate, lme4's order (m.thetaNames). */
+  theta: Float64Array[];
+  sigma: Float64Array;
+  objective: Float64Array;
+  /** Replicates whose optimisation did not report convergence. */
+  notConverged: number;
+}
+
+/**
+ * Parametric bootstrap: simulate `nsim` responses from the fit and refit each
+ * (same design, same REML/ML), starting from the fitted theta.
+ */
+export async function bootstrap(m: LmerModel, nsim: number, options: SimulateOptions = {}): Promise<BootstrapResult> {
+  const dev = await ProfiledDeviance.create(m.design, m.REML);
+  const lower = thetaLower(m.design.terms);
+  const p = m.coefNames.length;
+  const nu = m.REML ? m.nobs - p : m.nobs;
+  const result: BootstrapResult = {
+    fixef: Object.fromEntries(m.coefNames.map((name) => [name, new Float64Array(nsim)])),
+    theta: [],
+    sigma: new Float64Array(nsim),
+    objective: new Float64Array(nsim),
+    notConverged: 0,
+  };
+  simulate(m, nsim, options).forEach((y, s) => {
+    dev.setResponse(y);
+    const opt = minimize((theta) => dev.evaluate(theta), m.theta, lower, { gradient: () => dev.gradient() });
+    if (!opt.converged) result.notConverged++;
+    dev.evaluate(opt.x);
+    const sol = dev.solve();
+    m.coefNames.forEach((name, j) => (result.fixef[name][s] = sol[sol.length - p + j]));
+    result.theta.push(opt.x);
+    result.sigma[s] = Math.sqrt(dev.parts().r2 / nu);
+    result.objective[s] = opt.f;
+  });
+  return result;
+}
