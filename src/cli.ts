@@ -53,6 +53,18 @@ async function compareCommand(data: string, formula0: string, formula1: string, 
   out(flags.json ? JSON.stringify(lrt, null, 2) + "\n" : formatLrt(lrt, basename(data)));
 }
 
+async function predictCommand(
+  data: string,
+  formula: string,
+  flags: { newdata?: string; ml?: boolean; re?: boolean; allowNewLevels?: boolean },
+  out: (s: string) => void,
+): Promise<void> {
+  if (!flags.newdata) throw new LmmError("No new data given: add --newdata NEW.csv with the columns the formula uses.");
+  const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none" });
+  const pred = model.predict(await readCSV(flags.newdata), { re: flags.re !== false, allowNewLevels: flags.allowNewLevels });
+  out(["row,prediction", ...Array.from(pred, (v, i) => `${i + 1},${Number.isNaN(v) ? "NA" : v}`)].join("\n") + "\n");
+}
+
 /** Build the program; `out` and `err` let tests capture output. */
 export function buildProgram(out: (s: string) => void, err: (s: string) => void): Command {
   const program = new Command();
@@ -94,6 +106,16 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     .option("--json", "print the table as JSON")
     .addHelpText("after", '\nExample:\n  lmm compare sleepstudy.csv "Reaction ~ Days + (1 | Subject)" "Reaction ~ Days + (Days | Subject)"')
     .action((data, f0, f1, flags) => compareCommand(data, f0, f1, flags, out));
+  program
+    .command("predict")
+    .description("Fit a model, then print predictions for the rows of new data as CSV (row,prediction).")
+    .argument("<data>", "CSV file to fit")
+    .argument("<formula>", "lme4 formula")
+    .option("--newdata <file>", "CSV file with the rows to predict")
+    .option("--no-re", "population-level predictions (without the random effects)")
+    .option("--allow-new-levels", "predict unseen groups at the population level instead of failing")
+    .option("--ml", "fit by maximum likelihood instead of REML")
+    .action((data, formula, flags) => predictCommand(data, formula, flags, out));
   return program;
 }
 

@@ -5,7 +5,7 @@
 import type { Column, DataFrame } from "../data.js";
 import { LmmError } from "../errors.js";
 import { formulaVariables, type ParsedFormula, type Term, type TermList } from "../formula.js";
-import { interactFactors, makeFactor, type Factor } from "./factor.js";
+import { encodeWithLevels, interactFactors, levelLabel, makeFactor, type Factor } from "./factor.js";
 
 /** Options that shape how data columns enter the model. */
 export interface DesignOptions {
@@ -25,6 +25,9 @@ export interface ModelMatrix {
 export interface RandomEffectsTerm {
   /** lme4's grouping factor name: `Subject`, `cask:batch`. */
   group: string;
+  /** The variables whose interaction is the grouping factor, and the term's left side. */
+  groupVars?: string[];
+  lhs?: TermList;
   factor: Factor;
   /** Names of the q columns, e.g. `(Intercept)`, `Days`. */
   names: string[];
@@ -44,6 +47,9 @@ export interface Design {
   droppedColumns: string[];
   /** Terms in lme4's order (by decreasing number of levels when that reorders them). */
   terms: RandomEffectsTerm[];
+  /** How columns entered the model, and the levels of every variable coded as a factor. */
+  options?: DesignOptions;
+  factorLevels?: Record<string, string[]>;
 }
 
 function lookup(data: DataFrame, name: string): Column {
@@ -98,11 +104,13 @@ function product(a: Float64Array, b: Float64Array): Float64Array {
 }
 
 class FrameBuilder {
-  private factorCache = new Map<string, Factor>();
+  readonly factorCache = new Map<string, Factor>();
   constructor(
     private readonly data: DataFrame,
     private readonly rows: Int32Array,
     private readonly options: DesignOptions,
+    /** Levels of a fitted model: new data is coded against them. */
+    private readonly knownLevels?: Record<string, string[]>,
   ) {}
 
   isFactor(name: string): boolean {
@@ -112,8 +120,13 @@ class FrameBuilder {
   factor(name: string): Factor {
     let f = this.factorCache.get(name);
     if (!f) {
+      const col = lookup(this.data, name);
       const levels = this.options.levels;
-      f = makeFactor(name, lookup(this.data, name), this.rows, levels && Object.hasOwn(levels, name) ? levels[name] : undefined);
+      const known = this.knownLevels;
+      f =
+        known && Object.hasOwn(known, name)
+          ? encodeWithLevels(name, col, this.rows, known[name])
+          : makeFactor(name, col, this.rows, levels && Object.hasOwn(levels, name) ? levels[name] : undefined);
       this.factorCache.set(name, f);
     }
     return f;
@@ -245,7 +258,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
     const factor = fb.groupingFactor(rt.group);
     const Z = fb.modelMatrix(rt.lhs);
     if (Z.columns.length === 0) throw new LmmError(`The random-effects term for '${rt.groupName}' has no columns: write (1 | ${rt.groupName}) or (x | ${rt.groupName}).`);
-    return { group: rt.groupName, factor, names: Z.names, columns: Z.columns };
+    return { group: rt.groupName, groupVars: rt.group, lhs: rt.lhs, factor, names: Z.names, columns: Z.columns };
   });
   for (const t of terms) {
     const L = t.factor.levels.length;
@@ -268,5 +281,43 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
     const asc = nl.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v || a.i - b.i);
     terms = asc.reverse().map(({ i }) => terms[i]);
   }
-  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, terms };
+  const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, terms, options, factorLevels };
+}
+
+/** New data coded as a fitted model's design: its X columns and each term's Z and levels. */
+export interface NewDataDesign {
+  /** Rows of the new data with every needed variable present (others are not predicted). */
+  rows: Int32Array;
+  /** The fitted model's X columns, in its order. */
+  X: Float64Array[];
+  /** Per term (fitted order): Z columns and level codes, -1 for a level the fit did not see. */
+  terms: { columns: Float64Array[]; codes: Int32Array; labels: string[] }[];
+}
+
+/**
+ * Code new data for a fitted design (for prediction). Fixed-effect factors must use
+ * fitted levels; grouping levels the fit did not see get code -1.
+ */
+export function newDataDesign(design: Design, data: DataFrame, withRandom: boolean): NewDataDesign {
+  const f = design.formula;
+  const vars = new Set<string>(f.fixed.terms.flat());
+  if (withRandom) for (const r of f.random) [...r.lhs.terms.flat(), ...r.group].forEach((v) => vars.add(v));
+  const used = [...vars];
+  used.forEach((v) => lookup(data, v));
+  const keep: number[] = [];
+  for (let i = 0; i < data.nrow; i++) if (!used.some((v) => isMissing(data.columns.get(v)!, i))) keep.push(i);
+  const rows = Int32Array.from(keep);
+  for (const v of used) checkFinite(data, v, rows);
+  const fb = new FrameBuilder(data, rows, design.options ?? {}, design.factorLevels ?? {});
+  const full = fb.modelMatrix(f.fixed);
+  const X = design.X.names.map((name) => full.columns[full.names.indexOf(name)]);
+  const terms = withRandom
+    ? design.terms.map((t) => {
+        const index = new Map(t.factor.levels.map((l, i) => [l, i]));
+        const labels = Array.from(rows, (r) => t.groupVars!.map((v) => levelLabel(data.columns.get(v)!, r)).join(":"));
+        return { columns: fb.modelMatrix(t.lhs!).columns, codes: Int32Array.from(labels, (l) => index.get(l) ?? -1), labels };
+      })
+    : [];
+  return { rows, X, terms };
 }

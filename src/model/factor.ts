@@ -11,7 +11,7 @@ export interface Factor {
 const codepointOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** R's as.character for a numeric level: integers without a decimal point. */
-function numberLabel(v: number): string {
+export function numberLabel(v: number): string {
   return Number.isInteger(v) && Math.abs(v) < 1e15 ? v.toFixed(0) : String(v);
 }
 
@@ -73,4 +73,28 @@ export function interactFactors(factors: Factor[]): Factor {
     return parts.join(":");
   });
   return { codes: Int32Array.from(combo, (c) => index.get(c)!), levels };
+}
+
+/** The label of a column's value in a row, as its factor level would read. */
+export function levelLabel(col: Column, row: number): string {
+  return col.kind === "numeric" ? numberLabel(col.values[row]) : col.values[row]!;
+}
+
+/**
+ * Code a column over the kept rows against known levels (those of a fitted
+ * model), so new data gets the fitted model's columns. A value outside them is
+ * an error naming it.
+ */
+export function encodeWithLevels(name: string, col: Column, rows: Int32Array, levels: string[]): Factor {
+  const index = new Map(levels.map((l, i) => [l, i]));
+  const codes = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const label = levelLabel(col, rows[i]);
+    const c = index.get(label);
+    if (c === undefined) {
+      throw new LmmError(`Level '${label}' of '${name}' does not occur in the data the model was fitted to: new data can only use the fitted levels (${levels.slice(0, 5).join(", ")}${levels.length > 5 ? ", ..." : ""}).`);
+    }
+    codes[i] = c;
+  }
+  return { codes, levels };
 }

@@ -8,6 +8,8 @@ import { thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
 import { formatSummary } from "../output/summary.js";
 import { modelToJSON, type LmerJSON } from "../output/json.js";
 import { satterthwaite, type DdfTable } from "../inference/satterthwaite.js";
+import { predict, type PredictOptions } from "./predict.js";
+import type { DataInput } from "../data.js";
 
 /** One row of lme4's as.data.frame(VarCorr(m)). */
 export interface VarCorrRow {
@@ -206,6 +208,15 @@ export class LmerModel {
   get satterthwaite(): DdfTable {
     this.ddfTable ??= satterthwaite(this.deviance, this.theta, this.sigma, this.coefNames, this.t);
     return this.ddfTable;
+  }
+
+  /**
+   * Predictions for new data (or the fitted rows): with the random effects by
+   * default; `{ re: false }` for the population level; `{ allowNewLevels: true }`
+   * to predict unseen groups at the population level.
+   */
+  predict(newdata?: DataInput, options?: PredictOptions): Float64Array {
+    return predict(this, newdata, options);
   }
 
   /** Response name. */
