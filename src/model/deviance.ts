@@ -2,7 +2,7 @@
 // moves into a WASM instance once, the cross-products are accumulated once, and
 // each evaluation is a single kernel call whose cost depends on the number of
 // groups and columns, not on the number of rows.
-import { D, PAIR_STRIDE } from "../wasm/layout.js";
+import { D, PAIR_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
 import { loadKernels, type KernelExports } from "../wasm/kernels.js";
 import { buildBlockLayout, type BlockLayout } from "./blocks.js";
 import type { Design } from "./design.js";
@@ -178,6 +178,45 @@ export class ProfiledDeviance {
     const { r2 } = this.parts();
     const nu = this.reml ? this.n - this.layout.p : this.n;
     return this.componentGradient(1, this.reml ? 1 : 0, nu / r2);
+  }
+
+  /**
+   * Diagonal blocks of M^-1, M = Lambda'Z'Z Lambda + I, at the theta of the last
+   * `evaluate`: per term, one row-major q x q block per level. They come from the
+   * reverse sweep seeded on log|M| alone (d log|M| / dM = M^-1), which leaves the
+   * selected inverse in the adjoint of the factor's blocks.
+   */
+  inverseDiagonalBlocks(): Float64Array[][] {
+    this.componentGradient(1, 0, 0);
+    const L = this.layout;
+    const fbar = this.ptr.Fbar / 8;
+    // The adjoint holds M^-1 on the diagonal and twice it below (only the lower
+    // triangle is read by the factorisation).
+    const block = (at: number, q: number, stride: number) => {
+      const b = new Float64Array(q * q);
+      for (let i = 0; i < q; i++) {
+        for (let j = 0; j <= i; j++) {
+          const v = this.f64[at + i * stride + j] * (i === j ? 1 : 0.5);
+          b[i * q + j] = v;
+          b[j * q + i] = v;
+        }
+      }
+      return b;
+    };
+    const blocks: Float64Array[][] = L.levelPositions.map(() => []);
+    for (let u = 0; u < L.nUnits; u++) {
+      const rec = u * UNIT_STRIDE;
+      blocks[L.units[rec + U.TERM]].push(block(fbar + L.units[rec + U.PANEL], L.units[rec + U.Q], L.units[rec + U.Q]));
+    }
+    L.levelPositions.forEach((pos, t) => {
+      if (t < L.nBlockTerms) return;
+      const q = L.terms[t * TERM_STRIDE];
+      for (const g of pos) {
+        const tp = g - L.nb;
+        blocks[t].push(block(fbar + L.tailOff + tp * L.mt + tp, q, L.mt));
+      }
+    });
+    return blocks;
   }
 
   /**

@@ -211,6 +211,31 @@ export class LmerModel {
   }
 
   /**
+   * Conditional variances of the random effects (lme4's ranef(condVar = TRUE)):
+   * per term, one q x q covariance matrix per level, sigma^2 T (M^-1)_ll T',
+   * for caterpillar plots. The deviance is left evaluated at the optimum.
+   */
+  condVar(): { group: string; names: string[]; levels: string[]; variance: number[][][] }[] {
+    this.deviance.evaluate(this.theta);
+    const blocks = this.deviance.inverseDiagonalBlocks();
+    const Ts = thetaToFactors(this.design.terms, this.theta);
+    return this.design.terms.map((term, k) => {
+      const q = term.names.length;
+      const T = Ts[k];
+      const variance = blocks[k].map((B) =>
+        Array.from({ length: q }, (_, i) =>
+          Array.from({ length: q }, (_, j) => {
+            let s = 0;
+            for (let a = 0; a <= i; a++) for (let b = 0; b <= j; b++) s += T[i * q + a] * B[a * q + b] * T[j * q + b];
+            return this.sigma * this.sigma * s;
+          }),
+        ),
+      );
+      return { group: term.group, names: term.names, levels: term.factor.levels, variance };
+    });
+  }
+
+  /**
    * Predictions for new data (or the fitted rows): with the random effects by
    * default; `{ re: false }` for the population level; `{ allowNewLevels: true }`
    * to predict unseen groups at the population level.
