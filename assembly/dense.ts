@@ -27,13 +27,54 @@ export function dot(a: usize, b: usize, n: i32): f64 {
 
 /**
  * In-place lower Cholesky factor of the leading n x n block (row stride `stride`),
- * row by row so each inner product runs over contiguous memory. Returns false
- * when a pivot is not positive.
+ * row by row so each inner product runs over contiguous memory; four rows at a
+ * time, so each earlier row is read once per four (the dense tail of a crossed
+ * model is larger than the cache). Returns false when a pivot is not positive.
  */
 export function choleskyLower(a: usize, n: i32, stride: i32): bool {
-  for (let i = 0; i < n; i++) {
+  let i0 = 0;
+  for (; i0 + 4 <= n; i0 += 4) {
+    const r0 = a + (<usize>(i0 * stride) << 3);
+    const r1 = r0 + (<usize>stride << 3), r2 = r1 + (<usize>stride << 3), r3 = r2 + (<usize>stride << 3);
+    for (let j = 0; j < i0; j++) {
+      const rj = a + (<usize>(j * stride) << 3);
+      let s0 = f64x2.splat(0.0), s1 = f64x2.splat(0.0), s2 = f64x2.splat(0.0), s3 = f64x2.splat(0.0);
+      let k = 0;
+      for (; k + 1 < j; k += 2) {
+        const off = <usize>k << 3;
+        const l = v128.load(rj + off);
+        s0 = f64x2.add(s0, f64x2.mul(v128.load(r0 + off), l));
+        s1 = f64x2.add(s1, f64x2.mul(v128.load(r1 + off), l));
+        s2 = f64x2.add(s2, f64x2.mul(v128.load(r2 + off), l));
+        s3 = f64x2.add(s3, f64x2.mul(v128.load(r3 + off), l));
+      }
+      let d0 = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1);
+      let d1 = f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
+      let d2 = f64x2.extract_lane(s2, 0) + f64x2.extract_lane(s2, 1);
+      let d3 = f64x2.extract_lane(s3, 0) + f64x2.extract_lane(s3, 1);
+      if (k < j) {
+        const l = ld(rj, k);
+        d0 += ld(r0, k) * l;
+        d1 += ld(r1, k) * l;
+        d2 += ld(r2, k) * l;
+        d3 += ld(r3, k) * l;
+      }
+      const ljj = ld(rj, j);
+      st(r0, j, (ld(r0, j) - d0) / ljj);
+      st(r1, j, (ld(r1, j) - d1) / ljj);
+      st(r2, j, (ld(r2, j) - d2) / ljj);
+      st(r3, j, (ld(r3, j) - d3) / ljj);
+    }
+    if (!choleskyRows(a, i0, i0 + 4, i0, stride)) return false;
+  }
+  return choleskyRows(a, i0, n, 0, stride);
+}
+
+/** Rows [from, to) of the factor, columns j0.. of each (earlier columns already done). */
+function choleskyRows(a: usize, from: i32, to: i32, j0: i32, stride: i32): bool {
+  for (let i = from; i < to; i++) {
     const ri = a + (<usize>(i * stride) << 3);
-    for (let j = 0; j < i; j++) {
+    for (let j = j0; j < i; j++) {
       const rj = a + (<usize>(j * stride) << 3);
       st(ri, j, (ld(ri, j) - dot(ri, rj, j)) / ld(rj, j));
     }
