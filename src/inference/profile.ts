@@ -1,0 +1,649 @@
+// Likelihood profiles of a fitted model, as lme4's profile.merMod computes them:
+// for one parameter at a time, fix it, minimise the ML deviance over all the
+// others, and report the signed root deviance
+//   zeta(x) = sign(x - estimate) * sqrt(deviance(x) - deviance at the optimum).
+// Like lme4 (devfun2 refits with refitML), the profile is always the ML deviance
+// at the ML estimates, also for a REML fit.
+//
+// Parameters (lme4's names and order): per random-effects term, in theta order,
+// the standard deviation of each column (`sd_Days|Subject`) and the correlation
+// of each pair (`cor_Days.(Intercept)|Subject`); then `sigma`; then the fixed
+// effects.
+//
+// How the other parameters are minimised over. Write each term's relative
+// factor as T = diag(s) C: s >= 0 the relative standard deviations (sd = sigma s)
+// and C the lower-triangular Cholesky factor of the correlation matrix, rows of
+// unit length, written through canonical partial correlations z = sin(u)
+// (c_i1 = z_i1, c_ik = z_ik sqrt(1 - sum_{l<k} c_il^2), c_ii the rest): every u
+// gives a valid correlation matrix and every correlation matrix has such a u,
+// so the inner problems have simple bounds (s >= 0, u free). Then
+//  - sigma fixed at s0: minimise d(theta, s0) over (s, u), with the non-profiled
+//    deviance d(theta, sigma) = log|L|^2 + r2/sigma^2 + n log(2 pi sigma^2);
+//  - an sd fixed at v > 0: sigma is eliminated, sigma = v / s_i, and d(theta,
+//    v / s_i) is minimised over (s, u); at v = 0, s_i = 0 and sigma is profiled;
+//  - a correlation fixed at rho: the constraint is linear in the partial
+//    correlation z_ij given the rows before (z_i1 = rho when j is the first
+//    column), so z_ij is solved for; sigma is profiled out (the constraint is
+//    scale free).
+// Gradients: the analytic gradient of the deviance with respect to theta (and
+// sigma) times the Jacobian of the cheap map (s, u) -> (theta, sigma), the latter
+// by central differences.
+//
+// A fixed effect beta_j fixed at b is the model with x_j b as an offset: the
+// design without column j and the response y - x_j b, whose ML deviance
+// (profiled over sigma and the other coefficients) is minimised over theta.
+//
+// Instead of lme4's spline through profile points, each interval end is the
+// root of zeta(x) = -/+ z (Brent's method on the exact profile, bracketed by
+// secant steps from the estimate). The inner problems can have several local
+// minima, so each starts both at the solution for the nearest value already
+// profiled and at the ML estimate, and the lower minimum wins; a correlation's
+// profile is also capped by the deviance with either of its sds at 0 (where the
+// correlation is free), which lme4's optimiser reaches as the sd goes to 0 and a
+// local search at fixed rho may not. When zeta does not reach the cut-off
+// before a parameter's limit (an sd at 0, a correlation at -1 or 1), the limit
+// is the interval's end, as lme4's confint gives it (NA replaced by the bound).
+import { minimize } from "../fit/optimizer.js";
+import { inverseFromCholesky } from "../linalg.js";
+import type { Design } from "../model/design.js";
+import { ProfiledDeviance } from "../model/deviance.js";
+import type { LmerModel } from "../model/lmer-model.js";
+import { thetaLower } from "../model/parameters.js";
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** One parameter of the profile. */
+export interface ProfiledParameter {
+  name: string;
+  kind: "sd" | "cor" | "sigma" | "fixef";
+  /** ML estimate. */
+  estimate: number;
+  /** Where the parameter's range ends (interval ends that the profile does not reach). */
+  min: number;
+  max: number;
+  /** zeta at a value of the parameter (each call runs one inner minimisation). */
+  zeta: (x: number) => number;
+  /** A step on the parameter's scale that moves zeta by about one. */
+  scale: number;
+}
+
+/** Positions of one term's parameters in theta: pos[i][j] (i >= j). */
+interface TermLayout {
+  q: number;
+  offset: number;
+  pos: number[][];
+  group: string;
+  names: string[];
+}
+
+function termLayouts(design: Design): TermLayout[] {
+  let offset = 0;
+  return design.terms.map((t) => {
+    const q = t.names.length;
+    const pos: number[][] = Array.from({ length: q }, () => new Array<number>(q).fill(-1));
+    let k = offset;
+    for (let j = 0; j < q; j++) for (let i = j; i < q; i++) pos[i][j] = k++;
+    const out = { q, offset, pos, group: t.group, names: t.names };
+    offset = k;
+    return out;
+  });
+}
+
+/** A correlation held fixed while theta is built: row i, column j of one term. */
+interface CorConstraint {
+  term: number;
+  i: number;
+  j: number;
+  rho: number;
+}
+
+/**
+ * theta from the natural parameters (s on diagonal positions, u elsewhere), with
+ * an optional correlation constraint. Returns the infeasibility of the
+ * constraint (0 when it holds; the amount by which |z| exceeds 1 otherwise, z
+ * then clamped).
+ */
+function naturalToTheta(layouts: TermLayout[], nat: ArrayLike<number>, theta: Float64Array, con?: CorConstraint): number {
+  let excess = 0;
+  layouts.forEach((L, t) => {
+    const { q, pos } = L;
+    const C = new Float64Array(q * q);
+    for (let i = 0; i < q; i++) {
+      let rem = 1;
+      for (let k = 0; k < i; k++) {
+        let z: number;
+        if (con && con.term === t && con.i === i && con.j === k) {
+          let partial = 0;
+          for (let l = 0; l < k; l++) partial += C[i * q + l] * C[k * q + l];
+          const coef = Math.sqrt(Math.max(rem, 0)) * C[k * q + k];
+          z = coef > 0 ? (con.rho - partial) / coef : 0;
+          if (Math.abs(z) > 1) {
+            excess += Math.abs(z) - 1;
+            z = Math.sign(z);
+          }
+        } else z = Math.sin(nat[pos[i][k]]);
+        const c = z * Math.sqrt(Math.max(rem, 0));
+        C[i * q + k] = c;
+        rem -= c * c;
+      }
+      C[i * q + i] = Math.sqrt(Math.max(rem, 0));
+    }
+    for (let i = 0; i < q; i++) {
+      const s = nat[pos[i][i]];
+      for (let k = 0; k <= i; k++) theta[pos[i][k]] = s * C[i * q + k];
+    }
+  });
+  return excess;
+}
+
+/** The natural parameters (s, u) of theta. */
+function thetaToNatural(layouts: TermLayout[], theta: ArrayLike<number>): Float64Array {
+  const nat = new Float64Array(theta.length);
+  for (const L of layouts) {
+    const { q, pos } = L;
+    for (let i = 0; i < q; i++) {
+      let norm = 0;
+      for (let k = 0; k <= i; k++) norm += theta[pos[i][k]] ** 2;
+      norm = Math.sqrt(norm);
+      nat[pos[i][i]] = norm;
+      let rem = 1;
+      for (let k = 0; k < i; k++) {
+        const c = norm > 0 ? theta[pos[i][k]] / norm : 0;
+        const r = Math.sqrt(Math.max(rem, 0));
+        const z = r > 1e-300 ? Math.max(-1, Math.min(1, c / r)) : 0;
+        nat[pos[i][k]] = Math.asin(z);
+        rem -= c * c;
+      }
+    }
+  }
+  return nat;
+}
+
+/** Standard deviations and correlations of a term from theta and sigma (lme4's Cv_to_Sv). */
+function sdcor(layouts: TermLayout[], theta: ArrayLike<number>, sigma: number): Float64Array {
+  const out = new Float64Array(theta.length);
+  for (const L of layouts) {
+    const { q, pos } = L;
+    const row = (i: number) => Array.from({ length: i + 1 }, (_, k) => theta[pos[i][k]]);
+    const norms = Array.from({ length: q }, (_, i) => Math.hypot(...row(i)));
+    for (let i = 0; i < q; i++) {
+      out[pos[i][i]] = sigma * norms[i];
+      for (let j = 0; j < i; j++) {
+        let s = 0;
+        for (let k = 0; k <= j; k++) s += theta[pos[i][k]] * theta[pos[j][k]];
+        out[pos[i][j]] = norms[i] > 0 && norms[j] > 0 ? s / (norms[i] * norms[j]) : NaN;
+      }
+    }
+  }
+  return out;
+}
+
+/** Brent's method for f(x) = 0 on a bracket [a, b] with f(a), f(b) of opposite signs. */
+function brent(f: (x: number) => number, a: number, b: number, fa: number, fb: number, xtol: number, maxIter = 100): number {
+  let c = b;
+  let fc = fb;
+  let d = b - a;
+  let e = d;
+  for (let it = 0; it < maxIter; it++) {
+    if ((fb > 0 && fc > 0) || (fb < 0 && fc < 0)) {
+      c = a;
+      fc = fa;
+      d = b - a;
+      e = d;
+    }
+    if (Math.abs(fc) < Math.abs(fb)) {
+      a = b;
+      b = c;
+      c = a;
+      fa = fb;
+      fb = fc;
+      fc = fa;
+    }
+    const tol = 2 * Number.EPSILON * Math.abs(b) + 0.5 * xtol;
+    const xm = 0.5 * (c - b);
+    if (Math.abs(xm) <= tol || fb === 0) return b;
+    if (Math.abs(e) >= tol && Math.abs(fa) > Math.abs(fb)) {
+      // Inverse quadratic interpolation, or the secant step when only two points differ.
+      const s = fb / fa;
+      let p: number;
+      let q: number;
+      if (a === c) {
+        p = 2 * xm * s;
+        q = 1 - s;
+      } else {
+        const qq = fa / fc;
+        const r = fb / fc;
+        p = s * (2 * xm * qq * (qq - r) - (b - a) * (r - 1));
+        q = (qq - 1) * (r - 1) * (s - 1);
+      }
+      if (p > 0) q = -q;
+      p = Math.abs(p);
+      if (2 * p < Math.min(3 * xm * q - Math.abs(tol * q), Math.abs(e * q))) {
+        e = d;
+        d = p / q;
+      } else {
+        d = xm;
+        e = d;
+      }
+    } else {
+      d = xm;
+      e = d;
+    }
+    a = b;
+    fa = fb;
+    b += Math.abs(d) > tol ? d : xm > 0 ? tol : -tol;
+    fb = f(b);
+  }
+  return b;
+}
+
+/**
+ * Where zeta(x) = target, searching from the estimate (zeta = 0) towards the
+ * parameter's limit in the direction of target. Secant steps (at most four times
+ * the previous step) until the crossing is bracketed, then Brent. NaN if zeta
+ * is NaN on the way. The limit
+ * itself when zeta does not reach the target there (or, for an infinite limit,
+ * within a very long range); a limit that is open (sigma > 0) is approached
+ * by halving.
+ */
+export function findCrossing(
+  zeta: (x: number) => number,
+  estimate: number,
+  step: number,
+  target: number,
+  limit: number,
+  limitOpen = false,
+): number {
+  const dir = Math.sign(target);
+  const g = (x: number) => zeta(x) - target;
+  const clamp = (from: number, x: number) => {
+    if (dir * (x - limit) < 0) return x;
+    return limitOpen ? (from + limit) / 2 : limit;
+  };
+  let a = estimate;
+  let fa = -target;
+  let b = clamp(a, a + dir * Math.abs(step));
+  const far = Math.abs(estimate) + 1e8 * Math.abs(step);
+  for (let it = 0; it < 200; it++) {
+    const fb = g(b);
+    if (Number.isNaN(fb)) return NaN;
+    if (fb === 0) return b;
+    if (Math.sign(fb) !== Math.sign(fa)) {
+      const xtol = 1e-10 * Math.max(Math.abs(a), Math.abs(b), Math.abs(step));
+      return brent(g, a, b, fa, fb, xtol);
+    }
+    if (b === limit) return limit;
+    if (Math.abs(b) > far) return dir > 0 ? Infinity : -Infinity;
+    const last = b - a;
+    // Secant step towards the target (10% beyond, to bracket it), kept between
+    // half and four times the last step; doubling-like growth where zeta is flat.
+    let s = (fb - fa) * dir * Math.sign(last) < 0 ? (-fb * last) / (fb - fa) : 4 * last;
+    if (!(Math.abs(s) >= Math.abs(last) * 0.5)) s = last;
+    s = Math.sign(last) * Math.min(Math.abs(s) * 1.1, 4 * Math.abs(last));
+    a = b;
+    fa = fb;
+    b = clamp(a, b + s);
+  }
+  return NaN;
+}
+
+/** The ML deviance's pieces for the inner minimisations. */
+interface InnerProblem {
+  /** Objective over the free variables. */
+  f: (x: Float64Array) => number;
+  gradient: (x: Float64Array) => Float64Array;
+  lower: Float64Array;
+  /** Free variables from a full natural point (s, u, sigma). */
+  start: (nat: Float64Array) => Float64Array;
+  /** Full natural point (s, u, sigma) of a solution. */
+  natural: (x: Float64Array) => Float64Array;
+}
+
+/** Everything the profile of a model needs: its ML deviance, ML estimates and parameters. */
+export class Profile {
+  /** The sd/cor parameters of each term (theta order), then sigma. */
+  readonly parameters: ProfiledParameter[] = [];
+  /** ML deviance at the ML estimates. */
+  readonly base: number;
+
+  private constructor(
+    private readonly dev: ProfiledDeviance,
+    private readonly layouts: TermLayout[],
+    /** ML estimates: theta, sigma, fixed effects. */
+    readonly thetaML: Float64Array,
+    readonly sigmaML: number,
+    readonly betaML: Float64Array,
+    base: number,
+    private readonly design: Design,
+    private readonly seML: Float64Array,
+  ) {
+    this.base = base;
+    this.addVarianceParameters();
+  }
+
+  /** Refit by ML (a REML fit) and lay out the profile's parameters. */
+  static async create(model: LmerModel): Promise<Profile> {
+    const design = model.design;
+    const dev = await ProfiledDeviance.create(design, false);
+    const lower = thetaLower(design.terms);
+    const opt = minimize((th) => dev.evaluate(th), Float64Array.from(model.theta), lower, { gradient: () => dev.gradient() });
+    const thetaML = opt.x;
+    const base = dev.evaluate(thetaML);
+    const { r2 } = dev.parts();
+    const n = design.n;
+    const p = design.X.columns.length;
+    const sigmaML = Math.sqrt(r2 / n);
+    const sol = dev.solve();
+    const betaML = sol.slice(sol.length - p);
+    const V = inverseFromCholesky(dev.fixedFactor(), p);
+    const seML = Float64Array.from({ length: p }, (_, j) => sigmaML * Math.sqrt(V[j * p + j]));
+    return new Profile(dev, termLayouts(design), thetaML, sigmaML, betaML, base, design, seML);
+  }
+
+  private zetaOf(x: number, estimate: number, value: number): number {
+    const d = Math.max(0, value - this.base);
+    return Math.sign(x - estimate) * Math.sqrt(d);
+  }
+
+  /** Deviance d(theta, sigma), or the ML deviance profiled over sigma when sigma is null. */
+  private devianceAt(theta: Float64Array, sigma: number | null): number {
+    const f = this.dev.evaluate(theta);
+    if (sigma === null || !Number.isFinite(f)) return f;
+    const { logdetL, r2 } = this.dev.parts();
+    const n = this.dev.n;
+    return logdetL + r2 / (sigma * sigma) + n * (LOG_2PI + 2 * Math.log(sigma));
+  }
+
+  private devianceGradient(sigma: number | null): { gTheta: Float64Array; gSigma: number } {
+    if (sigma === null) return { gTheta: this.dev.gradient(), gSigma: 0 };
+    const { r2 } = this.dev.parts();
+    const n = this.dev.n;
+    return {
+      gTheta: this.dev.componentGradient(1, 0, 1 / (sigma * sigma)),
+      gSigma: (-2 * r2) / sigma ** 3 + (2 * n) / sigma,
+    };
+  }
+
+  /**
+   * An inner problem: `map` takes the free variables to theta and sigma (null:
+   * profiled out) and reports how far a fixed correlation is infeasible there
+   * (`excess`, then penalised: possible only for a correlation of two later
+   * columns of a term with q >= 3).
+   */
+  private inner(
+    map: (x: Float64Array, theta: Float64Array) => { sigma: number | null; excess: number },
+    lower: Float64Array,
+    start: (nat: Float64Array) => Float64Array,
+    natural: (x: Float64Array) => Float64Array,
+  ): InnerProblem {
+    const ntheta = this.thetaML.length;
+    const theta = new Float64Array(ntheta);
+    const f = (x: Float64Array) => {
+      const { sigma, excess } = map(x, theta);
+      if (sigma !== null && !(sigma > 0 && Number.isFinite(sigma))) return Infinity;
+      const d = this.devianceAt(theta, sigma);
+      return excess > 0 ? d + 1e4 * (excess + excess * excess) : d;
+    };
+    const gradient = (x: Float64Array) => {
+      // The deviance was evaluated at x by f; its gradient in (theta, sigma) ...
+      const { sigma } = map(x, theta);
+      const { gTheta, gSigma } = this.devianceGradient(sigma);
+      // ... times the Jacobian of the map, by central differences.
+      const g = new Float64Array(x.length);
+      const xt = Float64Array.from(x);
+      const tp = new Float64Array(ntheta);
+      const tm = new Float64Array(ntheta);
+      for (let k = 0; k < x.length; k++) {
+        const h = 1e-6 * Math.max(1, Math.abs(x[k]));
+        xt[k] = x[k] + h;
+        const sp = map(xt, tp);
+        xt[k] = x[k] - h;
+        const sm = map(xt, tm);
+        xt[k] = x[k];
+        let s = 0;
+        for (let i = 0; i < ntheta; i++) s += (gTheta[i] * (tp[i] - tm[i])) / (2 * h);
+        if (sigma !== null) s += (gSigma * (sp.sigma! - sm.sigma!)) / (2 * h);
+        const dExcess = (sp.excess - sm.excess) / (2 * h);
+        if (sp.excess > 0 || sm.excess > 0) s += 1e4 * dExcess * (1 + sp.excess + sm.excess);
+        g[k] = s;
+      }
+      return g;
+    };
+    return { f, gradient, lower, start, natural };
+  }
+
+  /** Lower bounds of the natural parameters (s >= 0, u free). */
+  private naturalLower(): Float64Array {
+    return thetaLower(this.design.terms);
+  }
+
+  /** The inner minimum from each start (natural points); the lowest wins. */
+  private solveInner(problem: InnerProblem, starts: Float64Array[]): { value: number; nat: Float64Array } {
+    let best = { value: Infinity, nat: starts[0] };
+    const lower = this.naturalLower();
+    for (const start of starts) {
+      // A partial correlation at -1 or 1 (u at -/+ pi/2) is a stationary point of
+      // sin(u) whichever way the deviance pulls: start a little inside.
+      const nat = Float64Array.from(start);
+      for (let i = 0; i < lower.length; i++) {
+        if (lower[i] === -Infinity && Math.abs(Math.sin(nat[i])) > 1 - 1e-8) nat[i] = Math.sign(Math.sin(nat[i])) * (Math.PI / 2 - 0.1);
+      }
+      const x0 = problem.start(nat);
+      if (x0.length === 0) return { value: problem.f(x0), nat: problem.natural(x0) };
+      const opt = minimize(problem.f, x0, problem.lower, { gradient: problem.gradient });
+      if (opt.f < best.value) best = { value: opt.f, nat: problem.natural(opt.x) };
+    }
+    return best;
+  }
+
+  private addVarianceParameters(): void {
+    const layouts = this.layouts;
+    const ntheta = this.thetaML.length;
+    const natML = new Float64Array(ntheta + 1);
+    natML.set(thetaToNatural(layouts, this.thetaML));
+    natML[ntheta] = this.sigmaML;
+    const est = sdcor(layouts, this.thetaML, this.sigmaML);
+    const lowerNat = this.naturalLower();
+    const n = this.dev.n;
+
+    // Starts of each inner minimisation: the solution at the nearest value
+    // already profiled (continuation along the profile) and the ML estimate (the
+    // inner problems can have several local minima; the lower one wins).
+    // `cap` is a deviance the profile never exceeds (see correlations below).
+    const profileOf = (problemAt: (x: number) => InnerProblem, estimate: number, cap: () => number = () => Infinity) => {
+      const points: { x: number; nat: Float64Array }[] = [{ x: estimate, nat: natML }];
+      return (x: number) => {
+        let near = points[0];
+        for (const pt of points) if (Math.abs(pt.x - x) < Math.abs(near.x - x)) near = pt;
+        const { value, nat } = this.solveInner(problemAt(x), near === points[0] ? [natML] : [near.nat, natML]);
+        points.push({ x, nat });
+        return this.zetaOf(x, estimate, Math.min(value, cap()));
+      };
+    };
+    // The deviance minimised with standard deviation k at 0, per k (on demand).
+    const atZero = new Map<number, number>();
+    const sdZeroProblems = new Map<number, (v: number) => InnerProblem>();
+    const devianceAtZero = (k: number) => {
+      if (!atZero.has(k)) atZero.set(k, this.solveInner(sdZeroProblems.get(k)!(0), [natML]).value);
+      return atZero.get(k)!;
+    };
+
+    const without = (k: number) => {
+      const idx = Array.from({ length: ntheta }, (_, i) => i).filter((i) => i !== k);
+      return {
+        idx,
+        lower: Float64Array.from(idx, (i) => lowerNat[i]),
+        full: (x: Float64Array, value: number) => {
+          const nat = new Float64Array(ntheta);
+          idx.forEach((i, m) => (nat[i] = x[m]));
+          nat[k] = value;
+          return nat;
+        },
+      };
+    };
+
+    layouts.forEach((L, t) => {
+      for (let j = 0; j < L.q; j++) {
+        for (let i = j; i < L.q; i++) {
+          const k = L.pos[i][j];
+          if (i === j) {
+            // Standard deviation of column i: sigma = v / s_i.
+            const problemAt = (v: number): InnerProblem => {
+              if (v === 0) {
+                const w = without(k);
+                return this.inner(
+                  (x, theta) => ({ sigma: null, excess: naturalToTheta(layouts, w.full(x, 0), theta) }),
+                  w.lower,
+                  (nat) => Float64Array.from(w.idx, (m) => nat[m]),
+                  (x) => {
+                    const nat = new Float64Array(ntheta + 1);
+                    nat.set(w.full(x, 0));
+                    const theta = new Float64Array(ntheta);
+                    naturalToTheta(layouts, nat, theta);
+                    this.dev.evaluate(theta);
+                    nat[ntheta] = Math.sqrt(this.dev.parts().r2 / n);
+                    return nat;
+                  },
+                );
+              }
+              return this.inner(
+                (x, theta) => ({ sigma: v / x[k], excess: naturalToTheta(layouts, x, theta) }),
+                lowerNat,
+                (nat) => {
+                  const x = nat.slice(0, ntheta);
+                  x[k] = v / nat[ntheta];
+                  return x;
+                },
+                (x) => {
+                  const nat = new Float64Array(ntheta + 1);
+                  nat.set(x);
+                  nat[ntheta] = v / x[k];
+                  return nat;
+                },
+              );
+            };
+            sdZeroProblems.set(k, problemAt);
+            const estimate = est[k];
+            this.parameters.push({
+              name: `sd_${L.names[i]}|${L.group}`,
+              kind: "sd",
+              estimate,
+              min: 0,
+              max: Infinity,
+              zeta: profileOf(problemAt, estimate),
+              scale: estimate > 0 ? 0.1 * estimate : 0.1 * this.sigmaML,
+            });
+          } else {
+            // Correlation of columns i and j: sigma profiled out.
+            const w = without(k);
+            const problemAt = (rho: number): InnerProblem =>
+              this.inner(
+                (x, theta) => ({ sigma: null, excess: naturalToTheta(layouts, w.full(x, 0), theta, { term: t, i, j, rho }) }),
+                w.lower,
+                (nat) => Float64Array.from(w.idx, (m) => nat[m]),
+                (x) => {
+                  const nat = new Float64Array(ntheta + 1);
+                  const theta = new Float64Array(ntheta);
+                  naturalToTheta(layouts, w.full(x, 0), theta, { term: t, i, j, rho });
+                  nat.set(thetaToNatural(layouts, theta));
+                  this.dev.evaluate(theta);
+                  nat[ntheta] = Math.sqrt(this.dev.parts().r2 / n);
+                  return nat;
+                },
+              );
+            const estimate = est[k];
+            this.parameters.push({
+              name: `cor_${L.names[i]}.${L.names[j]}|${L.group}`,
+              kind: "cor",
+              estimate,
+              min: -1,
+              max: 1,
+              // With either standard deviation at 0 the correlation is free:
+              // those deviances bound the profile (lme4's optimiser finds them
+              // as the sd goes to 0; a local search at a fixed rho may not).
+              zeta: profileOf(problemAt, estimate, () => Math.min(devianceAtZero(L.pos[i][i]), devianceAtZero(L.pos[j][j]))),
+              scale: 0.1 * Math.max(1e-3, 1 - Math.abs(Number.isFinite(estimate) ? estimate : 0)),
+            });
+          }
+        }
+      }
+    });
+
+    // sigma: theta's relative sds rescale so that the absolute ones stay put.
+    const sigmaProblem = (s0: number): InnerProblem =>
+      this.inner(
+        (x, theta) => ({ sigma: s0, excess: naturalToTheta(layouts, x, theta) }),
+        lowerNat,
+        (nat) => {
+          const x = nat.slice(0, ntheta);
+          for (const L of layouts) for (let i = 0; i < L.q; i++) x[L.pos[i][i]] *= nat[ntheta] / s0;
+          return x;
+        },
+        (x) => {
+          const nat = new Float64Array(ntheta + 1);
+          nat.set(x);
+          nat[ntheta] = s0;
+          return nat;
+        },
+      );
+    this.parameters.push({
+      name: "sigma",
+      kind: "sigma",
+      estimate: this.sigmaML,
+      min: 0,
+      max: Infinity,
+      zeta: profileOf(sigmaProblem, this.sigmaML),
+      scale: this.sigmaML / Math.sqrt(2 * n),
+    });
+  }
+
+  /**
+   * The profile of fixed effect j (coefficient order). It has its own deviance
+   * (the design without column j), made here: profile one coefficient at a time
+   * so that only one extra copy of the data is alive.
+   */
+  async fixedEffect(j: number): Promise<ProfiledParameter> {
+    const dev = await ProfiledDeviance.create(dropColumn(this.design, j), false);
+    const xj = this.design.X.columns[j];
+    const y = this.design.y;
+    const lower = thetaLower(this.design.terms);
+    const estimate = this.betaML[j];
+    const yOff = new Float64Array(y.length);
+    const points: { x: number; theta: Float64Array }[] = [{ x: estimate, theta: this.thetaML }];
+    const zeta = (b: number) => {
+      for (let i = 0; i < y.length; i++) yOff[i] = y[i] - xj[i] * b;
+      dev.setResponse(yOff);
+      let near = points[0];
+      for (const pt of points) if (Math.abs(pt.x - b) < Math.abs(near.x - b)) near = pt;
+      // From the nearest profiled point and from the ML estimate; the lower wins.
+      let best: { x: Float64Array; f: number } | null = null;
+      for (const start of near === points[0] ? [this.thetaML] : [near.theta, this.thetaML]) {
+        const opt = minimize((th) => dev.evaluate(th), start, lower, { gradient: () => dev.gradient() });
+        if (!best || opt.f < best.f) best = opt;
+      }
+      points.push({ x: b, theta: best!.x });
+      return this.zetaOf(b, estimate, best!.f);
+    };
+    return { name: this.design.X.names[j], kind: "fixef", estimate, min: -Infinity, max: Infinity, zeta, scale: this.seML[j] };
+  }
+
+  /** The interval of one parameter at the given cut-off of zeta. */
+  interval(par: ProfiledParameter, z: number): { lower: number; upper: number } {
+    const est = par.estimate;
+    if (!Number.isFinite(est)) return { lower: par.min, upper: par.max };
+    const side = (target: number, limit: number) => {
+      if (est === limit) return limit;
+      const step = Math.min(par.scale * Math.abs(target), Math.abs(limit - est) / 2);
+      return findCrossing(par.zeta, est, step, target, limit, par.kind === "sigma" && limit === 0);
+    };
+    return { lower: side(-z, par.min), upper: side(z, par.max) };
+  }
+}
+
+/** The design with fixed-effect column j removed (to become an offset). */
+function dropColumn(design: Design, j: number): Design {
+  return {
+    ...design,
+    X: { names: design.X.names.filter((_, k) => k !== j), columns: design.X.columns.filter((_, k) => k !== j) },
+  };
+}
