@@ -7,9 +7,14 @@
 // rows it couples to (its ancestor units in later nested terms, the tail rows it
 // meets in the data, and X, y). Nested terms therefore stay block diagonal;
 // crossed terms fill in inside the dense tail.
-import { GROUP_STRIDE, PAIR_STRIDE, SEG_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
+//
+// Cohorts have 10^5 units and 10^6 rows, so everything per unit or per row goes
+// into typed arrays sized in advance (no per-unit objects), and the row data is
+// written straight into the arrays it is used from (see planBlockLayout).
+import { GROUP_STRIDE, SEG_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
 import type { Design } from "./design.js";
 
+/** The layout the kernels work on, without the row data. */
 export interface BlockLayout {
   /** Number of leading terms that stay block diagonal. */
   nBlockTerms: number;
@@ -31,14 +36,28 @@ export interface BlockLayout {
   p: number;
   tailSegs: Int32Array;
   maxq: number;
-  /** Row data for the accumulation pass. */
+  /** Row data for the accumulation pass: f64 values per row, and one target per pair and row. */
   width: number;
-  w: Float64Array;
-  bases: Int32Array;
   pairs: Int32Array;
   npairs: number;
   /** Per term, the position in the solution vector of each level's q values. */
   levelPositions: Int32Array[];
+}
+
+/**
+ * The row data of the accumulation pass: per row, z of each term, then x, then
+ * y (`width` values), and per row and pseudo-term pair the offset in A that
+ * their cross-product is added to (`npairs` values).
+ */
+export interface RowData {
+  w: Float64Array;
+  bases: Int32Array;
+}
+
+/** A layout, and how to write its row data into arrays of n * width and n * npairs. */
+export interface LayoutPlan {
+  layout: BlockLayout;
+  writeRowData(target: RowData): void;
 }
 
 /** Is every level of `inner` within a single level of `outer`? */
@@ -52,9 +71,10 @@ function nestedIn(inner: Int32Array, nInner: number, outer: Int32Array): Int32Ar
   return parent;
 }
 
-function lowerBound(a: Int32Array, v: number): number {
-  let lo = 0;
-  let hi = a.length;
+/** First index in a[from, to) holding a value >= v. */
+function lowerBound(a: Int32Array, from: number, to: number, v: number): number {
+  let lo = from;
+  let hi = to;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (a[mid] < v) lo = mid + 1;
@@ -63,162 +83,327 @@ function lowerBound(a: Int32Array, v: number): number {
   return lo;
 }
 
-export function buildBlockLayout(design: Design): BlockLayout {
-  const { n, terms, X, y } = design;
-  const K = terms.length;
-  const p = X.columns.length;
-  const q = terms.map((t) => t.columns.length);
-  const L = terms.map((t) => t.factor.levels.length);
-  const codes = terms.map((t) => t.factor.codes);
+// Columns of row-major rows (`width` values per row), filled one column at a time.
 
-  // Leading chain of nested terms; parents[t][l] = level of term t+1 containing level l of t.
-  const parents: Int32Array[] = [];
-  let m = 1;
-  while (m < K) {
-    const par = nestedIn(codes[m - 1], L[m - 1], codes[m]);
-    if (!par) break;
-    parents.push(par);
-    m++;
+/** out[i * width + c] = col[i] for rows i in [from, to). */
+function setColumn(out: Float64Array, width: number, c: number, col: Float64Array, from: number, to: number): void {
+  for (let i = from, at = from * width + c; i < to; i++, at += width) out[at] = col[i];
+}
+
+/** out[i * width + c] = table[codes[i]] for rows i in [from, to). */
+function setColumnByCode(out: Int32Array, width: number, c: number, table: Int32Array, codes: Int32Array, from: number, to: number): void {
+  for (let i = from, at = from * width + c; i < to; i++, at += width) out[at] = table[codes[i]];
+}
+
+/** out[i * width + c] = v for rows i in [from, to). */
+function setColumnTo(out: Int32Array, width: number, c: number, v: number, from: number, to: number): void {
+  for (let i = from, at = from * width + c; i < to; i++, at += width) out[at] = v;
+}
+
+/** Rows per block when writing row data: a block stays in cache while each column is written into it. */
+const ROW_BLOCK = 4096;
+
+/** Lists in one pool: list j is pool[start[j], start[j + 1]). */
+interface Lists {
+  start: Int32Array;
+  pool: Int32Array;
+}
+
+/**
+ * The numbering of a model's unknowns and the shape of every panel, and the
+ * questions the layout records and the row data ask of them (where a unit's
+ * rows lie, where a row's cross-products go). A class, so that each pass over
+ * the units is a method of its own: small functions that V8 optimises quickly.
+ */
+class Planner {
+  readonly n: number;
+  readonly K: number;
+  readonly p: number;
+  readonly q: number[];
+  readonly L: number[];
+  readonly codes: Int32Array[];
+  /** Leading chain of m nested terms; parents[t][l] = level of term t+1 containing level l of t. */
+  readonly m: number;
+  readonly parents: Int32Array[] = [];
+  /** First unit and first global scalar position of each block-diagonal term. */
+  readonly unitBase: number[] = [];
+  readonly globalBase: number[] = [];
+  readonly nUnits: number;
+  readonly nb: number;
+  /** Dense tail: each crossed term's first row (-1 for block-diagonal terms), nd rows in all, then X and y. */
+  readonly dStart: number[];
+  readonly nd: number;
+  readonly mt: number;
+  /**
+   * A unit of term t has its own q[t] rows, then one ancestor unit in each later
+   * nested term (their rows in term order), then its tail rows: ancRows[t] rows
+   * before the tail.
+   */
+  readonly ancRows: Int32Array;
+  /**
+   * Per unit, the tail units it meets in the data and their scalar rows (sorted);
+   * every unit also has the p + 1 rows of X and y after these.
+   */
+  readonly tailUnits: Lists;
+  readonly crossRows: Lists;
+
+  constructor(design: Design) {
+    const { n, terms, X } = design;
+    this.n = n;
+    const K = (this.K = terms.length);
+    const p = (this.p = X.columns.length);
+    const q = (this.q = terms.map((t) => t.columns.length));
+    const L = (this.L = terms.map((t) => t.factor.levels.length));
+    const codes = (this.codes = terms.map((t) => t.factor.codes));
+
+    let m = 1;
+    while (m < K) {
+      const par = nestedIn(codes[m - 1], L[m - 1], codes[m]);
+      if (!par) break;
+      this.parents.push(par);
+      m++;
+    }
+    this.m = m;
+
+    let nUnits = 0;
+    let nb = 0;
+    for (let t = 0; t < m; t++) {
+      this.unitBase.push(nUnits);
+      this.globalBase.push(nb);
+      nUnits += L[t];
+      nb += L[t] * q[t];
+    }
+    this.nUnits = nUnits;
+    this.nb = nb;
+    this.dStart = new Array(K).fill(-1);
+    let nd = 0;
+    for (let d = m; d < K; d++) {
+      this.dStart[d] = nd;
+      nd += L[d] * q[d];
+    }
+    this.nd = nd;
+    this.mt = nd + p + 1;
+
+    this.ancRows = new Int32Array(m + 1);
+    for (let t = m - 1; t >= 0; t--) this.ancRows[t] = q[t] + this.ancRows[t + 1];
+    this.tailUnits = this.tailUnitsMet();
+    this.crossRows = this.expandTailUnits();
   }
 
-  // Unit numbering and global scalar positions of the block-diagonal units.
-  const unitBase: number[] = [];
-  const globalBase: number[] = [];
-  let nUnits = 0;
-  let nb = 0;
-  for (let t = 0; t < m; t++) {
-    unitBase.push(nUnits);
-    globalBase.push(nb);
-    nUnits += L[t];
-    nb += L[t] * q[t];
-  }
-  // Dense tail: crossed terms' units, then X, then y.
-  const dStart: number[] = new Array(K).fill(-1);
-  let nd = 0;
-  for (let d = m; d < K; d++) {
-    dStart[d] = nd;
-    nd += L[d] * q[d];
-  }
-  const mt = nd + p + 1;
-
-  // Tail rows met by each unit (unit starts of crossed terms), sorted.
-  const tailUnits: Int32Array[] = new Array(nUnits);
-  if (m < K) {
-    const sets: Set<number>[] = Array.from({ length: nUnits }, () => new Set<number>());
+  /**
+   * The tail units each unit meets, sorted: every (unit, tail unit) pair of every
+   * row becomes one key unit * nd + tail position (exact: far below 2^53), and
+   * sorting the keys orders them by unit, then tail position. Without crossed
+   * terms all lists are empty.
+   */
+  private tailUnitsMet(): Lists {
+    const { n, m, K, nd, nUnits } = this;
+    const start = new Int32Array(nUnits + 1);
+    if (m === K) return { start, pool: new Int32Array(0) };
+    const keys = new Float64Array(n * m * (K - m));
+    let k = 0;
     for (let i = 0; i < n; i++) {
-      for (let t = 0; t < m; t++) {
-        const s = sets[unitBase[t] + codes[t][i]];
-        for (let d = m; d < K; d++) s.add(dStart[d] + codes[d][i] * q[d]);
-      }
+      for (let t = 0; t < m; t++) for (let d = m; d < K; d++) keys[k++] = (this.unitBase[t] + this.codes[t][i]) * nd + this.tailPos(d, i);
     }
-    sets.forEach((s, u) => (tailUnits[u] = Int32Array.from(s).sort()));
-  } else tailUnits.fill(new Int32Array(0));
-  const dTermOf = (tp: number) => {
-    let d = K - 1;
-    while (dStart[d] > tp) d--;
+    keys.sort();
+    const isNew = (j: number) => j === 0 || keys[j] !== keys[j - 1];
+    let distinct = 0;
+    for (let j = 0; j < keys.length; j++) if (isNew(j)) distinct++;
+    const pool = new Int32Array(distinct);
+    for (let j = 0, k = 0; j < keys.length; j++) {
+      if (!isNew(j)) continue;
+      const u = Math.floor(keys[j] / nd);
+      start[u + 1]++;
+      pool[k++] = keys[j] - u * nd;
+    }
+    for (let u = 0; u < nUnits; u++) start[u + 1] += start[u];
+    return { start, pool };
+  }
+
+  /** The scalar rows of each unit's tail units. */
+  private expandTailUnits(): Lists {
+    const { start: uStart, pool: uPool } = this.tailUnits;
+    if (uPool.length === 0) return this.tailUnits; // all empty
+    const start = new Int32Array(this.nUnits + 1);
+    for (let u = 0; u < this.nUnits; u++) {
+      let rows = 0;
+      for (let j = uStart[u]; j < uStart[u + 1]; j++) rows += this.q[this.dTermOf(uPool[j])];
+      start[u + 1] = start[u] + rows;
+    }
+    const pool = new Int32Array(start[this.nUnits]);
+    for (let j = 0, k = 0; j < uPool.length; j++) {
+      for (let r = 0; r < this.q[this.dTermOf(uPool[j])]; r++) pool[k++] = uPool[j] + r;
+    }
+    return { start, pool };
+  }
+
+  /** The crossed term whose units include tail position tp. */
+  dTermOf(tp: number): number {
+    let d = this.K - 1;
+    while (this.dStart[d] > tp) d--;
     return d;
-  };
+  }
 
-  // Per unit: tail rows (scalar tail positions), the row where each ancestor starts, panel offset.
-  const unitTerm = new Int32Array(nUnits);
-  const unitLevel = new Int32Array(nUnits);
-  const tailRows: Int32Array[] = new Array(nUnits);
-  const ancestors: number[][] = new Array(nUnits);
-  const panelOff = new Int32Array(nUnits);
-  const nrowsOf = new Int32Array(nUnits);
-  let aSize = 0;
-  for (let t = 0; t < m; t++) {
-    for (let l = 0; l < L[t]; l++) {
-      const u = unitBase[t] + l;
-      unitTerm[u] = t;
-      unitLevel[u] = l;
-      const anc: number[] = [];
-      let lev = l;
-      for (let s = t + 1; s < m; s++) {
-        lev = parents[s - 1][lev];
-        anc.push(unitBase[s] + lev);
+  /** Tail position of row i's unit of crossed term d (nd for the X, y rows, d = K). */
+  tailPos(d: number, i: number): number {
+    return d < this.K ? this.dStart[d] + this.codes[d][i] * this.q[d] : this.nd;
+  }
+
+  /** Row, in the panel of a unit of term t, where its ancestor in term s > t starts. */
+  ancestorRow(t: number, s: number): number {
+    return this.ancRows[t] - this.ancRows[s];
+  }
+
+  /** Write unit u's tail rows into `out`; returns how many. */
+  tailRowsOf(u: number, out: Int32Array): number {
+    const { start, pool } = this.crossRows;
+    let k = 0;
+    for (let j = start[u]; j < start[u + 1]; j++) out[k++] = pool[j];
+    for (let r = 0; r <= this.p; r++) out[k++] = this.nd + r;
+    return k;
+  }
+
+  /** Row position, within the panel of unit u of term t (nrows rows), of tail position tp. */
+  tailRowInPanel(u: number, t: number, nrows: number, tp: number): number {
+    if (tp >= this.nd) return nrows - (this.p + 1) + (tp - this.nd);
+    const { start, pool } = this.crossRows;
+    return this.ancRows[t] + lowerBound(pool, start[u], start[u + 1], tp) - start[u];
+  }
+
+  /**
+   * Unit records: the panel, and where the unit's segments, scatter groups and
+   * global row indices start. Counting them here lets `unitLists` write them
+   * straight into arrays of the right size.
+   */
+  unitRecords(): { units: Int32Array; aSize: number; nSegs: number; nGroups: number; nGrow: number; nIdx: number } {
+    const { m, p, q, L, ancRows } = this;
+    const crossStart = this.crossRows.start;
+    const tailUnitStart = this.tailUnits.start;
+    const units = new Int32Array(this.nUnits * UNIT_STRIDE);
+    let aSize = 0;
+    let nSegs = 0;
+    let nGroups = 0;
+    let nGrow = 0;
+    let nIdx = 0;
+    for (let t = 0; t < m; t++) {
+      const nAncestors = m - 1 - t;
+      let ancestorIdx = 0; // per ancestor, the rows from its own onwards
+      for (let s = t + 1; s < m; s++) ancestorIdx += ancRows[s];
+      for (let l = 0, u = this.unitBase[t]; l < L[t]; l++, u++) {
+        const nTail = crossStart[u + 1] - crossStart[u] + p + 1;
+        const rec = u * UNIT_STRIDE;
+        units[rec + U.PANEL] = aSize;
+        units[rec + U.Q] = q[t];
+        units[rec + U.NROWS] = ancRows[t] + nTail;
+        units[rec + U.TERM] = t;
+        units[rec + U.GLOBAL] = this.globalBase[t] + l * q[t];
+        // own rows, each ancestor, each tail unit met, X and y
+        units[rec + U.SEG0] = nSegs;
+        units[rec + U.NSEG] = 2 + nAncestors + tailUnitStart[u + 1] - tailUnitStart[u];
+        nSegs += units[rec + U.NSEG];
+        // one group per ancestor panel, one for the tail
+        units[rec + U.GROUP0] = nGroups;
+        units[rec + U.NGROUP] = nAncestors + 1;
+        nGroups += nAncestors + 1;
+        // global indices of the off-diagonal rows
+        units[rec + U.GROW0] = nGrow;
+        nGrow += ancRows[t] - q[t] + nTail;
+        // scatter targets: per ancestor, its rows and the tail rows; then the tail rows
+        nIdx += ancestorIdx + (nAncestors + 1) * nTail;
+        aSize += units[rec + U.NROWS] * q[t];
       }
-      ancestors[u] = anc;
-      const rows: number[] = [];
-      for (const tp of tailUnits[u]) for (let k = 0; k < q[dTermOf(tp)]; k++) rows.push(tp + k);
-      for (let k = 0; k <= p; k++) rows.push(nd + k);
-      tailRows[u] = Int32Array.from(rows);
     }
+    return { units, aSize, nSegs, nGroups, nGrow, nIdx };
   }
-  // Panel sizes need every unit's term, so they come after the loop above.
-  for (let u = 0; u < nUnits; u++) {
-    const t = unitTerm[u];
-    nrowsOf[u] = q[t] + ancestors[u].reduce((a, v) => a + q[unitTerm[v]], 0) + tailRows[u].length;
-    panelOff[u] = aSize;
-    aSize += nrowsOf[u] * q[t];
-  }
-  const tailOff = aSize;
-  aSize += mt * mt;
 
-  // Row position (within unit u's panel) of tail position tp.
-  const tailRowInPanel = (u: number, tp: number) => nrowsOf[u] - tailRows[u].length + lowerBound(tailRows[u], tp);
+  /** Each unit's segments, scatter groups (and their targets) and global row indices. */
+  unitLists(records: ReturnType<Planner["unitRecords"]>, tailOff: number): { segs: Int32Array; groups: Int32Array; grow: Int32Array; idx: Int32Array } {
+    const { m, p, q, L, ancRows, nb, mt } = this;
+    const { units } = records;
+    const tailUnits = this.tailUnits;
+    const segs = new Int32Array(records.nSegs * SEG_STRIDE);
+    const groups = new Int32Array(records.nGroups * GROUP_STRIDE);
+    const grow = new Int32Array(records.nGrow);
+    const idx = new Int32Array(records.nIdx);
+    let sg = 0; // write cursors
+    let gr = 0;
+    let gw = 0;
+    let ix = 0;
+    const addSeg = (row: number, qs: number, term: number) => {
+      segs[sg++] = row;
+      segs[sg++] = qs;
+      segs[sg++] = term;
+    };
+    const addGroup = (first: number, end: number, target: number, stride: number) => {
+      groups[gr++] = first;
+      groups[gr++] = end;
+      groups[gr++] = target;
+      groups[gr++] = stride;
+      groups[gr++] = ix;
+    };
+    const ancestorLevel = new Int32Array(m); // the unit's ancestor in each term s > its own
+    const tailRows = new Int32Array(mt); // the unit's tail rows
+    for (let t = 0; t < m; t++) {
+      const qt = q[t];
+      for (let l = 0, u = this.unitBase[t]; l < L[t]; l++, u++) {
+        for (let s = t + 1, lev = l; s < m; s++) ancestorLevel[s] = lev = this.parents[s - 1][lev];
+        const nTail = this.tailRowsOf(u, tailRows);
+        const nrows = units[u * UNIT_STRIDE + U.NROWS];
+        // Segments and global indices of the off-diagonal rows.
+        addSeg(0, qt, t);
+        for (let s = t + 1; s < m; s++) {
+          addSeg(this.ancestorRow(t, s), q[s], s);
+          const g = this.globalBase[s] + ancestorLevel[s] * q[s];
+          for (let k = 0; k < q[s]; k++) grow[gw++] = g + k;
+        }
+        let row = ancRows[t];
+        for (let j = tailUnits.start[u]; j < tailUnits.start[u + 1]; j++) {
+          const d = this.dTermOf(tailUnits.pool[j]);
+          addSeg(row, q[d], d);
+          row += q[d];
+        }
+        addSeg(row, p + 1, -1);
+        for (let k = 0; k < nTail; k++) grow[gw++] = nb + tailRows[k];
 
-  const units = new Int32Array(nUnits * UNIT_STRIDE);
-  const segs: number[] = [];
-  const groups: number[] = [];
-  const idx: number[] = [];
-  const grow: number[] = [];
-  for (let u = 0; u < nUnits; u++) {
-    const t = unitTerm[u];
-    const qt = q[t];
-    const rec = u * UNIT_STRIDE;
-    units[rec + U.PANEL] = panelOff[u];
-    units[rec + U.Q] = qt;
-    units[rec + U.NROWS] = nrowsOf[u];
-    units[rec + U.TERM] = t;
-    units[rec + U.GLOBAL] = globalBase[t] + unitLevel[u] * qt;
-    units[rec + U.SEG0] = segs.length / SEG_STRIDE;
-    units[rec + U.GROUP0] = groups.length / GROUP_STRIDE;
-    units[rec + U.GROW0] = grow.length;
-    // Segments and global indices of the off-diagonal rows.
-    segs.push(0, qt, t);
-    let row = qt;
-    const ancRow: number[] = [];
-    for (const v of ancestors[u]) {
-      const qs = q[unitTerm[v]];
-      segs.push(row, qs, unitTerm[v]);
-      ancRow.push(row);
-      const g = globalBase[unitTerm[v]] + unitLevel[v] * qs;
-      for (let k = 0; k < qs; k++) grow.push(g + k);
-      row += qs;
-    }
-    const tailFirst = row;
-    for (const tp of tailUnits[u]) {
-      const d = dTermOf(tp);
-      segs.push(row, q[d], d);
-      row += q[d];
-    }
-    segs.push(row, p + 1, -1);
-    for (const tp of tailRows[u]) grow.push(nb + tp);
-    units[rec + U.NSEG] = segs.length / SEG_STRIDE - units[rec + U.SEG0];
-
-    // Scatter groups of the Schur-complement update.
-    const noff = nrowsOf[u] - qt;
-    ancestors[u].forEach((v, a) => {
-      const first = ancRow[a] - qt;
-      const qs = q[unitTerm[v]];
-      groups.push(first, first + qs, panelOff[v], qs, idx.length);
-      // positions in v's panel of this unit's rows from v's own rows onwards
-      let vrow = 0;
-      for (let b = a; b < ancestors[u].length; b++) {
-        const qb = q[unitTerm[ancestors[u][b]]];
-        for (let k = 0; k < qb; k++) idx.push(vrow + k);
-        vrow += qb;
+        // Scatter groups of the Schur-complement update: into each ancestor's panel
+        // (from its own rows onwards, which are the same rows in both panels, then
+        // the tail rows), then into the tail.
+        for (let s = t + 1; s < m; s++) {
+          const v = this.unitBase[s] + ancestorLevel[s];
+          const vrec = v * UNIT_STRIDE;
+          const first = this.ancestorRow(t, s) - qt;
+          addGroup(first, first + q[s], units[vrec + U.PANEL], q[s]);
+          for (let k = 0; k < ancRows[s]; k++) idx[ix++] = k;
+          for (let k = 0; k < nTail; k++) idx[ix++] = this.tailRowInPanel(v, s, units[vrec + U.NROWS], tailRows[k]);
+        }
+        addGroup(ancRows[t] - qt, nrows - qt, tailOff, mt);
+        for (let k = 0; k < nTail; k++) idx[ix++] = tailRows[k];
       }
-      for (const tp of tailRows[u]) idx.push(tailRowInPanel(v, tp));
-    });
-    groups.push(tailFirst - qt, noff, tailOff, mt, idx.length);
-    for (const tp of tailRows[u]) idx.push(tp);
-    units[rec + U.NGROUP] = groups.length / GROUP_STRIDE - units[rec + U.GROUP0];
+    }
+    if (sg !== segs.length || gr !== groups.length || gw !== grow.length || ix !== idx.length) {
+      throw new Error("internal: unit lists disagree with the counts of unitRecords");
+    }
+    return { segs, groups, grow, idx };
   }
+}
+
+/**
+ * Lay the model out (see the file comment) and say how to write its row data.
+ * The row data (10^6 rows x width values) is written into the caller's arrays,
+ * so it can go straight into the kernels' memory without a JS copy.
+ */
+export function planBlockLayout(design: Design): LayoutPlan {
+  const P = new Planner(design);
+  const { n, terms, X, y } = design;
+  const { K, m, p, q, L, codes, nd, mt, nb } = P;
+  const records = P.unitRecords();
+  const { units } = records;
+  const tailOff = records.aSize;
+  const aSize = tailOff + mt * mt;
+  const { segs, groups, grow, idx } = P.unitLists(records, tailOff);
 
   const tailSegs: number[] = [];
-  for (let d = m; d < K; d++) for (let l = 0; l < L[d]; l++) tailSegs.push(dStart[d] + l * q[d], q[d], d);
+  for (let d = m; d < K; d++) for (let l = 0; l < L[d]; l++) tailSegs.push(P.dStart[d] + l * q[d], q[d], d);
   tailSegs.push(nd, p + 1, -1);
 
   const termRecs = new Int32Array(K * TERM_STRIDE);
@@ -231,72 +416,76 @@ export function buildBlockLayout(design: Design): BlockLayout {
   });
 
   // Row data: z of each term, then x, then y; one accumulation target per pseudo-term pair.
+  const rowColumns = [...terms.flatMap((t) => t.columns), ...X.columns, y];
+  const width = rowColumns.length;
   const zOff: number[] = [];
-  let width = 0;
-  for (let t = 0; t < K; t++) {
-    zOff.push(width);
-    width += q[t];
-  }
-  const xOff = width;
-  width += p + 1;
-  const w = new Float64Array(n * width);
-  for (let i = 0; i < n; i++) {
-    const r = i * width;
-    for (let t = 0; t < K; t++) for (let k = 0; k < q[t]; k++) w[r + zOff[t] + k] = terms[t].columns[k][i];
-    for (let k = 0; k < p; k++) w[r + xOff + k] = X.columns[k][i];
-    w[r + xOff + p] = y[i];
-  }
-  const pseudo = [...q.map((qq, t) => ({ off: zOff[t], q: qq })), { off: xOff, q: p + 1 }];
+  for (let t = 0, off = 0; t < K; t++) (zOff.push(off), (off += q[t]));
+  const pseudo = [...q.map((qq, t) => ({ off: zOff[t], q: qq })), { off: width - p - 1, q: p + 1 }];
   const pairList: number[] = [];
-  const pairS: number[] = [];
-  const pairT: number[] = [];
+  const pairTerms: { s: number; t: number }[] = [];
   for (let t = 0; t <= K; t++) {
     for (let s = t; s <= K; s++) {
       pairList.push(pseudo[s].off, pseudo[s].q, pseudo[t].off, pseudo[t].q, t < m ? q[t] : mt);
-      pairS.push(s);
-      pairT.push(t);
+      pairTerms.push({ s, t });
     }
   }
-  const npairs = pairS.length;
-  const bases = new Int32Array(n * npairs);
-  const ancRowOf = (u: number, s: number) => {
-    // ancestor of u in term s starts after u's own rows and the ancestors before it
-    let row = q[unitTerm[u]];
-    for (let b = unitTerm[u] + 1; b < s; b++) row += q[b];
-    return row;
+  const npairs = pairTerms.length;
+
+  /**
+   * Where in A the block of pseudo-term s against unit u of block-diagonal term
+   * t <= s starts; tp is the tail position met when s is a crossed term.
+   */
+  const panelTarget = (u: number, t: number, s: number, tp: number) => {
+    const nrows = units[u * UNIT_STRIDE + U.NROWS];
+    const row = s === t ? 0 : s < m ? P.ancestorRow(t, s) : s < K ? P.tailRowInPanel(u, t, nrows, tp) : nrows - p - 1;
+    return units[u * UNIT_STRIDE + U.PANEL] + row * q[t];
   };
-  for (let i = 0; i < n; i++) {
-    const rb = i * npairs;
-    for (let k = 0; k < npairs; k++) {
-      const s = pairS[k];
-      const t = pairT[k];
-      let base: number;
-      if (t < m) {
-        const u = unitBase[t] + codes[t][i];
-        const row =
-          s === t ? 0 : s < m ? ancRowOf(u, s) : s < K ? tailRowInPanel(u, dStart[s] + codes[s][i] * q[s]) : nrowsOf[u] - p - 1;
-        base = panelOff[u] + row * q[t];
-      } else if (t < K) {
-        const tpT = dStart[t] + codes[t][i] * q[t];
-        const tpS = s < K ? dStart[s] + codes[s][i] * q[s] : nd;
-        base = tailOff + tpS * mt + tpT;
-      } else base = tailOff + nd * mt + nd;
-      bases[rb + k] = base;
+  /** Where in A the cross-product of pseudo-terms s and t (s >= t) of row i goes. */
+  const targetOf = (s: number, t: number, i: number) => {
+    if (t < m) return panelTarget(P.unitBase[t] + codes[t][i], t, s, P.tailPos(s, i));
+    return tailOff + P.tailPos(s, i) * mt + P.tailPos(t, i);
+  };
+
+  /** Per pair, how its column of the targets is filled for rows [from, to). */
+  const fillTargets = pairTerms.map(({ s, t }, k): ((bases: Int32Array, from: number, to: number) => void) => {
+    if (t < m && (s < m || s === K)) {
+      // The target depends on t's level alone: compute it once per level.
+      const byLevel = new Int32Array(L[t]);
+      for (let l = 0; l < L[t]; l++) byLevel[l] = panelTarget(P.unitBase[t] + l, t, s, nd);
+      return (bases, from, to) => setColumnByCode(bases, npairs, k, byLevel, codes[t], from, to);
     }
-  }
+    if (t === K) {
+      const target = targetOf(K, K, 0); // (X, y) with itself: one target for every row
+      return (bases, from, to) => setColumnTo(bases, npairs, k, target, from, to);
+    }
+    return (bases, from, to) => {
+      for (let i = from; i < to; i++) bases[i * npairs + k] = targetOf(s, t, i);
+    };
+  });
 
-  const levelPositions = terms.map((_, t) =>
-    Int32Array.from({ length: L[t] }, (_, l) => (t < m ? globalBase[t] + l * q[t] : nb + dStart[t] + l * q[t])),
-  );
+  const writeRowData = ({ w, bases }: RowData) => {
+    for (let from = 0; from < n; from += ROW_BLOCK) {
+      const to = Math.min(n, from + ROW_BLOCK);
+      rowColumns.forEach((col, c) => setColumn(w, width, c, col, from, to));
+      fillTargets.forEach((fill) => fill(bases, from, to));
+    }
+  };
 
-  return {
+  const levelPositions = terms.map((_, t) => {
+    const pos = new Int32Array(L[t]);
+    const first = t < m ? P.globalBase[t] : nb + P.dStart[t];
+    for (let l = 0; l < L[t]; l++) pos[l] = first + l * q[t];
+    return pos;
+  });
+
+  const layout: BlockLayout = {
     nBlockTerms: m,
-    nUnits,
+    nUnits: P.nUnits,
     units,
-    groups: Int32Array.from(groups),
-    segs: Int32Array.from(segs),
-    idx: Int32Array.from(idx),
-    grow: Int32Array.from(grow),
+    groups,
+    segs,
+    idx,
+    grow,
     terms: termRecs,
     ntheta,
     tmatSize,
@@ -309,10 +498,17 @@ export function buildBlockLayout(design: Design): BlockLayout {
     tailSegs: Int32Array.from(tailSegs),
     maxq: Math.max(...q),
     width,
-    w,
-    bases,
     pairs: Int32Array.from(pairList),
     npairs,
     levelPositions,
   };
+  return { layout, writeRowData };
+}
+
+/** The layout with its row data in fresh arrays (ProfiledDeviance writes it into WASM memory instead). */
+export function buildBlockLayout(design: Design): BlockLayout & RowData {
+  const { layout, writeRowData } = planBlockLayout(design);
+  const rows: RowData = { w: new Float64Array(design.n * layout.width), bases: new Int32Array(design.n * layout.npairs) };
+  writeRowData(rows);
+  return { ...layout, ...rows };
 }

@@ -15,7 +15,10 @@ export interface DesignOptions {
   factors?: string[];
 }
 
-/** Columns of a model matrix with R's names. */
+/**
+ * Columns of a model matrix with R's names. A column used more than once in a
+ * design (the intercept, a variable in X and in Z) is one shared array: read-only.
+ */
 export interface ModelMatrix {
   names: string[];
   columns: Float64Array[];
@@ -64,12 +67,22 @@ function isMissing(col: Column, i: number): boolean {
   return col.kind === "numeric" ? Number.isNaN(col.values[i]) : col.values[i] === null;
 }
 
+/** Set missing[i] where the column's value is missing (one loop per column kind: 10^6 rows). */
+function markMissing(col: Column, missing: Uint8Array): void {
+  if (col.kind === "numeric") {
+    for (let i = 0; i < missing.length; i++) if (Number.isNaN(col.values[i])) missing[i] = 1;
+  } else {
+    for (let i = 0; i < missing.length; i++) if (col.values[i] === null) missing[i] = 1;
+  }
+}
+
 /** Rows with no missing value in any variable the model uses (R's na.omit). */
 function completeRows(data: DataFrame, vars: string[]): Int32Array {
-  const cols = vars.map((v) => lookup(data, v));
-  const keep: number[] = [];
-  for (let i = 0; i < data.nrow; i++) if (!cols.some((c) => isMissing(c, i))) keep.push(i);
-  if (keep.length === 0) {
+  const missing = new Uint8Array(data.nrow);
+  for (const v of vars) markMissing(lookup(data, v), missing);
+  let count = 0;
+  for (let i = 0; i < data.nrow; i++) count += 1 - missing[i];
+  if (count === 0) {
     const allMissing = vars.find((v) => {
       const c = lookup(data, v);
       for (let i = 0; i < data.nrow; i++) if (!isMissing(c, i)) return false;
@@ -78,13 +91,16 @@ function completeRows(data: DataFrame, vars: string[]): Int32Array {
     const why = allMissing ? `column '${allMissing}' is missing in every row` : "every row has a missing value in some variable of the model";
     throw new LmmError(`No complete rows to fit: ${why}. Check the column names and missing-value codes.`);
   }
-  return Int32Array.from(keep);
+  const keep = new Int32Array(count);
+  for (let i = 0, k = 0; i < data.nrow; i++) if (!missing[i]) keep[k++] = i;
+  return keep;
 }
 
 function checkFinite(data: DataFrame, name: string, rows: Int32Array): void {
   const col = data.columns.get(name)!;
   if (col.kind !== "numeric") return;
-  for (const r of rows) {
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k];
     if (!Number.isFinite(col.values[r])) {
       throw new LmmError(`Column '${name}' holds ${col.values[r]} at data row ${r + 1}: remove or recode infinite values before fitting.`);
     }
@@ -103,8 +119,14 @@ function product(a: Float64Array, b: Float64Array): Float64Array {
   return out;
 }
 
+/**
+ * Columns of the model frame, each made once: a variable, an indicator or the
+ * intercept used in several terms (or in X and in Z) is the same array, so
+ * model columns are shared and read-only.
+ */
 class FrameBuilder {
   readonly factorCache = new Map<string, Factor>();
+  private readonly columnCache = new Map<string, Float64Array>();
   constructor(
     private readonly data: DataFrame,
     private readonly rows: Int32Array,
@@ -132,14 +154,27 @@ class FrameBuilder {
     return f;
   }
 
+  private cached(key: string, make: () => Float64Array): Float64Array {
+    let col = this.columnCache.get(key);
+    if (!col) this.columnCache.set(key, (col = make()));
+    return col;
+  }
+
   numeric(name: string): Float64Array {
-    const col = lookup(this.data, name);
-    if (col.kind !== "numeric") throw new Error(`internal: ${name} is not numeric`);
-    // Plain loops here and below: typed-array from/map with a callback is an
-    // order of magnitude slower in Node 20, and cohorts have 10^6 rows.
-    const out = new Float64Array(this.rows.length);
-    for (let i = 0; i < out.length; i++) out[i] = col.values[this.rows[i]];
-    return out;
+    return this.cached(`value ${name}`, () => {
+      const col = lookup(this.data, name);
+      if (col.kind !== "numeric") throw new Error(`internal: ${name} is not numeric`);
+      // Plain loops here and below: typed-array from/map with a callback is an
+      // order of magnitude slower in Node 20, and cohorts have 10^6 rows.
+      const out = new Float64Array(this.rows.length);
+      for (let i = 0; i < out.length; i++) out[i] = col.values[this.rows[i]];
+      return out;
+    });
+  }
+
+  /** Indicator of level k of factor `name`. */
+  indicator(name: string, k: number): Float64Array {
+    return this.cached(`level ${k} of ${name}`, () => indicator(this.factor(name).codes, k));
   }
 
   /** R's model.matrix for a term list with treatment contrasts. */
@@ -149,7 +184,7 @@ class FrameBuilder {
     const columns: Float64Array[] = [];
     if (list.intercept) {
       names.push("(Intercept)");
-      columns.push(new Float64Array(n).fill(1));
+      columns.push(this.cached("intercept", () => new Float64Array(n).fill(1)));
     }
     // A factor is coded by contrasts when the term without it is already in the
     // model (its margin); otherwise by indicators of all its levels (R's rule).
@@ -170,16 +205,16 @@ class FrameBuilder {
         const first = contrasts ? 1 : 0;
         parts.push({
           names: lv.map((l) => `${v}${l}`),
-          columns: lv.map((_, k) => indicator(f.codes, k + first)),
+          columns: lv.map((_, k) => this.indicator(v, k + first)),
         });
       }
       // Cartesian product, first variable varying fastest.
-      let acc: { names: string[]; columns: Float64Array[] } = { names: [""], columns: [new Float64Array(n).fill(1)] };
-      for (const part of parts) {
+      let acc = parts[0];
+      for (const part of parts.slice(1)) {
         const next = { names: [] as string[], columns: [] as Float64Array[] };
         for (let b = 0; b < part.names.length; b++) {
           for (let a = 0; a < acc.names.length; a++) {
-            next.names.push(acc.names[a] ? `${acc.names[a]}:${part.names[b]}` : part.names[b]);
+            next.names.push(`${acc.names[a]}:${part.names[b]}`);
             next.columns.push(product(acc.columns[a], part.columns[b]));
           }
         }
@@ -199,21 +234,17 @@ class FrameBuilder {
 
 /**
  * Drop columns of X that are linear combinations of earlier ones, as lme4 does
- * (pivoted QR, tolerance 1e-7): Gram-Schmidt in column order.
+ * (pivoted QR, tolerance 1e-7): modified Gram-Schmidt in column order.
  */
 function dropAliased(X: ModelMatrix): { X: ModelMatrix; dropped: string[] } {
+  if (clearlyFullRank(X.columns)) return { X, dropped: [] };
   const kept: Float64Array[] = [];
   const keptIdx: number[] = [];
   const dropped: string[] = [];
   X.columns.forEach((col, j) => {
-    const r = Float64Array.from(col);
-    const norm0 = norm(col);
-    for (const q of kept) {
-      let d = 0;
-      for (let i = 0; i < r.length; i++) d += q[i] * r[i];
-      for (let i = 0; i < r.length; i++) r[i] -= d * q[i];
-    }
-    const nr = norm(r);
+    const r = col.slice();
+    const norm0 = Math.sqrt(dot(col, col));
+    const nr = Math.sqrt(orthogonalise(r, kept));
     if (norm0 === 0 || nr <= 1e-7 * norm0) {
       dropped.push(X.names[j]);
       return;
@@ -225,10 +256,86 @@ function dropAliased(X: ModelMatrix): { X: ModelMatrix; dropped: string[] } {
   return { X: { names: keptIdx.map((j) => X.names[j]), columns: keptIdx.map((j) => X.columns[j]) }, dropped };
 }
 
-function norm(v: Float64Array): number {
+/**
+ * A sufficient condition for the Gram-Schmidt of dropAliased to keep every
+ * column, from dot products alone (no column copies, one pass per pair). With
+ * unit-norm columns, every column's relative residual (what Gram-Schmidt
+ * compares with 1e-7) is at least the smallest singular value of X, and rounding
+ * moves both by about 1e-9 at most for 10^6 rows. So if that singular value
+ * exceeds 1e-3 no column is aliased, and the Cholesky factorisation of G - 1e-6 I
+ * (G the Gram matrix of the unit-norm columns) succeeds exactly then.
+ */
+function clearlyFullRank(columns: Float64Array[]): boolean {
+  const p = columns.length;
+  const G = new Float64Array(p * p);
+  for (let a = 0; a < p; a++) for (let b = 0; b <= a; b++) G[a * p + b] = dotFast(columns[a], columns[b]);
+  const norms = columns.map((_, a) => Math.sqrt(G[a * p + a]));
+  if (!norms.every((v) => v > 0 && Number.isFinite(v))) return false;
+  for (let a = 0; a < p; a++) {
+    for (let b = 0; b <= a; b++) G[a * p + b] = G[a * p + b] / (norms[a] * norms[b]) - (a === b ? 1e-6 : 0);
+  }
+  // Lower Cholesky in place.
+  for (let j = 0; j < p; j++) {
+    let d = G[j * p + j];
+    for (let k = 0; k < j; k++) d -= G[j * p + k] * G[j * p + k];
+    if (!(d > 0)) return false;
+    d = Math.sqrt(d);
+    G[j * p + j] = d;
+    for (let i = j + 1; i < p; i++) {
+      let s = G[i * p + j];
+      for (let k = 0; k < j; k++) s -= G[i * p + k] * G[j * p + k];
+      G[i * p + j] = s / d;
+    }
+  }
+  return true;
+}
+
+/**
+ * a . b with four partial sums, twice as fast over long columns; for the screen
+ * only, since Gram-Schmidt keeps `dot`'s left-to-right order (and so its decisions).
+ */
+function dotFast(a: Float64Array, b: Float64Array): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n4 = a.length - (a.length % 4);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < a.length; i++) s0 += a[i] * b[i];
+  return s0 + s1 + (s2 + s3);
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  return Math.sqrt(s);
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * Subtract from r its projection on each orthonormal q in turn; returns |r|^2.
+ * Each pass subtracts one projection and accumulates the next dot product (or
+ * the norm) from the values just written: the same arithmetic as one loop per
+ * step, with half the passes over columns of 10^6 rows.
+ */
+function orthogonalise(r: Float64Array, qs: Float64Array[]): number {
+  let d = qs.length > 0 ? dot(qs[0], r) : dot(r, r);
+  for (let k = 0; k < qs.length; k++) {
+    const q = qs[k];
+    const next = k + 1 < qs.length ? qs[k + 1] : r;
+    let dNext = 0;
+    for (let i = 0; i < r.length; i++) {
+      r[i] -= d * q[i];
+      dNext += next[i] * r[i];
+    }
+    d = dNext;
+  }
+  return d;
 }
 
 /** Build the model's design from a parsed formula and data (lme4's lFormula). */

@@ -16,28 +16,64 @@ export function numberLabel(v: number): string {
 }
 
 /**
+ * Code values by rank: codes[i] is the rank of values[rows[i]] (values[i] without
+ * rows) among the distinct values, in `compare` order. Long-format data repeats a
+ * subject's value over consecutive rows, so a run of equal values is coded once;
+ * and data sorted by subject meets its values in increasing order, so they need
+ * no hash lookups until (if ever) a value does not exceed the last new one.
+ */
+function codeByRank<T>(values: ArrayLike<T>, rows: Int32Array | null, compare: (a: T, b: T) => number): { codes: Int32Array; levels: T[] } {
+  const n = rows ? rows.length : values.length;
+  const codes = new Int32Array(n);
+  const distinct: T[] = []; // in order of appearance
+  let index: Map<T, number> | null = null; // made once the values stop increasing
+  let prev: T | undefined;
+  let code = -1;
+  for (let i = 0; i < n; i++) {
+    const v = values[rows ? rows[i] : i];
+    if (code >= 0 && v === prev) {
+      codes[i] = code;
+      continue;
+    }
+    if (!index && (distinct.length === 0 || compare(distinct[distinct.length - 1], v) < 0)) {
+      code = distinct.length;
+      distinct.push(v);
+    } else {
+      index ??= new Map(distinct.map((d, k) => [d, k]));
+      let c = index.get(v);
+      if (c === undefined) {
+        c = distinct.length;
+        index.set(v, c);
+        distinct.push(v);
+      }
+      code = c;
+    }
+    prev = v;
+    codes[i] = code;
+  }
+  if (!index) return { codes, levels: distinct };
+  // Renumber the codes from order of appearance to rank.
+  const order = distinct.map((_, k) => k).sort((a, b) => compare(distinct[a], distinct[b]));
+  const rank = new Int32Array(order.length);
+  order.forEach((k, r) => (rank[k] = r));
+  for (let i = 0; i < n; i++) codes[i] = rank[codes[i]];
+  return { codes, levels: order.map((k) => distinct[k]) };
+}
+
+/**
  * The factor of a column over the kept rows. Text levels are sorted by code
  * point (R's C-locale order) unless `order` gives them; numeric columns become a
  * factor of their values, sorted numerically. Unused levels are dropped.
  */
 export function makeFactor(name: string, col: Column, rows: Int32Array, order?: string[]): Factor {
-  const n = rows.length;
-  const codes = new Int32Array(n);
-  let labels: string[];
+  let f: Factor;
   if (col.kind === "numeric") {
-    const vals = [...new Set(Array.from(rows, (r) => col.values[r]))].sort((a, b) => a - b);
-    labels = vals.map(numberLabel);
-    const index = new Map(vals.map((v, i) => [v, i]));
-    for (let i = 0; i < n; i++) codes[i] = index.get(col.values[rows[i]])!;
+    const { codes, levels } = codeByRank(col.values, rows, (a, b) => a - b);
+    f = { codes, levels: levels.map(numberLabel) };
   } else {
-    const present = new Set<string>();
-    for (let i = 0; i < n; i++) present.add(col.values[rows[i]]!);
-    labels = [...present].sort(codepointOrder);
-    const index = new Map(labels.map((v, i) => [v, i]));
-    for (let i = 0; i < n; i++) codes[i] = index.get(col.values[rows[i]]!)!;
+    f = codeByRank(col.values as string[], rows, codepointOrder);
   }
-  if (order) return reorder(name, { codes, levels: labels }, order);
-  return { codes, levels: labels };
+  return order ? reorder(name, f, order) : f;
 }
 
 function reorder(name: string, f: Factor, order: string[]): Factor {
@@ -61,9 +97,8 @@ export function interactFactors(factors: Factor[]): Factor {
     for (const f of factors) c = c * f.levels.length + f.codes[i];
     combo[i] = c;
   }
-  const used = [...new Set(combo)].sort((a, b) => a - b);
-  const index = new Map(used.map((v, i) => [v, i]));
-  const levels = used.map((c) => {
+  const { codes, levels: combos } = codeByRank(combo, null, (a, b) => a - b);
+  const levels = combos.map((c) => {
     const parts: string[] = [];
     for (let k = factors.length - 1; k >= 0; k--) {
       const L = factors[k].levels.length;
@@ -72,7 +107,7 @@ export function interactFactors(factors: Factor[]): Factor {
     }
     return parts.join(":");
   });
-  return { codes: Int32Array.from(combo, (c) => index.get(c)!), levels };
+  return { codes, levels };
 }
 
 /** The label of a column's value in a row, as its factor level would read. */

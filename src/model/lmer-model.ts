@@ -44,6 +44,46 @@ export type DdfMethod = "satterthwaite" | "none";
 /** lme4's isSingular tolerance on the relative factor's diagonal. */
 const SINGULAR_TOL = 1e-4;
 
+// Loops over the rows (10^6 for cohorts) live in small functions of their own,
+// which V8 optimises at once (a loop in the long constructor runs unoptimised
+// until on-stack replacement compiles the whole constructor).
+
+/** out += s * col. */
+function addScaled(out: Float64Array, col: Float64Array, s: number): void {
+  for (let i = 0; i < out.length; i++) out[i] += col[i] * s;
+}
+
+/** b = T v per level (row-major, levels x q), v at pos[l] in the solution. */
+function levelEffects(T: Float64Array, q: number, sol: Float64Array, pos: Int32Array): Float64Array {
+  const b = new Float64Array(pos.length * q);
+  for (let l = 0; l < pos.length; l++) {
+    for (let i = 0; i < q; i++) {
+      let s = 0;
+      for (let m = 0; m <= i; m++) s += T[i * q + m] * sol[pos[l] + m];
+      b[l * q + i] = s;
+    }
+  }
+  return b;
+}
+
+/** out += z * (column c of b, a levels x q matrix, at each row's level). */
+function addScaledByLevel(out: Float64Array, z: Float64Array, codes: Int32Array, b: Float64Array, q: number, c: number): void {
+  for (let i = 0; i < out.length; i++) out[i] += z[i] * b[codes[i] * q + c];
+}
+
+/** Column c of a row-major matrix with q columns. */
+function column(b: Float64Array, q: number, c: number): number[] {
+  const out: number[] = [];
+  for (let l = c; l < b.length; l += q) out.push(b[l]);
+  return out;
+}
+
+function difference(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] - b[i];
+  return out;
+}
+
 export class LmerModel {
   /** The formula as given. */
   readonly formula: string;
@@ -150,38 +190,21 @@ export class LmerModel {
     this.varcorr.push({ grp: "Residual", var1: null, var2: null, vcov: this.sigma * this.sigma, sdcor: this.sigma });
 
     // Conditional modes b = T v per level, merged per grouping factor as lme4's ranef().
+    // Fitted values: each row adds X beta, then each term's z b, in column order.
     const fitted = new Float64Array(n);
-    for (let j = 0; j < p; j++) {
-      const col = X.columns[j];
-      for (let i = 0; i < n; i++) fitted[i] += col[i] * beta[j];
-    }
+    for (let j = 0; j < p; j++) addScaled(fitted, X.columns[j], beta[j]);
     terms.forEach((term, k) => {
       const q = term.names.length;
-      const T = Ts[k];
-      const pos = deviance.layout.levelPositions[k];
       const L = term.factor.levels.length;
-      const b = new Float64Array(L * q);
-      for (let l = 0; l < L; l++) {
-        for (let i = 0; i < q; i++) {
-          let s = 0;
-          for (let m = 0; m <= i; m++) s += T[i * q + m] * sol[pos[l] + m];
-          b[l * q + i] = s;
-        }
-      }
-      const codes = term.factor.codes;
-      for (let i = 0; i < n; i++) {
-        const base = codes[i] * q;
-        for (let c = 0; c < q; c++) fitted[i] += term.columns[c][i] * b[base + c];
-      }
+      const b = levelEffects(Ts[k], q, sol, deviance.layout.levelPositions[k]);
+      for (let c = 0; c < q; c++) addScaledByLevel(fitted, term.columns[c], term.factor.codes, b, q, c);
       if (!Object.hasOwn(this.ngrps, term.group)) this.ngrps[term.group] = L;
       if (!Object.hasOwn(this.ranef, term.group)) this.ranef[term.group] = { levels: term.factor.levels };
       const table = this.ranef[term.group];
-      term.names.forEach((name, c) => {
-        table[name] = Array.from({ length: L }, (_, l) => b[l * q + c]);
-      });
+      term.names.forEach((name, c) => (table[name] = column(b, q, c)));
     });
     this.fitted = fitted;
-    this.residuals = y.map((v, i) => v - fitted[i]);
+    this.residuals = difference(y, fitted);
 
     this.logLik = -this.objective / 2;
     this.npar = p + this.theta.length + 1;
