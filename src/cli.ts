@@ -7,6 +7,7 @@ import { readCSV } from "./csv.js";
 import { LmmError } from "./errors.js";
 import { lmer } from "./fit/lmer.js";
 import { formatLrt, likelihoodRatioTest } from "./inference/anova.js";
+import { formatConfint } from "./output/confint.js";
 
 const EXAMPLES: Record<string, { file: string; formula: string }> = {
   sleepstudy: { file: "sleepstudy.csv", formula: "Reaction ~ Days + (Days | Subject)" },
@@ -23,6 +24,9 @@ function examplesDir(): string {
 interface FitFlags {
   ml?: boolean;
   ddf?: string;
+  confint?: string;
+  nsim?: string;
+  seed?: string;
   json?: boolean;
   example?: string;
 }
@@ -39,11 +43,26 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
   if (!formula) throw new LmmError("No formula given: add it after the data file, e.g. \"y ~ x + (x | g)\".");
   const frame = await readCSV(data);
   const ddf = flags.ddf ?? "satterthwaite";
-  if (ddf !== "satterthwaite" && ddf !== "none") {
-    throw new LmmError(`Unknown --ddf '${ddf}': choose satterthwaite or none.`);
+  if (ddf !== "satterthwaite" && ddf !== "kenward-roger" && ddf !== "none") {
+    throw new LmmError(`Unknown --ddf '${ddf}': choose satterthwaite, kenward-roger or none.`);
+  }
+  const method = flags.confint;
+  if (method !== undefined && method !== "wald" && method !== "profile" && method !== "boot") {
+    throw new LmmError(`Unknown --confint '${method}': choose wald, profile or boot.`);
+  }
+  const nsim = flags.nsim === undefined ? undefined : Number(flags.nsim);
+  const seed = flags.seed === undefined ? undefined : Number(flags.seed);
+  for (const [name, v] of [["--nsim", nsim], ["--seed", seed]] as const) {
+    if (v !== undefined && !Number.isInteger(v)) throw new LmmError(`${name} must be a whole number.`);
   }
   const model = await lmer(formula, frame, { REML: !flags.ml, dataName: basename(data), ddf });
-  out(flags.json ? JSON.stringify(model.toJSON(), null, 2) + "\n" : model.summary());
+  const intervals = method ? await model.confint({ method, nsim, seed }) : undefined;
+  if (flags.json) {
+    out(JSON.stringify({ ...model.toJSON(), ...(intervals ? { [`confint_${method}`]: intervals } : {}) }, null, 2) + "\n");
+    return;
+  }
+  out(model.summary());
+  if (intervals) out(`\n${formatConfint(intervals, method!)}`);
 }
 
 async function compareCommand(data: string, formula0: string, formula1: string, flags: { json?: boolean }, out: (s: string) => void): Promise<void> {
@@ -84,7 +103,10 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
     .argument("[formula]", 'lme4 formula, e.g. "Reaction ~ Days + (Days | Subject)"')
     .option("--ml", "maximum likelihood instead of REML")
     .option("--json", "print the fit as JSON (the fields of lme4's reference fits)")
-    .option("--ddf <method>", "denominator df of the t tests: satterthwaite (default, as lmerTest) or none")
+    .option("--ddf <method>", "denominator df of the t tests: satterthwaite (default, as lmerTest), kenward-roger or none")
+    .option("--confint <method>", "95% confidence intervals: wald, profile or boot (parametric bootstrap)")
+    .option("--nsim <n>", "bootstrap replicates for --confint boot (default 500)")
+    .option("--seed <n>", "seed of the bootstrap (default 42)")
     .option("--example <name>", `fit a bundled example: ${Object.keys(EXAMPLES).join(", ")}`)
     .addHelpText(
       "after",

@@ -209,4 +209,23 @@ describe("argument errors from the command parser", () => {
     expect(lrt.df).toBe(2);
     expect(lrt.p).toBeCloseTo(7.07e-10, 11);
   });
+  it("--ddf kenward-roger and --confint profile|wald|boot, in text and in JSON", async () => {
+    const kr = await run("fit", "--example", "sleepstudy", "--ddf", "kenward-roger", "--json", "--confint", "profile");
+    expect(kr.code).toBe(0);
+    const j = JSON.parse(kr.out);
+    expect(j.kenward_roger.df.Days).toBeCloseTo(17, 6);
+    expect(j.kenward_roger.se.Days).toBeCloseTo(1.54578893242985, 5);
+    const names = j.confint_profile.map((r: { name: string }) => r.name);
+    expect(names).toEqual(["sd_(Intercept)|Subject", "cor_Days.(Intercept)|Subject", "sd_Days|Subject", "sigma", "(Intercept)", "Days"]);
+    expect(j.confint_profile[0].lower).toBeCloseTo(14.3814416527205, 2);
+    const wald = await run("fit", "--example", "sleepstudy", "--confint", "wald");
+    expect(wald.out).toMatch(/Confidence intervals \(wald\):/);
+    expect(wald.out).toMatch(/^Days\s+7\.4376\s+13\.497$/m);
+    const boot1 = await run("fit", "--example", "sleepstudy", "--confint", "boot", "--nsim", "50", "--seed", "3", "--json");
+    const boot2 = await run("fit", "--example", "sleepstudy", "--confint", "boot", "--nsim", "50", "--seed", "3", "--json");
+    expect(JSON.parse(boot1.out).confint_boot).toEqual(JSON.parse(boot2.out).confint_boot);
+    expect(JSON.parse(boot1.out).confint_boot).toHaveLength(6);
+    expectUserError(await run("fit", "--example", "sleepstudy", "--confint", "bayes"));
+    expectUserError(await run("fit", "--example", "sleepstudy", "--ml", "--ddf", "kenward-roger"));
+  });
 });

@@ -2,7 +2,9 @@
 // confint(m, method = "profile"), with lme4's parameter names and order.
 import qnorm from "@stdlib/stats-base-dists-normal-quantile";
 import type { LmerModel } from "../model/lmer-model.js";
+import { thetaToFactors } from "../model/parameters.js";
 import { Profile } from "./profile.js";
+import { bootstrap, type SimulateOptions } from "./simulate.js";
 
 export interface ConfintRow {
   name: string;
@@ -47,4 +49,59 @@ export async function profileConfint(model: LmerModel, level = 0.95): Promise<Co
     rows.push({ name: par.name, ...profile.interval(par, z) });
   }
   return rows;
+}
+
+/**
+ * The sd/cor parameters (lme4's names and order, as the profile's) and sigma,
+ * from theta and sigma: Sigma_t = sigma^2 T T'.
+ */
+function varianceParameters(model: LmerModel, theta: ArrayLike<number>, sigma: number): { name: string; value: number }[] {
+  const out: { name: string; value: number }[] = [];
+  const Ts = thetaToFactors(model.design.terms, theta);
+  model.design.terms.forEach((term, k) => {
+    const q = term.names.length;
+    const T = Ts[k];
+    const cov = (i: number, j: number) => {
+      let s = 0;
+      for (let m = 0; m <= Math.min(i, j); m++) s += T[i * q + m] * T[j * q + m];
+      return s * sigma * sigma;
+    };
+    for (let j = 0; j < q; j++) {
+      for (let i = j; i < q; i++) {
+        const suffix = `|${term.group}`;
+        if (i === j) out.push({ name: `sd_${term.names[i]}${suffix}`, value: Math.sqrt(cov(i, i)) });
+        else out.push({ name: `cor_${term.names[i]}.${term.names[j]}${suffix}`, value: cov(i, j) / Math.sqrt(cov(i, i) * cov(j, j)) });
+      }
+    }
+  });
+  out.push({ name: "sigma", value: sigma });
+  return out;
+}
+
+/** The order statistic at (n + 1) p of sorted values, interpolated linearly (boot's percentile method). */
+function percentile(sorted: Float64Array, p: number): number {
+  const h = Math.min(Math.max((sorted.length + 1) * p, 1), sorted.length);
+  const lo = Math.floor(h);
+  return lo >= sorted.length ? sorted[sorted.length - 1] : sorted[lo - 1] + (h - lo) * (sorted[lo] - sorted[lo - 1]);
+}
+
+/**
+ * Parametric-bootstrap percentile intervals (lme4's confint(m, method = "boot")):
+ * `nsim` responses simulated from the fit are refitted, and each parameter's
+ * interval is read off the distribution of its estimates. Seeded, so reproducible.
+ */
+export async function bootConfint(model: LmerModel, options: SimulateOptions & { level?: number; nsim?: number } = {}): Promise<ConfintRow[]> {
+  const level = options.level ?? 0.95;
+  checkLevel(level);
+  const nsim = options.nsim ?? 500;
+  const b = await bootstrap(model, nsim, options);
+  const names = varianceParameters(model, model.theta, model.sigma).map((p) => p.name);
+  const draws = names.map(() => new Float64Array(nsim));
+  for (let s = 0; s < nsim; s++) varianceParameters(model, b.theta[s], b.sigma[s]).forEach((p, k) => (draws[k][s] = p.value));
+  const alpha = (1 - level) / 2;
+  const interval = (name: string, values: Float64Array) => {
+    const sorted = Float64Array.from(values.filter((v) => !Number.isNaN(v))).sort();
+    return { name, lower: percentile(sorted, alpha), upper: percentile(sorted, 1 - alpha) };
+  };
+  return [...names.map((name, k) => interval(name, draws[k])), ...model.coefNames.map((name) => interval(name, b.fixef[name]))];
 }

@@ -8,6 +8,8 @@ import { thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
 import { formatSummary } from "../output/summary.js";
 import { modelToJSON, type LmerJSON } from "../output/json.js";
 import { satterthwaite, type DdfTable } from "../inference/satterthwaite.js";
+import { kenwardRoger, type KenwardRogerTable } from "../inference/kenward-roger.js";
+import { bootConfint, profileConfint, waldConfint, type ConfintRow } from "../inference/confint.js";
 import { predict, type PredictOptions } from "./predict.js";
 import type { DataInput } from "../data.js";
 
@@ -39,7 +41,7 @@ export interface Convergence {
 }
 
 /** Denominator degrees of freedom for the t tests of the fixed effects. */
-export type DdfMethod = "satterthwaite" | "none";
+export type DdfMethod = "satterthwaite" | "kenward-roger" | "none";
 
 /** lme4's isSingular tolerance on the relative factor's diagonal. */
 const SINGULAR_TOL = 1e-4;
@@ -123,6 +125,7 @@ export class LmerModel {
   /** The df method of the summary's and JSON's t tests (lmerTest's default: Satterthwaite). */
   readonly ddf: DdfMethod;
   private ddfTable?: DdfTable;
+  private krTable?: KenwardRogerTable;
 
   constructor(
     readonly design: Design,
@@ -265,6 +268,32 @@ export class LmerModel {
    */
   predict(newdata?: DataInput, options?: PredictOptions): Float64Array {
     return predict(this, newdata, options);
+  }
+
+  /**
+   * Kenward-Roger df, adjusted SEs and p-values (pbkrtest, as lmerTest's
+   * ddf = "Kenward-Roger"); REML fits only. Computed on first use.
+   */
+  get kenwardRoger(): KenwardRogerTable {
+    this.krTable ??= kenwardRoger(this);
+    return this.krTable;
+  }
+
+  /**
+   * Confidence intervals as lme4's confint(): "wald" (fixed effects), "profile"
+   * (likelihood profile of the sd/cor parameters, sigma and fixed effects) or
+   * "boot" (parametric-bootstrap percentiles; seeded).
+   */
+  async confint(options: { method?: "wald" | "profile" | "boot"; level?: number; nsim?: number; seed?: number } = {}): Promise<ConfintRow[]> {
+    const level = options.level ?? 0.95;
+    switch (options.method ?? "profile") {
+      case "wald":
+        return waldConfint(this, level);
+      case "boot":
+        return bootConfint(this, { level, nsim: options.nsim, seed: options.seed });
+      default:
+        return profileConfint(this, level);
+    }
   }
 
   /** Response name. */

@@ -28,6 +28,8 @@ export interface LmerJSON {
   ranef: Record<string, RanefTable>;
   /** lmerTest's Satterthwaite df and p-values (absent with ddf "none"). */
   satterthwaite?: { df: Record<string, number>; p: Record<string, number> };
+  /** pbkrtest's Kenward-Roger df, adjusted SEs and p-values (with ddf "kenward-roger"). */
+  kenward_roger?: { df: Record<string, number>; se: Record<string, number>; p: Record<string, number> };
   fitted: number[];
   residuals: number[];
 }
@@ -63,7 +65,8 @@ export function modelToJSON(m: LmerModel): LmerJSON {
     },
     messages: m.messages,
     ranef: m.ranef,
-    ...(m.ddf === "satterthwaite" ? { satterthwaite: m.satterthwaite } : {}),
+    ...(m.ddf !== "none" ? { satterthwaite: m.satterthwaite } : {}),
+    ...(m.ddf === "kenward-roger" ? { kenward_roger: m.kenwardRoger } : {}),
     fitted: Array.from(m.fitted),
     residuals: Array.from(m.residuals),
   };

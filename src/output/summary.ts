@@ -8,9 +8,9 @@ const DIGITS = 4; // lme4 prints with max(3, getOption("digits") - 3)
 function header(m: LmerModel): string[] {
   const fit = m.REML ? "Linear mixed model fit by REML" : "Linear mixed model fit by maximum likelihood";
   const lines = [
-    m.ddf === "satterthwaite"
-      ? `${fit}. t-tests use Satterthwaite's method ['lmerModLmerTest']`
-      : `${fit}${m.REML ? " " : "  "}['lmerMod']`,
+    m.ddf === "none"
+      ? `${fit}${m.REML ? " " : "  "}['lmerMod']`
+      : `${fit}. t-tests use ${m.ddf === "kenward-roger" ? "Kenward-Roger" : "Satterthwaite"}'s method ['lmerModLmerTest']`,
     `Formula: ${m.formula}`,
   ];
   if (m.dataName) lines.push(`   Data: ${m.dataName}`);
@@ -84,8 +84,10 @@ function randomEffects(m: LmerModel): string[] {
 function fixedEffects(m: LmerModel): string[] {
   const names = m.coefNames;
   const est = names.map((n) => m.fixef[n]);
-  const se = names.map((n) => m.se[n]);
-  const t = names.map((n) => m.t[n]);
+  // Kenward-Roger replaces the SEs (and so the t values) by its adjusted ones.
+  const kr = m.ddf === "kenward-roger" ? m.kenwardRoger : undefined;
+  const se = names.map((n) => (kr ? kr.se[n] : m.se[n]));
+  const t = names.map((n, i) => est[i] / se[i]);
   // printCoefmat: estimates and SEs rounded together, then formatted to DIGITS.
   const acs = [...est, ...se].map(Math.abs).filter((v) => v > 0 && Number.isFinite(v));
   const digmin = acs.length ? 1 + Math.floor(Math.log10(Math.min(...acs))) : 1;
@@ -97,7 +99,7 @@ function fixedEffects(m: LmerModel): string[] {
   const tDec = decimalsFor(tRounded, DIGITS);
   const rows = names.map((n, i) => [n, formatFixed(estSe[i], dec), formatFixed(estSe[names.length + i], dec), formatFixed(tRounded[i], tDec)]);
   if (m.ddf === "none") return ["Fixed effects:", table(["", "Estimate", "Std. Error", "t value"], rows)];
-  const { df, p } = m.satterthwaite;
+  const { df, p } = kr ?? m.satterthwaite;
   rows.forEach((row, i) => {
     const pv = p[names[i]];
     row.splice(3, 0, formatFixed(df[names[i]], 3));
