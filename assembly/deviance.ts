@@ -3,6 +3,7 @@
 // [Lambda'Z'Z Lambda + I, Lambda'Z'X, Lambda'Z'y; ...; y'y] = L L', and read
 // log|L|^2, log|R_X|^2 and the penalised residual sum of squares off the factor.
 import { ld, st, ldi, ptr, field } from "./memory";
+import { groupIndex, isContiguous } from "./groups";
 import { choleskyLower, solveRowLowerT, logDiagonal } from "./dense";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
@@ -149,15 +150,12 @@ function factorUnits(desc: usize): f64 {
       const first = ldi(groups, gm + G_FIRST), end = ldi(groups, gm + G_END);
       const base = ldi(groups, gm + G_BASE), stride = ldi(groups, gm + G_STRIDE);
       const ix = idx + (<usize>ldi(groups, gm + G_IDX0) << 2);
-      const i0 = ldi(ix, 0);
-      // Indices within a group ascend, so equal spans mean a contiguous target
-      // (the usual case: the tail of a one-factor model) and no index loads.
-      const contiguous = ldi(ix, noff - 1 - first) - i0 == noff - 1 - first;
+      const contiguous = isContiguous(ix, first, noff);
       for (let j = first; j < end; j++) {
         const rj = off + (<usize>(j * q) << 3);
-        const cj = contiguous ? base + i0 + j - first : base + ldi(ix, j - first);
+        const cj = base + groupIndex(ix, contiguous, first, j);
         for (let i = j; i < noff; i++) {
-          const t = cj + (contiguous ? i0 + i - first : ldi(ix, i - first)) * stride;
+          const t = cj + groupIndex(ix, contiguous, first, i) * stride;
           st(f, t, ld(f, t) - dotSmall(off + (<usize>(i * q) << 3), rj, q));
         }
       }

@@ -5,6 +5,7 @@
 // scatters carry it back to the scaled cross-products, and the scaling
 // Lambda' A Lambda carries it to each term's T, whose entries are theta.
 import { ld, st, ldi, ptr, field } from "./memory";
+import { groupIndex, isContiguous } from "./groups";
 import { choleskyLowerReverse } from "./dense";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR,
@@ -31,14 +32,11 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
     const first = ldi(groups, gm + G_FIRST), end = ldi(groups, gm + G_END);
     const base = ldi(groups, gm + G_BASE), stride = ldi(groups, gm + G_STRIDE);
     const ix = idx + (<usize>ldi(groups, gm + G_IDX0) << 2);
-    const i0 = ldi(ix, 0);
-    // Indices within a group ascend, so equal spans mean a contiguous target.
-    const contiguous = ldi(ix, noff - 1 - first) - i0 == noff - 1 - first;
+    const contiguous = isContiguous(ix, first, noff);
     for (let j = first; j < end; j++) {
-      const cj = contiguous ? base + i0 + j - first : base + ldi(ix, j - first);
+      const cj = base + groupIndex(ix, contiguous, first, j);
       for (let i = j; i < noff; i++) {
-        const row = contiguous ? i0 + i - first : ldi(ix, i - first);
-        const ab = ld(fb, cj + row * stride);
+        const ab = ld(fb, cj + groupIndex(ix, contiguous, first, i) * stride);
         if (ab == 0.0) continue;
         for (let k = 0; k < q; k++) {
           st(rb, i * q + k, ld(rb, i * q + k) - ab * ld(r, j * q + k));

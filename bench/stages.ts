@@ -42,7 +42,8 @@ export async function runStages(formula: string, data: DataInput, REML: boolean)
   const t4 = now();
   const dev = await ProfiledDeviance.create(design, REML);
   const t5 = now();
-  const opt = minimize((theta) => dev.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms));
+  // As lmer() does: the analytic gradient from the same kernel instance.
+  const opt = minimize((theta) => dev.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), { gradient: () => dev.gradient() });
   const t6 = now();
   const model = new LmerModel(design, dev, opt);
   const t7 = now();

@@ -386,8 +386,8 @@ export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment
 
   // Lambda: block diagonal, T_k for each level of term k.
   const Ts = thetaToFactors(terms, model.theta);
-  /** Lambda' M for M (Q x c). */
-  const lambdaT = (M: Float64Array, c: number): Float64Array => {
+  /** Lambda M, or Lambda' M when `transpose`, for M (Q x c); T's zeros above the diagonal are skipped. */
+  const applyLambda = (M: Float64Array, c: number, transpose: boolean): Float64Array => {
     const out = new Float64Array(Q * c);
     terms.forEach((t, k) => {
       const q = qs[k];
@@ -396,8 +396,8 @@ export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment
         const base = offsets[k] + l * q;
         for (let a = 0; a < q; a++) {
           const o = (base + a) * c;
-          for (let b = a; b < q; b++) {
-            const w = T[b * q + a];
+          for (let b = 0; b < q; b++) {
+            const w = transpose ? T[b * q + a] : T[a * q + b];
             if (w === 0) continue;
             const r = (base + b) * c;
             for (let j = 0; j < c; j++) out[o + j] += w * M[r + j];
@@ -407,27 +407,8 @@ export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment
     });
     return out;
   };
-  /** Lambda M for M (Q x c). */
-  const lambdaTimes = (M: Float64Array, c: number): Float64Array => {
-    const out = new Float64Array(Q * c);
-    terms.forEach((t, k) => {
-      const q = qs[k];
-      const T = Ts[k];
-      for (let l = 0; l < t.factor.levels.length; l++) {
-        const base = offsets[k] + l * q;
-        for (let a = 0; a < q; a++) {
-          const o = (base + a) * c;
-          for (let b = 0; b <= a; b++) {
-            const w = T[a * q + b];
-            if (w === 0) continue;
-            const r = (base + b) * c;
-            for (let j = 0; j < c; j++) out[o + j] += w * M[r + j];
-          }
-        }
-      }
-    });
-    return out;
-  };
+  const lambdaT = (M: Float64Array, c: number) => applyLambda(M, c, true);
+  const lambdaTimes = (M: Float64Array, c: number) => applyLambda(M, c, false);
   /** M Lambda for M (r x Q). */
   const timesLambda = (M: Float64Array, r: number): Float64Array => {
     const out = new Float64Array(r * Q);
