@@ -7,6 +7,7 @@ import { readCSV } from "./csv.js";
 import { LmmError } from "./errors.js";
 import { lmer } from "./fit/lmer.js";
 import { formatLrt, likelihoodRatioTest } from "./inference/anova.js";
+import { formatAnova } from "./inference/anova-type3.js";
 import { formatConfint } from "./output/confint.js";
 
 const EXAMPLES: Record<string, { file: string; formula: string }> = {
@@ -128,6 +129,18 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     .option("--json", "print the table as JSON")
     .addHelpText("after", '\nExample:\n  lmm compare sleepstudy.csv "Reaction ~ Days + (1 | Subject)" "Reaction ~ Days + (Days | Subject)"')
     .action((data, f0, f1, flags) => compareCommand(data, f0, f1, flags, out));
+  program
+    .command("anova")
+    .description("Type III F tests of each fixed-effects term with Satterthwaite's df (lmerTest's anova(m)).")
+    .argument("<data>", "CSV file with a header row")
+    .argument("<formula>", "lme4 formula")
+    .option("--ml", "fit by maximum likelihood instead of REML")
+    .option("--json", "print the table as JSON")
+    .action(async (data, formula, flags) => {
+      const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none" });
+      const rows = model.anova();
+      out(flags.json ? JSON.stringify(rows, null, 2) + "\n" : formatAnova(rows));
+    });
   program
     .command("predict")
     .description("Fit a model, then print predictions for the rows of new data as CSV (row,prediction).")

@@ -2,6 +2,7 @@
 export { lmer, fitDesign, type LmerOptions } from "./fit/lmer.js";
 export { likelihoodRatioTest, formatLrt, type LrtTable } from "./inference/anova.js";
 export { simulate, bootstrap, type SimulateOptions, type BootstrapResult } from "./inference/simulate.js";
+export { anovaTypeIII, formatAnova, type AnovaRow } from "./inference/anova-type3.js";
 export { LmerModel, type VarCorrRow, type RanefTable, type Convergence, type DdfMethod } from "./model/lmer-model.js";
 export { satterthwaite, type DdfTable } from "./inference/satterthwaite.js";
 export { parseCSV, readCSV } from "./csv.js";

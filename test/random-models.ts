@@ -47,7 +47,7 @@ export function randomDesign(structure: Structure, seed: number): Design {
   return {
     formula: { response: "y", fixed: { intercept: true, terms: [] }, random: [], text: "random" },
     n, rows: Int32Array.from({ length: n }, (_, i) => i), droppedRows: 0, response: "y", y,
-    X: { names: X.map((_, j) => `x${j}`), columns: X }, droppedColumns: [], terms,
+    X: { names: X.map((_, j) => `x${j}`), columns: X, assign: X.map((_, j) => j - 1) }, droppedColumns: [], terms,
   };
 }
 

@@ -644,6 +644,10 @@ export class Profile {
 function dropColumn(design: Design, j: number): Design {
   return {
     ...design,
-    X: { names: design.X.names.filter((_, k) => k !== j), columns: design.X.columns.filter((_, k) => k !== j) },
+    X: {
+      names: design.X.names.filter((_, k) => k !== j),
+      columns: design.X.columns.filter((_, k) => k !== j),
+      assign: design.X.assign.filter((_, k) => k !== j),
+    },
   };
 }

@@ -87,6 +87,56 @@ function invert(M: Float64Array, n: number): Float64Array | null {
   return inv;
 }
 
+/** What Satterthwaite's df of any contrast needs, computed once at the optimum. */
+export interface SatterthwaitePieces {
+  p: number;
+  /** vcov(beta), row-major p x p. */
+  C: Float64Array;
+  /** dC / d(theta, sigma): one row-major p x p matrix per variance parameter. */
+  jacobian: Float64Array[];
+  /** Asymptotic covariance of (theta, sigma), 2 H^-1 (null when H is singular). */
+  A: Float64Array | null;
+}
+
+/** The pieces at the optimum (theta, sigma). The deviance is left evaluated at theta. */
+export function satterthwaitePieces(dev: ProfiledDeviance, theta: ArrayLike<number>, sigma: number): SatterthwaitePieces {
+  const k = theta.length;
+  const p = dev.layout.p;
+  const varpar = Float64Array.from([...Array.from(theta), sigma]);
+  const Hinv = invert(varparHessian(dev, varpar), k + 1);
+  const C0 = unscaledVcov(dev, theta);
+  const jacobian: Float64Array[] = [];
+  const th = Float64Array.from(theta);
+  for (let i = 0; i < k; i++) {
+    const h = step(th[i]);
+    th[i] = theta[i] + h;
+    const Cp = unscaledVcov(dev, th);
+    th[i] = theta[i] - h;
+    const Cm = unscaledVcov(dev, th);
+    th[i] = theta[i];
+    jacobian.push(Cp.map((v, j) => (sigma * sigma * (v - Cm[j])) / (2 * h)));
+  }
+  // C = sigma^2 (R_X'R_X)^-1, so dC/dsigma = 2 sigma (R_X'R_X)^-1.
+  jacobian.push(C0.map((v) => 2 * sigma * v));
+  dev.evaluate(theta);
+  return { p, C: C0.map((v) => sigma * sigma * v), jacobian, A: Hinv ? Hinv.map((v) => 2 * v) : null };
+}
+
+const quadratic = (l: ArrayLike<number>, M: Float64Array, n: number) => {
+  let s = 0;
+  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) s += l[a] * M[a * n + b] * l[b];
+  return s;
+};
+
+/** Satterthwaite's df of the contrast l'beta: 2 (l'Cl)^2 / (g'Ag), g_k = l' (dC/dvarpar_k) l. */
+export function contrastDf(pc: SatterthwaitePieces, l: ArrayLike<number>): number {
+  if (!pc.A) return NaN;
+  const g = pc.jacobian.map((J) => quadratic(l, J, pc.p));
+  const gAg = quadratic(g, pc.A, g.length);
+  const v = quadratic(l, pc.C, pc.p);
+  return gAg > 0 ? (2 * v * v) / gAg : NaN;
+}
+
 /**
  * Satterthwaite df and p-values for every coefficient, at the optimum (theta, sigma).
  * The deviance object is left evaluated at theta.
@@ -98,36 +148,13 @@ export function satterthwaite(
   names: string[],
   t: Record<string, number>,
 ): DdfTable {
-  const k = theta.length;
-  const p = names.length;
-  const varpar = Float64Array.from([...Array.from(theta), sigma]);
-  const Hinv = invert(varparHessian(dev, varpar), k + 1);
-  // dC/dvarpar for the diagonal of C = sigma^2 (R_X'R_X)^-1.
-  const C0 = unscaledVcov(dev, theta);
-  const grads = names.map(() => new Float64Array(k + 1));
-  const th = Float64Array.from(theta);
-  for (let i = 0; i < k; i++) {
-    const h = step(th[i]);
-    th[i] = theta[i] + h;
-    const Cp = unscaledVcov(dev, th);
-    th[i] = theta[i] - h;
-    const Cm = unscaledVcov(dev, th);
-    th[i] = theta[i];
-    for (let j = 0; j < p; j++) grads[j][i] = (sigma * sigma * (Cp[j * p + j] - Cm[j * p + j])) / (2 * h);
-  }
-  for (let j = 0; j < p; j++) grads[j][k] = 2 * sigma * C0[j * p + j];
-  dev.evaluate(theta);
-
+  const pc = satterthwaitePieces(dev, theta, sigma);
   const df: Record<string, number> = {};
   const pv: Record<string, number> = {};
   names.forEach((name, j) => {
-    const variance = sigma * sigma * C0[j * p + j];
-    let quad = 0;
-    if (Hinv) {
-      const g = grads[j];
-      for (let a = 0; a <= k; a++) for (let b = 0; b <= k; b++) quad += g[a] * 2 * Hinv[a * (k + 1) + b] * g[b];
-    }
-    df[name] = Hinv && quad > 0 ? (2 * variance * variance) / quad : NaN;
+    const l = new Float64Array(pc.p);
+    l[j] = 1;
+    df[name] = contrastDf(pc, l);
     pv[name] = Number.isFinite(df[name]) ? 2 * tcdf(-Math.abs(t[name]), df[name]) : NaN;
   });
   return { df, p: pv };

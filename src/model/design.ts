@@ -22,6 +22,8 @@ export interface DesignOptions {
 export interface ModelMatrix {
   names: string[];
   columns: Float64Array[];
+  /** For each column, the index of its term in the term list (-1: the intercept), as R's "assign". */
+  assign: number[];
 }
 
 /** One random-effects term: its grouping factor and its q columns of Z. */
@@ -53,6 +55,8 @@ export interface Design {
   /** How columns entered the model, and the levels of every variable coded as a factor. */
   options?: DesignOptions;
   factorLevels?: Record<string, string[]>;
+  /** The fixed-effects matrix on the same rows with sum-to-zero contrasts (for type III tests). */
+  sumCodedX?: () => ModelMatrix;
 }
 
 function lookup(data: DataFrame, name: string): Column {
@@ -177,20 +181,25 @@ class FrameBuilder {
     return this.cached(`level ${k} of ${name}`, () => indicator(this.factor(name).codes, k));
   }
 
-  /** R's model.matrix for a term list with treatment contrasts. */
-  modelMatrix(list: TermList): ModelMatrix {
+  /**
+   * R's model.matrix for a term list, with treatment contrasts (R's default) or
+   * sum-to-zero contrasts (contr.sum, for type III hypotheses).
+   */
+  modelMatrix(list: TermList, coding: "treatment" | "sum" = "treatment"): ModelMatrix {
     const n = this.rows.length;
     const names: string[] = [];
     const columns: Float64Array[] = [];
+    const assign: number[] = [];
     if (list.intercept) {
       names.push("(Intercept)");
       columns.push(this.cached("intercept", () => new Float64Array(n).fill(1)));
+      assign.push(-1);
     }
     // A factor is coded by contrasts when the term without it is already in the
     // model (its margin); otherwise by indicators of all its levels (R's rule).
     const present = new Set<string>(list.intercept ? [""] : []);
     const key = (t: Term) => [...t].sort().join(":");
-    for (const term of list.terms) {
+    list.terms.forEach((term, termIndex) => {
       const parts: { names: string[]; columns: Float64Array[] }[] = [];
       for (const v of term) {
         if (!this.isFactor(v)) {
@@ -201,6 +210,20 @@ class FrameBuilder {
         const margin = key(term.filter((u) => u !== v));
         const contrasts = present.has(margin);
         if (!contrasts && margin === "") present.add("");
+        if (contrasts && coding === "sum") {
+          // contr.sum: level k against the last level, named v1, v2, ...
+          const last = this.indicator(v, f.levels.length - 1);
+          const lv = f.levels.slice(0, -1);
+          parts.push({
+            names: lv.map((_, k) => `${v}${k + 1}`),
+            columns: lv.map((_, k) => {
+              const col = Float64Array.from(this.indicator(v, k));
+              for (let i = 0; i < n; i++) col[i] -= last[i];
+              return col;
+            }),
+          });
+          continue;
+        }
         const lv = contrasts ? f.levels.slice(1) : f.levels;
         const first = contrasts ? 1 : 0;
         parts.push({
@@ -222,9 +245,10 @@ class FrameBuilder {
       }
       names.push(...acc.names);
       columns.push(...acc.columns);
+      acc.names.forEach(() => assign.push(termIndex));
       present.add(key(term));
-    }
-    return { names, columns };
+    });
+    return { names, columns, assign };
   }
 
   groupingFactor(vars: string[]): Factor {
@@ -253,7 +277,8 @@ function dropAliased(X: ModelMatrix): { X: ModelMatrix; dropped: string[] } {
     kept.push(r);
     keptIdx.push(j);
   });
-  return { X: { names: keptIdx.map((j) => X.names[j]), columns: keptIdx.map((j) => X.columns[j]) }, dropped };
+  const X2 = { names: keptIdx.map((j) => X.names[j]), columns: keptIdx.map((j) => X.columns[j]), assign: keptIdx.map((j) => X.assign[j]) };
+  return { X: X2, dropped };
 }
 
 /**
@@ -389,7 +414,8 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
     terms = asc.reverse().map(({ i }) => terms[i]);
   }
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
-  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, terms, options, factorLevels };
+  const sumCodedX = () => fb.modelMatrix(formula.fixed, "sum");
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, terms, options, factorLevels, sumCodedX };
 }
 
 /** New data coded as a fitted model's design: its X columns and each term's Z and levels. */

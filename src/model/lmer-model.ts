@@ -9,6 +9,7 @@ import { formatSummary } from "../output/summary.js";
 import { modelToJSON, type LmerJSON } from "../output/json.js";
 import { satterthwaite, type DdfTable } from "../inference/satterthwaite.js";
 import { kenwardRoger, type KenwardRogerTable } from "../inference/kenward-roger.js";
+import { anovaTypeIII, type AnovaRow } from "../inference/anova-type3.js";
 import { bootConfint, profileConfint, waldConfint, type ConfintRow } from "../inference/confint.js";
 import { predict, type PredictOptions } from "./predict.js";
 import type { DataInput } from "../data.js";
@@ -268,6 +269,11 @@ export class LmerModel {
    */
   predict(newdata?: DataInput, options?: PredictOptions): Float64Array {
     return predict(this, newdata, options);
+  }
+
+  /** Type III F tests of each fixed-effects term with Satterthwaite's df (lmerTest's anova(m)). */
+  anova(): AnovaRow[] {
+    return anovaTypeIII(this);
   }
 
   /**

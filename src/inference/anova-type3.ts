@@ -1,0 +1,184 @@
+// Type III F tests of each fixed-effects term, as lmerTest's anova(m) (Satterthwaite
+// denominator df). A term's type III hypothesis is "its columns are zero" in
+// the sum-to-zero coding of the factors (numeric covariates as they are); since
+// X_sum = X M for the model's own (treatment) coding, that is L beta = 0 with
+// L = L_sum M^-1. The F statistic and its df follow lmerTest's contestMD: the
+// contrast is split along the eigenvectors of L C L', each direction gets its
+// Satterthwaite df nu_m, and the F df is 2E / (E - q), E = sum nu_m / (nu_m - 2).
+import fcdf from "@stdlib/stats-base-dists-f-cdf";
+import tcdf from "@stdlib/stats-base-dists-t-cdf";
+import { LmmError } from "../errors.js";
+import type { LmerModel } from "../model/lmer-model.js";
+import { table } from "../output/format.js";
+import { contrastDf, satterthwaitePieces } from "./satterthwaite.js";
+
+/** One row of the table. */
+export interface AnovaRow {
+  term: string;
+  sumSq: number;
+  meanSq: number;
+  numDF: number;
+  denDF: number;
+  F: number;
+  p: number;
+}
+
+/** Solve A X = B for square A (n x n) and B (n x m), row-major; Gaussian elimination with pivoting. */
+function solve(A: Float64Array, B: Float64Array, n: number, m: number): Float64Array {
+  const a = Float64Array.from(A);
+  const b = Float64Array.from(B);
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[piv * n + c])) piv = r;
+    if (piv !== c) {
+      for (let k = 0; k < n; k++) [a[c * n + k], a[piv * n + k]] = [a[piv * n + k], a[c * n + k]];
+      for (let k = 0; k < m; k++) [b[c * m + k], b[piv * m + k]] = [b[piv * m + k], b[c * m + k]];
+    }
+    for (let r = c + 1; r < n; r++) {
+      const f = a[r * n + c] / a[c * n + c];
+      if (f === 0) continue;
+      for (let k = c; k < n; k++) a[r * n + k] -= f * a[c * n + k];
+      for (let k = 0; k < m; k++) b[r * m + k] -= f * b[c * m + k];
+    }
+  }
+  for (let c = n - 1; c >= 0; c--) {
+    for (let k = 0; k < m; k++) {
+      let s = b[c * m + k];
+      for (let j = c + 1; j < n; j++) s -= a[c * n + j] * b[j * m + k];
+      b[c * m + k] = s / a[c * n + c];
+    }
+  }
+  return b;
+}
+
+/** Eigenvalues and eigenvectors (columns of V) of a small symmetric matrix, by cyclic Jacobi rotations. */
+function symmetricEigen(S: Float64Array, n: number): { values: number[]; vectors: Float64Array } {
+  const a = Float64Array.from(S);
+  const V = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) V[i * n + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += a[i * n + j] ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        if (a[p * n + q] === 0) continue;
+        const theta = (a[q * n + q] - a[p * n + p]) / (2 * a[p * n + q]);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p];
+          const akq = a[k * n + q];
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k];
+          const aqk = a[q * n + k];
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = V[k * n + p];
+          const vkq = V[k * n + q];
+          V[k * n + p] = c * vkp - s * vkq;
+          V[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  return { values: Array.from({ length: n }, (_, i) => a[i * n + i]), vectors: V };
+}
+
+/** lmerTest's get_Fstat_ddf. */
+function fDenominatorDf(nu: number[]): number {
+  if (nu.length === 1) return nu[0];
+  if (nu.every((v) => Math.abs(v - nu[0]) < 1e-8)) return nu.reduce((s, v) => s + v, 0) / nu.length;
+  if (nu.some((v) => v <= 2)) return 2;
+  const E = nu.reduce((s, v) => s + v / (v - 2), 0);
+  return (2 * E) / (E - nu.length);
+}
+
+/** Type III F tests of every fixed-effects term with Satterthwaite's df (lmerTest's anova(m)). */
+export function anovaTypeIII(m: LmerModel): AnovaRow[] {
+  const { design } = m;
+  if (design.droppedColumns.length > 0 || !design.sumCodedX) {
+    throw new LmmError("Type III tests need a full-rank fixed-effects matrix: remove the aliased terms from the formula first.");
+  }
+  const X = design.X.columns;
+  const p = X.length;
+  const Xs = design.sumCodedX();
+  // M solves X M = X_sum in least squares: (X'X) M = X'X_sum (exact: same column space).
+  const XtX = new Float64Array(p * p);
+  const XtXs = new Float64Array(p * p);
+  for (let a = 0; a < p; a++) {
+    for (let b = 0; b < p; b++) {
+      let s = 0;
+      let t = 0;
+      for (let i = 0; i < design.n; i++) {
+        s += X[a][i] * X[b][i];
+        t += X[a][i] * Xs.columns[b][i];
+      }
+      XtX[a * p + b] = s;
+      XtXs[a * p + b] = t;
+    }
+  }
+  const M = solve(XtX, XtXs, p, p);
+  // L_sum M^-1 for a term = rows of M^-1 belonging to the term's sum-coded columns: solve M' Y = I.
+  const Mt = new Float64Array(p * p);
+  for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) Mt[a * p + b] = M[b * p + a];
+  const I = new Float64Array(p * p);
+  for (let a = 0; a < p; a++) I[a * p + a] = 1;
+  const MinvT = solve(Mt, I, p, p); // (M^-1)'
+  const beta = m.coefNames.map((name) => m.fixef[name]);
+  const pc = satterthwaitePieces(m.deviance, m.theta, m.sigma);
+  return design.formula.fixed.terms.map((term, t) => {
+    const cols = Xs.assign.flatMap((a, j) => (a === t ? [j] : []));
+    const L = cols.map((j) => Float64Array.from({ length: p }, (_, c) => MinvT[c * p + j]));
+    const q = L.length;
+    // L C L' and its eigen-decomposition.
+    const LCL = new Float64Array(q * q);
+    for (let r = 0; r < q; r++) {
+      for (let s = 0; s < q; s++) {
+        let v = 0;
+        for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) v += L[r][a] * pc.C[a * p + b] * L[s][b];
+        LCL[r * q + s] = v;
+      }
+    }
+    const { values, vectors } = symmetricEigen(LCL, q);
+    const tol = Math.max(1e-8 * Math.max(...values), 0);
+    let sumT2 = 0;
+    const nu: number[] = [];
+    values.forEach((d, k) => {
+      if (!(d > tol)) return;
+      const l = new Float64Array(p);
+      for (let r = 0; r < q; r++) for (let a = 0; a < p; a++) l[a] += vectors[r * q + k] * L[r][a];
+      const lb = l.reduce((s, v, a) => s + v * beta[a], 0);
+      sumT2 += (lb * lb) / d;
+      nu.push(contrastDf(pc, l));
+    });
+    const numDF = nu.length;
+    const F = sumT2 / numDF;
+    const denDF = fDenominatorDf(nu);
+    const meanSq = F * m.sigma * m.sigma;
+    // One numerator df: the F tail is the two-sided t tail, free of 1 - cdf cancellation.
+    const pValue = numDF === 1 ? 2 * tcdf(-Math.sqrt(F), denDF) : 1 - fcdf(F, numDF, denDF);
+    return { term: term.join(":"), sumSq: meanSq * numDF, meanSq, numDF, denDF, F, p: pValue };
+  });
+}
+
+/** The table as lmerTest prints it. */
+export function formatAnova(rows: AnovaRow[]): string {
+  const fmt = (v: number) => v.toPrecision(7);
+  const pval = (p: number) => (p < 2.220446e-16 ? "< 2.2e-16" : p < 1e-4 ? p.toExponential(4).replace(/e([+-])(\d)$/, "e$10$2") : p.toPrecision(5));
+  const stars = (p: number) => (p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : p < 0.1 ? "." : "");
+  const body = rows.map((r) => [r.term, fmt(r.sumSq), fmt(r.meanSq), String(r.numDF), fmt(r.denDF), r.F.toPrecision(5), pval(r.p), stars(r.p)]);
+  const head = ["", "Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)", ""];
+  return [
+    "Type III Analysis of Variance Table with Satterthwaite's method",
+    table(head, body, [true, false, false, false, false, false, false, true]),
+    "---",
+    "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1",
+  ].join("\n") + "\n";
+}
