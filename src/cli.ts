@@ -136,10 +136,15 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     .argument("<formula>", "lme4 formula")
     .option("--ml", "fit by maximum likelihood instead of REML")
     .option("--json", "print the table as JSON")
+    .option("--ddf <method>", "denominator df: satterthwaite (default) or kenward-roger")
     .action(async (data, formula, flags) => {
+      const ddf = flags.ddf ?? "satterthwaite";
+      if (ddf !== "satterthwaite" && ddf !== "kenward-roger") {
+        throw new LmmError(`Unknown --ddf '${ddf}' for anova: choose satterthwaite or kenward-roger.`);
+      }
       const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none" });
-      const rows = model.anova();
-      out(flags.json ? JSON.stringify(rows, null, 2) + "\n" : formatAnova(rows));
+      const rows = model.anova({ ddf });
+      out(flags.json ? JSON.stringify(rows, null, 2) + "\n" : formatAnova(rows, ddf === "kenward-roger" ? "Kenward-Roger" : "Satterthwaite"));
     });
   program
     .command("predict")

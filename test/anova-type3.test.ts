@@ -1,7 +1,8 @@
 // Type III F tests against lmerTest 3.1-3 (anova(m), Satterthwaite), run on
 // these CSV files with lme4 1.1-31 at bobyqa rhoend 1e-12.
 import { describe, expect, it } from "vitest";
-import { lmer, readCSV } from "../src/index.js";
+import { readFileSync } from "node:fs";
+import { lmer, parseCSV, readCSV } from "../src/index.js";
 import { main } from "../src/cli.js";
 
 type Row = [term: string, sumSq: number, meanSq: number, numDF: number, denDF: number, F: number, p: number];
@@ -58,6 +59,36 @@ describe.each(LMERTEST.map((c) => [c.formula, c] as const))("type III anova of %
       expect(close(r.F, F, 1e-4), `${r.term} F ${r.F}`).toBe(true);
       expect(Math.abs(r.p - p) <= Math.max(1e-3 * p, 1e-8), `${r.term} p ${r.p}`).toBe(true);
     });
+  });
+});
+
+describe("type III anova on unbalanced data (cake without every 7th row)", () => {
+  const unbalanced = () => {
+    const lines = readFileSync("test/reference/data/cake.csv", "utf8").trim().split("\n");
+    return parseCSV([lines[0], ...lines.slice(1).filter((_, i) => i % 7 !== 3)].join("\n"));
+  };
+  const check = (rows: ReturnType<Awaited<ReturnType<typeof lmer>>["anova"]>, want: Row[]) =>
+    rows.forEach((r, k) => {
+      const [, sumSq, , numDF, denDF, F, p] = want[k];
+      expect(close(r.sumSq, sumSq, 1e-4), `${r.term} Sum Sq ${r.sumSq}`).toBe(true);
+      expect(r.numDF).toBe(numDF);
+      expect(close(r.denDF, denDF, 1e-3), `${r.term} DenDF ${r.denDF}`).toBe(true);
+      expect(close(r.F, F, 1e-4), `${r.term} F ${r.F}`).toBe(true);
+      expect(Math.abs(r.p - p) <= Math.max(1e-3 * p, 1e-8), `${r.term} p ${r.p}`).toBe(true);
+    });
+
+  it("matches lmerTest with Satterthwaite's and with Kenward-Roger's df (which differ here)", async () => {
+    const m = await lmer("angle ~ recipe * temp + (1 | recipe:replicate)", unbalanced());
+    check(m.anova(), [
+      ["recipe", 3.2353439, 1.617672, 2, 209.540608, 0.08121, 0.92203],
+      ["temp", 1550.7359149, 1550.735915, 1, 184.0276392, 77.84911, 8.4953e-16],
+      ["recipe:temp", 5.500206, 2.750103, 2, 184.0270646, 0.13806, 0.87114],
+    ]);
+    check(m.anova({ ddf: "kenward-roger" }), [
+      ["recipe", 3.2342921, 1.617146, 2, 209.5650307, 0.08118, 0.92205],
+      ["temp", 1550.1999608, 1550.1999608, 1, 184.0844795, 7.782220e1, 8.5631e-16],
+      ["recipe:temp", 5.4982043, 2.7491022, 2, 184.0839066, 0.13801, 0.87118],
+    ]);
   });
 });
 

@@ -11,6 +11,7 @@ import { LmmError } from "../errors.js";
 import type { LmerModel } from "../model/lmer-model.js";
 import { table } from "../output/format.js";
 import { contrastDf, satterthwaitePieces } from "./satterthwaite.js";
+import { contrastFTest, kenwardRogerAdjustment } from "./kenward-roger.js";
 
 /** One row of the table. */
 export interface AnovaRow {
@@ -100,8 +101,11 @@ function fDenominatorDf(nu: number[]): number {
   return (2 * E) / (E - nu.length);
 }
 
-/** Type III F tests of every fixed-effects term with Satterthwaite's df (lmerTest's anova(m)). */
-export function anovaTypeIII(m: LmerModel): AnovaRow[] {
+/**
+ * Type III F tests of every fixed-effects term (lmerTest's anova(m)), with
+ * Satterthwaite's df (default) or Kenward-Roger's (pbkrtest's KRmodcomp).
+ */
+export function anovaTypeIII(m: LmerModel, options: { ddf?: "satterthwaite" | "kenward-roger" } = {}): AnovaRow[] {
   const { design } = m;
   if (design.droppedColumns.length > 0 || !design.sumCodedX) {
     throw new LmmError("Type III tests need a full-rank fixed-effects matrix: remove the aliased terms from the formula first.");
@@ -132,51 +136,64 @@ export function anovaTypeIII(m: LmerModel): AnovaRow[] {
   for (let a = 0; a < p; a++) I[a * p + a] = 1;
   const MinvT = solve(Mt, I, p, p); // (M^-1)'
   const beta = m.coefNames.map((name) => m.fixef[name]);
-  const pc = satterthwaitePieces(m.deviance, m.theta, m.sigma);
+  const kr = options.ddf === "kenward-roger" ? kenwardRogerAdjustment(m) : undefined;
+  const pc = kr ? undefined : satterthwaitePieces(m.deviance, m.theta, m.sigma);
   return design.formula.fixed.terms.map((term, t) => {
     const cols = Xs.assign.flatMap((a, j) => (a === t ? [j] : []));
     const L = cols.map((j) => Float64Array.from({ length: p }, (_, c) => MinvT[c * p + j]));
-    const q = L.length;
-    // L C L' and its eigen-decomposition.
-    const LCL = new Float64Array(q * q);
-    for (let r = 0; r < q; r++) {
-      for (let s = 0; s < q; s++) {
-        let v = 0;
-        for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) v += L[r][a] * pc.C[a * p + b] * L[s][b];
-        LCL[r * q + s] = v;
-      }
+    if (kr) {
+      const { F, ddf } = contrastFTest(kr, L, beta);
+      return row(term.join(":"), F, L.length, ddf, m.sigma);
     }
-    const { values, vectors } = symmetricEigen(LCL, q);
-    const tol = Math.max(1e-8 * Math.max(...values), 0);
-    let sumT2 = 0;
-    const nu: number[] = [];
-    values.forEach((d, k) => {
-      if (!(d > tol)) return;
-      const l = new Float64Array(p);
-      for (let r = 0; r < q; r++) for (let a = 0; a < p; a++) l[a] += vectors[r * q + k] * L[r][a];
-      const lb = l.reduce((s, v, a) => s + v * beta[a], 0);
-      sumT2 += (lb * lb) / d;
-      nu.push(contrastDf(pc, l));
-    });
-    const numDF = nu.length;
-    const F = sumT2 / numDF;
-    const denDF = fDenominatorDf(nu);
-    const meanSq = F * m.sigma * m.sigma;
-    // One numerator df: the F tail is the two-sided t tail, free of 1 - cdf cancellation.
-    const pValue = numDF === 1 ? 2 * tcdf(-Math.sqrt(F), denDF) : 1 - fcdf(F, numDF, denDF);
-    return { term: term.join(":"), sumSq: meanSq * numDF, meanSq, numDF, denDF, F, p: pValue };
+    return contestMD(term.join(":"), L, beta, pc!, m.sigma);
   });
 }
 
+/** lmerTest's contestMD: Satterthwaite F test of L beta = 0. */
+function contestMD(term: string, L: Float64Array[], beta: number[], pc: ReturnType<typeof satterthwaitePieces>, sigma: number): AnovaRow {
+  const p = beta.length;
+  const q = L.length;
+  // L C L' and its eigen-decomposition.
+  const LCL = new Float64Array(q * q);
+  for (let r = 0; r < q; r++) {
+    for (let s = 0; s < q; s++) {
+      let v = 0;
+      for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) v += L[r][a] * pc.C[a * p + b] * L[s][b];
+      LCL[r * q + s] = v;
+    }
+  }
+  const { values, vectors } = symmetricEigen(LCL, q);
+  const tol = Math.max(1e-8 * Math.max(...values), 0);
+  let sumT2 = 0;
+  const nu: number[] = [];
+  values.forEach((d, k) => {
+    if (!(d > tol)) return;
+    const l = new Float64Array(p);
+    for (let r = 0; r < q; r++) for (let a = 0; a < p; a++) l[a] += vectors[r * q + k] * L[r][a];
+    const lb = l.reduce((s, v, a) => s + v * beta[a], 0);
+    sumT2 += (lb * lb) / d;
+    nu.push(contrastDf(pc, l));
+  });
+  return row(term, sumT2 / nu.length, nu.length, fDenominatorDf(nu), sigma);
+}
+
+/** A table row from F and its df; Mean Sq = F sigma^2 as lmerTest reports it. */
+function row(term: string, F: number, numDF: number, denDF: number, sigma: number): AnovaRow {
+  const meanSq = F * sigma * sigma;
+  // One numerator df: the F tail is the two-sided t tail, free of 1 - cdf cancellation.
+  const pValue = numDF === 1 ? 2 * tcdf(-Math.sqrt(F), denDF) : 1 - fcdf(F, numDF, denDF);
+  return { term, sumSq: meanSq * numDF, meanSq, numDF, denDF, F, p: pValue };
+}
+
 /** The table as lmerTest prints it. */
-export function formatAnova(rows: AnovaRow[]): string {
+export function formatAnova(rows: AnovaRow[], method = "Satterthwaite"): string {
   const fmt = (v: number) => v.toPrecision(7);
   const pval = (p: number) => (p < 2.220446e-16 ? "< 2.2e-16" : p < 1e-4 ? p.toExponential(4).replace(/e([+-])(\d)$/, "e$10$2") : p.toPrecision(5));
   const stars = (p: number) => (p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : p < 0.1 ? "." : "");
   const body = rows.map((r) => [r.term, fmt(r.sumSq), fmt(r.meanSq), String(r.numDF), fmt(r.denDF), r.F.toPrecision(5), pval(r.p), stars(r.p)]);
   const head = ["", "Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)", ""];
   return [
-    "Type III Analysis of Variance Table with Satterthwaite's method",
+    `Type III Analysis of Variance Table with ${method}'s method`,
     table(head, body, [true, false, false, false, false, false, false, true]),
     "---",
     "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1",

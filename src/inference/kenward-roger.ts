@@ -620,3 +620,73 @@ export function kenwardRoger(model: LmerModel): KenwardRogerTable {
   });
   return out;
 }
+
+/**
+ * Kenward-Roger F test of L beta = 0 for a q x p contrast (the rows of L), as
+ * pbkrtest's KRmodcomp: the Wald statistic on the adjusted covariance, scaled
+ * by lambda, with denominator df m. Theta = L'(L Phi L')^-1 L, U_r = Theta Phi P_r Phi,
+ * A1 = sum W_rs tr(U_r) tr(U_s), A2 = sum W_rs tr(U_r U_s).
+ */
+export function contrastFTest(adj: KenwardRogerAdjustment, L: Float64Array[], beta: ArrayLike<number>): { F: number; ddf: number } {
+  const { phi, phiA, P, W, p } = adj;
+  const q = L.length;
+  const m = P.length;
+  const mul = (A: Float64Array, B: Float64Array, n: number, k: number, c: number) => {
+    const out = new Float64Array(n * c);
+    for (let i = 0; i < n; i++) for (let t = 0; t < k; t++) {
+      const a = A[i * k + t];
+      if (a !== 0) for (let j = 0; j < c; j++) out[i * c + j] += a * B[t * c + j];
+    }
+    return out;
+  };
+  const Lm = new Float64Array(q * p);
+  L.forEach((row, r) => Lm.set(row, r * p));
+  const Lt = new Float64Array(p * q);
+  for (let r = 0; r < q; r++) for (let j = 0; j < p; j++) Lt[j * q + r] = Lm[r * p + j];
+  const inverse = (S: Float64Array) => {
+    const n = q;
+    const a = Float64Array.from(S);
+    const inv = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) inv[i * n + i] = 1;
+    for (let c = 0; c < n; c++) {
+      const d = a[c * n + c];
+      for (let k = 0; k < n; k++) ((a[c * n + k] /= d), (inv[c * n + k] /= d));
+      for (let r = 0; r < n; r++) {
+        if (r === c) continue;
+        const f = a[r * n + c];
+        for (let k = 0; k < n; k++) ((a[r * n + k] -= f * a[c * n + k]), (inv[r * n + k] -= f * inv[c * n + k]));
+      }
+    }
+    return inv;
+  };
+  // Wald statistic on the adjusted covariance.
+  const Lb = mul(Lm, Float64Array.from(beta), q, p, 1);
+  const LPhiALt = mul(mul(Lm, phiA, q, p, p), Lt, q, p, q);
+  const wald = Lb.reduce((s, v, r) => s + v * mul(inverse(LPhiALt), Lb, q, q, 1)[r], 0);
+  // Theta and the U_r.
+  const Theta = mul(mul(Lt, inverse(mul(mul(Lm, phi, q, p, p), Lt, q, p, q)), p, q, q), Lm, p, q, p);
+  const U = P.map((Pr) => mul(mul(mul(Theta, phi, p, p, p), Pr, p, p, p), phi, p, p, p));
+  const trace = (A: Float64Array) => {
+    let s = 0;
+    for (let i = 0; i < p; i++) s += A[i * p + i];
+    return s;
+  };
+  const trProd = (A: Float64Array, B: Float64Array) => {
+    let s = 0;
+    for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) s += A[i * p + j] * B[j * p + i];
+    return s;
+  };
+  const tr = U.map(trace);
+  let A1 = 0;
+  let A2 = 0;
+  for (let r = 0; r < m; r++) {
+    for (let s = 0; s < m; s++) {
+      A1 += W[r * m + s] * tr[r] * tr[s];
+      A2 += W[r * m + s] * trProd(U[r], U[s]);
+    }
+  }
+  const ddf = krDdf(A1, A2, q);
+  const E = 1 / (1 - A2 / q);
+  const scaling = q === 1 ? 1 : ddf / (E * (ddf - 2));
+  return { F: (scaling * wald) / q, ddf };
+}

@@ -271,9 +271,9 @@ export class LmerModel {
     return predict(this, newdata, options);
   }
 
-  /** Type III F tests of each fixed-effects term with Satterthwaite's df (lmerTest's anova(m)). */
-  anova(): AnovaRow[] {
-    return anovaTypeIII(this);
+  /** Type III F tests of each fixed-effects term (lmerTest's anova(m)); Satterthwaite's df unless `ddf` says Kenward-Roger. */
+  anova(options: { ddf?: "satterthwaite" | "kenward-roger" } = {}): AnovaRow[] {
+    return anovaTypeIII(this, options);
   }
 
   /**
