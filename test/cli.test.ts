@@ -228,4 +228,9 @@ describe("argument errors from the command parser", () => {
     expectUserError(await run("fit", "--example", "sleepstudy", "--confint", "bayes"));
     expectUserError(await run("fit", "--example", "sleepstudy", "--ml", "--ddf", "kenward-roger"));
   });
+  it.runIf(existsSync(join(process.cwd(), "dist", "src", "cli.js")))("ends quietly when its reader closes early (| head)", () => {
+    const r = spawnSync("sh", ["-c", "node bin/lmm.js fit --example sleepstudy --json | head -1"], { encoding: "utf8" });
+    expect(r.stdout.trim()).toBe("{");
+    expect(r.stderr).not.toMatch(/EPIPE|    at /);
+  });
 });
