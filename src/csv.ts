@@ -1,7 +1,7 @@
 // CSV text to a DataFrame. Parsing (quotes, delimiters, line endings) is
 // papaparse's; typing the columns follows R's read.csv (see data.ts).
 import Papa from "papaparse";
-import { columnFromCells, type Column, type DataFrame } from "./data.js";
+import { columnFromText, type Column, type DataFrame } from "./data.js";
 import { LmmError } from "./errors.js";
 
 /** Parse CSV (or TSV: the delimiter is detected) text with a header row. */
@@ -29,7 +29,7 @@ export function parseCSV(text: string): DataFrame {
     seen.add(h);
   });
   const columns = new Map<string, Column>();
-  header.forEach((name, j) => columns.set(name, columnFromCells(rows.slice(1).map((row) => row[j]))));
+  header.forEach((name, j) => columns.set(name, columnFromText(rows.slice(1).map((row) => row[j]))));
   return { names: header, columns, nrow: rows.length - 1 };
 }
 

@@ -45,35 +45,53 @@ function parseNumberToken(s: string): number {
 }
 
 /**
- * Type a column of raw cells as R's read.csv does: numeric when every present
+ * Type a column of CSV cells as R's read.csv does: numeric when every present
  * cell is a number, text otherwise. Quotes do not make a number text.
  */
-export function columnFromCells(cells: ArrayLike<string | number | null | undefined>): Column {
+export function columnFromText(cells: ArrayLike<string | null | undefined>): Column {
   const n = cells.length;
   let numeric = true;
   for (let i = 0; i < n && numeric; i++) {
     const c = cells[i];
-    if (c === null || c === undefined) continue;
-    if (typeof c === "number") continue;
-    if (isMissingToken(c)) continue;
+    if (c === null || c === undefined || isMissingToken(c)) continue;
     if (!NUMBER_RE.test(c.trim())) numeric = false;
   }
   if (numeric) {
     const values = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const c = cells[i];
-      if (c === null || c === undefined) values[i] = NaN;
-      else if (typeof c === "number") values[i] = c;
-      else values[i] = isMissingToken(c) ? NaN : parseNumberToken(c);
+      values[i] = c === null || c === undefined || isMissingToken(c) ? NaN : parseNumberToken(c);
     }
     return { kind: "numeric", values };
   }
+  return { kind: "text", values: Array.from(cells, (c) => (c === null || c === undefined || isMissingToken(c) ? null : c)) };
+}
+
+/**
+ * Type a column of JavaScript values by their own types: numbers are numeric;
+ * any string makes the column text (a factor in a model, as a character vector
+ * in R), and booleans are the text TRUE / FALSE (as R's logicals in a model);
+ * missing-value strings among numbers leave the column numeric.
+ * null, undefined, NaN and the strings "", "NA", "NaN" are missing.
+ */
+export function columnFromValues(name: string, cells: ArrayLike<unknown>): Column {
+  const n = cells.length;
+  let text = false;
+  for (let i = 0; i < n; i++) {
+    const c = cells[i];
+    if (c === null || c === undefined || typeof c === "number") continue;
+    if (typeof c === "boolean" || (typeof c === "string" && !isMissingToken(c))) text = true;
+    else if (typeof c !== "string") throw new LmmError(`Column '${name}' holds a ${typeof c} at row ${i + 1}: give numbers, strings or booleans.`);
+  }
+  // Only missing-value strings ("NA", "") among numbers: a numeric column.
+  if (!text) return { kind: "numeric", values: Float64Array.from(cells, (c) => (typeof c === "number" ? c : NaN)) };
   const values: (string | null)[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const c = cells[i];
-    if (c === null || c === undefined) values[i] = null;
-    else if (typeof c === "number") values[i] = Number.isNaN(c) ? null : String(c);
-    else values[i] = isMissingToken(c) ? null : c;
+    if (c === null || c === undefined || (typeof c === "number" && Number.isNaN(c))) values[i] = null;
+    else if (typeof c === "boolean") values[i] = c ? "TRUE" : "FALSE";
+    else if (typeof c === "string") values[i] = isMissingToken(c) ? null : c;
+    else values[i] = String(c);
   }
   return { kind: "text", values };
 }
@@ -96,7 +114,7 @@ export function toDataFrame(input: DataInput): DataFrame {
       for (const k of Object.keys(row)) if (!seen.has(k)) (seen.add(k), names.push(k));
     }
     const columns = new Map<string, Column>();
-    for (const name of names) columns.set(name, columnFromCells(input.map((r) => r[name] ?? null)));
+    for (const name of names) columns.set(name, columnFromValues(name, input.map((r) => r[name] ?? null)));
     return { names, columns, nrow: input.length };
   }
   if (typeof input !== "object" || input === null) {
@@ -115,7 +133,7 @@ export function toDataFrame(input: DataInput): DataFrame {
       throw new LmmError(`Column '${name}' has ${cells.length} values but the others have ${nrow}: all columns must have the same length.`);
     }
     nrow = cells.length;
-    columns.set(name, cells instanceof Float64Array ? { kind: "numeric", values: cells } : columnFromCells(cells));
+    columns.set(name, cells instanceof Float64Array ? { kind: "numeric", values: cells } : columnFromValues(name, cells));
   }
   if (nrow === 0) throw new LmmError("The data has no rows: give at least one row of observations.");
   return { names, columns, nrow };

@@ -7,7 +7,7 @@ import { buildDesign, parseFormula, toDataFrame, type DataInput } from "../src/i
 import { buildBlockLayout, planBlockLayout } from "../src/model/blocks.js";
 import { interactFactors, makeFactor, numberLabel, type Factor } from "../src/model/factor.js";
 import { mulberry32 } from "../src/random.js";
-import { columnFromCells } from "../src/data.js";
+import { columnFromValues } from "../src/data.js";
 import { U, UNIT_STRIDE } from "../src/wasm/layout.js";
 
 const design = (formula: string, data: DataInput) => buildDesign(parseFormula(formula), toDataFrame(data));
@@ -34,7 +34,7 @@ describe("factor coding", () => {
   };
   for (const [name, values] of Object.entries(textCases)) {
     it(`codes text as R's factor: ${name}`, () => {
-      const f = makeFactor("v", columnFromCells(values), allRows(values.length));
+      const f = makeFactor("v", columnFromValues("v", values), allRows(values.length));
       const ref = referenceFactor(values, byCodePoint, (v) => v);
       expect(f.levels).toEqual(ref.levels);
       expect(Array.from(f.codes)).toEqual(Array.from(ref.codes));
@@ -51,8 +51,8 @@ describe("factor coding", () => {
   });
 
   it("codes interactions by the combined code, unused combinations dropped", () => {
-    const a = makeFactor("a", columnFromCells(["p", "q", "p", "q", "p", "p"]), allRows(6));
-    const b = makeFactor("b", columnFromCells(["y", "x", "x", "y", "y", "x"]), allRows(6));
+    const a = makeFactor("a", columnFromValues("a", ["p", "q", "p", "q", "p", "p"]), allRows(6));
+    const b = makeFactor("b", columnFromValues("b", ["y", "x", "x", "y", "y", "x"]), allRows(6));
     const ab = interactFactors([a, b]);
     expect(ab.levels).toEqual(["p:x", "p:y", "q:x", "q:y"]);
     expect(Array.from(ab.codes)).toEqual([1, 2, 0, 3, 1, 0]);

@@ -8,6 +8,7 @@ import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel, type DdfMethod } from "../model/lmer-model.js";
 import { thetaLower, thetaStart } from "../model/parameters.js";
 import { minimize, type OptimizerOptions } from "./optimizer.js";
+import { LmmError } from "../errors.js";
 
 export interface LmerOptions extends DesignOptions {
   /** Restricted maximum likelihood (default true), else maximum likelihood. */
@@ -33,6 +34,9 @@ export async function lmer(formula: string, data: DataInput, options: LmerOption
 
 /** Fit a model whose design is already built (e.g. to refit by ML for a likelihood-ratio test). */
 export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof DesignOptions> = {}): Promise<LmerModel> {
+  if (options.ddf !== undefined && !["satterthwaite", "kenward-roger", "none"].includes(options.ddf)) {
+    throw new LmmError(`Unknown ddf '${options.ddf}': choose satterthwaite, kenward-roger or none.`);
+  }
   const deviance = await ProfiledDeviance.create(design, options.REML ?? true);
   const opt = minimize((theta) => deviance.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), {
     gradient: () => deviance.gradient(),

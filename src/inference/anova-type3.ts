@@ -5,11 +5,10 @@
 // L = L_sum M^-1. The F statistic and its df follow lmerTest's contestMD: the
 // contrast is split along the eigenvectors of L C L', each direction gets its
 // Satterthwaite df nu_m, and the F df is 2E / (E - q), E = sum nu_m / (nu_m - 2).
-import fcdf from "@stdlib/stats-base-dists-f-cdf";
-import tcdf from "@stdlib/stats-base-dists-t-cdf";
 import { LmmError } from "../errors.js";
 import type { LmerModel } from "../model/lmer-model.js";
 import { table } from "../output/format.js";
+import { fUpper } from "./tails.js";
 import { contrastDf, satterthwaitePieces } from "./satterthwaite.js";
 import { contrastFTest, kenwardRogerAdjustment } from "./kenward-roger.js";
 
@@ -180,8 +179,7 @@ function contestMD(term: string, L: Float64Array[], beta: number[], pc: ReturnTy
 /** A table row from F and its df; Mean Sq = F sigma^2 as lmerTest reports it. */
 function row(term: string, F: number, numDF: number, denDF: number, sigma: number): AnovaRow {
   const meanSq = F * sigma * sigma;
-  // One numerator df: the F tail is the two-sided t tail, free of 1 - cdf cancellation.
-  const pValue = numDF === 1 ? 2 * tcdf(-Math.sqrt(F), denDF) : 1 - fcdf(F, numDF, denDF);
+  const pValue = fUpper(F, numDF, denDF);
   return { term, sumSq: meanSq * numDF, meanSq, numDF, denDF, F, p: pValue };
 }
 

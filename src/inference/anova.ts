@@ -1,11 +1,11 @@
 // Likelihood-ratio test of two nested models, as lme4's anova(m0, m1): REML fits
 // are refitted by ML, models are ordered by their number of parameters, and the
 // table has npar, AIC, BIC, logLik, deviance, Chisq, Df and Pr(>Chisq).
-import chisqCdf from "@stdlib/stats-base-dists-chisquare-cdf";
 import { LmmError } from "../errors.js";
 import { fitDesign } from "../fit/lmer.js";
 import type { LmerModel } from "../model/lmer-model.js";
 import { formatColumn, formatFixed, table } from "../output/format.js";
+import { chisqUpper } from "./tails.js";
 
 /** The fields of the reference `*_lrt.json` cases. */
 export interface LrtTable {
@@ -50,10 +50,14 @@ export async function likelihoodRatioTest(a: LmerModel, b: LmerModel): Promise<L
   const chisq = Math.max(0, small.objective - large.objective);
   const df = large.npar - small.npar;
   const pair = <T>(f: (m: LmerModel) => T): [T, T] => [f(small), f(large)];
+  const notes = [
+    ...(a.REML || b.REML ? ["refitting model(s) with ML (instead of REML)"] : []),
+    ...(df === 0 ? ["the models have the same number of parameters, so they are not nested: compare their AIC and BIC"] : []),
+  ];
   return {
     formula0: small.formula,
     formula1: large.formula,
-    ...(a.REML || b.REML ? { note: "refitting model(s) with ML (instead of REML)" } : {}),
+    ...(notes.length ? { note: notes.join("; ") } : {}),
     npar: pair((m) => m.npar),
     AIC: pair((m) => m.AIC),
     BIC: pair((m) => m.BIC),
@@ -61,7 +65,7 @@ export async function likelihoodRatioTest(a: LmerModel, b: LmerModel): Promise<L
     deviance: pair((m) => m.objective),
     chisq,
     df,
-    p: df > 0 ? 1 - chisqCdf(chisq, df) : NaN,
+    p: df > 0 ? chisqUpper(chisq, df) : NaN,
   };
 }
 
@@ -73,7 +77,7 @@ export function formatLrt(t: LrtTable, dataName?: string): string {
   lines.push("Models:", `m0: ${t.formula0}`, `m1: ${t.formula1}`);
   const col = (v: [number, number], digits: number) => formatColumn(v, digits);
   const [aic, bic, ll, dev] = [col(t.AIC, 5), col(t.BIC, 5), col(t.logLik, 5), col(t.deviance, 5)];
-  const p = t.p < 2.2e-16 ? "< 2.2e-16" : t.p.toPrecision(4).replace(/e([+-])(\d)$/, "e$10$2");
+  const p = Number.isNaN(t.p) ? "NA" : t.p < 2.2e-16 ? "< 2.2e-16" : t.p.toPrecision(4).replace(/e([+-])(\d)$/, "e$10$2");
   const stars = t.p < 0.001 ? "***" : t.p < 0.01 ? "**" : t.p < 0.05 ? "*" : t.p < 0.1 ? "." : "";
   const rows = [
     ["m0", String(t.npar[0]), aic[0], bic[0], ll[0], dev[0], "", "", "", ""],

@@ -4,7 +4,8 @@ import qnorm from "@stdlib/stats-base-dists-normal-quantile";
 import type { LmerModel } from "../model/lmer-model.js";
 import { thetaToFactors } from "../model/parameters.js";
 import { Profile } from "./profile.js";
-import { bootstrap, type SimulateOptions } from "./simulate.js";
+import { bootstrap, checkCount, type SimulateOptions } from "./simulate.js";
+import { LmmError } from "../errors.js";
 
 export interface ConfintRow {
   name: string;
@@ -13,7 +14,7 @@ export interface ConfintRow {
 }
 
 function checkLevel(level: number): number {
-  if (!(level > 0 && level < 1)) throw new RangeError(`confidence level must be between 0 and 1, got ${level}`);
+  if (!(level > 0 && level < 1)) throw new LmmError(`The confidence level must be between 0 and 1 (e.g. 0.95), not ${level}.`);
   return qnorm((1 + level) / 2, 0, 1);
 }
 
@@ -94,6 +95,7 @@ export async function bootConfint(model: LmerModel, options: SimulateOptions & {
   const level = options.level ?? 0.95;
   checkLevel(level);
   const nsim = options.nsim ?? 500;
+  checkCount("nsim", nsim, 2);
   const b = await bootstrap(model, nsim, options);
   const names = varianceParameters(model, model.theta, model.sigma).map((p) => p.name);
   const draws = names.map(() => new Float64Array(nsim));

@@ -6,6 +6,7 @@ import { ProfiledDeviance } from "../model/deviance.js";
 import type { LmerModel } from "../model/lmer-model.js";
 import { thetaLower, thetaToFactors } from "../model/parameters.js";
 import { mulberry32, normalSource } from "../random.js";
+import { LmmError } from "../errors.js";
 
 export interface SimulateOptions {
   /** Seed of the pseudo-random numbers (default 42): the same seed gives the same draws. */
@@ -14,6 +15,8 @@ export interface SimulateOptions {
 
 /** `nsim` responses simulated from the fitted model (unconditional on the random effects). */
 export function simulate(m: LmerModel, nsim: number, options: SimulateOptions = {}): Float64Array[] {
+  checkCount("nsim", nsim, 1);
+  if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new LmmError(`The seed must be a whole number, not ${options.seed}.`);
   const { n, X, terms } = m.design;
   const beta = m.coefNames.map((name) => m.fixef[name]);
   const mean = new Float64Array(n);
@@ -87,4 +90,9 @@ export async function bootstrap(m: LmerModel, nsim: number, options: SimulateOpt
     result.objective[s] = opt.f;
   });
   return result;
+}
+
+/** A count argument: a whole number of at least `min`. */
+export function checkCount(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) throw new LmmError(`${name} must be a whole number of at least ${min}, not ${value}.`);
 }

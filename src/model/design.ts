@@ -140,6 +140,8 @@ class FrameBuilder {
   ) {}
 
   isFactor(name: string): boolean {
+    // New data is coded as the fit coded it, whatever the new column's type.
+    if (this.knownLevels && Object.hasOwn(this.knownLevels, name)) return true;
     return lookup(this.data, name).kind === "text" || (this.options.factors ?? []).includes(name);
   }
 
@@ -437,7 +439,15 @@ export function newDataDesign(design: Design, data: DataFrame, withRandom: boole
   const vars = new Set<string>(f.fixed.terms.flat());
   if (withRandom) for (const r of f.random) [...r.lhs.terms.flat(), ...r.group].forEach((v) => vars.add(v));
   const used = [...vars];
-  used.forEach((v) => lookup(data, v));
+  const known = design.factorLevels ?? {};
+  for (const v of used) {
+    const col = data.columns.get(v);
+    if (!col) throw new LmmError(`The new data has no column '${v}': it needs every column the formula uses (${used.join(", ")}).`);
+    if (!Object.hasOwn(known, v) && col.kind === "text") {
+      const example = col.values.find((x) => x !== null);
+      throw new LmmError(`Column '${v}' of the new data holds text (such as '${example}') but the model used it as a number: give numbers.`);
+    }
+  }
   const keep: number[] = [];
   for (let i = 0; i < data.nrow; i++) if (!used.some((v) => isMissing(data.columns.get(v)!, i))) keep.push(i);
   const rows = Int32Array.from(keep);

@@ -1,6 +1,7 @@
 // The fitted model (lme4's merMod): estimates, variance components, conditional
 // modes, fitted values and fit statistics, all computed once at the optimum.
 import { inverseFromCholesky, timesTranspose } from "../linalg.js";
+import { LmmError } from "../errors.js";
 import type { OptimizerResult } from "../fit/optimizer.js";
 import type { Design } from "./design.js";
 import type { ProfiledDeviance } from "./deviance.js";
@@ -292,13 +293,16 @@ export class LmerModel {
    */
   async confint(options: { method?: "wald" | "profile" | "boot"; level?: number; nsim?: number; seed?: number } = {}): Promise<ConfintRow[]> {
     const level = options.level ?? 0.95;
-    switch (options.method ?? "profile") {
+    const method = options.method ?? "profile";
+    switch (method) {
       case "wald":
         return waldConfint(this, level);
       case "boot":
         return bootConfint(this, { level, nsim: options.nsim, seed: options.seed });
-      default:
+      case "profile":
         return profileConfint(this, level);
+      default:
+        throw new LmmError(`Unknown confidence-interval method '${method}': choose wald, profile or boot.`);
     }
   }
 
