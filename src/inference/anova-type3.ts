@@ -9,6 +9,7 @@ import { LmmError } from "../errors.js";
 import type { LmerModel } from "../model/lmer-model.js";
 import { table } from "../output/format.js";
 import { fUpper } from "./tails.js";
+import { solveLinear, symmetricEigen } from "../linalg.js";
 import { contrastDf, satterthwaitePieces } from "./satterthwaite.js";
 import { contrastFTest, kenwardRogerAdjustment } from "./kenward-roger.js";
 
@@ -21,74 +22,6 @@ export interface AnovaRow {
   denDF: number;
   F: number;
   p: number;
-}
-
-/** Solve A X = B for square A (n x n) and B (n x m), row-major; Gaussian elimination with pivoting. */
-function solve(A: Float64Array, B: Float64Array, n: number, m: number): Float64Array {
-  const a = Float64Array.from(A);
-  const b = Float64Array.from(B);
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[piv * n + c])) piv = r;
-    if (piv !== c) {
-      for (let k = 0; k < n; k++) [a[c * n + k], a[piv * n + k]] = [a[piv * n + k], a[c * n + k]];
-      for (let k = 0; k < m; k++) [b[c * m + k], b[piv * m + k]] = [b[piv * m + k], b[c * m + k]];
-    }
-    for (let r = c + 1; r < n; r++) {
-      const f = a[r * n + c] / a[c * n + c];
-      if (f === 0) continue;
-      for (let k = c; k < n; k++) a[r * n + k] -= f * a[c * n + k];
-      for (let k = 0; k < m; k++) b[r * m + k] -= f * b[c * m + k];
-    }
-  }
-  for (let c = n - 1; c >= 0; c--) {
-    for (let k = 0; k < m; k++) {
-      let s = b[c * m + k];
-      for (let j = c + 1; j < n; j++) s -= a[c * n + j] * b[j * m + k];
-      b[c * m + k] = s / a[c * n + c];
-    }
-  }
-  return b;
-}
-
-/** Eigenvalues and eigenvectors (columns of V) of a small symmetric matrix, by cyclic Jacobi rotations. */
-function symmetricEigen(S: Float64Array, n: number): { values: number[]; vectors: Float64Array } {
-  const a = Float64Array.from(S);
-  const V = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) V[i * n + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += a[i * n + j] ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        if (a[p * n + q] === 0) continue;
-        const theta = (a[q * n + q] - a[p * n + p]) / (2 * a[p * n + q]);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p];
-          const akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k];
-          const aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = V[k * n + p];
-          const vkq = V[k * n + q];
-          V[k * n + p] = c * vkp - s * vkq;
-          V[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  return { values: Array.from({ length: n }, (_, i) => a[i * n + i]), vectors: V };
 }
 
 /** lmerTest's get_Fstat_ddf. */
@@ -109,6 +42,9 @@ export function anovaTypeIII(m: LmerModel, options: { ddf?: "satterthwaite" | "k
   if (design.droppedColumns.length > 0 || !design.sumCodedX) {
     throw new LmmError("Type III tests need a full-rank fixed-effects matrix: remove the aliased terms from the formula first.");
   }
+  if (design.formula.fixed.terms.length === 0) {
+    throw new LmmError("The model has no fixed-effects terms to test besides the intercept: add terms to the formula.");
+  }
   const X = design.X.columns;
   const p = X.length;
   const Xs = design.sumCodedX();
@@ -127,13 +63,16 @@ export function anovaTypeIII(m: LmerModel, options: { ddf?: "satterthwaite" | "k
       XtXs[a * p + b] = t;
     }
   }
-  const M = solve(XtX, XtXs, p, p);
+  const fullRank = () => new LmmError("Type III tests need a full-rank fixed-effects matrix: remove the aliased terms from the formula first.");
+  const M = solveLinear(XtX, XtXs, p, p);
+  if (!M) throw fullRank();
   // L_sum M^-1 for a term = rows of M^-1 belonging to the term's sum-coded columns: solve M' Y = I.
   const Mt = new Float64Array(p * p);
   for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) Mt[a * p + b] = M[b * p + a];
   const I = new Float64Array(p * p);
   for (let a = 0; a < p; a++) I[a * p + a] = 1;
-  const MinvT = solve(Mt, I, p, p); // (M^-1)'
+  const MinvT = solveLinear(Mt, I, p, p); // (M^-1)'
+  if (!MinvT) throw fullRank();
   const beta = m.coefNames.map((name) => m.fixef[name]);
   const kr = options.ddf === "kenward-roger" ? kenwardRogerAdjustment(m) : undefined;
   const pc = kr ? undefined : satterthwaitePieces(m.deviance, m.theta, m.sigma);

@@ -30,6 +30,7 @@ import tcdf from "@stdlib/stats-base-dists-t-cdf";
 import { LmmError } from "../errors.js";
 import type { LmerModel } from "../model/lmer-model.js";
 import { thetaToFactors } from "../model/parameters.js";
+import { symmetricEigen } from "../linalg.js";
 
 export interface KenwardRogerTable {
   /** Kenward-Roger denominator degrees of freedom by coefficient name. */
@@ -158,53 +159,6 @@ function spdInverse(A: Float64Array, n: number): Float64Array | null {
     for (let j = i; j < n; j++) out[i * n + j] = out[j * n + i] = dot(U, i * n + j, U, j * n + j, n - j);
   }
   return out;
-}
-
-/** Eigen-decomposition of a small symmetric matrix by cyclic Jacobi: values and vectors (columns). */
-function symmetricEigen(S: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
-  const A = Float64Array.from(S);
-  const V = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) V[i * n + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    let scale = 0;
-    for (let i = 0; i < n; i++) {
-      scale += A[i * n + i] * A[i * n + i];
-      for (let j = i + 1; j < n; j++) off += A[i * n + j] * A[i * n + j];
-    }
-    if (off <= 1e-30 * scale || off === 0) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = A[p * n + q];
-        if (apq === 0) continue;
-        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = A[k * n + p];
-          const akq = A[k * n + q];
-          A[k * n + p] = c * akp - s * akq;
-          A[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = A[p * n + k];
-          const aqk = A[q * n + k];
-          A[p * n + k] = c * apk - s * aqk;
-          A[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = V[k * n + p];
-          const vkq = V[k * n + q];
-          V[k * n + p] = c * vkp - s * vkq;
-          V[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = A[i * n + i];
-  return { values, vectors: V };
 }
 
 /**

@@ -6,7 +6,7 @@
 // g the gradient of C_jj. H comes from central differences of the analytic
 // gradient; the gradient of C from central differences of C.
 import tcdf from "@stdlib/stats-base-dists-t-cdf";
-import { inverseFromCholesky } from "../linalg.js";
+import { inverseFromCholesky, solveLinear } from "../linalg.js";
 import type { ProfiledDeviance } from "../model/deviance.js";
 
 export interface DdfTable {
@@ -57,36 +57,6 @@ export function varparHessian(dev: ProfiledDeviance, varpar: Float64Array): Floa
   return H;
 }
 
-/** Inverse of a symmetric matrix by Gauss-Jordan with partial pivoting; null if singular. */
-function invert(M: Float64Array, n: number): Float64Array | null {
-  const a = Float64Array.from(M);
-  const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[piv * n + c])) piv = r;
-    if (!(Math.abs(a[piv * n + c]) > 1e-300)) return null;
-    for (const arr of [a, inv]) {
-      for (let k = 0; k < n; k++) [arr[c * n + k], arr[piv * n + k]] = [arr[piv * n + k], arr[c * n + k]];
-    }
-    const d = a[c * n + c];
-    for (let k = 0; k < n; k++) {
-      a[c * n + k] /= d;
-      inv[c * n + k] /= d;
-    }
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = a[r * n + c];
-      if (f === 0) continue;
-      for (let k = 0; k < n; k++) {
-        a[r * n + k] -= f * a[c * n + k];
-        inv[r * n + k] -= f * inv[c * n + k];
-      }
-    }
-  }
-  return inv;
-}
-
 /** What Satterthwaite's df of any contrast needs, computed once at the optimum. */
 export interface SatterthwaitePieces {
   p: number;
@@ -103,7 +73,9 @@ export function satterthwaitePieces(dev: ProfiledDeviance, theta: ArrayLike<numb
   const k = theta.length;
   const p = dev.layout.p;
   const varpar = Float64Array.from([...Array.from(theta), sigma]);
-  const Hinv = invert(varparHessian(dev, varpar), k + 1);
+  const m = k + 1;
+  const identity = new Float64Array(m * m).map((_, i) => (i % (m + 1) === 0 ? 1 : 0));
+  const Hinv = solveLinear(varparHessian(dev, varpar), identity, m, m);
   const C0 = unscaledVcov(dev, theta);
   const jacobian: Float64Array[] = [];
   const th = Float64Array.from(theta);

@@ -34,11 +34,6 @@ export function formatFixed(x: number, dec: number): string {
   return x.toFixed(dec);
 }
 
-/** One number to `digits` significant digits, trailing zeros dropped (R's print of a scalar). */
-export function formatNumber(x: number, digits: number): string {
-  return formatColumn([x], digits)[0];
-}
-
 export const padLeft = (s: string, w: number) => s.padStart(w);
 export const padRight = (s: string, w: number) => s.padEnd(w);
 
