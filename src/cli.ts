@@ -10,6 +10,9 @@ import { formatLrt, likelihoodRatioTest } from "./inference/anova.js";
 import { formatAnova } from "./inference/anova-type3.js";
 import { formatConfint } from "./output/confint.js";
 
+/** Kept in step with package.json by test/cli.test.ts. */
+export const PACKAGE_VERSION = "0.1.0";
+
 const EXAMPLES: Record<string, { file: string; formula: string }> = {
   sleepstudy: { file: "sleepstudy.csv", formula: "Reaction ~ Days + (Days | Subject)" },
   orthodont: { file: "orthodont.csv", formula: "distance ~ age * Sex + (age | Subject)" },
@@ -36,6 +39,7 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
   if (flags.example) {
     const ex = Object.hasOwn(EXAMPLES, flags.example) ? EXAMPLES[flags.example] : undefined;
     if (!ex) throw new LmmError(`Unknown example '${flags.example}': choose one of ${Object.keys(EXAMPLES).join(", ")}.`);
+    if (data && formula) throw new LmmError("Give either --example NAME or a data file, not both.");
     if (data && !formula) formula = data;
     data = join(examplesDir(), ex.file);
     formula ??= ex.formula;
@@ -91,6 +95,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void)
   program
     .name("lmm")
     .description("Linear mixed-effects models with lme4's formula syntax and numbers.")
+    .version(PACKAGE_VERSION)
     .exitOverride()
     .configureOutput({
       writeOut: out,

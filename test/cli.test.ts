@@ -233,4 +233,12 @@ describe("argument errors from the command parser", () => {
     expect(r.stdout.trim()).toBe("{");
     expect(r.stderr).not.toMatch(/EPIPE|    at /);
   });
+  it("--version prints the package version; --example with a data file is refused", async () => {
+    const { readFileSync } = await import("node:fs");
+    const version = JSON.parse(readFileSync("package.json", "utf8")).version;
+    const v = await run("--version");
+    expect(v.code).toBe(0);
+    expect(v.out.trim()).toBe(version);
+    expectUserError(await run("fit", "--example", "sleepstudy", "other.csv", "y ~ x + (1 | g)"));
+  });
 });

@@ -287,7 +287,7 @@ export function krDdf(A1: number, A2: number, q: number): number {
 export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment {
   if (!model.REML) {
     throw new LmmError(
-      "Kenward-Roger's method is only available for REML fits (as in lmerTest): refit with REML: true, or use Satterthwaite's df.",
+      "Kenward-Roger's method is only available for REML fits (as in lmerTest): refit by REML (REML: true, or drop --ml), or use Satterthwaite's df.",
     );
   }
   const { design } = model;

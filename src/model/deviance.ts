@@ -36,6 +36,11 @@ class Arena {
   }
 }
 
+/**
+ * The profiled deviance of one model in its own WASM instance (lme4's
+ * mkLmerDevfun): `evaluate(theta)` is one kernel call; `gradient()`,
+ * `solve()`, `parts()` and `inverseDiagonalBlocks()` read the same factor.
+ */
 export class ProfiledDeviance {
   private f64!: Float64Array;
   private i32!: Int32Array;

@@ -88,6 +88,12 @@ function difference(a: Float64Array, b: Float64Array): Float64Array {
   return out;
 }
 
+/**
+ * A fitted linear mixed model (lme4's merMod): estimates, variance components,
+ * conditional modes, fitted values and fit statistics, computed at the optimum;
+ * inference (Satterthwaite, Kenward-Roger, intervals, type III tests) on demand.
+ * Made by `lmer()`; the deviance object stays attached for further evaluations.
+ */
 export class LmerModel {
   /** The formula as given. */
   readonly formula: string;
@@ -99,14 +105,21 @@ export class LmerModel {
   readonly droppedColumns: string[];
   /** Notes for the user (rank deficiency, singular fit, convergence). */
   readonly messages: string[] = [];
+  /** Fixed effects by R's coefficient name (`(Intercept)`, `SexMale`, `age:SexMale`). */
   readonly fixef: Record<string, number> = {};
+  /** Standard errors of the fixed effects. */
   readonly se: Record<string, number> = {};
+  /** t values of the fixed effects. */
   readonly t: Record<string, number> = {};
   /** Covariance matrix of the fixed effects (row-major arrays, coefficient order). */
   readonly vcov: number[][];
+  /** Fixed-effect names in the model's column order (the order of `vcov`). */
   readonly coefNames: string[];
+  /** Relative covariance factors, lme4's order: per term, the lower triangle of T column by column. */
   readonly theta: number[];
+  /** lme4's names of theta: `Subject.(Intercept)`, `Subject.Days.(Intercept)`, `Subject.Days`. */
   readonly thetaNames: string[];
+  /** Residual standard deviation. */
   readonly sigma: number;
   readonly varcorr: VarCorrRow[];
   /** REML criterion (REML fits) or deviance (ML fits) at the optimum. */
@@ -117,8 +130,11 @@ export class LmerModel {
   readonly BIC: number;
   /** Levels per grouping factor. */
   readonly ngrps: Record<string, number> = {};
+  /** Conditional modes (BLUPs) per grouping factor: levels and one array per column. */
   readonly ranef: Record<string, RanefTable> = {};
+  /** Conditional fitted values X beta + Z b, in the order of the rows used. */
   readonly fitted: Float64Array;
+  /** Response minus fitted values. */
   readonly residuals: Float64Array;
   readonly singular: boolean;
   readonly convergence: Convergence;
