@@ -15,6 +15,7 @@ export interface TextColumn {
   values: (string | null)[];
 }
 
+/** A column of a data frame: numeric, or text (a factor when used in a model). */
 export type Column = NumericColumn | TextColumn;
 
 /** Columns by name, all of the same length. */

@@ -22,6 +22,7 @@ export interface RandomTerm {
   groupName: string;
 }
 
+/** A parsed lme4 formula: response, fixed terms (R's order) and expanded random terms. */
 export interface ParsedFormula {
   /** The response variable, absent for a one-sided formula (`~ x + (1|g)`). */
   response?: string;

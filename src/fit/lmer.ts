@@ -10,6 +10,7 @@ import { thetaLower, thetaStart } from "../model/parameters.js";
 import { minimize, type OptimizerOptions } from "./optimizer.js";
 import { LmmError } from "../errors.js";
 
+/** Options of `lmer()`: how the data enter the model, REML or ML, the df method and the optimiser. */
 export interface LmerOptions extends DesignOptions {
   /** Restricted maximum likelihood (default true), else maximum likelihood. */
   REML?: boolean;

@@ -3,6 +3,7 @@
 // gradient is by central differences; the deviance is smooth through the bound
 // (it depends on Lambda Lambda'), so differences may step across it.
 
+/** Tolerances and the optional analytic gradient of `minimize()`. */
 export interface OptimizerOptions {
   /**
    * Analytic gradient at x. It is always called right after the objective was
@@ -20,6 +21,7 @@ export interface OptimizerOptions {
   maxIterations?: number;
 }
 
+/** Where `minimize()` stopped, and why. */
 export interface OptimizerResult {
   x: Float64Array;
   f: number;

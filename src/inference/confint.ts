@@ -7,6 +7,7 @@ import { Profile } from "./profile.js";
 import { bootstrap, checkCount, type SimulateOptions } from "./simulate.js";
 import { LmmError } from "../errors.js";
 
+/** One confidence interval, with lme4's parameter name. */
 export interface ConfintRow {
   name: string;
   lower: number;

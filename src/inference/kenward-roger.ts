@@ -32,6 +32,7 @@ import type { LmerModel } from "../model/lmer-model.js";
 import { thetaToFactors } from "../model/parameters.js";
 import { symmetricEigen } from "../linalg.js";
 
+/** Kenward-Roger df, adjusted standard errors and p-values by coefficient name. */
 export interface KenwardRogerTable {
   /** Kenward-Roger denominator degrees of freedom by coefficient name. */
   df: Record<string, number>;

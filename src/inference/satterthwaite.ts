@@ -9,6 +9,7 @@ import tcdf from "@stdlib/stats-base-dists-t-cdf";
 import { inverseFromCholesky, solveLinear } from "../linalg.js";
 import type { ProfiledDeviance } from "../model/deviance.js";
 
+/** Satterthwaite df and two-sided p-values by coefficient name. */
 export interface DdfTable {
   /** Denominator degrees of freedom by coefficient name. */
   df: Record<string, number>;

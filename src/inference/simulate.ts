@@ -8,6 +8,7 @@ import { thetaLower, thetaToFactors } from "../model/parameters.js";
 import { mulberry32, normalSource } from "../random.js";
 import { LmmError } from "../errors.js";
 
+/** Options of `simulate()` and `bootstrap()`. */
 export interface SimulateOptions {
   /** Seed of the pseudo-random numbers (default 42): the same seed gives the same draws. */
   seed?: number;

@@ -39,6 +39,7 @@ export interface RandomEffectsTerm {
   columns: Float64Array[];
 }
 
+/** A model's design (lme4's lFormula): rows used, response, X and the random-effects terms. */
 export interface Design {
   formula: ParsedFormula;
   n: number;

@@ -2,6 +2,7 @@
 import type { Column } from "../data.js";
 import { LmmError } from "../errors.js";
 
+/** A factor: an integer code per kept row into a list of level labels. */
 export interface Factor {
   /** Level index of each kept row. */
   codes: Int32Array;

@@ -5,6 +5,7 @@ import { LmmError } from "../errors.js";
 import { newDataDesign } from "./design.js";
 import type { LmerModel } from "./lmer-model.js";
 
+/** Options of `predict()`. */
 export interface PredictOptions {
   /** Include the random effects (conditional prediction, lme4's re.form = NULL); default true. */
   re?: boolean;

@@ -2,6 +2,7 @@
 import type { ConfintRow } from "../inference/confint.js";
 import { formatColumn, table } from "./format.js";
 
+/** Confidence intervals as R prints confint(): a row per parameter and the two percentage columns. */
 export function formatConfint(rows: ConfintRow[], method: string, level = 0.95): string {
   const lo = formatColumn(rows.map((r) => r.lower), 5);
   const hi = formatColumn(rows.map((r) => r.upper), 5);

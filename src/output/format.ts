@@ -28,14 +28,15 @@ export function formatColumn(values: number[], digits: number): string[] {
   return values.map((x) => formatFixed(x, dec));
 }
 
+/** A number with `dec` decimals; NaN and infinities as R prints them. */
 export function formatFixed(x: number, dec: number): string {
   if (Number.isNaN(x)) return "NaN";
   if (!Number.isFinite(x)) return x > 0 ? "Inf" : "-Inf";
   return x.toFixed(dec);
 }
 
-export const padLeft = (s: string, w: number) => s.padStart(w);
-export const padRight = (s: string, w: number) => s.padEnd(w);
+const padLeft = (s: string, w: number) => s.padStart(w);
+const padRight = (s: string, w: number) => s.padEnd(w);
 
 /** Lay out a table: a header row and rows of cells; the first column left-aligned. */
 export function table(header: string[], rows: string[][], leftAlign: boolean[] = []): string {

@@ -1,6 +1,7 @@
 // The JSON contract: the fields of ../shared/reference/cases, same names and shapes.
 import type { LmerModel, RanefTable, VarCorrRow } from "../model/lmer-model.js";
 
+/** The JSON contract: the reference fits' field names and shapes. */
 export interface LmerJSON {
   formula: string;
   REML: boolean;
@@ -34,6 +35,7 @@ export interface LmerJSON {
   residuals: number[];
 }
 
+/** A fitted model as the JSON contract (what `m.toJSON()` and `lmm fit --json` emit). */
 export function modelToJSON(m: LmerModel): LmerJSON {
   return {
     formula: m.formula,
