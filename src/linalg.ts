@@ -1,5 +1,12 @@
 // Small dense helpers for p x p and q x q matrices (row-major) outside the hot loops.
 
+/** The n x n identity, row-major. */
+export function identity(n: number): Float64Array {
+  const I = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) I[i * n + i] = 1;
+  return I;
+}
+
 /** Inverse of a lower-triangular matrix. */
 export function invertLower(L: Float64Array, n: number): Float64Array {
   const inv = new Float64Array(n * n);

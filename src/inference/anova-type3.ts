@@ -7,9 +7,9 @@
 // Satterthwaite df nu_m, and the F df is 2E / (E - q), E = sum nu_m / (nu_m - 2).
 import { LmmError } from "../errors.js";
 import type { LmerModel } from "../model/lmer-model.js";
-import { table } from "../output/format.js";
+import { formatPValue, SIGNIF_CODES, significanceStars, table } from "../output/format.js";
 import { fUpper } from "./tails.js";
-import { solveLinear, symmetricEigen } from "../linalg.js";
+import { identity, solveLinear, symmetricEigen } from "../linalg.js";
 import { contrastDf, satterthwaitePieces } from "./satterthwaite.js";
 import { contrastFTest, kenwardRogerAdjustment } from "./kenward-roger.js";
 
@@ -69,9 +69,7 @@ export function anovaTypeIII(m: LmerModel, options: { ddf?: "satterthwaite" | "k
   // L_sum M^-1 for a term = rows of M^-1 belonging to the term's sum-coded columns: solve M' Y = I.
   const Mt = new Float64Array(p * p);
   for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) Mt[a * p + b] = M[b * p + a];
-  const I = new Float64Array(p * p);
-  for (let a = 0; a < p; a++) I[a * p + a] = 1;
-  const MinvT = solveLinear(Mt, I, p, p); // (M^-1)'
+  const MinvT = solveLinear(Mt, identity(p), p, p); // (M^-1)'
   if (!MinvT) throw fullRank();
   const beta = m.coefNames.map((name) => m.fixef[name]);
   const kr = options.ddf === "kenward-roger" ? kenwardRogerAdjustment(m) : undefined;
@@ -125,14 +123,12 @@ function row(term: string, F: number, numDF: number, denDF: number, sigma: numbe
 /** The table as lmerTest prints it. */
 export function formatAnova(rows: AnovaRow[], method = "Satterthwaite"): string {
   const fmt = (v: number) => v.toPrecision(7);
-  const pval = (p: number) => (p < 2.220446e-16 ? "< 2.2e-16" : p < 1e-4 ? p.toExponential(4).replace(/e([+-])(\d)$/, "e$10$2") : p.toPrecision(5));
-  const stars = (p: number) => (p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : p < 0.1 ? "." : "");
-  const body = rows.map((r) => [r.term, fmt(r.sumSq), fmt(r.meanSq), String(r.numDF), fmt(r.denDF), r.F.toPrecision(5), pval(r.p), stars(r.p)]);
+  const body = rows.map((r) => [r.term, fmt(r.sumSq), fmt(r.meanSq), String(r.numDF), fmt(r.denDF), r.F.toPrecision(5), formatPValue(r.p, 5, "< 2.2e-16"), significanceStars(r.p)]);
   const head = ["", "Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)", ""];
   return [
     `Type III Analysis of Variance Table with ${method}'s method`,
     table(head, body, [true, false, false, false, false, false, false, true]),
     "---",
-    "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1",
+    SIGNIF_CODES,
   ].join("\n") + "\n";
 }

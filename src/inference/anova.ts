@@ -4,7 +4,7 @@
 import { LmmError } from "../errors.js";
 import { fitDesign } from "../fit/lmer.js";
 import type { LmerModel } from "../model/lmer-model.js";
-import { formatColumn, formatFixed, table } from "../output/format.js";
+import { formatColumn, formatFixed, rExponent, SIGNIF_CODES, significanceStars, table } from "../output/format.js";
 import { chisqUpper } from "./tails.js";
 
 /** The fields of the reference `*_lrt.json` cases. */
@@ -77,13 +77,13 @@ export function formatLrt(t: LrtTable, dataName?: string): string {
   lines.push("Models:", `m0: ${t.formula0}`, `m1: ${t.formula1}`);
   const col = (v: [number, number], digits: number) => formatColumn(v, digits);
   const [aic, bic, ll, dev] = [col(t.AIC, 5), col(t.BIC, 5), col(t.logLik, 5), col(t.deviance, 5)];
-  const p = Number.isNaN(t.p) ? "NA" : t.p < 2.2e-16 ? "< 2.2e-16" : t.p.toPrecision(4).replace(/e([+-])(\d)$/, "e$10$2");
-  const stars = t.p < 0.001 ? "***" : t.p < 0.01 ? "**" : t.p < 0.05 ? "*" : t.p < 0.1 ? "." : "";
+  const p = Number.isNaN(t.p) ? "NA" : t.p < 2.2e-16 ? "< 2.2e-16" : rExponent(t.p.toPrecision(4));
+  const stars = significanceStars(t.p);
   const rows = [
     ["m0", String(t.npar[0]), aic[0], bic[0], ll[0], dev[0], "", "", "", ""],
     ["m1", String(t.npar[1]), aic[1], bic[1], ll[1], dev[1], formatFixed(t.chisq, 4), String(t.df), p, stars],
   ];
   lines.push(table(["", "npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)", ""], rows, [true, false, false, false, false, false, false, false, false, true]));
-  lines.push("---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1");
+  lines.push("---", SIGNIF_CODES);
   return lines.join("\n") + "\n";
 }

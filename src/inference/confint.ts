@@ -3,6 +3,7 @@
 import qnorm from "@stdlib/stats-base-dists-normal-quantile";
 import type { LmerModel } from "../model/lmer-model.js";
 import { thetaToFactors } from "../model/parameters.js";
+import { timesTranspose } from "../linalg.js";
 import { Profile } from "./profile.js";
 import { bootstrap, checkCount, type SimulateOptions } from "./simulate.js";
 import { LmmError } from "../errors.js";
@@ -62,12 +63,8 @@ function varianceParameters(model: LmerModel, theta: ArrayLike<number>, sigma: n
   const Ts = thetaToFactors(model.design.terms, theta);
   model.design.terms.forEach((term, k) => {
     const q = term.names.length;
-    const T = Ts[k];
-    const cov = (i: number, j: number) => {
-      let s = 0;
-      for (let m = 0; m <= Math.min(i, j); m++) s += T[i * q + m] * T[j * q + m];
-      return s * sigma * sigma;
-    };
+    const TTt = timesTranspose(Ts[k], q);
+    const cov = (i: number, j: number) => TTt[i * q + j] * sigma * sigma;
     for (let j = 0; j < q; j++) {
       for (let i = j; i < q; i++) {
         const suffix = `|${term.group}`;

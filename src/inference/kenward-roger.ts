@@ -30,7 +30,7 @@ import tcdf from "@stdlib/stats-base-dists-t-cdf";
 import { LmmError } from "../errors.js";
 import type { LmerModel } from "../model/lmer-model.js";
 import { thetaToFactors } from "../model/parameters.js";
-import { symmetricEigen } from "../linalg.js";
+import { identity, solveLinear, symmetricEigen } from "../linalg.js";
 
 /** Kenward-Roger df, adjusted standard errors and p-values by coefficient name. */
 export interface KenwardRogerTable {
@@ -598,20 +598,10 @@ export function contrastFTest(adj: KenwardRogerAdjustment, L: Float64Array[], be
   L.forEach((row, r) => Lm.set(row, r * p));
   const Lt = new Float64Array(p * q);
   for (let r = 0; r < q; r++) for (let j = 0; j < p; j++) Lt[j * q + r] = Lm[r * p + j];
+  // L Phi L' and L Phi_A L' are positive definite for a full-rank contrast.
   const inverse = (S: Float64Array) => {
-    const n = q;
-    const a = Float64Array.from(S);
-    const inv = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) inv[i * n + i] = 1;
-    for (let c = 0; c < n; c++) {
-      const d = a[c * n + c];
-      for (let k = 0; k < n; k++) ((a[c * n + k] /= d), (inv[c * n + k] /= d));
-      for (let r = 0; r < n; r++) {
-        if (r === c) continue;
-        const f = a[r * n + c];
-        for (let k = 0; k < n; k++) ((a[r * n + k] -= f * a[c * n + k]), (inv[r * n + k] -= f * inv[c * n + k]));
-      }
-    }
+    const inv = solveLinear(S, identity(q), q, q);
+    if (!inv) throw new LmmError("The contrast of the F test is not of full rank: give linearly independent rows.");
     return inv;
   };
   // Wald statistic on the adjusted covariance.

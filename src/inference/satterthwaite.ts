@@ -6,7 +6,7 @@
 // g the gradient of C_jj. H comes from central differences of the analytic
 // gradient; the gradient of C from central differences of C.
 import tcdf from "@stdlib/stats-base-dists-t-cdf";
-import { inverseFromCholesky, solveLinear } from "../linalg.js";
+import { identity, inverseFromCholesky, solveLinear } from "../linalg.js";
 import type { ProfiledDeviance } from "../model/deviance.js";
 
 /** Satterthwaite df and two-sided p-values by coefficient name. */
@@ -75,8 +75,7 @@ export function satterthwaitePieces(dev: ProfiledDeviance, theta: ArrayLike<numb
   const p = dev.layout.p;
   const varpar = Float64Array.from([...Array.from(theta), sigma]);
   const m = k + 1;
-  const identity = new Float64Array(m * m).map((_, i) => (i % (m + 1) === 0 ? 1 : 0));
-  const Hinv = solveLinear(varparHessian(dev, varpar), identity, m, m);
+  const Hinv = solveLinear(varparHessian(dev, varpar), identity(m), m, m);
   const C0 = unscaledVcov(dev, theta);
   const jacobian: Float64Array[] = [];
   const th = Float64Array.from(theta);

@@ -5,6 +5,7 @@ import { minimize } from "../fit/optimizer.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import type { LmerModel } from "../model/lmer-model.js";
 import { thetaLower, thetaToFactors } from "../model/parameters.js";
+import { predict } from "../model/predict.js";
 import { mulberry32, normalSource } from "../random.js";
 import { LmmError } from "../errors.js";
 
@@ -18,12 +19,8 @@ export interface SimulateOptions {
 export function simulate(m: LmerModel, nsim: number, options: SimulateOptions = {}): Float64Array[] {
   checkCount("nsim", nsim, 1);
   if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new LmmError(`The seed must be a whole number, not ${options.seed}.`);
-  const { n, X, terms } = m.design;
-  const beta = m.coefNames.map((name) => m.fixef[name]);
-  const mean = new Float64Array(n);
-  X.columns.forEach((col, j) => {
-    for (let i = 0; i < n; i++) mean[i] += col[i] * beta[j];
-  });
+  const { n, terms } = m.design;
+  const mean = predict(m, undefined, { re: false });
   const Ts = thetaToFactors(terms, m.theta);
   const normal = normalSource(mulberry32(options.seed ?? 42));
   const out: Float64Array[] = [];

@@ -62,3 +62,25 @@ export function abbreviate(name: string, minlength: number): string {
   dropFromRight((c) => c >= "a" && c <= "z");
   return chars.slice(0, Math.max(minlength, 0)).join("").slice(0, chars.length);
 }
+
+/** R prints exponents with at least two digits: 9.89e-5 -> 9.89e-05. */
+export function rExponent(s: string): string {
+  return s.replace(/e([+-])(\d)$/, "e$10$2");
+}
+
+/**
+ * R's format.pval: `below` under machine precision, exponent form under 1e-4,
+ * else `digits` significant digits.
+ */
+export function formatPValue(p: number, digits: number, below: string): string {
+  if (p < 2.220446e-16) return below;
+  return p < 1e-4 ? rExponent(p.toExponential(digits - 1)) : p.toPrecision(digits);
+}
+
+/** R's significance stars. */
+export function significanceStars(p: number): string {
+  return p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : p < 0.1 ? "." : "";
+}
+
+/** The legend printed under a table with stars. */
+export const SIGNIF_CODES = "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1";

@@ -1,7 +1,7 @@
 // The text of lme4's summary(lmer(...)), section by section.
 import { quantileSorted } from "../linalg.js";
 import type { LmerModel } from "../model/lmer-model.js";
-import { abbreviate, decimalsFor, formatColumn, formatFixed, table } from "./format.js";
+import { abbreviate, decimalsFor, formatColumn, formatFixed, table, formatPValue, SIGNIF_CODES, significanceStars } from "./format.js";
 
 const DIGITS = 4; // lme4 prints with max(3, getOption("digits") - 3)
 
@@ -103,26 +103,16 @@ function fixedEffects(m: LmerModel): string[] {
   rows.forEach((row, i) => {
     const pv = p[names[i]];
     row.splice(3, 0, formatFixed(df[names[i]], 3));
-    row.push(formatPValue(pv), stars(pv));
+    row.push(Number.isNaN(pv) ? "NaN" : formatPValue(pv, 3, "< 2e-16"), significanceStars(pv));
   });
   return [
     "Fixed effects:",
     table(["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", ""], rows, [true, false, false, false, false, false, true]),
     "---",
-    "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1",
+    SIGNIF_CODES,
   ];
 }
 
-/** R's format.pval at 3 significant digits: "< 2e-16" below machine precision. */
-function formatPValue(p: number): string {
-  if (Number.isNaN(p)) return "NaN";
-  if (p < 2.220446e-16) return "< 2e-16";
-  return p < 1e-4 ? p.toExponential(2).replace(/e([+-])(\d)$/, "e$10$2") : p.toPrecision(3);
-}
-
-function stars(p: number): string {
-  return p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : p < 0.1 ? "." : "";
-}
 
 function correlationOfFixed(m: LmerModel): string[] {
   const p = m.coefNames.length;
