@@ -3,8 +3,9 @@
 // asymptotic covariance is A = 2 H^-1, H the Hessian of the (REML or ML)
 // deviance d(theta, sigma) = log|L|^2 [+ log|R_X|^2] + r2/sigma^2 + nu log(2 pi sigma^2).
 // For a coefficient j with variance C_jj(theta, sigma), df = 2 C_jj^2 / (g' A g),
-// g the gradient of C_jj. H comes from central differences of the analytic
-// gradient; the gradient of C from central differences of C.
+// g the gradient of C_jj. Derivatives in theta are central differences (of the
+// analytic gradient for H, of C for g) at the same points theta +/- h e_i, so
+// each point costs one evaluation; derivatives in sigma are analytic.
 import tcdf from "@stdlib/stats-base-dists-t-cdf";
 import { identity, inverseFromCholesky, solveLinear } from "../linalg.js";
 import type { ProfiledDeviance } from "../model/deviance.js";
@@ -17,46 +18,27 @@ export interface DdfTable {
   p: Record<string, number>;
 }
 
-/** Gradient of d(theta, sigma) with respect to (theta, sigma). */
-function devianceGradient(dev: ProfiledDeviance, varpar: Float64Array): Float64Array {
-  const k = varpar.length - 1;
-  const sigma = varpar[k];
-  dev.evaluate(varpar.subarray(0, k));
-  const { r2 } = dev.parts();
-  const nu = dev.REML ? dev.n - dev.layout.p : dev.n;
-  const g = new Float64Array(k + 1);
-  g.set(dev.componentGradient(1, dev.REML ? 1 : 0, 1 / (sigma * sigma)));
-  g[k] = (-2 * r2) / sigma ** 3 + (2 * nu) / sigma;
-  return g;
+/** What one evaluation at theta gives: d's gradient in theta and sigma, r2 and (R_X'R_X)^-1. */
+interface PointDerivatives {
+  gTheta: Float64Array;
+  gSigma: number;
+  r2: number;
+  /** (R_X'R_X)^-1 at theta: vcov(beta) / sigma^2. */
+  unscaledVcov: Float64Array;
 }
 
-/** (R_X'R_X)^-1 at theta: vcov(beta) / sigma^2. */
-function unscaledVcov(dev: ProfiledDeviance, theta: ArrayLike<number>): Float64Array {
+function atPoint(dev: ProfiledDeviance, theta: ArrayLike<number>, sigma: number, nu: number): PointDerivatives {
   dev.evaluate(theta);
-  return inverseFromCholesky(dev.fixedFactor(), dev.layout.p);
+  const { r2 } = dev.parts();
+  return {
+    gTheta: dev.componentGradient(1, dev.REML ? 1 : 0, 1 / (sigma * sigma)),
+    gSigma: (-2 * r2) / sigma ** 3 + (2 * nu) / sigma,
+    r2,
+    unscaledVcov: inverseFromCholesky(dev.fixedFactor(), dev.layout.p),
+  };
 }
 
 const step = (v: number) => 1e-4 * Math.max(1, Math.abs(v));
-
-/** Hessian of d(theta, sigma) by central differences of its analytic gradient, symmetrised. */
-export function varparHessian(dev: ProfiledDeviance, varpar: Float64Array): Float64Array {
-  const m = varpar.length;
-  const H = new Float64Array(m * m);
-  const v = Float64Array.from(varpar);
-  for (let i = 0; i < m; i++) {
-    const h = step(varpar[i]);
-    v[i] = varpar[i] + h;
-    const gp = devianceGradient(dev, v);
-    v[i] = varpar[i] - h;
-    const gm = devianceGradient(dev, v);
-    v[i] = varpar[i];
-    for (let j = 0; j < m; j++) H[i * m + j] = (gp[j] - gm[j]) / (2 * h);
-  }
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < i; j++) H[i * m + j] = H[j * m + i] = (H[i * m + j] + H[j * m + i]) / 2;
-  }
-  return H;
-}
 
 /** What Satterthwaite's df of any contrast needs, computed once at the optimum. */
 export interface SatterthwaitePieces {
@@ -73,25 +55,34 @@ export interface SatterthwaitePieces {
 export function satterthwaitePieces(dev: ProfiledDeviance, theta: ArrayLike<number>, sigma: number): SatterthwaitePieces {
   const k = theta.length;
   const p = dev.layout.p;
-  const varpar = Float64Array.from([...Array.from(theta), sigma]);
   const m = k + 1;
-  const Hinv = solveLinear(varparHessian(dev, varpar), identity(m), m, m);
-  const C0 = unscaledVcov(dev, theta);
+  const nu = dev.REML ? dev.n - p : dev.n;
+  const s2 = sigma * sigma;
+  const H = new Float64Array(m * m);
   const jacobian: Float64Array[] = [];
   const th = Float64Array.from(theta);
   for (let i = 0; i < k; i++) {
-    const h = step(th[i]);
+    const h = step(theta[i]);
     th[i] = theta[i] + h;
-    const Cp = unscaledVcov(dev, th);
+    const plus = atPoint(dev, th, sigma, nu);
     th[i] = theta[i] - h;
-    const Cm = unscaledVcov(dev, th);
+    const minus = atPoint(dev, th, sigma, nu);
     th[i] = theta[i];
-    jacobian.push(Cp.map((v, j) => (sigma * sigma * (v - Cm[j])) / (2 * h)));
+    for (let j = 0; j < k; j++) H[i * m + j] = (plus.gTheta[j] - minus.gTheta[j]) / (2 * h);
+    H[i * m + k] = H[k * m + i] = (plus.gSigma - minus.gSigma) / (2 * h);
+    jacobian.push(plus.unscaledVcov.map((v, j) => (s2 * (v - minus.unscaledVcov[j])) / (2 * h)));
   }
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < i; j++) H[i * m + j] = H[j * m + i] = (H[i * m + j] + H[j * m + i]) / 2;
+  }
+  const here = atPoint(dev, theta, sigma, nu);
+  // d2/dsigma2 of r2/sigma^2 + nu log(sigma^2).
+  H[k * m + k] = (6 * here.r2) / (s2 * s2) - (2 * nu) / s2;
+  const Hinv = solveLinear(H, identity(m), m, m);
+  const C0 = here.unscaledVcov;
   // C = sigma^2 (R_X'R_X)^-1, so dC/dsigma = 2 sigma (R_X'R_X)^-1.
   jacobian.push(C0.map((v) => 2 * sigma * v));
-  dev.evaluate(theta);
-  return { p, C: C0.map((v) => sigma * sigma * v), jacobian, A: Hinv ? Hinv.map((v) => 2 * v) : null };
+  return { p, C: C0.map((v) => s2 * v), jacobian, A: Hinv ? Hinv.map((v) => 2 * v) : null };
 }
 
 const quadratic = (l: ArrayLike<number>, M: Float64Array, n: number) => {
