@@ -9,6 +9,7 @@ import { lmer } from "./fit/lmer.js";
 import { formatLrt, likelihoodRatioTest } from "./inference/anova.js";
 import { formatAnova } from "./inference/anova-type3.js";
 import { formatConfint } from "./output/confint.js";
+import { batchCommand, type Terminal } from "./batch/command.js";
 
 /** Kept in step with package.json by test/cli.test.ts. */
 export const PACKAGE_VERSION = "0.1.0";
@@ -89,8 +90,10 @@ async function predictCommand(
   out(["row,prediction", ...Array.from(pred, (v, i) => `${i + 1},${Number.isNaN(v) ? "NA" : v}`)].join("\n") + "\n");
 }
 
-/** Build the program; `out` and `err` let tests capture output. */
-export function buildProgram(out: (s: string) => void, err: (s: string) => void): Command {
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Build the program; `out` and `err` let tests capture output, `progress` draws a progress line on a TTY. */
+export function buildProgram(out: (s: string) => void, err: (s: string) => void, progress?: Terminal["progress"]): Command {
   const program = new Command();
   program
     .name("lmm")
@@ -161,12 +164,48 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     .option("--allow-new-levels", "predict unseen groups at the population level instead of failing")
     .option("--ml", "fit by maximum likelihood instead of REML")
     .action((data, formula, flags) => predictCommand(data, formula, flags, out));
+  program
+    .command("batch")
+    .description("Fit one model to every feature (row) of a responses table: one results row per feature, with FDR.")
+    .argument("<samples>", "CSV of the samples: one row per sample, the sample id in the first column")
+    .argument("<responses>", "CSV or TSV of features x samples: feature id, then one column per sample id")
+    .argument("<formula>", 'one-sided lme4 formula, e.g. "~ time * group + (1 | id)"')
+    .option("--out <file>", "write the results here (.csv, or .json) instead of standard output")
+    .option("--coef <name>", "report this coefficient (repeat, or comma-separate; default all)", collect)
+    .option("--threads <n>", "worker threads (default: the number of cores)")
+    .option("--ml", "maximum likelihood instead of REML")
+    .option("--sample-column <name>", "column of the samples file holding the sample ids (default the first)")
+    .option("--ddf <method>", "satterthwaite (default: df and p-values) or none (estimates only)")
+    .option("--json", "write JSON (an array of records) instead of CSV")
+    .addHelpText(
+      "after",
+      `
+Example:
+  lmm batch samples.csv expression.csv "~ time * group + (1 | id)" --coef time:groupB --out results.csv
+
+Columns: feature, nobs; per coefficient NAME, NAME_se, NAME_t, NAME_df, NAME_p, NAME_fdr
+(Benjamini-Hochberg); the variance components (sd_(Intercept)|id, sigma); logLik,
+converged, singular, status. Each feature drops its own missing values. With --out, rows
+are streamed to FILE.partial as they finish; FILE is written, with FDR, at the end.`,
+    )
+    .action((samples, responses, formula, flags) => batchCommand(samples, responses, formula, flags, { out, err, progress }));
   return program;
 }
 
+/** A progress line redrawn in place on standard error, when that is a terminal. */
+function terminalProgress(): Terminal["progress"] {
+  if (!process.stderr.isTTY) return undefined;
+  return (line) => void process.stderr.write(`\r${line}\x1b[K`);
+}
+
 /** Run the CLI; returns the process exit code. */
-export async function main(argv: string[], out = (s: string) => void process.stdout.write(s), err = (s: string) => void process.stderr.write(s)): Promise<number> {
-  const program = buildProgram(out, err);
+export async function main(
+  argv: string[],
+  out = (s: string) => void process.stdout.write(s),
+  err = (s: string) => void process.stderr.write(s),
+  progress = terminalProgress(),
+): Promise<number> {
+  const program = buildProgram(out, err, progress);
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;

@@ -35,14 +35,17 @@ export function parseCSV(text: string): DataFrame {
 
 /** Read a CSV file in Node. In a browser, fetch the text and call parseCSV. */
 export async function readCSV(path: string): Promise<DataFrame> {
+  return parseCSV(await readTextFile(path));
+}
+
+/** A text file's contents in Node, or an error that names the path and the problem. */
+export async function readTextFile(path: string): Promise<string> {
   const { readFile } = await import("node:fs/promises");
-  let text: string;
   try {
-    text = await readFile(path, "utf8");
+    return await readFile(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : String((e as Error).message);
     throw new LmmError(`Cannot read '${path}' (${why}): give the path of a CSV file.`);
   }
-  return parseCSV(text);
 }

@@ -39,8 +39,11 @@ export function isMissingToken(s: string): boolean {
   return MISSING_TOKENS.has(s.trim());
 }
 
-function parseNumberToken(s: string): number {
+/** A text cell as a number: NaN when it is a missing-value token, undefined when it is not a number. */
+export function cellNumber(s: string): number | undefined {
   const t = s.trim();
+  if (MISSING_TOKENS.has(t)) return NaN;
+  if (!NUMBER_RE.test(t)) return undefined;
   if (/^[+-]?(Inf|inf|Infinity)$/.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
   return Number(t);
 }
@@ -51,21 +54,16 @@ function parseNumberToken(s: string): number {
  */
 export function columnFromText(cells: ArrayLike<string | null | undefined>): Column {
   const n = cells.length;
-  let numeric = true;
-  for (let i = 0; i < n && numeric; i++) {
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
     const c = cells[i];
-    if (c === null || c === undefined || isMissingToken(c)) continue;
-    if (!NUMBER_RE.test(c.trim())) numeric = false;
-  }
-  if (numeric) {
-    const values = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const c = cells[i];
-      values[i] = c === null || c === undefined || isMissingToken(c) ? NaN : parseNumberToken(c);
+    const v = c === null || c === undefined ? NaN : cellNumber(c);
+    if (v === undefined) {
+      return { kind: "text", values: Array.from(cells, (c) => (c === null || c === undefined || isMissingToken(c) ? null : c)) };
     }
-    return { kind: "numeric", values };
+    values[i] = v;
   }
-  return { kind: "text", values: Array.from(cells, (c) => (c === null || c === undefined || isMissingToken(c) ? null : c)) };
+  return { kind: "numeric", values };
 }
 
 /**

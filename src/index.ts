@@ -14,3 +14,6 @@ export type { PredictOptions } from "./model/predict.js";
 export { minimize, type OptimizerOptions, type OptimizerResult } from "./fit/optimizer.js";
 export { LmmError } from "./errors.js";
 export type { LmerJSON } from "./output/json.js";
+export { fitMany, type BatchOptions, type BatchResult } from "./batch/fit-many.js";
+export { parseResponses, readResponses, type ResponseMatrix } from "./batch/responses.js";
+export { benjaminiHochberg, csvHeader, csvRows, type BatchRecord, type Cell } from "./batch/results.js";

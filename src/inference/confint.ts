@@ -2,6 +2,7 @@
 // confint(m, method = "profile"), with lme4's parameter names and order.
 import qnorm from "@stdlib/stats-base-dists-normal-quantile";
 import type { LmerModel } from "../model/lmer-model.js";
+import type { RandomEffectsTerm } from "../model/design.js";
 import { thetaToFactors } from "../model/parameters.js";
 import { timesTranspose } from "../linalg.js";
 import { Profile } from "./profile.js";
@@ -58,10 +59,10 @@ export async function profileConfint(model: LmerModel, level = 0.95): Promise<Co
  * The sd/cor parameters (lme4's names and order, as the profile's) and sigma,
  * from theta and sigma: Sigma_t = sigma^2 T T'.
  */
-function varianceParameters(model: LmerModel, theta: ArrayLike<number>, sigma: number): { name: string; value: number }[] {
+export function varianceParameters(terms: RandomEffectsTerm[], theta: ArrayLike<number>, sigma: number): { name: string; value: number }[] {
   const out: { name: string; value: number }[] = [];
-  const Ts = thetaToFactors(model.design.terms, theta);
-  model.design.terms.forEach((term, k) => {
+  const Ts = thetaToFactors(terms, theta);
+  terms.forEach((term, k) => {
     const q = term.names.length;
     const TTt = timesTranspose(Ts[k], q);
     const cov = (i: number, j: number) => TTt[i * q + j] * sigma * sigma;
@@ -95,9 +96,9 @@ export async function bootConfint(model: LmerModel, options: SimulateOptions & {
   const nsim = options.nsim ?? 500;
   checkCount("nsim", nsim, 2);
   const b = await bootstrap(model, nsim, options);
-  const names = varianceParameters(model, model.theta, model.sigma).map((p) => p.name);
+  const names = varianceParameters(model.design.terms, model.theta, model.sigma).map((p) => p.name);
   const draws = names.map(() => new Float64Array(nsim));
-  for (let s = 0; s < nsim; s++) varianceParameters(model, b.theta[s], b.sigma[s]).forEach((p, k) => (draws[k][s] = p.value));
+  for (let s = 0; s < nsim; s++) varianceParameters(model.design.terms, b.theta[s], b.sigma[s]).forEach((p, k) => (draws[k][s] = p.value));
   const alpha = (1 - level) / 2;
   const interval = (name: string, values: Float64Array) => {
     const sorted = Float64Array.from(values.filter((v) => !Number.isNaN(v))).sort();

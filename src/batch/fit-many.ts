@@ -1,0 +1,190 @@
+// fitMany(): one mixed model over many responses measured on the same samples.
+// The sample table is matched to the responses' sample ids once; features are
+// fitted in order (in this thread, or in chunks by worker threads, one WASM
+// instance each) and handed on in input order as they finish.
+import { toDataFrame, type DataFrame, type DataInput } from "../data.js";
+import { LmmError } from "../errors.js";
+import { parseFormula } from "../formula.js";
+import type { DesignOptions } from "../model/design.js";
+import { FeatureFitter, unfitted, type FeatureFit, type FeatureFitterOptions } from "./feature-fitter.js";
+import { runInWorkers } from "./pool.js";
+import type { ResponseMatrix } from "./responses.js";
+import { addFdr, resultColumns, toRecord, type BatchRecord } from "./results.js";
+
+/** Options of `fitMany()`. */
+export interface BatchOptions extends DesignOptions {
+  /** Restricted maximum likelihood (default true), else maximum likelihood. */
+  REML?: boolean;
+  /** Coefficients to report (R's names, e.g. `time:groupB`); default all. */
+  coef?: string[];
+  /** Column of the sample table holding the sample ids (default its first column). */
+  sampleColumn?: string;
+  /** Satterthwaite df and p-values (default) or "none" (estimates only; faster). */
+  ddf?: "satterthwaite" | "none";
+  /**
+   * Worker threads (Node) or Web Workers (browsers), each with its own WASM
+   * instance; default 1: fit in this thread.
+   */
+  threads?: number;
+  /** Called with each feature's record (FDR not yet known), in input order, as fits finish. */
+  onRecord?: (record: BatchRecord, index: number) => void;
+  /** Called after each chunk of features: how many are done of how many. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The per-feature results of a batch, one record per input feature, in input order. */
+export interface BatchResult {
+  /** Column names: feature, nobs, per coefficient NAME/_se/_t/_df/_p/_fdr, variance components, logLik, converged, singular, status. */
+  columns: string[];
+  records: BatchRecord[];
+  /** Coefficients reported (each with an FDR column). */
+  coefs: string[];
+  /** Notes on the matching of samples to responses. */
+  messages: string[];
+}
+
+/** Message to the fitting side: what every worker (or this thread) needs to build the design. */
+export interface BatchSetup {
+  formula: string;
+  samples: DataFrame;
+  options: FeatureFitterOptions;
+}
+
+/**
+ * Fit `formula` (one-sided: `~ time * group + (1 | id)`) to every feature of
+ * `responses`, matched to the rows of `samples` by sample id.
+ *
+ * @example
+ * const res = await fitMany("~ time * group + (1 | id)", samples, parseResponses(text), { coef: ["time:groupB"] });
+ * res.records[0]["time:groupB_p"];
+ */
+export async function fitMany(formula: string, samples: DataInput, responses: ResponseMatrix, options: BatchOptions = {}): Promise<BatchResult> {
+  const parsed = parseFormula(formula);
+  if (parsed.response) {
+    throw new LmmError(`A batch formula has no response on the left (each feature is the response): write '~ ${formula.slice(formula.indexOf("~") + 1).trim()}'.`);
+  }
+  const frame = toDataFrame(samples);
+  checkResponses(responses);
+  const { columnOf, sampleIds, messages } = matchSamples(frame, responses, options.sampleColumn);
+  const setup: BatchSetup = {
+    formula,
+    samples: frame,
+    options: {
+      REML: options.REML ?? true,
+      satterthwaite: (options.ddf ?? "satterthwaite") === "satterthwaite",
+      sampleIds,
+      levels: options.levels,
+      factors: options.factors,
+    },
+  };
+  // Formula and sample-table errors surface here, once, before any worker starts.
+  const fitter = await FeatureFitter.create(parsed, frame, setup.options);
+  const coefNames = fitter.design.X.names;
+  const coefs = options.coef ?? coefNames;
+  const unknown = coefs.filter((c) => !coefNames.includes(c));
+  if (unknown.length > 0) {
+    throw new LmmError(`Unknown coefficient '${unknown[0]}' in coef: the model's coefficients are ${coefNames.join(", ")}.`);
+  }
+  const varcomps = fitter.varianceComponentNames();
+  const columns = resultColumns(coefs, varcomps);
+
+  const F = responses.features.length;
+  const records: BatchRecord[] = new Array(F);
+  const fits: (FeatureFit | undefined)[] = new Array(F);
+  let next = 0;
+  const deliver = (index: number, fit: FeatureFit) => {
+    fits[index] = fit;
+    for (; next < F && fits[next]; next++) {
+      records[next] = toRecord(fits[next]!, coefs, varcomps);
+      fits[next] = undefined;
+      options.onRecord?.(records[next], next);
+    }
+  };
+  const featureValues = (f: number, out: Float64Array) => {
+    const S = responses.samples.length;
+    for (let i = 0; i < frame.nrow; i++) out[i] = columnOf[i] < 0 ? NaN : responses.values[f * S + columnOf[i]];
+    return out;
+  };
+  const todo: number[] = [];
+  for (let f = 0; f < F; f++) {
+    const problem = responses.invalid?.get(f);
+    if (problem) deliver(f, unfitted(responses.features[f], problem));
+    else todo.push(f);
+  }
+
+  const threads = Math.max(1, Math.floor(options.threads ?? 1));
+  if (threads === 1 || todo.length < 2 * CHUNK_MIN) {
+    const values = new Float64Array(frame.nrow);
+    for (let k = 0; k < todo.length; k++) {
+      const f = todo[k];
+      deliver(f, await fitter.fit(responses.features[f], featureValues(f, values)));
+      if ((k + 1) % CHUNK_MIN === 0 || k + 1 === todo.length) options.onProgress?.(k + 1 + F - todo.length, F);
+    }
+  } else {
+    let done = F - todo.length;
+    await runInWorkers(setup, todo, threads, {
+      chunk: (indices) => {
+        const values = new Float64Array(indices.length * frame.nrow);
+        indices.forEach((f, k) => featureValues(f, values.subarray(k * frame.nrow, (k + 1) * frame.nrow)));
+        return { features: indices.map((f) => responses.features[f]), values };
+      },
+      fitted: (indices, chunkFits) => {
+        indices.forEach((f, k) => deliver(f, chunkFits[k]));
+        done += indices.length;
+        options.onProgress?.(done, F);
+      },
+    });
+  }
+  addFdr(records, coefs);
+  return { columns, records, coefs, messages };
+}
+
+/** Features per progress report in this thread; also the smallest worker chunk. */
+const CHUNK_MIN = 64;
+
+function checkResponses(r: ResponseMatrix): void {
+  if (!r || !Array.isArray(r.features) || !Array.isArray(r.samples) || !(r.values instanceof Float64Array)) {
+    throw new LmmError("The responses must be { features, samples, values: Float64Array } (features x samples), e.g. from parseResponses() or readResponses().");
+  }
+  if (r.values.length !== r.features.length * r.samples.length) {
+    throw new LmmError(
+      `The responses hold ${r.values.length} values for ${r.features.length} features x ${r.samples.length} samples: values must have features x samples entries, row by row.`,
+    );
+  }
+  if (r.features.length === 0) throw new LmmError("The responses have no features: give at least one row.");
+}
+
+/** For each row of the sample table, the response column of its sample (-1: not measured). */
+function matchSamples(
+  frame: DataFrame,
+  responses: ResponseMatrix,
+  sampleColumn?: string,
+): { columnOf: Int32Array; sampleIds: string[]; messages: string[] } {
+  const name = sampleColumn ?? frame.names[0];
+  const col = frame.columns.get(name);
+  if (!col) throw new LmmError(`Unknown sample column '${name}': the sample table's columns are ${frame.names.join(", ")}.`);
+  const sampleIds = Array.from(col.values as ArrayLike<string | number | null>, (v) => (v === null || Number.isNaN(v) ? "" : String(v)));
+  const position = new Map(responses.samples.map((s, j) => [s.trim(), j]));
+  const columnOf = new Int32Array(frame.nrow).fill(-1);
+  const seen = new Set<string>();
+  const unmeasured: string[] = [];
+  sampleIds.forEach((id, i) => {
+    if (id === "") throw new LmmError(`Sample row ${i + 1} has no id in column '${name}': every sample needs one.`);
+    if (seen.has(id)) throw new LmmError(`Sample id '${id}' appears twice in column '${name}': sample ids must be unique.`);
+    seen.add(id);
+    const j = position.get(id);
+    if (j === undefined) unmeasured.push(id);
+    else columnOf[i] = j;
+  });
+  const unused = responses.samples.filter((s) => !seen.has(s.trim()));
+  if (unmeasured.length === frame.nrow) {
+    throw new LmmError(
+      `No sample id of column '${name}' (e.g. '${sampleIds[0]}') is a column of the responses (e.g. '${responses.samples[0]}'): name the id column with sampleColumn (--sample-column).`,
+    );
+  }
+  const messages: string[] = [];
+  const some = (ids: string[]) => ids.slice(0, 5).join(", ") + (ids.length > 5 ? ", ..." : "");
+  if (unmeasured.length > 0) messages.push(`${unmeasured.length} sample(s) of the sample table have no column in the responses and are missing for every feature: ${some(unmeasured)}.`);
+  if (unused.length > 0) messages.push(`${unused.length} response column(s) match no sample of the sample table and were not used: ${some(unused)}.`);
+  return { columnOf, sampleIds, messages };
+}
