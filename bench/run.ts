@@ -15,6 +15,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { COHORT_FORMULA, generateCohort, writeCohortCSV } from "./cohort.js";
 import { runMicro } from "./micro.js";
+import { runBatchBench } from "./batch.js";
 import { runStages, type StageTimings } from "./stages.js";
 import { lmer, readCSV, type DataInput } from "../src/index.js";
 
@@ -134,7 +135,7 @@ function parseArgs(argv: string[]): Args {
     else if (key === "--child") a.child = value();
     else if (key === "--csv") a.csv = value();
     else if (key === "--help" || key === "-h") {
-      console.log(`usage: npm run bench -- [options]
+      console.log(`usage: npm run bench -- [options]      (or: npm run bench -- batch [--vs-lme4] [--features N] [--threads N])
   --only NAME[,NAME]  workloads: ${WORKLOADS.map((w) => w.name).join(", ")}
   --reps N            repetitions of our fit (lme4: min(N, its default))
   --vs-lme4           also time lme4::lmer on the same data (Rscript)
@@ -348,6 +349,7 @@ function relDiff(a: number, b: number): number {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === "batch") return runBatchBench(process.argv.slice(3));
   const args = parseArgs(process.argv.slice(2));
   if (args.child) return child(args);
 
