@@ -149,8 +149,13 @@ export class FeatureFitter {
     } else {
       const y = new Float64Array(this.samples.nrow);
       for (const i of missing) y[i] = NaN;
-      hit = prepare(this.formula, withColumn(this.samples, y), this.options);
-      if (this.patterns.size >= PATTERN_CACHE_SIZE) this.patterns.delete(this.patterns.keys().next().value!);
+      let recycle: Promise<PreparedDesign> | undefined;
+      if (this.patterns.size >= PATTERN_CACHE_SIZE) {
+        const [oldest, evicted] = this.patterns.entries().next().value!;
+        this.patterns.delete(oldest);
+        recycle = evicted;
+      }
+      hit = prepare(this.formula, withColumn(this.samples, y), this.options, recycle);
     }
     this.patterns.set(key, hit);
     return hit;
@@ -163,8 +168,10 @@ function withColumn(samples: DataFrame, y: Float64Array): DataFrame {
   return { names: [...samples.names, RESPONSE_COLUMN], columns, nrow: samples.nrow };
 }
 
-async function prepare(formula: ParsedFormula, data: DataFrame, options: FeatureFitterOptions): Promise<PreparedDesign> {
+/** Build the design and its deviance, in the WASM instance of an evicted design when there is one. */
+async function prepare(formula: ParsedFormula, data: DataFrame, options: FeatureFitterOptions, recycle?: Promise<PreparedDesign>): Promise<PreparedDesign> {
+  const reused = await recycle?.catch(() => undefined);
   const design = buildDesign(formula, data, { levels: options.levels, factors: options.factors });
-  const deviance = await ProfiledDeviance.create(design, options.REML);
+  const deviance = await ProfiledDeviance.create(design, options.REML, reused?.deviance);
   return { design, deviance, start: thetaStart(design.terms), lower: thetaLower(design.terms) };
 }

@@ -55,9 +55,13 @@ export class ProfiledDeviance {
     private reml: boolean,
   ) {}
 
-  /** Lay the model out in a fresh WASM instance and accumulate its cross-products. */
-  static async create(design: Design, reml: boolean): Promise<ProfiledDeviance> {
-    const k = await loadKernels();
+  /**
+   * Lay the model out in a fresh WASM instance and accumulate its cross-products.
+   * With `recycle`, the instance of that deviance is reused instead (instantiating
+   * costs more than laying out a small model); `recycle` must not be used again.
+   */
+  static async create(design: Design, reml: boolean, recycle?: ProfiledDeviance): Promise<ProfiledDeviance> {
+    const k = recycle?.k ?? (await loadKernels());
     const { layout, writeRowData } = planBlockLayout(design);
     const dev = new ProfiledDeviance(k, layout, design.n, reml);
     dev.moveIn(writeRowData);
