@@ -118,7 +118,7 @@ describe("fitMany: degenerate features", () => {
   it("gives every feature a row with a status, and fitted ones estimates", async () => {
     const { st } = study(3);
     const n = st.samples.sample.length;
-    const ids = ["good", "constant", "all-missing", "infinite", "few", "no-groupB", "good2"];
+    const ids = ["good", "constant", "all-missing", "infinite", "few", "no-groupB", "good2", "huge"];
     const values = new Float64Array(ids.length * n);
     values.set(st.values.subarray(0, n), 0);
     values.fill(4.2, n, 2 * n);
@@ -131,6 +131,7 @@ describe("fitMany: degenerate features", () => {
     values.set(st.values.subarray(2 * n, 3 * n), 5 * n);
     st.samples.group.forEach((g, i) => g === "B" && (values[5 * n + i] = NaN));
     values.set(st.values.subarray(2 * n, 3 * n), 6 * n);
+    values.set(st.values.subarray(0, n).map((v) => v * 1e300), 7 * n);
     const res = await fitMany(OMICS_FORMULA, st.samples, { features: ids, samples: st.samples.sample, values });
     expect(res.records.map((r) => r.feature)).toEqual(ids);
     const status = Object.fromEntries(res.records.map((r) => [r.feature, r.status as string]));
@@ -141,6 +142,7 @@ describe("fitMany: degenerate features", () => {
     expect(status.infinite).toMatch(/non-finite value \(Infinity\) for sample 'S0008'/);
     expect(status.few).toMatch(/levels for 3 observations|at least 2 groups/);
     expect(status["no-groupB"]).toBe("ok");
+    expect(status.huge).toMatch(/objective is not finite.*scale/);
     for (const r of res.records.filter((r) => r.status !== "ok")) {
       for (const c of FIXED) expect(r[c]).toBeNull();
       expect(r.sigma).toBeNull();

@@ -97,29 +97,40 @@ export class FeatureFitter {
    * the design) give a row with a status message, never an exception.
    */
   async fit(feature: string, values: Float64Array): Promise<FeatureFit> {
-    const empty = (status: string, nobs = 0) => unfitted(feature, status, nobs);
+    try {
+      return await this.fitOrExplain(feature, values);
+    } catch (e) {
+      // The batch always finishes: even an unforeseen failure is one feature's status.
+      const message = e instanceof LmmError ? e.message : `internal error: ${(e as Error).message}; please report it`;
+      return unfitted(feature, message);
+    }
+  }
+
+  private async fitOrExplain(feature: string, values: Float64Array): Promise<FeatureFit> {
     const rows = this.base.design.rows;
     const missing: number[] = [];
     for (let i = 0; i < rows.length; i++) {
       const v = values[rows[i]];
       if (Number.isNaN(v)) missing.push(rows[i]);
-      else if (!Number.isFinite(v)) return empty(`non-finite value (${v}) for sample '${this.options.sampleIds[rows[i]]}': fix or remove it`);
+      else if (!Number.isFinite(v)) return unfitted(feature, `non-finite value (${v}) for sample '${this.options.sampleIds[rows[i]]}': fix or remove it`);
     }
-    if (missing.length === rows.length) return empty("all values missing");
+    const nobs = rows.length - missing.length;
+    if (nobs === 0) return unfitted(feature, "all values missing");
     let prepared: PreparedDesign;
     try {
       prepared = missing.length === 0 ? this.base : await this.forPattern(missing);
     } catch (e) {
-      if (e instanceof LmmError) return empty(`${e.message}`, rows.length - missing.length);
+      if (e instanceof LmmError) return unfitted(feature, e.message, nobs);
       throw e;
     }
     const { design, deviance } = prepared;
     const y = new Float64Array(design.n);
     for (let i = 0; i < design.n; i++) y[i] = values[design.rows[i]];
-    if (y.every((v) => v === y[0])) return empty("constant response: nothing to fit", design.n);
+    if (y.every((v) => v === y[0])) return unfitted(feature, "constant response: nothing to fit", nobs);
     deviance.setResponse(y);
     deviance.evaluations = 0;
     const opt = minimize((theta) => deviance.evaluate(theta), prepared.start, prepared.lower, { gradient: () => deviance.gradient() });
+    if (!Number.isFinite(opt.f)) return unfitted(feature, `the objective is not finite (${opt.message}): check the response's scale`, nobs);
     const model = new LmerModel({ ...design, y }, deviance, opt, { ddf: this.options.satterthwaite ? "satterthwaite" : "none" });
     const ddf = this.options.satterthwaite ? model.satterthwaite : undefined;
     const coef: FeatureFit["coef"] = {};

@@ -24,12 +24,10 @@ interface Port {
   terminate(): void;
 }
 
-const WORKER_URL = new URL("./worker.js", import.meta.url);
-
 async function spawn(): Promise<Port> {
   if (typeof process !== "undefined" && process.versions?.node) {
     const { Worker } = await import("node:worker_threads");
-    const w = new Worker(WORKER_URL);
+    const w = new Worker(new URL("./worker.js", import.meta.url));
     return {
       post: (msg, transfer) => w.postMessage(msg, transfer),
       listen: (onMessage, onError) => {
@@ -39,7 +37,8 @@ async function spawn(): Promise<Port> {
       terminate: () => void w.terminate(),
     };
   }
-  const w = new Worker(WORKER_URL, { type: "module" });
+  // Written out in full: bundlers (Vite, webpack) recognise this form and emit the worker.
+  const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
   return {
     post: (msg, transfer) => w.postMessage(msg, transfer ?? []),
     listen: (onMessage, onError) => {
