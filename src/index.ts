@@ -11,6 +11,6 @@ export { parseFormula, type ParsedFormula, type RandomTerm, type TermList } from
 export { buildDesign, type Design, type DesignOptions, type RandomEffectsTerm, type ModelMatrix } from "./model/design.js";
 export { ProfiledDeviance, type DevianceParts } from "./model/deviance.js";
 export type { PredictOptions } from "./model/predict.js";
-export { minimize, type OptimizerOptions, type OptimizerResult } from "./fit/optimizer.js";
+export { minimize, type OptimizerOptions, type OptimizerProgress, type OptimizerResult } from "./fit/optimizer.js";
 export { LmmError } from "./errors.js";
 export type { LmerJSON } from "./output/json.js";
