@@ -14,3 +14,4 @@ export type { PredictOptions } from "./model/predict.js";
 export { minimize, type OptimizerOptions, type OptimizerProgress, type OptimizerResult } from "./fit/optimizer.js";
 export { LmmError } from "./errors.js";
 export type { LmerJSON } from "./output/json.js";
+export { summaryTables, type SummaryTable, type SummaryTables } from "./output/summary.js";
