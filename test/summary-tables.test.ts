@@ -11,6 +11,7 @@ describe("summaryTables", () => {
     expect(fit).toEqual({ header: ["REML criterion at convergence"], rows: [["1743.6"]], leftAlign: [false] });
     expect(fixed.header).toEqual(["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", ""]);
     expect(fixed.rows[1]).toEqual(["Days", "10.467", "1.546", "17.000", "6.771", "3.26e-06", "***"]);
+    expect(fixed.footnote).toMatch(/^Signif\. codes:/);
     expect(random.header).toEqual(["Groups", "Name", "Variance", "Std.Dev.", "Corr"]);
     expect(random.rows.map((r) => r.slice(0, 2))).toEqual([["Subject", "(Intercept)"], ["", "Days"], ["Residual", ""]]);
     // Every cell stands in the text summary, table by table.
@@ -24,5 +25,6 @@ describe("summaryTables", () => {
     expect(fit.header).toEqual(["AIC", "BIC", "logLik", "deviance", "df.resid"]);
     expect(fit.rows).toEqual([["1763.9", "1783.1", "-876.0", "1751.9", "174"]]);
     expect(fixed.header).toEqual(["", "Estimate", "Std. Error", "t value"]);
+    expect(fixed.footnote).toBeUndefined();
   });
 });

@@ -13,6 +13,8 @@ export interface SummaryTable {
   header: string[];
   rows: string[][];
   leftAlign: boolean[];
+  /** A line printed under the table: the legend of the significance stars. */
+  footnote?: string;
 }
 
 /** The summary's tables: fit criteria, random effects and fixed effects, formatted as lme4 prints them. */
@@ -137,13 +139,18 @@ function fixedEffectsTable(m: LmerModel): SummaryTable {
     row.splice(3, 0, formatFixed(df[names[i]], 3));
     row.push(Number.isNaN(pv) ? "NaN" : formatPValue(pv, 3, "< 2e-16"), significanceStars(pv));
   });
-  return { header: ["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", ""], rows, leftAlign: [true, false, false, false, false, false, true] };
+  return {
+    header: ["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", ""],
+    rows,
+    leftAlign: [true, false, false, false, false, false, true],
+    footnote: SIGNIF_CODES,
+  };
 }
 
 function fixedEffects(m: LmerModel): string[] {
-  const { header: head, rows, leftAlign } = fixedEffectsTable(m);
+  const { header: head, rows, leftAlign, footnote } = fixedEffectsTable(m);
   const text = table(head, rows, leftAlign);
-  return m.ddf === "none" ? ["Fixed effects:", text] : ["Fixed effects:", text, "---", SIGNIF_CODES];
+  return footnote === undefined ? ["Fixed effects:", text] : ["Fixed effects:", text, "---", footnote];
 }
 
 /** The summary's tables as formatted cells (what `summary()` lays out as text). */
