@@ -3,7 +3,6 @@
 // with the model lme4's reference fit used, so the app shows lme4's numbers.
 import sleepstudyUrl from "../../examples/sleepstudy.csv?url";
 import orthodontUrl from "../../examples/orthodont.csv?url";
-import bodyweightUrl from "../../test/reference/data/bodyweight.csv?url";
 import oxboysUrl from "../../test/reference/data/oxboys.csv?url";
 import penicillinUrl from "../../test/reference/data/penicillin.csv?url";
 import pastesUrl from "../../test/reference/data/pastes.csv?url";
@@ -31,12 +30,6 @@ export const EXAMPLES: Example[] = [
     about: "jaw growth of 27 children from age 8 to 14, by sex (nlme)",
     url: orthodontUrl,
     formula: "distance ~ age * Sex + (age | Subject)",
-  },
-  {
-    name: "bodyweight",
-    about: "body weights of 16 rats on three diets over 64 days (nlme)",
-    url: bodyweightUrl,
-    formula: "weight ~ Time * Diet + (Time | Rat)",
   },
   {
     name: "oxboys",
