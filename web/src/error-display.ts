@@ -21,10 +21,13 @@ export function clearError(slot: HTMLElement): void {
   slot.hidden = true;
 }
 
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** The banner at the top of the page, for failures that belong to no input. */
 export function showPageError(what: unknown): void {
-  const text = what instanceof Error ? what.message : String(what);
-  showError(byId("page-error"), `Something went wrong: ${text}`);
+  showError(byId("page-error"), `Something went wrong: ${messageOf(what)}`);
 }
 
 /** Catch what nothing else caught (a bug of ours) and say so on the page. */

@@ -1,8 +1,7 @@
 // The page's side of the fit worker: one fit at a time, as a promise, with
 // progress callbacks; cancelling ends the worker (a fit cannot be interrupted
 // inside WASM) and the next fit starts a fresh one.
-import type { DataFrame } from "lmm-wasm";
-import type { FitFailure, FitProgress, FitReport, WorkerMessage } from "./fit-protocol";
+import type { FitFailure, FitProgress, FitReport, FitRequest, WorkerMessage } from "./fit-protocol";
 
 /** A fit that did not give a report: the user's input, our fault, or a cancel. */
 export class FitError extends Error {
@@ -24,16 +23,13 @@ export class FitClient {
   private nextId = 1;
 
   /** Fit in the worker; a fit still running is cancelled first. */
-  fit(
-    request: { data: DataFrame; dataName: string; formula: string; REML: boolean },
-    onProgress: (progress: FitProgress) => void,
-  ): Promise<FitReport> {
+  fit(request: Omit<FitRequest, "id">, onProgress: (progress: FitProgress) => void): Promise<FitReport> {
     this.cancel();
     const id = this.nextId++;
     const worker = (this.worker ??= this.startWorker());
     return new Promise((resolve, reject) => {
       this.pending = { id, resolve, reject, onProgress };
-      worker.postMessage({ id, ...request });
+      worker.postMessage({ id, ...request } satisfies FitRequest);
     });
   }
 

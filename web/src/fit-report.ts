@@ -63,6 +63,8 @@ function trajectories(m: LmerModel, data: DataFrame, roles: Roles): Trajectories
     cell.sum += population[k];
     cell.count++;
   });
+  // Each subject's line joins its points in this order, whatever the order of the rows.
+  points.sort((a, b) => a.time - b.time);
   const means = [...sums.values()]
     .map(({ time, group, sum, count }) => ({ time, group, y: sum / count }))
     .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.time - b.time));

@@ -2,7 +2,7 @@
 // carries the example, formula and method so that a link refits the same model.
 import { loadExample, loadFile, watchFileInputs, dataPreview, type LoadedData } from "./data-source";
 import { byId, h } from "./dom";
-import { clearError, reportUncaughtErrors, showError, showPageError } from "./error-display";
+import { clearError, messageOf, reportUncaughtErrors, showError, showPageError } from "./error-display";
 import { EXAMPLES, findExample } from "./examples";
 import { FitClient, FitError } from "./fit-client";
 import type { FitProgress } from "./fit-protocol";
@@ -29,9 +29,10 @@ let data: LoadedData | undefined;
 let loadCount = 0;
 let fitCount = 0;
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-/** Load data from a source; the formula is the given one, the example's, or written from guessed roles. */
+/**
+ * Load data from a source; the formula is the given one, the example's, or
+ * written from guessed roles. A fit still running on the old data is cancelled.
+ */
 async function useData(source: () => Promise<LoadedData>, formula?: string): Promise<boolean> {
   const load = ++loadCount;
   clearError(dataError);
@@ -47,6 +48,7 @@ async function useData(source: () => Promise<LoadedData>, formula?: string): Pro
     return false;
   }
   if (load !== loadCount) return false;
+  client.cancel();
   data = loaded;
   exampleSelect.value = loaded.example?.name ?? "";
   preview.replaceChildren(dataPreview(loaded));

@@ -93,24 +93,27 @@ function caterpillarFigure(c: Caterpillar, index: number): Figure {
   };
 }
 
+/** A plot of the residuals against `xLabel`, in the shared style of the two diagnostics. */
+function residualPlot(xLabel: string, marks: Plot.Markish[], color?: Plot.ScaleOptions): SVGSVGElement {
+  return asSvg(Plot.plot({ width: WIDTH, height: 360, x: { label: xLabel }, y: { label: "Residuals", grid: true }, color, marks }));
+}
+
+const RESIDUAL_DOT = { r: 2, fill: "steelblue", fillOpacity: 0.6 };
+const REFERENCE_LINE = "#c0392b";
+
 function residualFigure(report: FitReport): Figure {
   const { fitted, residuals } = report.json;
   const points = fitted.map((f, i) => ({ fitted: f, residual: residuals[i] }));
   const binned = points.length > MAX_DOTS;
-  const svg = asSvg(
-    Plot.plot({
-      width: WIDTH,
-      height: 360,
-      x: { label: "Fitted values" },
-      y: { label: "Residuals", grid: true },
-      color: binned ? { scheme: "blues", type: "log" } : undefined,
-      marks: [
-        binned
-          ? Plot.rect(points, Plot.bin({ fill: "count" }, { x: "fitted", y: "residual", thresholds: 60 }))
-          : Plot.dot(points, { x: "fitted", y: "residual", r: 2, fill: "steelblue", fillOpacity: 0.6 }),
-        Plot.ruleY([0], { stroke: "#c0392b" }),
-      ],
-    }),
+  const svg = residualPlot(
+    "Fitted values",
+    [
+      binned
+        ? Plot.rect(points, Plot.bin({ fill: "count" }, { x: "fitted", y: "residual", thresholds: 60 }))
+        : Plot.dot(points, { x: "fitted", y: "residual", ...RESIDUAL_DOT }),
+      Plot.ruleY([0], { stroke: REFERENCE_LINE }),
+    ],
+    binned ? { scheme: "blues", type: "log" } : undefined,
   );
   return {
     id: "residuals-fitted",
@@ -124,17 +127,9 @@ function qqFigure(report: FitReport): Figure {
   const { theoretical, sample, line } = report.qq;
   const points = theoretical.map((x, i) => ({ x, y: sample[i] }));
   const ends = [theoretical[0], theoretical[theoretical.length - 1]].map((x) => ({ x, y: line.intercept + line.slope * x }));
-  const svg = asSvg(
-    Plot.plot({
-      width: WIDTH,
-      height: 360,
-      x: { label: "Theoretical normal quantiles" },
-      y: { label: "Residuals", grid: true },
-      marks: [
-        Plot.line(ends, { x: "x", y: "y", stroke: "#c0392b" }),
-        Plot.dot(points, { x: "x", y: "y", r: 2, fill: "steelblue", fillOpacity: 0.6 }),
-      ],
-    }),
-  );
+  const svg = residualPlot("Theoretical normal quantiles", [
+    Plot.line(ends, { x: "x", y: "y", stroke: REFERENCE_LINE }),
+    Plot.dot(points, { x: "x", y: "y", ...RESIDUAL_DOT }),
+  ]);
   return { id: "qq-residuals", title: "Normal QQ plot of the residuals", note: "The line passes through the quartiles (R's qqline).", svg };
 }
