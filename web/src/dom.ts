@@ -9,17 +9,14 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 
 type Child = Node | string | null | undefined | false;
 
-/** An element with attributes (`class`, `data-*`, ...) and children; text children are escaped. */
+/** An element with attributes (`class`, `data-*`, ...; undefined ones left out) and children; text children are escaped. */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
-  attributes: Record<string, string | boolean | undefined> = {},
+  attributes: Record<string, string | undefined> = {},
   ...children: Child[]
 ): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === true) el.setAttribute(name, "");
-    else if (typeof value === "string") el.setAttribute(name, value);
-  }
+  for (const [name, value] of Object.entries(attributes)) if (value !== undefined) el.setAttribute(name, value);
   for (const child of children) if (child) el.append(child);
   return el;
 }
