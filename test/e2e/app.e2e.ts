@@ -40,11 +40,11 @@ afterEach(() => {
   expect(pageErrors).toEqual([]);
 });
 
-/** A fresh page of the app, its uncaught errors collected in pageErrors. */
-async function openApp(query = ""): Promise<Page> {
+/** A fresh page of the app (at `url`, by default the site's root), its uncaught errors collected in pageErrors. */
+async function openApp(query = "", url = server.url): Promise<Page> {
   const page = await browser.context.newPage();
   page.on("pageerror", (error) => pageErrors.push(error.message));
-  await page.goto(`${server.url}${query}`);
+  await page.goto(`${url}${query}`);
   return page;
 }
 
@@ -238,6 +238,20 @@ describe("errors are shown next to their input", () => {
     await page.fill("#formula-input", "score ~ time + (1 | id)");
     await page.click("#fit-button");
     await expect.poll(() => page.textContent("#formula-error")).toMatch(/The response 'score' is not numeric/);
+  });
+});
+
+describe("the built site", () => {
+  it("works from a subpath of a static server", async () => {
+    const parent = await serveDirectory(root("web"));
+    try {
+      const page = await openApp("?example=sleepstudy", `${parent.url}dist/index.html`);
+      await waitForFit(page);
+      expect(await page.$$eval("#results figure.plot svg", (svgs) => svgs.length)).toBe(5);
+      await page.close();
+    } finally {
+      await parent.close();
+    }
   });
 });
 
