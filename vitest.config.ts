@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // The web app's modules import the library by its package name.
+  resolve: { alias: { "lmm-wasm": new URL("./src/index.ts", import.meta.url).pathname } },
   test: {
     include: ["test/**/*.test.ts"],
     // The InstEval conformance case fits 73k rows with three crossed terms.

@@ -33,14 +33,21 @@ export function parseCSV(text: string): DataFrame {
   return { names: header, columns, nrow: rows.length - 1 };
 }
 
-/** Read a CSV file in Node. In a browser, fetch the text and call parseCSV. */
+// A specifier in a variable keeps bundlers (Vite, webpack, esbuild) from
+// resolving node:fs for a browser build: readCSV never reaches it there.
+const NODE_FS = "node:fs/promises";
+
+/** Read a CSV file in Node. In a browser, fetch the text (or read the File) and call parseCSV. */
 export async function readCSV(path: string): Promise<DataFrame> {
   return parseCSV(await readTextFile(path));
 }
 
 /** A text file's contents in Node, or an error that names the path and the problem. */
 export async function readTextFile(path: string): Promise<string> {
-  const { readFile } = await import("node:fs/promises");
+  if (typeof process === "undefined" || !process.versions?.node) {
+    throw new LmmError("Files can be read in Node only: in a browser, pass the CSV text to parseCSV (from fetch or File.text()).");
+  }
+  const { readFile }: typeof import("node:fs/promises") = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_FS);
   try {
     return await readFile(path, "utf8");
   } catch (e) {

@@ -218,12 +218,12 @@ function expand(src: string, node: Node, allowBars: boolean): Expanded {
     case "num":
       if (node.value === 1) return { terms: [], intercept: true, bars: [] };
       if (node.value === 0) return { terms: [], intercept: false, bars: [] };
-      throw new LmmError(`Formula: the number ${node.value} at position ${node.pos + 1} has no meaning; only 0 and 1 (the intercept) may appear.`);
+      throw new LmmError(`Formula: the number ${node.value} at position ${node.pos + 1} has no meaning; only 0 and 1 (the intercept) may appear.`, { position: node.pos });
     case "paren":
       return expand(src, node.a, allowBars);
     case "bar":
       if (!allowBars) {
-        throw new LmmError(`Formula: a random-effects term '(... | ...)' at position ${node.pos + 1} must stand on its own, added with '+' to the fixed effects.`);
+        throw new LmmError(`Formula: a random-effects term '(... | ...)' at position ${node.pos + 1} must stand on its own, added with '+' to the fixed effects.`, { position: node.pos });
       }
       return { terms: [], intercept: undefined, bars: [node] };
     case "neg": {
@@ -259,7 +259,7 @@ function expand(src: string, node: Node, allowBars: boolean): Expanded {
         const intercept = b.intercept ?? a.intercept;
         return { terms, intercept, bars: [...a.bars, ...b.bars] };
       }
-      if (a.bars.length || b.bars.length) throw new LmmError(`Formula: a random-effects term cannot be combined with '${node.op}' (position ${node.pos + 1}).`);
+      if (a.bars.length || b.bars.length) throw new LmmError(`Formula: a random-effects term cannot be combined with '${node.op}' (position ${node.pos + 1}).`, { position: node.pos });
       if (node.op === ":") return { terms: interact(a.terms, b.terms), intercept: undefined, bars: [] };
       if (node.op === "*") {
         const terms = [...a.terms];
@@ -320,7 +320,7 @@ function groupingFactors(src: string, node: Node): { vars: string[]; name: strin
   if (node.t === "bin" && node.op === "/") {
     const outer = groupingFactors(src, node.a);
     const inner = groupingFactors(src, node.b);
-    if (inner.length !== 1) throw new LmmError(`Formula: the right side of '/' at position ${node.pos + 1} must be one grouping factor.`);
+    if (inner.length !== 1) throw new LmmError(`Formula: the right side of '/' at position ${node.pos + 1} must be one grouping factor.`, { position: node.pos });
     const last = outer[outer.length - 1];
     return [...outer, { vars: [...inner[0].vars, ...last.vars], name: `${inner[0].name}:${last.name}` }];
   }
@@ -328,7 +328,7 @@ function groupingFactors(src: string, node: Node): { vars: string[]; name: strin
   if (node.t === "paren") return groupingFactors(src, node.a);
   const e = expand(src, node, false);
   if (e.terms.length !== 1 || e.intercept !== undefined) {
-    throw new LmmError(`Formula: the grouping factor of the random-effects term at position ${node.pos + 1} must be a variable or an interaction such as a:b.`);
+    throw new LmmError(`Formula: the grouping factor of the random-effects term at position ${node.pos + 1} must be a variable or an interaction such as a:b.`, { position: node.pos });
   }
   const vars = e.terms[0];
   return [{ vars, name: vars.join(":") }];

@@ -11,9 +11,10 @@ export { parseFormula, type ParsedFormula, type RandomTerm, type TermList } from
 export { buildDesign, type Design, type DesignOptions, type RandomEffectsTerm, type ModelMatrix } from "./model/design.js";
 export { ProfiledDeviance, type DevianceParts } from "./model/deviance.js";
 export type { PredictOptions } from "./model/predict.js";
-export { minimize, type OptimizerOptions, type OptimizerResult } from "./fit/optimizer.js";
+export { minimize, type OptimizerOptions, type OptimizerProgress, type OptimizerResult } from "./fit/optimizer.js";
 export { LmmError } from "./errors.js";
 export type { LmerJSON } from "./output/json.js";
 export { fitMany, type BatchOptions, type BatchResult } from "./batch/fit-many.js";
 export { parseResponses, readResponses, type ResponseMatrix } from "./batch/responses.js";
 export { benjaminiHochberg, csvHeader, csvRows, type BatchRecord, type Cell } from "./batch/results.js";
+export { summaryTables, type SummaryTable, type SummaryTables } from "./output/summary.js";

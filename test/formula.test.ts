@@ -246,6 +246,14 @@ describe("syntax errors", () => {
       expect(() => parseFormula(src), src).toThrow(LmmError);
     }
   });
+
+  it.each([
+    "y ~ x +", "y ~ 2", "y ~ x + (1 | g):z", "y ~ x * (1 | g)", "y ~ a + - b", "y ~ 1 + (1 | a/(b + c))", "y ~ 1 + (1 | a*b)", "y ~ log(x)",
+  ])("%s : error.position is the position the message names", (src) => {
+    const e = parseError(src);
+    expect(e.position).toBeDefined();
+    expect(e.message).toContain(`position ${e.position! + 1}`);
+  });
 });
 
 describe("signs and positions, as R reads them", () => {

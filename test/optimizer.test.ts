@@ -1,6 +1,7 @@
 // The bound-constrained quasi-Newton optimiser on functions with known minima.
 import { describe, expect, it } from "vitest";
 import { minimize, numericGradient } from "../src/fit/optimizer.js";
+import { lmer, readCSV } from "../src/index.js";
 
 describe("minimize", () => {
   it("finds an interior minimum of an ill-scaled quadratic", () => {
@@ -33,6 +34,15 @@ describe("minimize", () => {
     expect(r.x[0]).toBeCloseTo(1, 3);
   });
 
+  it("tells onProgress every evaluation and the lowest objective so far", () => {
+    const f = (x: Float64Array) => (x[0] - 2) ** 2 + 3;
+    const seen: { evaluations: number; objective: number }[] = [];
+    const r = minimize(f, [0], [-Infinity], { onProgress: (p) => seen.push(p) });
+    expect(seen.map((p) => p.evaluations)).toEqual(Array.from({ length: r.evaluations }, (_, i) => i + 1));
+    seen.slice(1).forEach((p, i) => expect(p.objective).toBeLessThanOrEqual(seen[i].objective));
+    expect(seen.at(-1)!.objective).toBe(r.f);
+  });
+
   it("reports a non-finite objective at the start instead of looping", () => {
     const r = minimize(() => NaN, [1], [0]);
     expect(r.converged).toBe(false);
@@ -49,5 +59,15 @@ describe("numericGradient", () => {
     expect(g[1]).toBeCloseTo(Math.exp(0.4) * Math.cos(1.1), 7);
     expect(curvature[0]).toBeCloseTo(Math.exp(0.4) * Math.sin(1.1) + 6 * 0.4, 3);
     expect(curvature[1]).toBeCloseTo(-Math.exp(0.4) * Math.sin(1.1), 3);
+  });
+});
+
+describe("lmer's onProgress", () => {
+  it("hears every evaluation of the fit, ending at the optimum", async () => {
+    const seen: { evaluations: number; objective: number }[] = [];
+    const data = await readCSV(new URL("../examples/sleepstudy.csv", import.meta.url).pathname);
+    const m = await lmer("Reaction ~ Days + (Days | Subject)", data, { onProgress: (p) => seen.push(p) });
+    expect(seen.length).toBe(m.convergence.evaluations);
+    expect(seen.at(-1)!.objective).toBeCloseTo(m.objective, 8);
   });
 });

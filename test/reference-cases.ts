@@ -77,3 +77,44 @@ export function expectClose(actual: number, expected: number, rel: number, floor
     expect.fail(`${what}: got ${actual}, expected ${expected} (tolerance ${tol.toExponential(2)})`);
   }
 }
+
+/** The numbers of a fit that the Node and browser suites compare alike (a model or its JSON). */
+export interface FitNumbers {
+  fixef: Record<string, number>;
+  se: Record<string, number>;
+  t: Record<string, number>;
+  theta: number[];
+  sigma: number;
+  objective: number;
+}
+
+/** The objective equals lme4's or is better, and never far below it (that would be another model). */
+export function expectObjectiveMatches(fit: FitNumbers, ref: ModelCase): void {
+  expect(fit.objective).toBeLessThanOrEqual(ref.objective + 1e-6 * Math.max(1, Math.abs(ref.objective)));
+  expect(fit.objective).toBeGreaterThan(ref.objective - 1e-3);
+}
+
+/** Fixed effects, standard errors and t values to relative 1e-4 (absolute 1e-6 near zero). */
+export function expectFixedEffectsMatch(fit: FitNumbers, ref: ModelCase): void {
+  expect(Object.keys(fit.fixef)).toEqual(Object.keys(ref.fixef));
+  for (const k of Object.keys(ref.fixef)) {
+    expectClose(fit.fixef[k], ref.fixef[k], 1e-4, 1e-2, `fixef ${k}`);
+    expectClose(fit.se[k], ref.se[k], 1e-4, 1e-2, `se ${k}`);
+    expectClose(fit.t[k], ref.t[k], 1e-4, 1e-2, `t ${k}`);
+  }
+}
+
+/** theta up to the sign of a column (relative 1e-3 of the largest entry) and sigma (relative 1e-3). */
+export function expectThetaSigmaMatch(fit: FitNumbers, ref: ModelCase): void {
+  const largest = Math.max(...ref.theta.map(Math.abs));
+  ref.theta.forEach((v, i) => expectClose(Math.abs(fit.theta[i]), Math.abs(v), 1e-3, 1e-2 * largest, `theta[${i}]`));
+  expectClose(fit.sigma, ref.sigma, 1e-3, 0, "sigma");
+}
+
+/** lmerTest's Satterthwaite df to relative 1e-3, p-values to relative 1e-3 or absolute 1e-8. */
+export function expectSatterthwaiteMatches(got: { df: Record<string, number>; p: Record<string, number> }, ref: ModelCase): void {
+  for (const [k, v] of Object.entries(ref.satterthwaite!.df)) expectClose(got.df[k], v, 1e-3, 0, `df ${k}`);
+  for (const [k, v] of Object.entries(ref.satterthwaite!.p)) {
+    expect(Math.abs(got.p[k] - v), `p ${k}: ${got.p[k]} vs ${v}`).toBeLessThanOrEqual(Math.max(1e-3 * v, 1e-8));
+  }
+}

@@ -24,9 +24,12 @@ interface Port {
   terminate(): void;
 }
 
+/** In a variable, so that bundlers leave Node's module out of a browser build. */
+export const NODE_WORKER_THREADS = "node:worker_threads";
+
 async function spawn(): Promise<Port> {
   if (typeof process !== "undefined" && process.versions?.node) {
-    const { Worker } = await import("node:worker_threads");
+    const { Worker }: typeof import("node:worker_threads") = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_WORKER_THREADS);
     const w = new Worker(new URL("./worker.js", import.meta.url));
     return {
       post: (msg, transfer) => w.postMessage(msg, transfer),

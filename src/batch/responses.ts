@@ -2,6 +2,7 @@
 // (first column the feature id, then one column per sample). Cells are typed as
 // in the sample table: numbers, Inf, and missing-value tokens (empty, NA, NaN).
 import Papa from "papaparse";
+import { readTextFile } from "../csv.js";
 import { cellNumber } from "../data.js";
 import { LmmError } from "../errors.js";
 
@@ -76,6 +77,5 @@ export function parseResponses(text: string): ResponseMatrix {
 
 /** Read a responses table from a file in Node. In a browser, fetch the text and call parseResponses. */
 export async function readResponses(path: string): Promise<ResponseMatrix> {
-  const { readTextFile } = await import("../csv.js");
   return parseResponses(await readTextFile(path));
 }

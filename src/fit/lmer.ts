@@ -7,7 +7,7 @@ import { buildDesign, type Design, type DesignOptions } from "../model/design.js
 import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel, type DdfMethod } from "../model/lmer-model.js";
 import { thetaLower, thetaStart } from "../model/parameters.js";
-import { minimize, type OptimizerOptions } from "./optimizer.js";
+import { minimize, type OptimizerOptions, type OptimizerProgress } from "./optimizer.js";
 import { LmmError } from "../errors.js";
 
 /** Options of `lmer()`: how the data enter the model, REML or ML, the df method and the optimiser. */
@@ -20,6 +20,11 @@ export interface LmerOptions extends DesignOptions {
   ddf?: DdfMethod;
   /** Tolerances of the optimiser. */
   optimizer?: OptimizerOptions;
+  /**
+   * Called after every evaluation of the objective while theta is optimised
+   * (evaluations so far, lowest objective so far), e.g. to show a long fit's progress.
+   */
+  onProgress?: (progress: OptimizerProgress) => void;
 }
 
 /**
@@ -41,6 +46,7 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
   const deviance = await ProfiledDeviance.create(design, options.REML ?? true);
   const opt = minimize((theta) => deviance.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), {
     gradient: () => deviance.gradient(),
+    onProgress: options.onProgress,
     ...options.optimizer,
   });
   return new LmerModel(design, deviance, opt, { dataName: options.dataName, ddf: options.ddf });

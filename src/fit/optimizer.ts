@@ -19,6 +19,16 @@ export interface OptimizerOptions {
    */
   fTol?: number;
   maxIterations?: number;
+  /** Called after every evaluation of the objective, e.g. to show how a long fit goes. */
+  onProgress?: (progress: OptimizerProgress) => void;
+}
+
+/** What `onProgress` is told after each evaluation of the objective. */
+export interface OptimizerProgress {
+  /** Evaluations of the objective so far. */
+  evaluations: number;
+  /** Lowest objective value so far (Infinity until one is finite). */
+  objective: number;
 }
 
 /** Where `minimize()` stopped, and why. */
@@ -120,9 +130,13 @@ export function minimize(
 ): OptimizerResult {
   let evaluations = 0;
   let iterations = 0;
+  let lowest = Infinity;
   const fc = (x: Float64Array) => {
     evaluations++;
-    return f(x);
+    const fx = f(x);
+    if (fx < lowest) lowest = fx;
+    opts.onProgress?.({ evaluations, objective: lowest });
+    return fx;
   };
   let res = quasiNewton(fc, x0, lower, opts);
   iterations += res.iterations;

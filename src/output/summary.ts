@@ -5,6 +5,35 @@ import { abbreviate, decimalsFor, formatColumn, formatFixed, table, formatPValue
 
 const DIGITS = 4; // lme4 prints with max(3, getOption("digits") - 3)
 
+/**
+ * One table of the summary as formatted cells (a header row and body rows), for
+ * other layouts than text, such as HTML; `leftAlign` marks the text columns.
+ */
+export interface SummaryTable {
+  header: string[];
+  rows: string[][];
+  leftAlign: boolean[];
+  /** A line printed under the table: the legend of the significance stars. */
+  footnote?: string;
+}
+
+/** The summary's tables: fit criteria, random effects and fixed effects, formatted as lme4 prints them. */
+export interface SummaryTables {
+  /** REML criterion (REML fits) or AIC, BIC, logLik, deviance, df.resid (ML fits). */
+  fit: SummaryTable;
+  /** Groups, Name, Variance, Std.Dev. and, with correlated terms, Corr. */
+  random: SummaryTable;
+  /** Estimate, Std. Error, t value and, unless ddf is "none", df, Pr(>|t|) and stars. */
+  fixed: SummaryTable;
+}
+
+function fitCriteria(m: LmerModel): SummaryTable {
+  if (m.REML) return { header: ["REML criterion at convergence"], rows: [[formatFixed(m.objective, 1)]], leftAlign: [false] };
+  const cells = [m.AIC, m.BIC, m.logLik, m.objective].map((v) => formatFixed(v, 1));
+  cells.push(String(m.nobs - m.coefNames.length - m.theta.length - 1));
+  return { header: ["AIC", "BIC", "logLik", "deviance", "df.resid"], rows: [cells], leftAlign: [false, false, false, false, false] };
+}
+
 function header(m: LmerModel): string[] {
   const fit = m.REML ? "Linear mixed model fit by REML" : "Linear mixed model fit by maximum likelihood";
   const lines = [
@@ -15,12 +44,12 @@ function header(m: LmerModel): string[] {
   ];
   if (m.dataName) lines.push(`   Data: ${m.dataName}`);
   lines.push("");
+  const criteria = fitCriteria(m);
   if (m.REML) {
-    lines.push(`REML criterion at convergence: ${formatFixed(m.objective, 1)}`);
+    lines.push(`${criteria.header[0]}: ${criteria.rows[0][0]}`);
   } else {
-    const cells = [m.AIC, m.BIC, m.logLik, m.objective].map((v) => formatFixed(v, 1));
-    cells.push(String(m.nobs - m.coefNames.length - m.theta.length - 1));
-    lines.push(table(["     AIC", "     BIC", "  logLik", "deviance", "df.resid"], [cells], [false, false, false, false, false]));
+    // R right-aligns these headers in fields of eight.
+    lines.push(table(criteria.header.map((h) => h.padStart(8)), criteria.rows, criteria.leftAlign));
   }
   return lines;
 }
@@ -39,7 +68,7 @@ function scaledResiduals(m: LmerModel): string[] {
   return ["Scaled residuals: ", table(["Min", "1Q", "Median", "3Q", "Max"], [cells], [false, false, false, false, false])];
 }
 
-function randomEffects(m: LmerModel): string[] {
+function randomEffectsTable(m: LmerModel): SummaryTable {
   const rows: { grp: string; name: string; variance: number; sd: number; corr: number[] }[] = [];
   // Group the varcorr rows term by term: variances first, then correlations.
   const byGroup = new Map<string, typeof m.varcorr>();
@@ -74,14 +103,19 @@ function randomEffects(m: LmerModel): string[] {
     }
     return cells;
   });
-  const text = table(head, body, [true, true, false, false, true]).split("\n").map((l) => ` ${l}`);
+  return { header: head, rows: body, leftAlign: [true, true, false, false, true] };
+}
+
+function randomEffects(m: LmerModel): string[] {
+  const { header: head, rows, leftAlign } = randomEffectsTable(m);
+  const text = table(head, rows, leftAlign).split("\n").map((l) => ` ${l}`);
   const groups = Object.entries(m.ngrps)
     .map(([g, n]) => `${g}, ${n}`)
     .join("; ");
   return ["Random effects:", ...text, `Number of obs: ${m.nobs}, groups:  ${groups}`];
 }
 
-function fixedEffects(m: LmerModel): string[] {
+function fixedEffectsTable(m: LmerModel): SummaryTable {
   const names = m.coefNames;
   const est = names.map((n) => m.fixef[n]);
   // Kenward-Roger replaces the SEs (and so the t values) by its adjusted ones.
@@ -98,19 +132,30 @@ function fixedEffects(m: LmerModel): string[] {
   const tRounded = t.map((v) => round(v, Math.max(1, Math.min(5, DIGITS - 1))));
   const tDec = decimalsFor(tRounded, DIGITS);
   const rows = names.map((n, i) => [n, formatFixed(estSe[i], dec), formatFixed(estSe[names.length + i], dec), formatFixed(tRounded[i], tDec)]);
-  if (m.ddf === "none") return ["Fixed effects:", table(["", "Estimate", "Std. Error", "t value"], rows)];
+  if (m.ddf === "none") return { header: ["", "Estimate", "Std. Error", "t value"], rows, leftAlign: [true, false, false, false] };
   const { df, p } = kr ?? m.satterthwaite;
   rows.forEach((row, i) => {
     const pv = p[names[i]];
     row.splice(3, 0, formatFixed(df[names[i]], 3));
     row.push(Number.isNaN(pv) ? "NaN" : formatPValue(pv, 3, "< 2e-16"), significanceStars(pv));
   });
-  return [
-    "Fixed effects:",
-    table(["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", ""], rows, [true, false, false, false, false, false, true]),
-    "---",
-    SIGNIF_CODES,
-  ];
+  return {
+    header: ["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", ""],
+    rows,
+    leftAlign: [true, false, false, false, false, false, true],
+    footnote: SIGNIF_CODES,
+  };
+}
+
+function fixedEffects(m: LmerModel): string[] {
+  const { header: head, rows, leftAlign, footnote } = fixedEffectsTable(m);
+  const text = table(head, rows, leftAlign);
+  return footnote === undefined ? ["Fixed effects:", text] : ["Fixed effects:", text, "---", footnote];
+}
+
+/** The summary's tables as formatted cells (what `summary()` lays out as text). */
+export function summaryTables(m: LmerModel): SummaryTables {
+  return { fit: fitCriteria(m), random: randomEffectsTable(m), fixed: fixedEffectsTable(m) };
 }
 
 

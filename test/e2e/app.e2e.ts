@@ -1,0 +1,276 @@
+// The web app in Chromium, as a user drives it: the built site (npm run
+// build:web) served from a plain static server on localhost.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { LmerJSON } from "../../src/index.js";
+import {
+  MODEL_CASES,
+  expectFixedEffectsMatch,
+  expectObjectiveMatches,
+  expectSatterthwaiteMatches,
+  expectThetaSigmaMatch,
+  type ModelCase,
+} from "../reference-cases.js";
+import { launchChromium, type Chromium } from "./chromium.js";
+import { serveDirectory, type StaticServer } from "./static-server.js";
+
+const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+// The README's screenshot is refreshed on request, so that a test run leaves the work tree as it was.
+const SCREENSHOT = process.env.UPDATE_SCREENSHOT ? root("docs/screenshot.png") : root("test/e2e/output/screenshot.png");
+
+let server: StaticServer;
+let browser: Chromium;
+/** Errors thrown on any page of the app: there must be none. */
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  server = await serveDirectory(root("web/dist"));
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+afterEach(() => {
+  expect(pageErrors).toEqual([]);
+});
+
+/** A fresh page of the app (at `url`, by default the site's root), its uncaught errors collected in pageErrors. */
+async function openApp(query = "", url = server.url): Promise<Page> {
+  const page = await browser.context.newPage();
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  await page.goto(`${url}${query}`);
+  return page;
+}
+
+const reference = (id: string): ModelCase => MODEL_CASES.find((c) => c.id === id)!;
+
+async function waitForFit(page: Page): Promise<void> {
+  await page.waitForFunction(() => /^Fitted in/.test(document.getElementById("fit-status")?.textContent ?? ""), undefined, { timeout: 60_000 });
+}
+
+/** Click a download button and return the file's bytes. */
+async function downloaded(page: Page, selector: string): Promise<Buffer> {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
+  return readFile(await download.path());
+}
+
+async function downloadedJSON(page: Page): Promise<LmerJSON> {
+  return JSON.parse((await downloaded(page, "#download-json")).toString("utf8"));
+}
+
+function expectLme4Numbers(fit: LmerJSON, ref: ModelCase): void {
+  expectObjectiveMatches(fit, ref);
+  expectFixedEffectsMatch(fit, ref);
+  expectThetaSigmaMatch(fit, ref);
+  expectSatterthwaiteMatches(fit.satterthwaite!, ref);
+}
+
+/** Count the shapes each mark of a figure drew: { dot: 180, line: 1, ... }. */
+async function marksOf(page: Page, figureId: string): Promise<Record<string, number>> {
+  return page.$eval(`#plot-${figureId} svg`, (svg) => {
+    const counts: Record<string, number> = {};
+    for (const g of svg.querySelectorAll(":scope > g[aria-label]")) {
+      const label = g.getAttribute("aria-label")!;
+      if (!label.includes("axis")) counts[label] = (counts[label] ?? 0) + g.querySelectorAll("path, circle, line, rect, text").length;
+    }
+    return counts;
+  });
+}
+
+describe("fitting sleepstudy through the UI", () => {
+  let page: Page;
+
+  beforeAll(async () => {
+    page = await openApp();
+    await page.selectOption("#example-select", "sleepstudy");
+    await page.waitForFunction(() => (document.getElementById("formula-input") as HTMLInputElement).value !== "");
+    await page.click("#fit-button");
+    await waitForFit(page);
+  });
+
+  it("fits the example's model, its roles shown in the column pickers", async () => {
+    expect(await page.inputValue("#formula-input")).toBe("Reaction ~ Days + (Days | Subject)");
+    const roles = await Promise.all(["response", "time", "group", "subject"].map((r) => page.inputValue(`#role-${r}`)));
+    expect(roles).toEqual(["Reaction", "Days", "", "Subject"]);
+  });
+
+  it("gives lme4's fixed effects, SEs, theta, sigma and lmerTest's df in the JSON download", async () => {
+    expectLme4Numbers(await downloadedJSON(page), reference("sleepstudy_slope_reml"));
+  });
+
+  it("shows the summary tables as lme4 prints them", async () => {
+    const days = await page.$$eval("#fixed-effects tbody tr:nth-child(2) td", (cells) => cells.map((c) => c.textContent));
+    expect(days).toEqual(["Days", "10.467", "1.546", "17.000", "6.771", "3.26e-06", "***"]);
+    expect(await page.textContent("#random-effects")).toMatch(/Subject.*\(Intercept\).*612\.\d+.*24\.7\d+/s);
+    expect(await page.textContent("#fit-criteria")).toContain("1743.6");
+  });
+
+  it("draws every plot: trajectories, both caterpillars, residuals vs fitted and the QQ plot", async () => {
+    const trajectories = await marksOf(page, "trajectories");
+    expect(trajectories.line).toBeGreaterThanOrEqual(18 + 2); // one per subject, the mean and its casing
+    for (const id of ["caterpillar-1", "caterpillar-2"]) {
+      const marks = await marksOf(page, id);
+      expect(marks.dot).toBe(18);
+      expect(marks.rule).toBeGreaterThanOrEqual(18);
+    }
+    expect((await marksOf(page, "residuals-fitted")).dot).toBe(180);
+    expect((await marksOf(page, "qq-residuals")).dot).toBe(180);
+    const sizes = await page.$$eval("#results figure.plot svg", (svgs) => svgs.map((s) => s.getBoundingClientRect().width * s.getBoundingClientRect().height));
+    expect(sizes).toHaveLength(5);
+    for (const area of sizes) expect(area).toBeGreaterThan(10_000);
+  });
+
+  it("downloads the fixed effects as CSV and a plot as SVG and as PNG", async () => {
+    const csv = (await downloaded(page, "#download-fixef-csv")).toString("utf8").split("\n");
+    expect(csv[0]).toBe("term,estimate,std_error,df,t_value,p_value");
+    expect(csv[2]).toMatch(/^Days,10\.4672/);
+    const svg = (await downloaded(page, "#plot-qq-residuals [data-download=svg]")).toString("utf8");
+    expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(svg.match(/<circle/g)).toHaveLength(180);
+    const png = await downloaded(page, "#plot-qq-residuals [data-download=png]");
+    expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+    expect(png.readUInt32BE(16)).toBe(2 * 640); // IHDR width: the plot at twice its size
+  });
+
+  it("puts the example and formula in the URL, and that link fits again on its own", async () => {
+    const url = new URL(page.url());
+    expect(url.searchParams.get("example")).toBe("sleepstudy");
+    expect(url.searchParams.get("formula")).toBe("Reaction ~ Days + (Days | Subject)");
+    expect(await page.getAttribute("#share-link", "href")).toBe(url.href);
+  });
+
+  it("is captured for the README", async () => {
+    await mkdir(dirname(SCREENSHOT), { recursive: true });
+    await writeFile(SCREENSHOT, await page.screenshot({ fullPage: true }));
+  });
+});
+
+describe("the model inputs", () => {
+  it("write the longitudinal formula from the chosen columns", async () => {
+    const page = await openApp();
+    await page.selectOption("#example-select", "orthodont");
+    await expect.poll(() => page.inputValue("#formula-input")).toBe("distance ~ age * Sex + (age | Subject)");
+    expect(await page.inputValue("#role-group")).toBe("Sex");
+    await page.selectOption("#role-group", "");
+    expect(await page.inputValue("#formula-input")).toBe("distance ~ age + (age | Subject)");
+    await page.selectOption("#role-time", "");
+    expect(await page.inputValue("#formula-input")).toBe("distance ~ 1 + (1 | Subject)");
+    await page.selectOption("#role-time", "age");
+    await page.selectOption("#role-group", "Sex");
+    expect(await page.inputValue("#formula-input")).toBe("distance ~ age * Sex + (age | Subject)");
+    await page.close();
+  });
+});
+
+describe("a shared link", () => {
+  it("loads the example and fits the formula by ML at once", async () => {
+    const formula = "distance ~ age * Sex + (age | Subject)";
+    const page = await openApp(`?example=orthodont&formula=${encodeURIComponent(formula)}&method=ML`);
+    await waitForFit(page);
+    expect(await page.isChecked("#method-ml")).toBe(true);
+    expect(await page.inputValue("#formula-input")).toBe(formula);
+    expect(await page.textContent("#fit-criteria")).toMatch(/AIC.*BIC.*logLik.*deviance/s);
+    expectLme4Numbers(await downloadedJSON(page), reference("orthodont_agesex_ml"));
+    // Two groups: each has its own mean line, labelled inside the SVG.
+    expect(await page.$$eval("#plot-trajectories svg text", (t) => t.map((x) => x.textContent))).toEqual(
+      expect.arrayContaining(["Sex Female", "Sex Male"]),
+    );
+    await page.close();
+  });
+
+  it("with an unknown example says so next to the data input", async () => {
+    const page = await openApp("?example=nosuch");
+    await expect.poll(() => page.textContent("#data-error")).toMatch(/unknown example 'nosuch'.*sleepstudy/);
+    await page.close();
+  });
+});
+
+describe("errors are shown next to their input", () => {
+  let page: Page;
+
+  beforeAll(async () => {
+    page = await openApp("?example=sleepstudy&formula=Reaction%20~%20Days%20%2B%20(1%20%7C%20Subject)");
+    await waitForFit(page);
+  });
+
+  it("a malformed formula: the message with its position and a caret under it", async () => {
+    const formula = "Reaction ~ Days + (Days | Subject";
+    await page.fill("#formula-input", formula);
+    const message = await page.textContent("#formula-error .message");
+    expect(message).toMatch(/position 34/);
+    const [shown, caret] = (await page.textContent("#formula-error pre.caret"))!.split("\n");
+    expect(shown).toBe(formula);
+    expect(caret.indexOf("^")).toBe(33);
+    await page.click("#fit-button");
+    expect(await page.textContent("#fit-status")).toMatch(/^Fitted in/); // the last good fit stays; nothing started
+  });
+
+  it("an unknown column: the message names it", async () => {
+    await page.fill("#formula-input", "Reaction ~ Dayz + (Days | Subject)");
+    await page.click("#fit-button");
+    await expect.poll(() => page.textContent("#formula-error")).toMatch(/Unknown column 'Dayz'/);
+    expect(await page.isVisible("#formula-error pre.caret")).toBe(false);
+    expect(await page.textContent("#fit-status")).toMatch(/could not be fitted/);
+  });
+
+  it("an empty file and a ragged CSV: the parser's message next to the file input", async () => {
+    await page.setInputFiles("#file-input", { name: "empty.csv", mimeType: "text/csv", buffer: Buffer.from("") });
+    await expect.poll(() => page.textContent("#data-error")).toMatch(/The CSV file is empty/);
+    expect(await page.isVisible("#results")).toBe(false);
+    await page.setInputFiles("#file-input", { name: "ragged.csv", mimeType: "text/csv", buffer: Buffer.from("y,t,id\n1,2,a\n3,4\n") });
+    await expect.poll(() => page.textContent("#data-error")).toMatch(/row 3 has 2 fields but the header has 3/);
+  });
+
+  it("a dropped CSV whose response is text: the message says the response is not numeric", async () => {
+    const rows = ["id,time,score", ...Array.from({ length: 12 }, (_, i) => `s${i % 4},${i % 3},${i % 2 ? "high" : "low"}`)];
+    await page.evaluate((text) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([text], "scores.csv", { type: "text/csv" }));
+      document.getElementById("drop-zone")!.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, rows.join("\n"));
+    await expect.poll(() => page.textContent("#data-preview")).toMatch(/scores\.csv: 12 rows, 3 columns/);
+    await page.fill("#formula-input", "score ~ time + (1 | id)");
+    await page.click("#fit-button");
+    await expect.poll(() => page.textContent("#formula-error")).toMatch(/The response 'score' is not numeric/);
+  });
+});
+
+describe("the built site", () => {
+  it("works from a subpath of a static server", async () => {
+    const parent = await serveDirectory(root("web"));
+    try {
+      const page = await openApp("?example=sleepstudy", `${parent.url}dist/index.html`);
+      await waitForFit(page);
+      expect(await page.$$eval("#results figure.plot svg", (svgs) => svgs.length)).toBe(5);
+      await page.close();
+    } finally {
+      await parent.close();
+    }
+  });
+});
+
+describe("a long fit", () => {
+  it("shows the optimiser's progress while the page stays responsive, and can be cancelled", async () => {
+    const page = await openApp();
+    await page.selectOption("#example-select", "insteval");
+    await expect.poll(() => page.inputValue("#formula-input"), { timeout: 30_000 }).toBe("y ~ service + (1 | s) + (1 | d) + (1 | dept)");
+    await page.click("#fit-button");
+    await expect.poll(() => page.textContent("#fit-status"), { timeout: 30_000 }).toMatch(/Optimising: \d+ evaluations, REML criterion \d+/);
+    // The fit runs in the worker: the page still paints frames promptly.
+    const frameMs = await page.evaluate(() => {
+      const start = performance.now();
+      return new Promise<number>((resolve) => requestAnimationFrame(() => resolve(performance.now() - start)));
+    });
+    expect(frameMs).toBeLessThan(500);
+    await page.click("#cancel-button");
+    await expect.poll(() => page.textContent("#fit-status")).toMatch(/^Cancelled after/);
+    expect(await page.isEnabled("#fit-button")).toBe(true);
+    await page.close();
+  });
+});

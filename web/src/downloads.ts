@@ -1,0 +1,73 @@
+// Downloads of a fit: the JSON contract, the coefficient tables as CSV, and the
+// figures as SVG or PNG (the SVG drawn onto a canvas).
+import type { FitReport } from "./fit-protocol";
+
+export function download(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  a.click();
+  // The click has started the download by the time the next task runs.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
+export function modelJSON(report: FitReport): Blob {
+  return new Blob([JSON.stringify(report.json, null, 2)], { type: "application/json" });
+}
+
+function csvCell(value: string | number | undefined): string {
+  const text = value === undefined ? "" : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csv(header: string[], rows: (string | number | undefined)[][]): Blob {
+  const lines = [header, ...rows].map((row) => row.map(csvCell).join(","));
+  return new Blob([lines.join("\n") + "\n"], { type: "text/csv" });
+}
+
+/** Fixed effects at full precision: estimate, SE, Satterthwaite df, t and p. */
+export function fixedEffectsCSV(report: FitReport): Blob {
+  const { fixef, se, t, satterthwaite } = report.json;
+  const rows = Object.keys(fixef).map((term) => [term, fixef[term], se[term], satterthwaite?.df[term], t[term], satterthwaite?.p[term]]);
+  return csv(["term", "estimate", "std_error", "df", "t_value", "p_value"], rows);
+}
+
+/** Conditional modes with their conditional SDs, one row per group, level and column. */
+export function randomEffectsCSV(report: FitReport): Blob {
+  const rows = report.caterpillars.flatMap((c) => c.levels.map((level, i) => [c.group, level, c.column, c.modes[i], c.sd[i]]));
+  return csv(["group", "level", "column", "mode", "conditional_sd"], rows);
+}
+
+export function svgText(svg: SVGSVGElement): string {
+  const copy = svg.cloneNode(true) as SVGSVGElement;
+  copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+  return new XMLSerializer().serializeToString(copy);
+}
+
+export function svgBlob(svg: SVGSVGElement): Blob {
+  return new Blob([svgText(svg)], { type: "image/svg+xml" });
+}
+
+/** The SVG drawn on a white canvas at `scale` times its size, as PNG. */
+export async function pngBlob(svg: SVGSVGElement, scale = 2): Promise<Blob> {
+  const [width, height] = [svg.width.baseVal.value, svg.height.baseVal.value];
+  const url = URL.createObjectURL(svgBlob(svg));
+  try {
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(width * scale);
+    canvas.height = Math.round(height * scale);
+    const context = canvas.getContext("2d")!;
+    context.fillStyle = "white";
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.drawImage(image, 0, 0, canvas.width, canvas.height);
+    return await new Promise((resolve, reject) =>
+      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("the canvas could not be encoded as PNG"))), "image/png"),
+    );
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}

@@ -1,0 +1,102 @@
+// Turns a fitted model into the plain-data report the page shows (runs in the
+// worker, next to the model, so only the report crosses to the page).
+import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
+import { summaryTables, type Column, type DataFrame, type LmerModel } from "lmm-wasm";
+import type { Caterpillar, FitReport, QQ, Trajectories } from "./fit-protocol";
+import type { Roles } from "./roles";
+
+/** More subject lines than this make the trajectory plot a blur (and a slow SVG). */
+const MAX_SUBJECTS = 200;
+/** A QQ plot of this many order statistics looks the same as one of all of them. */
+const MAX_QQ_POINTS = 2000;
+
+export function buildReport(m: LmerModel, data: DataFrame, dataName: string, roles: Roles | undefined, seconds: number): FitReport {
+  return {
+    json: m.toJSON(),
+    summary: m.summary(),
+    tables: summaryTables(m),
+    dataName,
+    caterpillars: caterpillars(m),
+    trajectories: roles ? trajectories(m, data, roles) : undefined,
+    qq: normalQQ(m.residuals),
+    seconds,
+  };
+}
+
+function caterpillars(m: LmerModel): Caterpillar[] {
+  return m.condVar().flatMap((term) =>
+    term.names.map((column, c) => ({
+      group: term.group,
+      column,
+      levels: term.levels,
+      modes: m.ranef[term.group][column] as number[],
+      sd: term.variance.map((v) => Math.sqrt(v[c][c])),
+    })),
+  );
+}
+
+const label = (col: Column, row: number) => String(col.values[row]);
+
+function trajectories(m: LmerModel, data: DataFrame, roles: Roles): Trajectories | undefined {
+  const { response, time, group, subject } = roles;
+  if (time === undefined || subject === undefined) return undefined;
+  const timeCol = data.columns.get(time);
+  const subjectCol = data.columns.get(subject);
+  const groupCol = group === undefined ? undefined : data.columns.get(group);
+  if (timeCol?.kind !== "numeric" || !subjectCol) return undefined;
+  const rows = m.design.rows;
+  const population = m.predict(undefined, { re: false });
+
+  const subjects = [...new Set(Array.from(rows, (r) => label(subjectCol, r)))];
+  const stride = Math.max(1, subjects.length / MAX_SUBJECTS);
+  const shown = new Set(subjects.filter((_, i) => i % stride < 1));
+
+  const points: Trajectories["points"] = [];
+  const sums = new Map<string, { time: number; group: string; sum: number; count: number }>();
+  rows.forEach((r, k) => {
+    const t = timeCol.values[r];
+    const g = groupCol ? label(groupCol, r) : "";
+    const s = label(subjectCol, r);
+    if (shown.has(s)) points.push({ time: t, y: m.design.y[k], subject: s, group: g });
+    const key = `${g}\u0000${t}`;
+    const cell = sums.get(key) ?? sums.set(key, { time: t, group: g, sum: 0, count: 0 }).get(key)!;
+    cell.sum += population[k];
+    cell.count++;
+  });
+  // Each subject's line joins its points in this order, whatever the order of the rows.
+  points.sort((a, b) => a.time - b.time);
+  const means = [...sums.values()]
+    .map(({ time, group, sum, count }) => ({ time, group, y: sum / count }))
+    .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.time - b.time));
+  return { roles: { response, time, group, subject }, points, means, subjectsShown: shown.size, subjectsTotal: subjects.length };
+}
+
+/** R's ppoints(n): the probabilities of a normal QQ plot's theoretical quantiles. */
+function ppoint(i: number, n: number): number {
+  const a = n <= 10 ? 3 / 8 : 1 / 2;
+  return (i + 1 - a) / (n + 1 - 2 * a);
+}
+
+/** Quantile of sorted values, R's default (type 7). */
+function quantileOfSorted(sorted: Float64Array, p: number): number {
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  return sorted[lo] + (h - lo) * (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]);
+}
+
+function normalQQ(residuals: Float64Array): QQ {
+  const sorted = Float64Array.from(residuals).sort();
+  const n = sorted.length;
+  const step = Math.max(1, (n - 1) / (MAX_QQ_POINTS - 1));
+  const theoretical: number[] = [];
+  const sample: number[] = [];
+  for (let x = 0; x < n; x += step) {
+    const i = Math.round(x);
+    theoretical.push(normalQuantile(ppoint(i, n), 0, 1));
+    sample.push(sorted[i]);
+  }
+  const [z1, z3] = [normalQuantile(0.25, 0, 1), normalQuantile(0.75, 0, 1)];
+  const [y1, y3] = [quantileOfSorted(sorted, 0.25), quantileOfSorted(sorted, 0.75)];
+  const slope = (y3 - y1) / (z3 - z1);
+  return { theoretical, sample, line: { intercept: y1 - slope * z1, slope } };
+}

@@ -1,0 +1,149 @@
+// The app: data in, model chosen, fit in the worker, results out; the URL
+// carries the example, formula and method so that a link refits the same model.
+import { loadExample, loadFile, watchFileInputs, dataPreview, type LoadedData } from "./data-source";
+import { byId, h } from "./dom";
+import { clearError, messageOf, reportUncaughtErrors, showError, showPageError } from "./error-display";
+import { EXAMPLES, findExample } from "./examples";
+import { FitClient, FitError } from "./fit-client";
+import type { FitProgress } from "./fit-protocol";
+import { ModelForm } from "./model-form";
+import { renderResults } from "./results-view";
+import { linkTo, readLink } from "./share-link";
+
+reportUncaughtErrors();
+
+const exampleSelect = byId<HTMLSelectElement>("example-select");
+const dataError = byId("data-error");
+const preview = byId("data-preview");
+const fitButton = byId<HTMLButtonElement>("fit-button");
+const cancelButton = byId<HTMLButtonElement>("cancel-button");
+const progressBar = byId<HTMLProgressElement>("fit-progress");
+const status = byId("fit-status");
+const shareLink = byId<HTMLAnchorElement>("share-link");
+const results = byId("results");
+
+const client = new FitClient();
+const form = new ModelForm(() => void fit());
+let data: LoadedData | undefined;
+// Only the latest load and the latest fit may change the page.
+let loadCount = 0;
+let fitCount = 0;
+
+/**
+ * Load data from a source; the formula is the given one, the example's, or
+ * written from guessed roles. A fit still running on the old data is cancelled.
+ */
+async function useData(source: () => Promise<LoadedData>, formula?: string): Promise<boolean> {
+  const load = ++loadCount;
+  clearError(dataError);
+  let loaded: LoadedData;
+  try {
+    loaded = await source();
+  } catch (error) {
+    if (load !== loadCount) return false;
+    data = undefined;
+    preview.replaceChildren();
+    results.hidden = true;
+    showError(dataError, messageOf(error));
+    return false;
+  }
+  if (load !== loadCount) return false;
+  client.cancel();
+  data = loaded;
+  exampleSelect.value = loaded.example?.name ?? "";
+  preview.replaceChildren(dataPreview(loaded));
+  form.setData(loaded.frame, formula ?? loaded.example?.formula);
+  results.hidden = true;
+  return true;
+}
+
+function describeProgress(progress: FitProgress, REML: boolean): string {
+  if (progress.stage === "inference") return "Optimum found; computing Satterthwaite df and conditional variances…";
+  const criterion = REML ? "REML criterion" : "deviance";
+  return `Optimising: ${progress.evaluations} evaluations, ${criterion} ${progress.objective.toFixed(3)}`;
+}
+
+function setRunning(running: boolean): void {
+  fitButton.disabled = running;
+  cancelButton.hidden = !running;
+  progressBar.hidden = !running;
+}
+
+function showLink(example: string | undefined, formula: string, REML: boolean): void {
+  const url = linkTo({ example, formula, REML }, new URL(window.location.href));
+  window.history.replaceState(null, "", url);
+  shareLink.href = url.href;
+  shareLink.textContent = example ? "Link to this fit" : "Link to this formula (the file itself is not in the link)";
+  shareLink.hidden = false;
+}
+
+async function fit(): Promise<void> {
+  if (!data) {
+    showError(dataError, "Load data first: choose an example or a CSV file.");
+    return;
+  }
+  if (!form.checkSyntax()) return;
+  form.clearError();
+  const run = ++fitCount;
+  const { formula, REML } = form;
+  showLink(data.example?.name, formula, REML);
+  setRunning(true);
+  const started = performance.now();
+  let latest = "Starting the fit…";
+  const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  const tick = () => (status.textContent = `${latest} (${elapsed()})`);
+  tick();
+  const ticker = window.setInterval(tick, 200);
+  try {
+    const report = await client.fit({ data: data.frame, dataName: data.name, formula, REML }, (progress) => {
+      latest = describeProgress(progress, REML);
+      tick();
+    });
+    if (run !== fitCount) return;
+    renderResults(results, report);
+    status.textContent = `Fitted in ${report.seconds.toFixed(2)} s.`;
+  } catch (error) {
+    if (run !== fitCount) return;
+    if (!(error instanceof FitError)) throw error;
+    const { failure } = error;
+    if (failure.kind === "input") {
+      form.showError(failure.message, failure.position);
+      status.textContent = "The model could not be fitted: see the message under the formula.";
+    } else if (failure.kind === "cancelled") {
+      status.textContent = `Cancelled after ${elapsed()}.`;
+    } else {
+      status.textContent = "The fit failed.";
+      showPageError(failure.message);
+    }
+  } finally {
+    window.clearInterval(ticker);
+    if (run === fitCount) setRunning(false);
+  }
+}
+
+for (const example of EXAMPLES) exampleSelect.append(h("option", { value: example.name }, `${example.name}: ${example.about}`));
+exampleSelect.addEventListener("change", () => {
+  const example = findExample(exampleSelect.value);
+  if (example) void useData(() => loadExample(example));
+});
+watchFileInputs(byId<HTMLInputElement>("file-input"), byId("drop-zone"), (file) => void useData(() => loadFile(file)));
+fitButton.addEventListener("click", () => void fit());
+cancelButton.addEventListener("click", () => client.cancel());
+
+/** A shared link: load its example, show its formula and method, and fit at once. */
+async function openLink(): Promise<void> {
+  const link = readLink(new URL(window.location.href));
+  form.REML = link.REML;
+  if (link.example === undefined) {
+    if (link.formula !== undefined) form.formula = link.formula;
+    return;
+  }
+  const example = findExample(link.example);
+  if (!example) {
+    showError(dataError, `The link names an unknown example '${link.example}': choose one of ${EXAMPLES.map((e) => e.name).join(", ")}.`);
+    return;
+  }
+  if (await useData(() => loadExample(example), link.formula)) await fit();
+}
+
+openLink().catch(showPageError);

@@ -1,0 +1,135 @@
+// The figures of a fit, drawn with Observable Plot as SVG: subject trajectories
+// with the population means, caterpillar plots of the conditional modes, and the
+// residual diagnostics. Labels are drawn inside the SVG (not as HTML legends) so
+// that a downloaded SVG or PNG is complete.
+import * as Plot from "@observablehq/plot";
+import type { Caterpillar, FitReport, Trajectories } from "./fit-protocol";
+
+/** One figure with its title and, where useful, a line on how to read it. */
+export interface Figure {
+  /** A file-name-safe id, also the figure's element id. */
+  id: string;
+  title: string;
+  note?: string;
+  svg: SVGSVGElement;
+}
+
+const WIDTH = 640;
+/** Above this many residuals, a scatter of dots becomes a 2D histogram. */
+const MAX_DOTS = 5000;
+/** 95% intervals, as lme4's dotplot of ranef(condVar = TRUE). */
+const Z95 = 1.959963984540054;
+/** Level names are written on the caterpillar's axis up to this many levels. */
+const MAX_LABELLED_LEVELS = 60;
+
+function asSvg(plot: SVGSVGElement | HTMLElement): SVGSVGElement {
+  if (plot instanceof SVGSVGElement) return plot;
+  throw new Error("a figure was drawn with an HTML legend: its download would lack it");
+}
+
+export function figuresFor(report: FitReport): Figure[] {
+  const figures: Figure[] = [];
+  if (report.trajectories) figures.push(trajectoryFigure(report.trajectories));
+  report.caterpillars.forEach((c, i) => figures.push(caterpillarFigure(c, i)));
+  figures.push(residualFigure(report), qqFigure(report));
+  return figures;
+}
+
+function trajectoryFigure(t: Trajectories): Figure {
+  const { time, response, subject, group } = t.roles;
+  const grouped = group !== undefined;
+  // The means come sorted by group, then time: each group's last point ends its line.
+  const lastMeans = t.means.filter((m, i) => m.group !== t.means[i + 1]?.group);
+  const svg = asSvg(
+    Plot.plot({
+      width: WIDTH,
+      height: 420,
+      marginRight: grouped ? 90 : 20,
+      x: { label: time },
+      y: { label: response, grid: true },
+      color: grouped ? { type: "categorical" } : undefined,
+      marks: [
+        Plot.line(t.points, { x: "time", y: "y", z: "subject", stroke: grouped ? "group" : "steelblue", strokeWidth: 1, strokeOpacity: 0.35 }),
+        // A white casing keeps the mean lines readable over the subject lines.
+        Plot.line(t.means, { x: "time", y: "y", z: "group", stroke: "white", strokeWidth: 6 }),
+        Plot.line(t.means, { x: "time", y: "y", z: "group", stroke: grouped ? "group" : "black", strokeWidth: 3 }),
+        grouped ? Plot.text(lastMeans, { x: "time", y: "y", text: (m) => `${group} ${m.group}`, fill: "group", dx: 6, textAnchor: "start", fontWeight: "bold" }) : null,
+      ],
+    }),
+  );
+  const shown = t.subjectsShown < t.subjectsTotal ? ` (${t.subjectsShown} of ${t.subjectsTotal} ${subject} shown)` : "";
+  return {
+    id: "trajectories",
+    title: `${response} over ${time} by ${subject}${shown}`,
+    note: `Thin lines: each ${subject}'s observations. Thick lines: the mean fitted population trajectory${grouped ? ` of each ${group}` : ""} (fixed effects only).`,
+    svg,
+  };
+}
+
+function caterpillarFigure(c: Caterpillar, index: number): Figure {
+  const rows = c.levels
+    .map((level, i) => ({ level, mode: c.modes[i], low: c.modes[i] - Z95 * c.sd[i], high: c.modes[i] + Z95 * c.sd[i] }))
+    .sort((a, b) => b.mode - a.mode); // largest at the top, as lme4's dotplot
+  const labelled = rows.length <= MAX_LABELLED_LEVELS;
+  const svg = asSvg(
+    Plot.plot({
+      width: WIDTH,
+      height: Math.min(900, Math.max(160, 14 * rows.length + 50)),
+      marginLeft: labelled ? Math.min(160, 12 + 7 * Math.max(...rows.map((r) => r.level.length))) : 20,
+      x: { label: `${c.column} | ${c.group}`, grid: true },
+      y: { domain: rows.map((r) => r.level), label: null, axis: labelled ? "left" : null },
+      marks: [
+        Plot.ruleX([0], { stroke: "#999" }),
+        Plot.ruleY(rows, { y: "level", x1: "low", x2: "high", stroke: "steelblue" }),
+        Plot.dot(rows, { y: "level", x: "mode", fill: "currentColor", r: labelled ? 3 : 1.5 }),
+      ],
+    }),
+  );
+  return {
+    id: `caterpillar-${index + 1}`,
+    title: `Conditional modes: ${c.column} | ${c.group}`,
+    note: `${rows.length} levels sorted by their mode, with 95% intervals from the conditional variances.`,
+    svg,
+  };
+}
+
+/** A plot of the residuals against `xLabel`, in the shared style of the two diagnostics. */
+function residualPlot(xLabel: string, marks: Plot.Markish[], color?: Plot.ScaleOptions): SVGSVGElement {
+  return asSvg(Plot.plot({ width: WIDTH, height: 360, x: { label: xLabel }, y: { label: "Residuals", grid: true }, color, marks }));
+}
+
+const RESIDUAL_DOT = { r: 2, fill: "steelblue", fillOpacity: 0.6 };
+const REFERENCE_LINE = "#c0392b";
+
+function residualFigure(report: FitReport): Figure {
+  const { fitted, residuals } = report.json;
+  const points = fitted.map((f, i) => ({ fitted: f, residual: residuals[i] }));
+  const binned = points.length > MAX_DOTS;
+  const svg = residualPlot(
+    "Fitted values",
+    [
+      binned
+        ? Plot.rect(points, Plot.bin({ fill: "count" }, { x: "fitted", y: "residual", thresholds: 60 }))
+        : Plot.dot(points, { x: "fitted", y: "residual", ...RESIDUAL_DOT }),
+      Plot.ruleY([0], { stroke: REFERENCE_LINE }),
+    ],
+    binned ? { scheme: "blues", type: "log" } : undefined,
+  );
+  return {
+    id: "residuals-fitted",
+    title: "Residuals vs fitted",
+    note: binned ? `${points.length} residuals, binned: darker cells hold more.` : undefined,
+    svg,
+  };
+}
+
+function qqFigure(report: FitReport): Figure {
+  const { theoretical, sample, line } = report.qq;
+  const points = theoretical.map((x, i) => ({ x, y: sample[i] }));
+  const ends = [theoretical[0], theoretical[theoretical.length - 1]].map((x) => ({ x, y: line.intercept + line.slope * x }));
+  const svg = residualPlot("Theoretical normal quantiles", [
+    Plot.line(ends, { x: "x", y: "y", stroke: REFERENCE_LINE }),
+    Plot.dot(points, { x: "x", y: "y", ...RESIDUAL_DOT }),
+  ]);
+  return { id: "qq-residuals", title: "Normal QQ plot of the residuals", note: "The line passes through the quartiles (R's qqline).", svg };
+}

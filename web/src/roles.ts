@@ -1,0 +1,69 @@
+// The columns that play the longitudinal roles (response, time, group,
+// subject): the column pickers write a formula from them, and the plots read
+// them back from any formula, so a typed formula gets the same plots.
+import type { DataFrame, ParsedFormula } from "lmm-wasm";
+
+/** Which column plays which part in `response ~ time * group + (time | subject)`. */
+export interface Roles {
+  response: string;
+  time?: string;
+  group?: string;
+  subject?: string;
+}
+
+const SYNTACTIC_NAME = /^[A-Za-z._][A-Za-z0-9._]*$/;
+
+/** A column name as the formula parser reads it: backticks around anything unusual. */
+export function formulaName(name: string): string {
+  return SYNTACTIC_NAME.test(name) ? name : `\`${name}\``;
+}
+
+/**
+ * The model a longitudinal design asks for: the time effect, the group effect
+ * and their interaction, with a random intercept and time slope per subject.
+ */
+export function formulaFromRoles(roles: Roles): string {
+  const { response, time, group, subject } = roles;
+  const fixed = [time, group].filter((v): v is string => v !== undefined).map(formulaName).join(" * ") || "1";
+  const random = subject === undefined ? "" : ` + (${time === undefined ? "1" : formulaName(time)} | ${formulaName(subject)})`;
+  return `${formulaName(response)} ~ ${fixed}${random}`;
+}
+
+/**
+ * Read the roles back from a formula: the subject is the first random-effects
+ * grouping factor (a single column); time is a numeric fixed-effect variable,
+ * preferably one with a random slope; group is a text fixed-effect variable.
+ */
+export function rolesFromFormula(formula: ParsedFormula, data: DataFrame): Roles | undefined {
+  if (formula.response === undefined) return undefined;
+  const first = formula.random[0];
+  const subject = first?.group.length === 1 ? first.group[0] : undefined;
+  const fixedVars = [...new Set(formula.fixed.terms.flat())].filter((v) => v !== subject);
+  const kind = (v: string) => data.columns.get(v)?.kind;
+  const numeric = fixedVars.filter((v) => kind(v) === "numeric");
+  const slopes = new Set(first?.lhs.terms.flat() ?? []);
+  const time = numeric.find((v) => slopes.has(v)) ?? numeric[0];
+  const group = fixedVars.find((v) => kind(v) === "text");
+  return { response: formula.response, time, group, subject };
+}
+
+const NAME_HINTS: Record<"time" | "group" | "subject", RegExp> = {
+  time: /time|day|week|month|year|visit|age|occasion/i,
+  group: /group|arm|treat|diet|sex|condition/i,
+  subject: /subject|^id$|_id$|patient|participant|person|animal|rat|child/i,
+};
+
+/**
+ * A first guess at the roles of a new file's columns, from their names and
+ * types: the user corrects it with the column pickers.
+ */
+export function guessRoles(data: DataFrame): Roles | undefined {
+  const numeric = data.names.filter((n) => data.columns.get(n)!.kind === "numeric");
+  const text = data.names.filter((n) => data.columns.get(n)!.kind === "text");
+  const named = (role: keyof typeof NAME_HINTS, among: string[]) => among.find((n) => NAME_HINTS[role].test(n));
+  const subject = named("subject", data.names) ?? text[0];
+  const time = named("time", numeric.filter((n) => n !== subject));
+  const group = named("group", text.filter((n) => n !== subject));
+  const response = numeric.find((n) => n !== time && n !== subject);
+  return response === undefined ? undefined : { response, time, group, subject };
+}
