@@ -18,23 +18,19 @@ export interface DdfTable {
   p: Record<string, number>;
 }
 
-/** What one evaluation at theta gives: d's gradient in theta and sigma, r2 and (R_X'R_X)^-1. */
-interface PointDerivatives {
-  gTheta: Float64Array;
-  gSigma: number;
-  r2: number;
-  /** (R_X'R_X)^-1 at theta: vcov(beta) / sigma^2. */
-  unscaledVcov: Float64Array;
+/** What one evaluation at theta gives: r2 and (R_X'R_X)^-1 (vcov(beta) / sigma^2). */
+function atPoint(dev: ProfiledDeviance, theta: ArrayLike<number>): { r2: number; unscaledVcov: Float64Array } {
+  dev.evaluate(theta);
+  return { r2: dev.parts().r2, unscaledVcov: inverseFromCholesky(dev.fixedFactor(), dev.layout.p) };
 }
 
-function atPoint(dev: ProfiledDeviance, theta: ArrayLike<number>, sigma: number, nu: number): PointDerivatives {
-  dev.evaluate(theta);
-  const { r2 } = dev.parts();
+/** atPoint, and d's gradient in theta and in sigma at the same point. */
+function withGradient(dev: ProfiledDeviance, theta: ArrayLike<number>, sigma: number, nu: number) {
+  const point = atPoint(dev, theta);
   return {
+    ...point,
     gTheta: dev.componentGradient(1, dev.REML ? 1 : 0, 1 / (sigma * sigma)),
-    gSigma: (-2 * r2) / sigma ** 3 + (2 * nu) / sigma,
-    r2,
-    unscaledVcov: inverseFromCholesky(dev.fixedFactor(), dev.layout.p),
+    gSigma: (-2 * point.r2) / sigma ** 3 + (2 * nu) / sigma,
   };
 }
 
@@ -64,9 +60,9 @@ export function satterthwaitePieces(dev: ProfiledDeviance, theta: ArrayLike<numb
   for (let i = 0; i < k; i++) {
     const h = step(theta[i]);
     th[i] = theta[i] + h;
-    const plus = atPoint(dev, th, sigma, nu);
+    const plus = withGradient(dev, th, sigma, nu);
     th[i] = theta[i] - h;
-    const minus = atPoint(dev, th, sigma, nu);
+    const minus = withGradient(dev, th, sigma, nu);
     th[i] = theta[i];
     for (let j = 0; j < k; j++) H[i * m + j] = (plus.gTheta[j] - minus.gTheta[j]) / (2 * h);
     H[i * m + k] = H[k * m + i] = (plus.gSigma - minus.gSigma) / (2 * h);
@@ -75,7 +71,7 @@ export function satterthwaitePieces(dev: ProfiledDeviance, theta: ArrayLike<numb
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < i; j++) H[i * m + j] = H[j * m + i] = (H[i * m + j] + H[j * m + i]) / 2;
   }
-  const here = atPoint(dev, theta, sigma, nu);
+  const here = atPoint(dev, theta);
   // d2/dsigma2 of r2/sigma^2 + nu log(sigma^2).
   H[k * m + k] = (6 * here.r2) / (s2 * s2) - (2 * nu) / s2;
   const Hinv = solveLinear(H, identity(m), m, m);
