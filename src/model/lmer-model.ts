@@ -1,5 +1,5 @@
 // The fitted model (lme4's merMod): estimates, variance components, conditional
-// modes, fitted values and fit statistics, all computed once at the optimum.
+// modes, fitted values and fit statistics at the optimum.
 import { inverseFromCholesky, timesTranspose } from "../linalg.js";
 import { LmmError } from "../errors.js";
 import type { OptimizerResult } from "../fit/optimizer.js";
@@ -130,12 +130,11 @@ export class LmerModel {
   readonly BIC: number;
   /** Levels per grouping factor. */
   readonly ngrps: Record<string, number> = {};
-  /** Conditional modes (BLUPs) per grouping factor: levels and one array per column. */
-  readonly ranef: Record<string, RanefTable> = {};
-  /** Conditional fitted values X beta + Z b, in the order of the rows used. */
-  readonly fitted: Float64Array;
-  /** Response minus fitted values. */
-  readonly residuals: Float64Array;
+  /** [v of the units, v of the dense terms, beta] at the optimum, as `ProfiledDeviance.solve()`. */
+  private readonly solution: Float64Array;
+  /** Each term's relative factor T at the optimum. */
+  private readonly factors: Float64Array[];
+  private cache: { effects?: Float64Array[]; ranef?: Record<string, RanefTable>; fitted?: Float64Array; residuals?: Float64Array } = {};
   readonly singular: boolean;
   readonly convergence: Convergence;
   /** Name of the data (for the summary's `Data:` line). */
@@ -151,7 +150,7 @@ export class LmerModel {
     opt: OptimizerResult,
     options: { dataName?: string; ddf?: DdfMethod } = {},
   ) {
-    const { terms, X, n, y } = design;
+    const { terms, X, n } = design;
     const p = X.columns.length;
     this.formula = design.formula.text;
     this.REML = deviance.REML;
@@ -210,22 +209,13 @@ export class LmerModel {
     });
     this.varcorr.push({ grp: "Residual", var1: null, var2: null, vcov: this.sigma * this.sigma, sdcor: this.sigma });
 
-    // Conditional modes b = T v per level, merged per grouping factor as lme4's ranef().
-    // Fitted values: each row adds X beta, then each term's z b, in column order.
-    const fitted = new Float64Array(n);
-    for (let j = 0; j < p; j++) addScaled(fitted, X.columns[j], beta[j]);
-    terms.forEach((term, k) => {
-      const q = term.names.length;
-      const L = term.factor.levels.length;
-      const b = levelEffects(Ts[k], q, sol, deviance.layout.levelPositions[k]);
-      for (let c = 0; c < q; c++) addScaledByLevel(fitted, term.columns[c], term.factor.codes, b, q, c);
-      if (!Object.hasOwn(this.ngrps, term.group)) this.ngrps[term.group] = L;
-      if (!Object.hasOwn(this.ranef, term.group)) this.ranef[term.group] = { levels: term.factor.levels };
-      const table = this.ranef[term.group];
-      term.names.forEach((name, c) => (table[name] = column(b, q, c)));
+    terms.forEach((term) => {
+      if (!Object.hasOwn(this.ngrps, term.group)) this.ngrps[term.group] = term.factor.levels.length;
     });
-    this.fitted = fitted;
-    this.residuals = difference(y, fitted);
+    // Conditional modes and fitted values are computed on first use (a batch of
+    // fits reads neither; a cohort's fitted values are 10^6 rows).
+    this.solution = sol;
+    this.factors = Ts;
 
     this.logLik = -this.objective / 2;
     this.npar = p + this.theta.length + 1;
@@ -243,6 +233,52 @@ export class LmerModel {
     }
     if (!opt.converged) this.messages.push(`Model failed to converge: ${opt.message} (max|grad| = ${opt.maxGrad.toExponential(2)}).`);
     if (this.singular) this.messages.push("boundary (singular) fit: a variance component is estimated as zero or a correlation as +/-1.");
+  }
+
+  /** Conditional modes b = T v of each term, row-major levels x q. */
+  private levelEffects(): Float64Array[] {
+    const positions = this.deviance.layout.levelPositions;
+    return (this.cache.effects ??= this.design.terms.map((term, k) =>
+      levelEffects(this.factors[k], term.names.length, this.solution, positions[k]),
+    ));
+  }
+
+  /** Conditional modes (BLUPs) per grouping factor, merged as lme4's ranef(): levels and one array per column. */
+  get ranef(): Record<string, RanefTable> {
+    if (!this.cache.ranef) {
+      const ranef: Record<string, RanefTable> = {};
+      const effects = this.levelEffects();
+      this.design.terms.forEach((term, k) => {
+        const table = (ranef[term.group] ??= { levels: term.factor.levels });
+        term.names.forEach((name, c) => (table[name] = column(effects[k], term.names.length, c)));
+      });
+      this.cache.ranef = ranef;
+    }
+    return this.cache.ranef;
+  }
+
+  /** Conditional fitted values X beta + Z b, in the order of the rows used. */
+  get fitted(): Float64Array {
+    if (!this.cache.fitted) {
+      const { X, terms, n } = this.design;
+      const p = X.columns.length;
+      const beta = this.solution.subarray(this.solution.length - p);
+      const effects = this.levelEffects();
+      // Each row adds X beta, then each term's z b, in column order.
+      const fitted = new Float64Array(n);
+      for (let j = 0; j < p; j++) addScaled(fitted, X.columns[j], beta[j]);
+      terms.forEach((term, k) => {
+        const q = term.names.length;
+        for (let c = 0; c < q; c++) addScaledByLevel(fitted, term.columns[c], term.factor.codes, effects[k], q, c);
+      });
+      this.cache.fitted = fitted;
+    }
+    return this.cache.fitted;
+  }
+
+  /** Response minus fitted values. */
+  get residuals(): Float64Array {
+    return (this.cache.residuals ??= difference(this.design.y, this.fitted));
   }
 
   /**
