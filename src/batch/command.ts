@@ -81,7 +81,7 @@ export async function batchCommand(samplesFile: string, responsesFile: string, f
   const failed = result.records.filter((r) => r.status !== "ok").length;
   for (const m of result.messages) term.err(`lmm: ${m}\n`);
   term.err(
-    `lmm: ${result.records.length} features in ${seconds.toFixed(1)} s (${(result.records.length / Math.max(seconds, 1e-3)).toFixed(0)}/s, ${threads} thread${threads > 1 ? "s" : ""})` +
+    `lmm: ${result.records.length} features in ${seconds.toFixed(1)} s (${(result.records.length / Math.max(seconds, 1e-3)).toFixed(0)}/s, ${result.threads} thread${result.threads > 1 ? "s" : ""})` +
       (failed > 0 ? `; ${failed} without estimates (see the status column)` : "") +
       (flags.out ? `; written to ${flags.out}` : "") +
       "\n",

@@ -41,6 +41,8 @@ export interface BatchResult {
   coefs: string[];
   /** Notes on the matching of samples to responses. */
   messages: string[];
+  /** Threads that fitted (1 when there were too few features to share). */
+  threads: number;
 }
 
 /** Message to the fitting side: what every worker (or this thread) needs to build the design. */
@@ -112,8 +114,9 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
     else todo.push(f);
   }
 
-  const threads = Math.max(1, Math.floor(options.threads ?? 1));
-  if (threads === 1 || todo.length < 2 * CHUNK_MIN) {
+  const asked = Math.max(1, Math.floor(options.threads ?? 1));
+  const threads = todo.length < 2 * CHUNK_MIN ? 1 : asked;
+  if (threads === 1) {
     const values = new Float64Array(frame.nrow);
     for (let k = 0; k < todo.length; k++) {
       const f = todo[k];
@@ -136,7 +139,7 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
     });
   }
   addFdr(records, coefs);
-  return { columns, records, coefs, messages };
+  return { columns, records, coefs, messages, threads };
 }
 
 /** Features per progress report in this thread; also the smallest worker chunk. */
