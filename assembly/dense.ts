@@ -28,8 +28,8 @@ export function dot(a: usize, b: usize, n: i32): f64 {
 /**
  * In-place lower Cholesky factor of the leading n x n block (row stride `stride`),
  * row by row so each inner product runs over contiguous memory; four rows at a
- * time, so each earlier row is read once per four (the dense tail of a crossed
- * model is larger than the cache). Returns false when a pivot is not positive.
+ * time, so each earlier row is read once per four. For the units' panels and the
+ * diagonal blocks of blocked.ts. Returns false when a pivot is not positive.
  */
 export function choleskyLower(a: usize, n: i32, stride: i32): bool {
   let i0 = 0;

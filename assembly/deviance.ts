@@ -5,9 +5,10 @@
 import { ld, st, ldi, ptr, field } from "./memory";
 import { groupIndex, isContiguous } from "./groups";
 import { choleskyLower, solveRowLowerT, logDiagonal } from "./dense";
+import { choleskyBlocked } from "./blocked";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
-  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK,
   U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
   G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
   S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
@@ -182,7 +183,7 @@ export function evaluate(desc: usize, out: usize): f64 {
   const unitsHalf = factorUnits(desc);
   const tail = ptr(desc, D_F) + (<usize>field(desc, D_TAILOFF) << 3);
   const mt = field(desc, D_MT), nd = field(desc, D_ND), p = field(desc, D_P);
-  if (isNaN(unitsHalf) || !choleskyLower(tail, mt, mt)) {
+  if (isNaN(unitsHalf) || !choleskyBlocked(tail, mt, mt, ptr(desc, D_WORK))) {
     st(out, 0, Infinity);
     return Infinity;
   }

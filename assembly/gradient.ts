@@ -7,9 +7,10 @@
 import { ld, st, ldi, ptr, field } from "./memory";
 import { groupIndex, isContiguous } from "./groups";
 import { choleskyLowerReverse } from "./dense";
+import { choleskyBlockedReverse } from "./blocked";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR,
-  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX, D_WORK,
   U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
   G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
   S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
@@ -128,7 +129,7 @@ export function gradient(desc: usize, grad: usize, cLogdetL: f64, cLogdetRX: f64
   for (let i = nd; i < nd + p; i++) st(tailb, i * mt + i, (2.0 * cLogdetRX) / ld(tail, i * mt + i));
   // r2 = L_yy^2
   st(tailb, (mt - 1) * mt + mt - 1, 2.0 * cR2 * ld(tail, (mt - 1) * mt + mt - 1));
-  choleskyLowerReverse(tail, tailb, mt, mt);
+  choleskyBlockedReverse(tail, tailb, mt, mt, ptr(desc, D_WORK));
   for (let u = nunits - 1; u >= 0; u--) reverseUnit(desc, u, cLogdetL);
 
   // Scaling F = Lambda' A Lambda, reversed, panel by panel.

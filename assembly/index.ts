@@ -3,6 +3,7 @@
 export { accumulate } from "./accumulate";
 export { evaluate } from "./deviance";
 export { solveCoefficients } from "./solve";
+export { choleskyBlocked, choleskyBlockedReverse, denseWorkSize } from "./blocked";
 
 /** First free byte after the module's static data: TypeScript allocates from here. */
 export function heapBase(): usize {

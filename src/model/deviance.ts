@@ -98,6 +98,7 @@ export class ProfiledDeviance {
     P.A = a.take(L.aSize * 8);
     P.F = a.take(L.aSize * 8);
     P.Fbar = a.take(L.aSize * 8);
+    P.work = a.take(this.k.denseWorkSize(L.mt) * 8);
     // Row data is needed only for the accumulation pass; it sits last.
     P.pairs = a.take(L.pairs.length * 4);
     P.w = a.take(this.n * L.width * 8);
@@ -145,6 +146,7 @@ export class ProfiledDeviance {
     desc[D.IDX] = P.idx;
     desc[D.FBAR] = P.Fbar;
     desc[D.TBAR] = P.tbar;
+    desc[D.WORK] = P.work;
     setI(P.desc, desc);
     this.accumulate();
   }

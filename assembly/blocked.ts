@@ -1,0 +1,88 @@
+// Blocked dense Cholesky and its reverse mode, for the dense tail of crossed
+// models (thousands of rows: larger than the cache, so the work must run as
+// matrix-matrix updates, see gemm.ts). Row-major, lower triangle, row stride
+// `stride`; below one block they fall back to the unblocked kernels.
+import { ld, st } from "./memory";
+import { axpy, choleskyLower, choleskyLowerReverse, solveRowLowerT } from "./dense";
+import { gemmSubtract, gemmWorkSize } from "./gemm";
+
+const NB: i32 = 64; // block size
+
+/** f64 scratch the blocked kernels need for an n x n matrix. */
+export function denseWorkSize(n: i32): i32 {
+  return n <= NB ? 0 : gemmWorkSize(n) + NB * NB;
+}
+
+/**
+ * In-place lower Cholesky factor (left-looking by blocks): for each block column,
+ * A[j0:, j0:j1] -= L[j0:, :j0] L[j0:j1, :j0]', factor the diagonal block, then
+ * L[j1:, j0:j1] = A[j1:, j0:j1] L_D^{-T}. Returns false when a pivot is not positive.
+ */
+export function choleskyBlocked(a: usize, n: i32, stride: i32, work: usize): bool {
+  if (n <= NB) return choleskyLower(a, n, stride);
+  for (let j0 = 0; j0 < n; j0 += NB) {
+    const b = min(NB, n - j0), j1 = j0 + b;
+    const d = at(a, j0, j0, stride);
+    if (j0 > 0) {
+      const left = at(a, j0, 0, stride);
+      gemmSubtract(d, stride, left, stride, 1, left, 1, stride, n - j0, b, j0, true, work);
+    }
+    if (!choleskyLower(d, b, stride)) return false;
+    for (let i = j1; i < n; i++) solveRowLowerT(at(a, i, j0, stride), d, b, stride);
+  }
+  return true;
+}
+
+/**
+ * Reverse mode of `choleskyBlocked` (Murray, 2016, blocked): on entry `abar`
+ * holds the adjoint of the factor L, on exit the adjoint of the lower triangle of
+ * the matrix factored (as `choleskyLowerReverse`). Block column by block column
+ * from the last, with D the diagonal block, R = L[j0:j1, :j0], B = L[j1:, :j0]
+ * and C = L[j1:, j0:j1]:
+ *   Cbar <- Cbar D^{-1};  Bbar -= Cbar R;  Dbar -= tril(Cbar' C);
+ *   Dbar <- reverse Cholesky of D;  Rbar -= Cbar' B + (Dbar + Dbar') R.
+ */
+export function choleskyBlockedReverse(l: usize, abar: usize, n: i32, stride: i32, work: usize): void {
+  if (n <= NB) {
+    choleskyLowerReverse(l, abar, n, stride);
+    return;
+  }
+  const sym = work + (<usize>gemmWorkSize(n) << 3); // NB x NB: Dbar + Dbar'
+  const lastBlock = (n - 1) / NB * NB;
+  for (let j0 = lastBlock; j0 >= 0; j0 -= NB) {
+    const b = min(NB, n - j0), j1 = j0 + b, below = n - j1;
+    const d = at(l, j0, j0, stride), dbar = at(abar, j0, j0, stride);
+    const cbar = at(abar, j1, j0, stride);
+    for (let i = 0; i < below; i++) solveRowRightLower(cbar + (<usize>(i * stride) << 3), d, b, stride);
+    if (j0 > 0 && below > 0) gemmSubtract(at(abar, j1, 0, stride), stride, cbar, stride, 1, at(l, j0, 0, stride), stride, 1, below, j0, b, false, work);
+    if (below > 0) gemmSubtract(dbar, stride, cbar, 1, stride, at(l, j1, j0, stride), stride, 1, b, b, below, true, work);
+    choleskyLowerReverse(d, dbar, b, stride);
+    if (j0 == 0) continue;
+    const rbar = at(abar, j0, 0, stride), r = at(l, j0, 0, stride);
+    if (below > 0) gemmSubtract(rbar, stride, cbar, 1, stride, at(l, j1, 0, stride), stride, 1, b, j0, below, false, work);
+    for (let i = 0; i < b; i++) {
+      for (let j = 0; j < i; j++) {
+        const v = ld(dbar, i * stride + j);
+        st(sym, i * b + j, v);
+        st(sym, j * b + i, v);
+      }
+      st(sym, i * b + i, 2.0 * ld(dbar, i * stride + i));
+    }
+    gemmSubtract(rbar, stride, sym, b, 1, r, stride, 1, b, j0, b, false, work);
+  }
+}
+
+/** Address of element (i, j) of a row-major matrix. */
+@inline function at(a: usize, i: i32, j: i32, stride: i32): usize {
+  return a + (<usize>(i * stride + j) << 3);
+}
+
+/** row <- row D^{-1} for one row of length n, D lower triangular: back substitution by axpys along D's rows. */
+function solveRowRightLower(row: usize, d: usize, n: i32, stride: i32): void {
+  for (let k = n - 1; k >= 0; k--) {
+    const dk = d + (<usize>(k * stride) << 3);
+    const x = ld(row, k) / ld(dk, k);
+    st(row, k, x);
+    axpy(row, dk, -x, k);
+  }
+}
