@@ -5,7 +5,8 @@
 import { ld, st, ldi, ptr, field } from "./memory";
 import { groupIndex, isContiguous } from "./groups";
 import { choleskyLower, solveRowLowerT, logDiagonal } from "./dense";
-import { choleskyBlocked } from "./blocked";
+import { choleskyBlocked, denseWorkSize } from "./blocked";
+import { isSlopeModel, factorSlopeUnits } from "./slope";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
   D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK,
@@ -64,13 +65,24 @@ function tmatOffset(terms: usize, t: i32): i32 {
   return ldi(terms, t * TERM_STRIDE + T_TMAT0);
 }
 
+/** f64 scratch at D_WORK: the blocked tail kernels' and an mt x mt matrix for the reverse sweeps. */
+export function workSize(mt: i32): i32 {
+  return max(denseWorkSize(mt), mt * mt);
+}
+
+/** The tail of F starts as the tail of A (scaled in place afterwards). */
+function copyTail(desc: usize): void {
+  const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
+  memory.copy(ptr(desc, D_F) + (<usize>tailOff << 3), ptr(desc, D_A) + (<usize>tailOff << 3), <usize>(mt * mt) << 3);
+}
+
 /** F <- Lambda' A Lambda (+ I on the random-effects diagonal), panel by panel, then the tail. */
 function scale(desc: usize): void {
   const a = ptr(desc, D_A), f = ptr(desc, D_F), terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS);
   const scratch = ptr(desc, D_SCRATCH), segs = ptr(desc, D_SEGS), units = ptr(desc, D_UNITS);
   const nunits = field(desc, D_NUNITS);
   const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
-  memory.copy(f + (<usize>tailOff << 3), a + (<usize>tailOff << 3), <usize>(mt * mt) << 3);
+  copyTail(desc);
 
   for (let u = 0; u < nunits; u++) {
     const um = u * UNIT_STRIDE;
@@ -179,8 +191,14 @@ function factorUnits(desc: usize): f64 {
  */
 export function evaluate(desc: usize, out: usize): f64 {
   buildTmats(desc);
-  scale(desc);
-  const unitsHalf = factorUnits(desc);
+  let unitsHalf: f64;
+  if (isSlopeModel(desc)) {
+    copyTail(desc);
+    unitsHalf = factorSlopeUnits(desc);
+  } else {
+    scale(desc);
+    unitsHalf = factorUnits(desc);
+  }
   const tail = ptr(desc, D_F) + (<usize>field(desc, D_TAILOFF) << 3);
   const mt = field(desc, D_MT), nd = field(desc, D_ND), p = field(desc, D_P);
   if (isNaN(unitsHalf) || !choleskyBlocked(tail, mt, mt, ptr(desc, D_WORK))) {

@@ -8,6 +8,7 @@ import { ld, st, ldi, ptr, field } from "./memory";
 import { groupIndex, isContiguous } from "./groups";
 import { choleskyLowerReverse } from "./dense";
 import { choleskyBlockedReverse } from "./blocked";
+import { isSlopeModel, reverseSlopeUnits } from "./slope";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR,
   D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX, D_WORK,
@@ -118,7 +119,10 @@ export function gradient(desc: usize, grad: usize, cLogdetL: f64, cLogdetRX: f64
   const terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
   const nterms = field(desc, D_NTERMS), nunits = field(desc, D_NUNITS);
   const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT), nd = field(desc, D_ND), p = field(desc, D_P);
-  memory.fill(fb, 0, <usize>(tailOff + mt * mt) << 3);
+  const slope = isSlopeModel(desc);
+  // The q = 2 sweep writes every panel adjoint it leaves behind; the others accumulate.
+  if (slope) memory.fill(fb + (<usize>tailOff << 3), 0, <usize>(mt * mt) << 3);
+  else memory.fill(fb, 0, <usize>(tailOff + mt * mt) << 3);
   const lastTerm = (nterms - 1) * TERM_STRIDE;
   const qLast = ldi(terms, lastTerm + T_Q);
   memory.fill(tb, 0, <usize>(ldi(terms, lastTerm + T_TMAT0) + qLast * qLast) << 3);
@@ -130,6 +134,11 @@ export function gradient(desc: usize, grad: usize, cLogdetL: f64, cLogdetRX: f64
   // r2 = L_yy^2
   st(tailb, (mt - 1) * mt + mt - 1, 2.0 * cR2 * ld(tail, (mt - 1) * mt + mt - 1));
   choleskyBlockedReverse(tail, tailb, mt, mt, ptr(desc, D_WORK));
+  if (slope) {
+    reverseSlopeUnits(desc, cLogdetL, ptr(desc, D_WORK));
+    writeGradient(desc, grad);
+    return;
+  }
   for (let u = nunits - 1; u >= 0; u--) reverseUnit(desc, u, cLogdetL);
 
   // Scaling F = Lambda' A Lambda, reversed, panel by panel.
@@ -161,7 +170,13 @@ export function gradient(desc: usize, grad: usize, cLogdetL: f64, cLogdetRX: f64
     }
   }
 
-  // theta is each T's lower triangle, column by column.
+  writeGradient(desc, grad);
+}
+
+/** theta is each T's lower triangle, column by column: its gradient is read off Tbar. */
+function writeGradient(desc: usize, grad: usize): void {
+  const terms = ptr(desc, D_TERMS), tb = ptr(desc, D_TBAR);
+  const nterms = field(desc, D_NTERMS);
   for (let t = 0; t < nterms; t++) {
     const q = ldi(terms, t * TERM_STRIDE + T_Q);
     let k = ldi(terms, t * TERM_STRIDE + T_THETA0);

@@ -1,7 +1,7 @@
 // The one WebAssembly module: every kernel takes raw pointers into linear memory,
 // which TypeScript lays out once per model (see src/wasm/layout.ts).
 export { accumulate } from "./accumulate";
-export { evaluate } from "./deviance";
+export { evaluate, workSize } from "./deviance";
 export { solveCoefficients } from "./solve";
 export { choleskyBlocked, choleskyBlockedReverse, denseWorkSize } from "./blocked";
 

@@ -24,7 +24,7 @@ export const D_GROW: i32 = 20; // ptr: i32 global row index of every off-diagona
 export const D_IDX: i32 = 21; // ptr: i32 scatter indices used by the groups
 export const D_FBAR: i32 = 22; // ptr: f64 adjoint of F (same layout), for the gradient
 export const D_TBAR: i32 = 23; // ptr: f64 adjoint of the T_t factors
-export const D_WORK: i32 = 24; // ptr: f64 scratch of the blocked tail kernels (denseWorkSize(mt))
+export const D_WORK: i32 = 24; // ptr: f64 scratch of the tail kernels and reverse sweeps (workSize(mt))
 export const DESC_LENGTH: i32 = 25;
 
 // One block-diagonal unit (a level of a nested term) owns a row-major panel:

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { buildDesign, parseFormula, ProfiledDeviance, readCSV } from "../src/index.js";
 import { MODEL_CASES, dataPath } from "./reference-cases.js";
-import { randomDesign, randomTheta, rng, STRUCTURES } from "./random-models.js";
+import { randomDesign, randomDesignsWithQ, randomTheta, rng, STRUCTURES } from "./random-models.js";
 
 function centralDifferences(dev: ProfiledDeviance, theta: number[]): number[] {
   return theta.map((_, i) => {
@@ -45,4 +45,13 @@ describe.each(STRUCTURES)("gradient on random models (%s terms)", (structure) =>
       });
     }
   }
+});
+
+describe("gradient of the unrolled q = 2 sweep (assembly/slope.ts) on random models", () => {
+  randomDesignsWithQ(2, 8, 700).forEach(({ design, seed }, trial) => {
+    it(`random model ${trial}`, async () => {
+      const dev = await ProfiledDeviance.create(design, trial % 2 === 1);
+      expectGradientsAgree(dev, randomTheta(design, rng(seed + 3), false));
+    });
+  });
 });

@@ -24,6 +24,16 @@ function term(group: string, codes: Int32Array, L: number, q: number, n: number,
   return { group, factor: { codes, levels: Array.from({ length: L }, (_, l) => `${group}${l}`) }, names: columns.map((_, j) => (j === 0 ? "(Intercept)" : `z${j}`)), columns };
 }
 
+/** Random single-term designs with a q-column term (the first `count` seeds from `seed0` that give one). */
+export function randomDesignsWithQ(q: number, count: number, seed0: number): { design: Design; seed: number }[] {
+  const out: { design: Design; seed: number }[] = [];
+  for (let seed = seed0; out.length < count; seed++) {
+    const design = randomDesign("single", seed);
+    if (design.terms[0].columns.length === q) out.push({ design, seed });
+  }
+  return out;
+}
+
 export function randomDesign(structure: Structure, seed: number): Design {
   const r = rng(seed);
   const n = 40 + Math.floor(r() * 50);

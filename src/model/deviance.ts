@@ -98,7 +98,7 @@ export class ProfiledDeviance {
     P.A = a.take(L.aSize * 8);
     P.F = a.take(L.aSize * 8);
     P.Fbar = a.take(L.aSize * 8);
-    P.work = a.take(this.k.denseWorkSize(L.mt) * 8);
+    P.work = a.take(this.k.workSize(L.mt) * 8);
     // Row data is needed only for the accumulation pass; it sits last.
     P.pairs = a.take(L.pairs.length * 4);
     P.w = a.take(this.n * L.width * 8);

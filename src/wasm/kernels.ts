@@ -11,8 +11,10 @@ export interface KernelExports {
   evaluate(desc: number, out: number): number;
   solveCoefficients(desc: number, x: number): void;
   gradient(desc: number, grad: number, cLogdetL: number, cLogdetRX: number, cR2: number): void;
-  /** f64 scratch of the blocked dense kernels for an n x n matrix (the tail: n = mt). */
+  /** f64 scratch of the blocked dense kernels for an n x n matrix. */
   denseWorkSize(n: number): number;
+  /** f64 scratch at the descriptor's WORK field for a tail of dimension mt. */
+  workSize(mt: number): number;
   /** Blocked in-place lower Cholesky of a row-major n x n matrix (exported for the property tests). */
   choleskyBlocked(a: number, n: number, stride: number, work: number): number;
   /** Its reverse mode: adjoint of the factor in, adjoint of the lower triangle out. */

@@ -1,0 +1,137 @@
+// The longitudinal case, one random-effects term with two columns (a random
+// intercept and slope per subject: `(time | id)`), unrolled. Every unit's panel
+// then has the same shape: its 2 x 2 own block, then one row per tail row (X
+// and y), with a contiguous Schur-complement target, the whole tail. Generic
+// loops over q = 2 spend their time on loop and call overhead, so scaling,
+// factor, triangular solve and Schur update are fused here into one pass per
+// unit (and their reverse into one more), with the same results and the same
+// factor layout as deviance.ts and gradient.ts.
+import { ld, st, ldi, ptr, field } from "./memory";
+import { D_NUNITS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR, D_TAILOFF, D_MT, T_Q } from "./layout";
+
+/** Whether the model has the one q = 2 term these sweeps are for. */
+export function isSlopeModel(desc: usize): bool {
+  return field(desc, D_NTERMS) == 1 && ldi(ptr(desc, D_TERMS), T_Q) == 2;
+}
+
+/**
+ * Scale, factor and Schur-update every unit (T is term 0's factor, at tmats[0..4)):
+ * M = T'A_own T + I = L L', R = A_off T L^{-T}, tail -= R R'. The tail must hold
+ * its unscaled cross-products. Returns the sum of log pivots, or NaN.
+ */
+export function factorSlopeUnits(desc: usize): f64 {
+  const a = ptr(desc, D_A), f = ptr(desc, D_F), tm = ptr(desc, D_TMATS);
+  const nunits = field(desc, D_NUNITS), mt = field(desc, D_MT);
+  const tail = f + (<usize>field(desc, D_TAILOFF) << 3);
+  const t00 = ld(tm, 0), t10 = ld(tm, 2), t11 = ld(tm, 3);
+  const panel = 2 * (2 + mt);
+  let product = 1.0;
+  let logdet = 0.0;
+  for (let u = 0; u < nunits; u++) {
+    const pa = a + (<usize>(u * panel) << 3), pf = f + (<usize>(u * panel) << 3);
+    // A T, then T'(A T) + I: the lower triangle of M (A_own symmetric).
+    const a00 = ld(pa, 0), a10 = ld(pa, 2), a11 = ld(pa, 3);
+    const at10 = a10 * t00 + a11 * t10, at11 = a11 * t11;
+    const m00 = t00 * (a00 * t00 + a10 * t10) + t10 * at10 + 1.0;
+    const m10 = t11 * at10;
+    const m11 = t11 * at11 + 1.0;
+    if (!(m00 > 0.0)) return NaN;
+    const l00 = Math.sqrt(m00), l10 = m10 / l00;
+    const d11 = m11 - l10 * l10;
+    if (!(d11 > 0.0)) return NaN;
+    const l11 = Math.sqrt(d11);
+    st(pf, 0, l00);
+    st(pf, 1, 0.0);
+    st(pf, 2, l10);
+    st(pf, 3, l11);
+    product *= l00 * l11;
+    if (product > 1e150 || product < 1e-150) {
+      logdet += Math.log(product);
+      product = 1.0;
+    }
+    // Off rows: (A_off T) L^{-T}, then the Schur update of the tail's lower triangle.
+    for (let i = 0; i < mt; i++) {
+      const b0 = ld(pa, 4 + 2 * i), b1 = ld(pa, 5 + 2 * i);
+      const x0 = (b0 * t00 + b1 * t10) / l00;
+      const x1 = (b1 * t11 - l10 * x0) / l11;
+      st(pf, 4 + 2 * i, x0);
+      st(pf, 5 + 2 * i, x1);
+      const row = tail + (<usize>(i * mt) << 3);
+      for (let j = 0; j <= i; j++) st(row, j, ld(row, j) - (x0 * ld(pf, 4 + 2 * j) + x1 * ld(pf, 5 + 2 * j)));
+    }
+  }
+  return logdet + Math.log(product);
+}
+
+/**
+ * Reverse of `factorSlopeUnits`, after the tail's reverse Cholesky has left the
+ * tail's adjoint in Fbar: adds each unit's contribution to the adjoint of T (at
+ * tbar[0..4)) and leaves the adjoint of each M in its Fbar panel (as gradient.ts,
+ * for the inverse blocks). `sym` holds mt x mt scratch.
+ */
+export function reverseSlopeUnits(desc: usize, cLogdetL: f64, sym: usize): void {
+  const a = ptr(desc, D_A), f = ptr(desc, D_F), fb = ptr(desc, D_FBAR), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
+  const nunits = field(desc, D_NUNITS), mt = field(desc, D_MT);
+  const tailb = fb + (<usize>field(desc, D_TAILOFF) << 3);
+  // tail -= R R' (lower triangle), reversed: Rbar = -(Tbar + Tbar') R, the same S for every unit.
+  for (let i = 0; i < mt; i++) {
+    for (let j = 0; j < i; j++) {
+      const v = ld(tailb, i * mt + j);
+      st(sym, i * mt + j, v);
+      st(sym, j * mt + i, v);
+    }
+    st(sym, i * mt + i, 2.0 * ld(tailb, i * mt + i));
+  }
+  const t00 = ld(tm, 0), t10 = ld(tm, 2), t11 = ld(tm, 3);
+  const panel = 2 * (2 + mt);
+  const c2 = 2.0 * cLogdetL;
+  let tb00 = 0.0, tb10 = 0.0, tb11 = 0.0;
+  for (let u = 0; u < nunits; u++) {
+    const pa = a + (<usize>(u * panel) << 3), pf = f + (<usize>(u * panel) << 3);
+    const l00 = ld(pf, 0), l10 = ld(pf, 2), l11 = ld(pf, 3);
+    const i00 = 1.0 / l00, i11 = 1.0 / l11;
+    // Per off row: Rbar = -S R, Gbar = Rbar L^{-1}; accumulate Lbar -= tril(Gbar' R)
+    // and, through G = A_off T, Tbar += A_off' Gbar.
+    let lb00 = c2 * i00, lb10 = 0.0, lb11 = c2 * i11;
+    for (let i = 0; i < mt; i++) {
+      const s = sym + (<usize>(i * mt) << 3);
+      let r0 = 0.0, r1 = 0.0;
+      for (let j = 0; j < mt; j++) {
+        const sij = ld(s, j);
+        r0 += sij * ld(pf, 4 + 2 * j);
+        r1 += sij * ld(pf, 5 + 2 * j);
+      }
+      const g1 = -r1 * i11;
+      const g0 = (-r0 - g1 * l10) * i00;
+      const x0 = ld(pf, 4 + 2 * i), x1 = ld(pf, 5 + 2 * i);
+      lb00 -= g0 * x0;
+      lb10 -= g1 * x0;
+      lb11 -= g1 * x1;
+      const b0 = ld(pa, 4 + 2 * i), b1 = ld(pa, 5 + 2 * i);
+      tb00 += b0 * g0;
+      tb10 += b1 * g0;
+      tb11 += b1 * g1;
+    }
+    // Reverse Cholesky of the 2 x 2 block (as choleskyLowerReverse): Mbar, lower.
+    const e10 = lb10 - lb11 * i11 * l10;
+    const mb11 = 0.5 * lb11 * i11;
+    const mb10 = e10 * i00;
+    const mb00 = 0.5 * (lb00 - l10 * e10 * i00) * i00;
+    const pb = fb + (<usize>(u * panel) << 3);
+    st(pb, 0, mb00);
+    st(pb, 1, 0.0);
+    st(pb, 2, mb10);
+    st(pb, 3, mb11);
+    // M = T'A T + I, reversed: Tbar += 2 A T W with W the symmetric Mbar (off-diagonal halved).
+    const a00 = ld(pa, 0), a10 = ld(pa, 2), a11 = ld(pa, 3);
+    const at00 = a00 * t00 + a10 * t10, at01 = a10 * t11;
+    const at10 = a10 * t00 + a11 * t10, at11 = a11 * t11;
+    const w10 = 0.5 * mb10;
+    tb00 += 2.0 * (at00 * mb00 + at01 * w10);
+    tb10 += 2.0 * (at10 * mb00 + at11 * w10);
+    tb11 += 2.0 * (at10 * w10 + at11 * mb11);
+  }
+  st(tb, 0, ld(tb, 0) + tb00);
+  st(tb, 2, ld(tb, 2) + tb10);
+  st(tb, 3, ld(tb, 3) + tb11);
+}
