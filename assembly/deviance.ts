@@ -65,9 +65,9 @@ function tmatOffset(terms: usize, t: i32): i32 {
   return ldi(terms, t * TERM_STRIDE + T_TMAT0);
 }
 
-/** f64 scratch at D_WORK: the blocked tail kernels' and an mt x mt matrix for the reverse sweeps. */
+/** f64 scratch at D_WORK: the blocked tail kernels', or mt x mt f64x2 for the sweeps of slope.ts. */
 export function workSize(mt: i32): i32 {
-  return max(denseWorkSize(mt), mt * mt);
+  return max(denseWorkSize(mt), 2 * mt * mt);
 }
 
 /** The tail of F starts as the tail of A (scaled in place afterwards). */
@@ -194,7 +194,7 @@ export function evaluate(desc: usize, out: usize): f64 {
   let unitsHalf: f64;
   if (isSlopeModel(desc)) {
     copyTail(desc);
-    unitsHalf = factorSlopeUnits(desc);
+    unitsHalf = factorSlopeUnits(desc, ptr(desc, D_WORK));
   } else {
     scale(desc);
     unitsHalf = factorUnits(desc);

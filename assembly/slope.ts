@@ -16,15 +16,19 @@ export function isSlopeModel(desc: usize): bool {
 
 /**
  * Scale, factor and Schur-update every unit (T is term 0's factor, at tmats[0..4)):
- * M = T'A_own T + I = L L', R = A_off T L^{-T}, tail -= R R'. The tail must hold
- * its unscaled cross-products. Returns the sum of log pivots, or NaN.
+ * M = T'A_own T + I = L L', R = A_off T L^{-T}, tail -= sum of R R'. The tail
+ * must hold its unscaled cross-products; `acc` holds mt x mt f64x2 scratch.
+ * Returns the sum of log pivots, or NaN.
  */
-export function factorSlopeUnits(desc: usize): f64 {
+export function factorSlopeUnits(desc: usize, acc: usize): f64 {
   const a = ptr(desc, D_A), f = ptr(desc, D_F), tm = ptr(desc, D_TMATS);
   const nunits = field(desc, D_NUNITS), mt = field(desc, D_MT);
   const tail = f + (<usize>field(desc, D_TAILOFF) << 3);
   const t00 = ld(tm, 0), t10 = ld(tm, 2), t11 = ld(tm, 3);
   const panel = 2 * (2 + mt);
+  // Entry (i, j) of sum R R' accumulates in both lanes of acc[i * mt + j]: R's two
+  // columns, added once at the end.
+  memory.fill(acc, 0, <usize>(mt * mt) << 4);
   let product = 1.0;
   let logdet = 0.0;
   for (let u = 0; u < nunits; u++) {
@@ -49,15 +53,26 @@ export function factorSlopeUnits(desc: usize): f64 {
       logdet += Math.log(product);
       product = 1.0;
     }
-    // Off rows: (A_off T) L^{-T}, then the Schur update of the tail's lower triangle.
+    // Off rows: (A_off T) L^{-T}, each stored as one f64x2 (read back as one).
+    const rows = pf + 32;
     for (let i = 0; i < mt; i++) {
       const b0 = ld(pa, 4 + 2 * i), b1 = ld(pa, 5 + 2 * i);
       const x0 = (b0 * t00 + b1 * t10) / l00;
       const x1 = (b1 * t11 - l10 * x0) / l11;
-      st(pf, 4 + 2 * i, x0);
-      st(pf, 5 + 2 * i, x1);
-      const row = tail + (<usize>(i * mt) << 3);
-      for (let j = 0; j <= i; j++) st(row, j, ld(row, j) - (x0 * ld(pf, 4 + 2 * j) + x1 * ld(pf, 5 + 2 * j)));
+      const ri = f64x2.replace_lane(f64x2.splat(x0), 1, x1);
+      v128.store(rows + (<usize>i << 4), ri);
+      const ai = acc + (<usize>(i * mt) << 4);
+      for (let j = 0; j <= i; j++) {
+        const o = <usize>j << 4;
+        v128.store(ai + o, f64x2.add(v128.load(ai + o), f64x2.mul(ri, v128.load(rows + o))));
+      }
+    }
+  }
+  for (let i = 0; i < mt; i++) {
+    for (let j = 0; j <= i; j++) {
+      const s = v128.load(acc + (<usize>(i * mt + j) << 4));
+      const t = tail + (<usize>(i * mt + j) << 3);
+      store<f64>(t, load<f64>(t) - (f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1)));
     }
   }
   return logdet + Math.log(product);
@@ -67,7 +82,7 @@ export function factorSlopeUnits(desc: usize): f64 {
  * Reverse of `factorSlopeUnits`, after the tail's reverse Cholesky has left the
  * tail's adjoint in Fbar: adds each unit's contribution to the adjoint of T (at
  * tbar[0..4)) and leaves the adjoint of each M in its Fbar panel (as gradient.ts,
- * for the inverse blocks). `sym` holds mt x mt scratch.
+ * for the inverse blocks). `sym` holds mt x mt f64 scratch.
  */
 export function reverseSlopeUnits(desc: usize, cLogdetL: f64, sym: usize): void {
   const a = ptr(desc, D_A), f = ptr(desc, D_F), fb = ptr(desc, D_FBAR), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
@@ -93,16 +108,13 @@ export function reverseSlopeUnits(desc: usize, cLogdetL: f64, sym: usize): void 
     // Per off row: Rbar = -S R, Gbar = Rbar L^{-1}; accumulate Lbar -= tril(Gbar' R)
     // and, through G = A_off T, Tbar += A_off' Gbar.
     let lb00 = c2 * i00, lb10 = 0.0, lb11 = c2 * i11;
+    const rows = pf + 32;
     for (let i = 0; i < mt; i++) {
       const s = sym + (<usize>(i * mt) << 3);
-      let r0 = 0.0, r1 = 0.0;
-      for (let j = 0; j < mt; j++) {
-        const sij = ld(s, j);
-        r0 += sij * ld(pf, 4 + 2 * j);
-        r1 += sij * ld(pf, 5 + 2 * j);
-      }
-      const g1 = -r1 * i11;
-      const g0 = (-r0 - g1 * l10) * i00;
+      let sr = f64x2.splat(0.0); // (S R)_i, both columns
+      for (let j = 0; j < mt; j++) sr = f64x2.add(sr, f64x2.mul(v128.load64_splat(s + (<usize>j << 3)), v128.load(rows + (<usize>j << 4))));
+      const g1 = -f64x2.extract_lane(sr, 1) * i11;
+      const g0 = (-f64x2.extract_lane(sr, 0) - g1 * l10) * i00;
       const x0 = ld(pf, 4 + 2 * i), x1 = ld(pf, 5 + 2 * i);
       lb00 -= g0 * x0;
       lb10 -= g1 * x0;
