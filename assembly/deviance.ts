@@ -7,6 +7,7 @@ import { groupIndex, isContiguous } from "./groups";
 import { choleskyLower, solveRowLowerT, logDiagonal } from "./dense";
 import { choleskyBlocked, denseWorkSize } from "./blocked";
 import { isSlopeModel, factorSlopeUnits } from "./slope";
+import { hasTailRows, updateTailByRows } from "./tailrows";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
   D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK,
@@ -140,6 +141,7 @@ function scaleColsRight(tail: usize, c0: i32, q: i32, mt: i32, tm: usize, tOff: 
 function factorUnits(desc: usize): f64 {
   const f = ptr(desc, D_F), units = ptr(desc, D_UNITS), groups = ptr(desc, D_GROUPS), idx = ptr(desc, D_IDX);
   const nunits = field(desc, D_NUNITS);
+  const tailRows = hasTailRows(desc); // then the tail group (each unit's last) waits for updateTailByRows
   // Sum of log pivots, folding a running product (one log per many units).
   let product = 1.0;
   let logdet = 0.0;
@@ -156,7 +158,7 @@ function factorUnits(desc: usize): f64 {
     for (let i = q; i < nrows; i++) solveRowLowerT(p + (<usize>(i * q) << 3), p, q, q);
     // Schur-complement update of every target block this unit touches.
     const off = p + (<usize>(q * q) << 3);
-    const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP);
+    const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP) - (tailRows ? 1 : 0);
     const noff = nrows - q;
     for (let g = g0; g < g0 + ng; g++) {
       const gm = g * GROUP_STRIDE;
@@ -174,6 +176,7 @@ function factorUnits(desc: usize): f64 {
       }
     }
   }
+  if (tailRows) updateTailByRows(desc);
   return logdet + Math.log(product);
 }
 

@@ -9,6 +9,7 @@ import { groupIndex, isContiguous } from "./groups";
 import { choleskyLowerReverse } from "./dense";
 import { choleskyBlockedReverse } from "./blocked";
 import { isSlopeModel, reverseSlopeUnits } from "./slope";
+import { hasTailRows, gatherTailByRows } from "./tailrows";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR,
   D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX, D_WORK,
@@ -27,8 +28,9 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
   const q = ldi(units, um + U_Q), nrows = ldi(units, um + U_NROWS);
   const noff = nrows - q;
   const r = p + (<usize>(q * q) << 3), rb = pb + (<usize>(q * q) << 3);
-  // Scatter F[t] -= R_i . R_j, reversed: gather the targets' adjoints into Rbar.
-  const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP);
+  // Scatter F[t] -= R_i . R_j, reversed: gather the targets' adjoints into Rbar
+  // (the tail group's already gathered when the tail goes row by row).
+  const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP) - (hasTailRows(desc) ? 1 : 0);
   for (let g = g0; g < g0 + ng; g++) {
     const gm = g * GROUP_STRIDE;
     const first = ldi(groups, gm + G_FIRST), end = ldi(groups, gm + G_END);
@@ -139,6 +141,7 @@ export function gradient(desc: usize, grad: usize, cLogdetL: f64, cLogdetRX: f64
     writeGradient(desc, grad);
     return;
   }
+  if (hasTailRows(desc)) gatherTailByRows(desc);
   for (let u = nunits - 1; u >= 0; u--) reverseUnit(desc, u, cLogdetL);
 
   // Scaling F = Lambda' A Lambda, reversed, panel by panel.

@@ -11,7 +11,7 @@
 // Cohorts have 10^5 units and 10^6 rows, so everything per unit or per row goes
 // into typed arrays sized in advance (no per-unit objects), and the row data is
 // written straight into the arrays it is used from (see planBlockLayout).
-import { GROUP_STRIDE, SEG_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
+import { G, GROUP_STRIDE, SEG_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
 import type { Design } from "./design.js";
 
 /** The layout the kernels work on, without the row data. */
@@ -42,6 +42,13 @@ export interface BlockLayout {
   npairs: number;
   /** Per term, the position in the solution vector of each level's q values. */
   levelPositions: Int32Array[];
+  /**
+   * With crossed terms (a large tail), the units' tail updates by tail row
+   * (assembly/tailrows.ts): (unit, off-diagonal row) pairs
+   * tailRowEntries[2 * tailRowStart[r] ..] target tail row r. Empty otherwise.
+   */
+  tailRowStart: Int32Array;
+  tailRowEntries: Int32Array;
 }
 
 /**
@@ -387,6 +394,30 @@ class Planner {
   }
 }
 
+/** The units' tail-group rows listed by the tail row they update (see BlockLayout.tailRowStart). */
+function tailRowLists(units: Int32Array, groups: Int32Array, idx: Int32Array, nUnits: number, mt: number): { tailRowStart: Int32Array; tailRowEntries: Int32Array } {
+  const start = new Int32Array(mt + 1);
+  const each = (visit: (u: number, k: number, row: number) => void) => {
+    for (let u = 0; u < nUnits; u++) {
+      const rec = u * UNIT_STRIDE;
+      const g = (units[rec + U.GROUP0] + units[rec + U.NGROUP] - 1) * GROUP_STRIDE; // the tail group is last
+      const first = groups[g + G.FIRST];
+      const end = groups[g + G.END];
+      for (let k = first; k < end; k++) visit(u, k, idx[groups[g + G.IDX0] + k - first]);
+    }
+  };
+  each((_u, _k, row) => start[row + 1]++);
+  for (let r = 0; r < mt; r++) start[r + 1] += start[r];
+  const entries = new Int32Array(2 * start[mt]);
+  const next = start.slice(0, mt);
+  each((u, k, row) => {
+    entries[2 * next[row]] = u;
+    entries[2 * next[row] + 1] = k;
+    next[row]++;
+  });
+  return { tailRowStart: start, tailRowEntries: entries };
+}
+
 /**
  * Lay the model out (see the file comment) and say how to write its row data.
  * The row data (10^6 rows x width values) is written into the caller's arrays,
@@ -501,6 +532,7 @@ export function planBlockLayout(design: Design): LayoutPlan {
     pairs: Int32Array.from(pairList),
     npairs,
     levelPositions,
+    ...(nd > 0 ? tailRowLists(units, groups, idx, P.nUnits, mt) : { tailRowStart: new Int32Array(0), tailRowEntries: new Int32Array(0) }),
   };
   return { layout, writeRowData };
 }

@@ -88,6 +88,8 @@ export class ProfiledDeviance {
     P.grow = a.take(L.grow.length * 4);
     P.terms = a.take(L.terms.length * 4);
     P.tailSegs = a.take(L.tailSegs.length * 4);
+    P.tailRowStart = a.take(L.tailRowStart.length * 4);
+    P.tailRowEntries = a.take(L.tailRowEntries.length * 4);
     P.theta = a.take(L.ntheta * 8);
     P.tmats = a.take(L.tmatSize * 8);
     P.scratch = a.take(Math.max(L.maxq, 2) * 8);
@@ -116,6 +118,8 @@ export class ProfiledDeviance {
     setI(P.grow, L.grow);
     setI(P.terms, L.terms);
     setI(P.tailSegs, L.tailSegs);
+    setI(P.tailRowStart, L.tailRowStart);
+    setI(P.tailRowEntries, L.tailRowEntries);
     setI(P.pairs, L.pairs);
     writeRowData({
       w: this.f64.subarray(P.w / 8, P.w / 8 + this.n * L.width),
@@ -147,6 +151,8 @@ export class ProfiledDeviance {
     desc[D.FBAR] = P.Fbar;
     desc[D.TBAR] = P.tbar;
     desc[D.WORK] = P.work;
+    desc[D.TROWS] = L.tailRowStart.length > 0 ? P.tailRowStart : 0;
+    desc[D.TENTRIES] = P.tailRowEntries;
     setI(P.desc, desc);
     this.accumulate();
   }
