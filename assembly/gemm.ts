@@ -54,15 +54,29 @@ export function gemmSubtract(
  * the last strip zero-padded.
  */
 function pack(dst: usize, src: usize, vs: i32, ss: i32, count: i32, kc: i32): void {
+  const sstep = <usize>ss << 3;
   for (let v0 = 0; v0 < count; v0 += 4) {
-    const strip = dst + (<usize>(v0 * kc) << 3);
+    let out = dst + (<usize>(v0 * kc) << 3);
+    const end = out + (<usize>kc << 5);
     const w = min(4, count - v0);
-    for (let l = 0; l < 4; l++) {
-      if (l < w) {
-        const from = src + (<usize>((v0 + l) * vs) << 3);
-        for (let s = 0; s < kc; s++) st(strip, s * 4 + l, ld(from, s * ss));
-      } else {
-        for (let s = 0; s < kc; s++) st(strip, s * 4 + l, 0.0);
+    let from = src + (<usize>(v0 * vs) << 3);
+    if (w == 4 && vs == 1) {
+      // Four adjacent vectors: each step is four consecutive f64.
+      for (; out < end; out += 32, from += sstep) {
+        v128.store(out, v128.load(from));
+        v128.store(out, v128.load(from, 16), 16);
+      }
+    } else if (w == 4) {
+      const vstep = <usize>vs << 3;
+      for (; out < end; out += 32, from += sstep) {
+        store<f64>(out, load<f64>(from));
+        store<f64>(out, load<f64>(from + vstep), 8);
+        store<f64>(out, load<f64>(from + 2 * vstep), 16);
+        store<f64>(out, load<f64>(from + 3 * vstep), 24);
+      }
+    } else {
+      for (let s = 0; s < kc; s++) {
+        for (let l = 0; l < 4; l++) st(out, s * 4 + l, l < w ? ld(from + (<usize>(l * vs) << 3), s * ss) : 0.0);
       }
     }
   }

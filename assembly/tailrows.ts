@@ -44,13 +44,16 @@ export function hasTailRows(desc: usize): bool {
       const ix = idx + (<usize>ldi(groups, gm + G_IDX0) << 2);
       const contiguous = isContiguous(ix, first, noff);
       const rk = rows + (<usize>(k * q) << 3);
+      if (q == 1) {
+        scalarUpdates(row, ix, contiguous, first, k, rows, rowsBar, reverse);
+        continue;
+      }
       for (let j = first; j <= k; j++) {
         const t = row + (<usize>groupIndex(ix, contiguous, first, j) << 3);
         const rj = rows + (<usize>(j * q) << 3);
         if (reverse) {
           // tail[r][c] -= R_k . R_j, reversed: Rbar_k -= ab R_j, Rbar_j -= ab R_k.
           const ab = load<f64>(t);
-          if (ab == 0.0) continue;
           const bk = rowsBar + (<usize>(k * q) << 3), bj = rowsBar + (<usize>(j * q) << 3);
           for (let m = 0; m < q; m++) {
             st(bk, m, ld(bk, m) - ab * ld(rj, m));
@@ -62,6 +65,25 @@ export function hasTailRows(desc: usize): bool {
           store<f64>(t, load<f64>(t) - s);
         }
       }
+    }
+  }
+}
+
+/** The updates of one row k of a unit whose rows are scalars (q = 1, as a random intercept's). */
+@inline function scalarUpdates(row: usize, ix: usize, contiguous: bool, first: i32, k: i32, rows: usize, rowsBar: usize, reverse: bool): void {
+  const x = ld(rows, k);
+  if (reverse) {
+    let bk = 0.0;
+    for (let j = first; j <= k; j++) {
+      const ab = load<f64>(row + (<usize>groupIndex(ix, contiguous, first, j) << 3));
+      bk -= ab * ld(rows, j);
+      st(rowsBar, j, ld(rowsBar, j) - ab * x);
+    }
+    st(rowsBar, k, ld(rowsBar, k) + bk);
+  } else {
+    for (let j = first; j <= k; j++) {
+      const t = row + (<usize>groupIndex(ix, contiguous, first, j) << 3);
+      store<f64>(t, load<f64>(t) - x * ld(rows, j));
     }
   }
 }
