@@ -10,7 +10,7 @@ import { isSlopeModel, factorSlopeUnits } from "./slope";
 import { hasTailRows, updateTailByRows } from "./tailrows";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
-  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK, D_HALF,
   U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
   G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
   S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
@@ -66,9 +66,9 @@ function tmatOffset(terms: usize, t: i32): i32 {
   return ldi(terms, t * TERM_STRIDE + T_TMAT0);
 }
 
-/** f64 scratch at D_WORK: the blocked tail kernels', or mt x mt f64x2 for the sweeps of slope.ts. */
+/** f64 scratch at D_WORK: the blocked tail kernels', or two mt x mt f64x2 for the sweeps of slope.ts. */
 export function workSize(mt: i32): i32 {
-  return max(denseWorkSize(mt), 2 * mt * mt);
+  return max(denseWorkSize(mt), 4 * mt * mt);
 }
 
 /** The tail of F starts as the tail of A (scaled in place afterwards). */
@@ -193,15 +193,31 @@ function factorUnits(desc: usize): f64 {
  * (+Infinity when the system is not positive definite).
  */
 export function evaluate(desc: usize, out: usize): f64 {
+  return finishEvaluate(desc, out, forwardUnits(desc));
+}
+
+/**
+ * The units' half of `evaluate`: scale and factor the units, leaving the Schur
+ * complement in F's tail. Returns the units' sum of log pivots (NaN if one is not
+ * positive). Units split between instances each leave their own share of the
+ * Schur update (see src/model/unit-split.ts).
+ */
+export function forwardUnits(desc: usize): f64 {
   buildTmats(desc);
-  let unitsHalf: f64;
   if (isSlopeModel(desc)) {
+    // Two halves, each summed apart: a worker thread can then take the second
+    // half and the results stay the same to the last bit.
     copyTail(desc);
-    unitsHalf = factorSlopeUnits(desc, ptr(desc, D_WORK));
-  } else {
-    scale(desc);
-    unitsHalf = factorUnits(desc);
+    const half = field(desc, D_HALF), acc = ptr(desc, D_WORK);
+    const first = factorSlopeUnits(desc, acc, 0, half);
+    return first + factorSlopeUnits(desc, acc, half, field(desc, D_NUNITS));
   }
+  scale(desc);
+  return factorUnits(desc);
+}
+
+/** The tail's half of `evaluate`, given the units' sum of log pivots. */
+export function finishEvaluate(desc: usize, out: usize, unitsHalf: f64): f64 {
   const tail = ptr(desc, D_F) + (<usize>field(desc, D_TAILOFF) << 3);
   const mt = field(desc, D_MT), nd = field(desc, D_ND), p = field(desc, D_P);
   if (isNaN(unitsHalf) || !choleskyBlocked(tail, mt, mt, ptr(desc, D_WORK))) {

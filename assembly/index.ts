@@ -1,7 +1,7 @@
 // The one WebAssembly module: every kernel takes raw pointers into linear memory,
 // which TypeScript lays out once per model (see src/wasm/layout.ts).
 export { accumulate } from "./accumulate";
-export { evaluate, workSize } from "./deviance";
+export { evaluate, forwardUnits, finishEvaluate, workSize } from "./deviance";
 export { solveCoefficients } from "./solve";
 export { choleskyBlocked, choleskyBlockedReverse, denseWorkSize } from "./blocked";
 
@@ -9,4 +9,4 @@ export { choleskyBlocked, choleskyBlockedReverse, denseWorkSize } from "./blocke
 export function heapBase(): usize {
   return __heap_base;
 }
-export { gradient } from "./gradient";
+export { gradient, reverseTail, reverseUnits, writeGradient } from "./gradient";

@@ -7,7 +7,7 @@
 // unit (and their reverse into one more), with the same results and the same
 // factor layout as deviance.ts and gradient.ts.
 import { ld, st, ldi, ptr, field } from "./memory";
-import { D_NUNITS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR, D_TAILOFF, D_MT, T_Q } from "./layout";
+import { D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR, D_TAILOFF, D_MT, T_Q } from "./layout";
 
 /** Whether the model has the one q = 2 term these sweeps are for. */
 export function isSlopeModel(desc: usize): bool {
@@ -15,23 +15,26 @@ export function isSlopeModel(desc: usize): bool {
 }
 
 /**
- * Scale, factor and Schur-update every unit (T is term 0's factor, at tmats[0..4)):
- * M = T'A_own T + I = L L', R = A_off T L^{-T}, tail -= sum of R R'. The tail
- * must hold its unscaled cross-products; `acc` holds mt x mt f64x2 scratch.
- * Returns the sum of log pivots, or NaN.
+ * Scale, factor and Schur-update units [u0, u1) (T is term 0's factor, at
+ * tmats[0..4)): M = T'A_own T + I = L L', R = A_off T L^{-T}, tail -= sum of R R'.
+ * `acc` holds mt x mt f64x2 scratch. Returns the sum of log pivots, or NaN.
  */
-export function factorSlopeUnits(desc: usize, acc: usize): f64 {
+export function factorSlopeUnits(desc: usize, acc: usize, u0: i32, u1: i32): f64 {
   const a = ptr(desc, D_A), f = ptr(desc, D_F), tm = ptr(desc, D_TMATS);
-  const nunits = field(desc, D_NUNITS), mt = field(desc, D_MT);
+  const mt = field(desc, D_MT);
   const tail = f + (<usize>field(desc, D_TAILOFF) << 3);
   const t00 = ld(tm, 0), t10 = ld(tm, 2), t11 = ld(tm, 3);
   const panel = 2 * (2 + mt);
   // Entry (i, j) of sum R R' accumulates in both lanes of acc[i * mt + j]: R's two
-  // columns, added once at the end.
-  memory.fill(acc, 0, <usize>(mt * mt) << 4);
+  // columns, added once at the end. Blocks of units are summed apart and then
+  // added into `total` (after acc), so round-off grows with the block and the
+  // number of blocks, not with the number of units.
+  const total = acc + (<usize>(mt * mt) << 4);
+  memory.fill(acc, 0, <usize>(mt * mt) << 5);
   let product = 1.0;
   let logdet = 0.0;
-  for (let u = 0; u < nunits; u++) {
+  for (let u = u0; u < u1; u++) {
+    if (((u - u0) & (SUM_BLOCK - 1)) == 0) addInto(total, acc, mt);
     const pa = a + (<usize>(u * panel) << 3), pf = f + (<usize>(u * panel) << 3);
     // A T, then T'(A T) + I: the lower triangle of M (A_own symmetric).
     const a00 = ld(pa, 0), a10 = ld(pa, 2), a11 = ld(pa, 3);
@@ -68,9 +71,10 @@ export function factorSlopeUnits(desc: usize, acc: usize): f64 {
       }
     }
   }
+  addInto(total, acc, mt);
   for (let i = 0; i < mt; i++) {
     for (let j = 0; j <= i; j++) {
-      const s = v128.load(acc + (<usize>(i * mt + j) << 4));
+      const s = v128.load(total + (<usize>(i * mt + j) << 4));
       const t = tail + (<usize>(i * mt + j) << 3);
       store<f64>(t, load<f64>(t) - (f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1)));
     }
@@ -78,17 +82,27 @@ export function factorSlopeUnits(desc: usize, acc: usize): f64 {
   return logdet + Math.log(product);
 }
 
+/** Units per block of the Schur sum (a power of two). */
+const SUM_BLOCK: i32 = 64;
+
+/** total += acc, acc = 0 (lower triangles of mt x mt f64x2). */
+function addInto(total: usize, acc: usize, mt: i32): void {
+  for (let i = 0; i < mt; i++) {
+    for (let j = 0; j <= i; j++) {
+      const o = <usize>(i * mt + j) << 4;
+      v128.store(total + o, f64x2.add(v128.load(total + o), v128.load(acc + o)));
+      v128.store(acc + o, f64x2.splat(0.0));
+    }
+  }
+}
+
 /**
- * Reverse of `factorSlopeUnits`, after the tail's reverse Cholesky has left the
- * tail's adjoint in Fbar: adds each unit's contribution to the adjoint of T (at
- * tbar[0..4)) and leaves the adjoint of each M in its Fbar panel (as gradient.ts,
- * for the inverse blocks). `sym` holds mt x mt f64 scratch.
+ * tail -= R R' (lower triangle), reversed, needs Rbar = -(Tbar + Tbar') R: this S
+ * (the same for every unit) into `sym` (mt x mt), from the tail's adjoint in Fbar.
  */
-export function reverseSlopeUnits(desc: usize, cLogdetL: f64, sym: usize): void {
-  const a = ptr(desc, D_A), f = ptr(desc, D_F), fb = ptr(desc, D_FBAR), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
-  const nunits = field(desc, D_NUNITS), mt = field(desc, D_MT);
-  const tailb = fb + (<usize>field(desc, D_TAILOFF) << 3);
-  // tail -= R R' (lower triangle), reversed: Rbar = -(Tbar + Tbar') R, the same S for every unit.
+export function symmetricTailAdjoint(desc: usize, sym: usize): void {
+  const mt = field(desc, D_MT);
+  const tailb = ptr(desc, D_FBAR) + (<usize>field(desc, D_TAILOFF) << 3);
   for (let i = 0; i < mt; i++) {
     for (let j = 0; j < i; j++) {
       const v = ld(tailb, i * mt + j);
@@ -97,11 +111,21 @@ export function reverseSlopeUnits(desc: usize, cLogdetL: f64, sym: usize): void 
     }
     st(sym, i * mt + i, 2.0 * ld(tailb, i * mt + i));
   }
+}
+
+/**
+ * Reverse of `factorSlopeUnits` for units [u0, u1), given S (symmetricTailAdjoint):
+ * adds their contribution to the adjoint of T (at tbar[0..4)) and leaves the
+ * adjoint of each M in its Fbar panel (as gradient.ts, for the inverse blocks).
+ */
+export function reverseSlopeUnits(desc: usize, cLogdetL: f64, sym: usize, u0: i32, u1: i32): void {
+  const a = ptr(desc, D_A), f = ptr(desc, D_F), fb = ptr(desc, D_FBAR), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
+  const mt = field(desc, D_MT);
   const t00 = ld(tm, 0), t10 = ld(tm, 2), t11 = ld(tm, 3);
   const panel = 2 * (2 + mt);
   const c2 = 2.0 * cLogdetL;
   let tb00 = 0.0, tb10 = 0.0, tb11 = 0.0;
-  for (let u = 0; u < nunits; u++) {
+  for (let u = u0; u < u1; u++) {
     const pa = a + (<usize>(u * panel) << 3), pf = f + (<usize>(u * panel) << 3);
     const l00 = ld(pf, 0), l10 = ld(pf, 2), l11 = ld(pf, 3);
     const i00 = 1.0 / l00, i11 = 1.0 / l11;

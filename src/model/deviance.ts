@@ -153,6 +153,7 @@ export class ProfiledDeviance {
     desc[D.WORK] = P.work;
     desc[D.TROWS] = L.tailRowStart.length > 0 ? P.tailRowStart : 0;
     desc[D.TENTRIES] = P.tailRowEntries;
+    desc[D.HALF] = L.nUnits >> 1;
     setI(P.desc, desc);
     this.accumulate();
   }

@@ -11,6 +11,13 @@ export interface KernelExports {
   evaluate(desc: number, out: number): number;
   solveCoefficients(desc: number, x: number): void;
   gradient(desc: number, grad: number, cLogdetL: number, cLogdetRX: number, cR2: number): void;
+  /** evaluate = finishEvaluate(forwardUnits): the units' sum of log pivots, then the tail and the objective. */
+  forwardUnits(desc: number): number;
+  finishEvaluate(desc: number, out: number, unitsHalf: number): number;
+  /** gradient = reverseTail, reverseUnits (adds into Tbar), writeGradient. */
+  reverseTail(desc: number, cLogdetL: number, cLogdetRX: number, cR2: number): void;
+  reverseUnits(desc: number, cLogdetL: number): void;
+  writeGradient(desc: number, grad: number): void;
   /** f64 scratch of the blocked dense kernels for an n x n matrix. */
   denseWorkSize(n: number): number;
   /** f64 scratch at the descriptor's WORK field for a tail of dimension mt. */
@@ -31,9 +38,14 @@ function decodeBase64(b64: string): Uint8Array {
   return out;
 }
 
+/** The compiled module (compiled once per process; a worker thread can instantiate it too). */
+export function compiledKernels(): Promise<WebAssembly.Module> {
+  compiled ??= WebAssembly.compile(decodeBase64(WASM_BASE64) as BufferSource);
+  return compiled;
+}
+
 /** Compile (once) and instantiate a fresh kernel instance with its own memory. */
 export async function loadKernels(): Promise<KernelExports> {
-  compiled ??= WebAssembly.compile(decodeBase64(WASM_BASE64) as BufferSource);
-  const { exports } = await instantiate<Record<string, unknown>>(await compiled, {});
+  const { exports } = await instantiate<Record<string, unknown>>(await compiledKernels(), {});
   return exports as unknown as KernelExports;
 }
