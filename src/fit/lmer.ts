@@ -8,6 +8,7 @@ import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel, type DdfMethod } from "../model/lmer-model.js";
 import { thetaLower, thetaStart } from "../model/parameters.js";
 import { minimize, type OptimizerOptions } from "./optimizer.js";
+import { prepareWorkerFor } from "../model/unit-split.js";
 import { LmmError } from "../errors.js";
 
 /** Options of `lmer()`: how the data enter the model, REML or ML, the df method and the optimiser. */
@@ -20,6 +21,11 @@ export interface LmerOptions extends DesignOptions {
   ddf?: DdfMethod;
   /** Tolerances of the optimiser. */
   optimizer?: OptimizerOptions;
+  /**
+   * Use a worker thread for large fits where a second core pays (default true;
+   * Node only, see ProfiledDeviance.shareUnits).
+   */
+  threads?: boolean;
 }
 
 /**
@@ -38,10 +44,18 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
   if (options.ddf !== undefined && !["satterthwaite", "kenward-roger", "none"].includes(options.ddf)) {
     throw new LmmError(`Unknown ddf '${options.ddf}': choose satterthwaite, kenward-roger or none.`);
   }
+  const threads = options.threads ?? true;
+  if (threads) prepareWorkerFor(design);
   const deviance = await ProfiledDeviance.create(design, options.REML ?? true);
-  const opt = minimize((theta) => deviance.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), {
-    gradient: () => deviance.gradient(),
-    ...options.optimizer,
-  });
+  if (threads) await deviance.shareUnits();
+  let opt;
+  try {
+    opt = minimize((theta) => deviance.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), {
+      gradient: () => deviance.gradient(),
+      ...options.optimizer,
+    });
+  } finally {
+    deviance.unshareUnits();
+  }
   return new LmerModel(design, deviance, opt, { dataName: options.dataName, ddf: options.ddf });
 }

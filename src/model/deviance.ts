@@ -6,6 +6,7 @@ import { D, PAIR_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
 import { loadKernels, type KernelExports } from "../wasm/kernels.js";
 import { planBlockLayout, type BlockLayout, type RowData } from "./blocks.js";
 import type { Design } from "./design.js";
+import { UnitSplit, worthSplitting } from "./unit-split.js";
 
 /** The pieces of the deviance at one theta. */
 export interface DevianceParts {
@@ -47,6 +48,8 @@ export class ProfiledDeviance {
   private readonly ptr: Record<string, number> = {};
   /** Evaluations since creation. */
   evaluations = 0;
+  /** While the units are shared with a worker thread (see shareUnits). */
+  private split: UnitSplit | null = null;
 
   private constructor(
     private readonly k: KernelExports,
@@ -183,6 +186,7 @@ export class ProfiledDeviance {
   setResponse(y: ArrayLike<number>): void {
     const L = this.layout;
     if (y.length !== this.n) throw new Error(`internal: response of length ${y.length} for ${this.n} rows`);
+    this.unshareUnits(); // the worker's copy of the cross-products would be stale
     const w = this.ptr.w / 8;
     for (let i = 0; i < this.n; i++) this.f64[w + i * L.width + L.width - 1] = y[i];
     this.accumulate();
@@ -192,7 +196,37 @@ export class ProfiledDeviance {
   evaluate(theta: ArrayLike<number>): number {
     this.f64.set(theta, this.ptr.theta / 8);
     this.evaluations++;
-    return this.k.evaluate(this.ptr.desc, this.ptr.out);
+    return this.split ? this.split.evaluate() : this.k.evaluate(this.ptr.desc, this.ptr.out);
+  }
+
+  /**
+   * Share the units with a worker thread for the evaluations and gradients that
+   * follow, when the model is large enough to gain from a second core (one term
+   * with q = 2 and many levels, in Node; see unit-split.ts). Returns whether it
+   * does. Until `unshareUnits`, only evaluate, gradient and parts are meant for use
+   * (the others return to one thread first).
+   */
+  async shareUnits(): Promise<boolean> {
+    if (this.split || !worthSplitting(this.layout.terms.length / TERM_STRIDE, this.layout.terms[0], this.layout.nUnits)) return this.split !== null;
+    const L = this.layout;
+    const P = this.ptr;
+    this.split = await UnitSplit.start(
+      {
+        k: this.k, f64: this.f64, i32: this.i32, desc: P.desc, theta: P.theta, out: P.out, grad: P.grad,
+        fTail: P.F / 8 + L.tailOff, fbarTail: P.Fbar / 8 + L.tailOff, tbar: P.tbar / 8, a: P.A / 8,
+        nUnits: L.nUnits, mt: L.mt, ntheta: L.ntheta,
+      },
+      2 * (2 + L.mt),
+    );
+    return this.split !== null;
+  }
+
+  /** Back to one thread: the worker goes back to the pool, and the factor is made whole again at the last theta. */
+  unshareUnits(): void {
+    if (!this.split) return;
+    this.split.release();
+    this.split = null;
+    this.k.evaluate(this.ptr.desc, this.ptr.out);
   }
 
   /**
@@ -219,6 +253,7 @@ export class ProfiledDeviance {
    * selected inverse in the adjoint of the factor's blocks.
    */
   inverseDiagonalBlocks(): Float64Array[][] {
+    this.unshareUnits();
     this.componentGradient(1, 0, 0);
     const L = this.layout;
     const fbar = this.ptr.Fbar / 8;
@@ -258,7 +293,8 @@ export class ProfiledDeviance {
    */
   componentGradient(cLogdetL: number, cLogdetRX: number, cR2: number): Float64Array {
     if (!Number.isFinite(this.parts().objective)) return new Float64Array(this.ntheta).fill(NaN);
-    this.k.gradient(this.ptr.desc, this.ptr.grad, cLogdetL, cLogdetRX, cR2);
+    if (this.split) this.split.gradient(cLogdetL, cLogdetRX, cR2);
+    else this.k.gradient(this.ptr.desc, this.ptr.grad, cLogdetL, cLogdetRX, cR2);
     return this.f64.slice(this.ptr.grad / 8, this.ptr.grad / 8 + this.ntheta);
   }
 
@@ -274,6 +310,7 @@ export class ProfiledDeviance {
    * layout.levelPositions.
    */
   solve(): Float64Array {
+    this.unshareUnits();
     this.k.solveCoefficients(this.ptr.desc, this.ptr.x);
     const L = this.layout;
     return this.f64.slice(this.ptr.x / 8, this.ptr.x / 8 + L.nb + L.mt - 1);
@@ -290,3 +327,4 @@ export class ProfiledDeviance {
     return out;
   }
 }
+
