@@ -339,7 +339,7 @@ function printStages(s: StageTimings): void {
   const z = s.sizes;
   console.log(
     `  layout: n ${z.n}, units ${z.nUnits} (${z.nBlockTerms} block-diagonal term(s)), dense tail ${z.mt} (${z.nd} crossed), ` +
-      `A ${z.aSizeMB.toFixed(1)} MB, row data ${z.wMB.toFixed(1)} MB, bases ${z.basesMB.toFixed(1)} MB; instantiate ${fmtMs(s.instantiate)}`,
+      `A ${z.aSizeMB.toFixed(1)} MB, row data: columns ${z.colsMB.toFixed(1)} MB, targets ${z.intsMB.toFixed(1)} MB; instantiate ${fmtMs(s.instantiate)}`,
   );
 }
 

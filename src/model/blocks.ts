@@ -11,7 +11,7 @@
 // Cohorts have 10^5 units and 10^6 rows, so everything per unit or per row goes
 // into typed arrays sized in advance (no per-unit objects), and the row data is
 // written straight into the arrays it is used from (see planBlockLayout).
-import { G, GROUP_STRIDE, SEG_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
+import { G, GROUP_STRIDE, PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, SEG_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
 import type { Design } from "./design.js";
 
 /** The layout the kernels work on, without the row data. */
@@ -36,8 +36,13 @@ export interface BlockLayout {
   p: number;
   tailSegs: Int32Array;
   maxq: number;
-  /** Row data for the accumulation pass: f64 values per row, and one target per pair and row. */
+  /**
+   * Row data for the accumulation pass: `width` f64 columns of n values (z of
+   * each term, x, y), and `intsSize` i32 of targets (see RowData); one record of
+   * PAIR_STRIDE per pseudo-term pair in `pairs`.
+   */
   width: number;
+  intsSize: number;
   pairs: Int32Array;
   npairs: number;
   /** Per term, the position in the solution vector of each level's q values. */
@@ -52,16 +57,18 @@ export interface BlockLayout {
 }
 
 /**
- * The row data of the accumulation pass: per row, z of each term, then x, then
- * y (`width` values), and per row and pseudo-term pair the offset in A that
- * their cross-product is added to (`npairs` values).
+ * The row data of the accumulation pass: the columns (z of each term, then x,
+ * then y; column c at cols[c * n ..]), and the i32 data that says where in A the
+ * cross-product of each pseudo-term pair of a row goes (assembly/accumulate.ts):
+ * for a pair whose target depends on a nested term's level alone, the term's
+ * level codes and a table by level; for a crossed pair, one target per row.
  */
 export interface RowData {
-  w: Float64Array;
-  bases: Int32Array;
+  cols: Float64Array;
+  ints: Int32Array;
 }
 
-/** A layout, and how to write its row data into arrays of n * width and n * npairs. */
+/** A layout, and how to write its row data into arrays of width * n f64 and intsSize i32. */
 export interface LayoutPlan {
   layout: BlockLayout;
   writeRowData(target: RowData): void;
@@ -89,26 +96,6 @@ function lowerBound(a: Int32Array, from: number, to: number, v: number): number 
   }
   return lo;
 }
-
-// Columns of row-major rows (`width` values per row), filled one column at a time.
-
-/** out[i * width + c] = col[i] for rows i in [from, to). */
-function setColumn(out: Float64Array, width: number, c: number, col: Float64Array, from: number, to: number): void {
-  for (let i = from, at = from * width + c; i < to; i++, at += width) out[at] = col[i];
-}
-
-/** out[i * width + c] = table[codes[i]] for rows i in [from, to). */
-function setColumnByCode(out: Int32Array, width: number, c: number, table: Int32Array, codes: Int32Array, from: number, to: number): void {
-  for (let i = from, at = from * width + c; i < to; i++, at += width) out[at] = table[codes[i]];
-}
-
-/** out[i * width + c] = v for rows i in [from, to). */
-function setColumnTo(out: Int32Array, width: number, c: number, v: number, from: number, to: number): void {
-  for (let i = from, at = from * width + c; i < to; i++, at += width) out[at] = v;
-}
-
-/** Rows per block when writing row data: a block stays in cache while each column is written into it. */
-const ROW_BLOCK = 4096;
 
 /** Lists in one pool: list j is pool[start[j], start[j + 1]). */
 interface Lists {
@@ -446,21 +433,12 @@ export function planBlockLayout(design: Design): LayoutPlan {
     tmatSize += q[t] * q[t];
   });
 
-  // Row data: z of each term, then x, then y; one accumulation target per pseudo-term pair.
+  // Row data: z of each term, then x, then y, as columns; how each pseudo-term pair finds its target.
   const rowColumns = [...terms.flatMap((t) => t.columns), ...X.columns, y];
   const width = rowColumns.length;
   const zOff: number[] = [];
   for (let t = 0, off = 0; t < K; t++) (zOff.push(off), (off += q[t]));
   const pseudo = [...q.map((qq, t) => ({ off: zOff[t], q: qq })), { off: width - p - 1, q: p + 1 }];
-  const pairList: number[] = [];
-  const pairTerms: { s: number; t: number }[] = [];
-  for (let t = 0; t <= K; t++) {
-    for (let s = t; s <= K; s++) {
-      pairList.push(pseudo[s].off, pseudo[s].q, pseudo[t].off, pseudo[t].q, t < m ? q[t] : mt);
-      pairTerms.push({ s, t });
-    }
-  }
-  const npairs = pairTerms.length;
 
   /**
    * Where in A the block of pseudo-term s against unit u of block-diagonal term
@@ -477,29 +455,42 @@ export function planBlockLayout(design: Design): LayoutPlan {
     return tailOff + P.tailPos(s, i) * mt + P.tailPos(t, i);
   };
 
-  /** Per pair, how its column of the targets is filled for rows [from, to). */
-  const fillTargets = pairTerms.map(({ s, t }, k): ((bases: Int32Array, from: number, to: number) => void) => {
-    if (t < m && (s < m || s === K)) {
-      // The target depends on t's level alone: compute it once per level.
-      const byLevel = new Int32Array(L[t]);
-      for (let l = 0; l < L[t]; l++) byLevel[l] = panelTarget(P.unitBase[t] + l, t, s, nd);
-      return (bases, from, to) => setColumnByCode(bases, npairs, k, byLevel, codes[t], from, to);
+  // The i32 row data: each nested term's codes (once), tables by level, per-row targets.
+  let intsSize = 0;
+  const writes: ((ints: Int32Array) => void)[] = [];
+  const codesAt = new Map<number, number>();
+  const place = (length: number, write: (out: Int32Array) => void) => {
+    const at = intsSize;
+    intsSize += length;
+    writes.push((ints) => write(ints.subarray(at, at + length)));
+    return at;
+  };
+  const pairList: number[] = [];
+  for (let t = 0; t <= K; t++) {
+    for (let s = t; s <= K; s++) {
+      let target: number[];
+      if (t < m && (s < m || s === K)) {
+        // The target depends on t's level alone: a table by level.
+        if (!codesAt.has(t)) codesAt.set(t, place(n, (out) => out.set(codes[t])));
+        const table = place(L[t], (out) => {
+          for (let l = 0; l < L[t]; l++) out[l] = panelTarget(P.unitBase[t] + l, t, s, nd);
+        });
+        target = [PAIR_BY_LEVEL, codesAt.get(t)!, table];
+      } else if (t === K) {
+        target = [PAIR_FIXED, targetOf(K, K, 0), 0]; // (X, y) with itself: one target for every row
+      } else {
+        target = [PAIR_BY_ROW, place(n, (out) => {
+          for (let i = 0; i < n; i++) out[i] = targetOf(s, t, i);
+        }), 0];
+      }
+      pairList.push(pseudo[s].off, pseudo[s].q, pseudo[t].off, pseudo[t].q, t < m ? q[t] : mt, ...target);
     }
-    if (t === K) {
-      const target = targetOf(K, K, 0); // (X, y) with itself: one target for every row
-      return (bases, from, to) => setColumnTo(bases, npairs, k, target, from, to);
-    }
-    return (bases, from, to) => {
-      for (let i = from; i < to; i++) bases[i * npairs + k] = targetOf(s, t, i);
-    };
-  });
+  }
+  const npairs = pairList.length / PAIR_STRIDE;
 
-  const writeRowData = ({ w, bases }: RowData) => {
-    for (let from = 0; from < n; from += ROW_BLOCK) {
-      const to = Math.min(n, from + ROW_BLOCK);
-      rowColumns.forEach((col, c) => setColumn(w, width, c, col, from, to));
-      fillTargets.forEach((fill) => fill(bases, from, to));
-    }
+  const writeRowData = ({ cols, ints }: RowData) => {
+    rowColumns.forEach((col, c) => cols.set(col, c * n));
+    for (const write of writes) write(ints);
   };
 
   const levelPositions = terms.map((_, t) => {
@@ -529,6 +520,7 @@ export function planBlockLayout(design: Design): LayoutPlan {
     tailSegs: Int32Array.from(tailSegs),
     maxq: Math.max(...q),
     width,
+    intsSize,
     pairs: Int32Array.from(pairList),
     npairs,
     levelPositions,
@@ -540,7 +532,7 @@ export function planBlockLayout(design: Design): LayoutPlan {
 /** The layout with its row data in fresh arrays (ProfiledDeviance writes it into WASM memory instead). */
 export function buildBlockLayout(design: Design): BlockLayout & RowData {
   const { layout, writeRowData } = planBlockLayout(design);
-  const rows: RowData = { w: new Float64Array(design.n * layout.width), bases: new Int32Array(design.n * layout.npairs) };
+  const rows: RowData = { cols: new Float64Array(design.n * layout.width), ints: new Int32Array(layout.intsSize) };
   writeRowData(rows);
   return { ...layout, ...rows };
 }

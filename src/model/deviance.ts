@@ -2,7 +2,7 @@
 // moves into a WASM instance once, the cross-products are accumulated once, and
 // each evaluation is a single kernel call whose cost depends on the number of
 // groups and columns, not on the number of rows.
-import { D, PAIR_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
+import { D, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
 import { loadKernels, type KernelExports } from "../wasm/kernels.js";
 import { planBlockLayout, type BlockLayout, type RowData } from "./blocks.js";
 import type { Design } from "./design.js";
@@ -106,8 +106,9 @@ export class ProfiledDeviance {
     P.work = a.take(this.k.workSize(L.mt) * 8);
     // Row data is needed only for the accumulation pass; it sits last.
     P.pairs = a.take(L.pairs.length * 4);
-    P.w = a.take(this.n * L.width * 8);
-    P.bases = a.take(this.n * L.npairs * 4);
+    P.row = a.take(L.width * 8);
+    P.cols = a.take(this.n * L.width * 8);
+    P.ints = a.take(L.intsSize * 4);
     const mem = this.k.memory;
     const need = a.size - mem.buffer.byteLength;
     if (need > 0) mem.grow(Math.ceil(need / 65536));
@@ -125,8 +126,8 @@ export class ProfiledDeviance {
     setI(P.tailRowEntries, L.tailRowEntries);
     setI(P.pairs, L.pairs);
     writeRowData({
-      w: this.f64.subarray(P.w / 8, P.w / 8 + this.n * L.width),
-      bases: this.i32.subarray(P.bases / 4, P.bases / 4 + this.n * L.npairs),
+      cols: this.f64.subarray(P.cols / 8, P.cols / 8 + this.n * L.width),
+      ints: this.i32.subarray(P.ints / 4, P.ints / 4 + L.intsSize),
     });
     const desc = new Int32Array(D.LENGTH);
     desc[D.NUNITS] = L.nUnits;
@@ -172,10 +173,9 @@ export class ProfiledDeviance {
     const L = this.layout;
     this.f64.fill(0, this.ptr.A / 8, this.ptr.A / 8 + L.aSize);
     for (let from = 0; from < this.n; from += ACCUMULATE_CHUNK) {
-      const rows = Math.min(ACCUMULATE_CHUNK, this.n - from);
-      const w = this.ptr.w + from * L.width * 8;
-      const bases = this.ptr.bases + from * L.npairs * 4;
-      this.k.accumulate(w, L.width, rows, bases, this.ptr.pairs, L.pairs.length / PAIR_STRIDE, this.ptr.A);
+      const to = Math.min(this.n, from + ACCUMULATE_CHUNK);
+      const P = this.ptr;
+      this.k.accumulate(P.cols, L.width, this.n, from, to, P.ints, P.pairs, L.npairs, P.A, P.row);
     }
   }
 
@@ -187,8 +187,7 @@ export class ProfiledDeviance {
     const L = this.layout;
     if (y.length !== this.n) throw new Error(`internal: response of length ${y.length} for ${this.n} rows`);
     this.unshareUnits(); // the worker's copy of the cross-products would be stale
-    const w = this.ptr.w / 8;
-    for (let i = 0; i < this.n; i++) this.f64[w + i * L.width + L.width - 1] = y[i];
+    this.f64.set(y, this.ptr.cols / 8 + (L.width - 1) * this.n); // y is the last column
     this.accumulate();
   }
 

@@ -12,4 +12,8 @@ export const GROUP_STRIDE = 5;
 export const G = { FIRST: 0, END: 1, BASE: 2, STRIDE: 3, IDX0: 4 } as const;
 export const SEG_STRIDE = 3;
 export const TERM_STRIDE = 3;
-export const PAIR_STRIDE = 5;
+/** Pseudo-term pair records of the accumulation (see assembly/accumulate.ts). */
+export const PAIR_STRIDE = 8;
+export const PAIR_FIXED = 0;
+export const PAIR_BY_LEVEL = 1;
+export const PAIR_BY_ROW = 2;
