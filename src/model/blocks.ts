@@ -483,7 +483,10 @@ export function planBlockLayout(design: Design): LayoutPlan {
           for (let i = 0; i < n; i++) out[i] = targetOf(s, t, i);
         }), 0];
       }
-      pairList.push(pseudo[s].off, pseudo[s].q, pseudo[t].off, pseudo[t].q, t < m ? q[t] : mt, ...target);
+      // [X y]'[X y] is read through its lower triangle only; the random-effects
+      // blocks are scaled through whole diagonal blocks.
+      const lower = t === K ? 1 : 0;
+      pairList.push(pseudo[s].off, pseudo[s].q, pseudo[t].off, pseudo[t].q, t < m ? q[t] : mt, ...target, lower);
     }
   }
   const npairs = pairList.length / PAIR_STRIDE;

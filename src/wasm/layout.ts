@@ -13,7 +13,7 @@ export const G = { FIRST: 0, END: 1, BASE: 2, STRIDE: 3, IDX0: 4 } as const;
 export const SEG_STRIDE = 3;
 export const TERM_STRIDE = 3;
 /** Pseudo-term pair records of the accumulation (see assembly/accumulate.ts). */
-export const PAIR_STRIDE = 8;
+export const PAIR_STRIDE = 9;
 export const PAIR_FIXED = 0;
 export const PAIR_BY_LEVEL = 1;
 export const PAIR_BY_ROW = 2;
