@@ -66,9 +66,9 @@ function tmatOffset(terms: usize, t: i32): i32 {
   return ldi(terms, t * TERM_STRIDE + T_TMAT0);
 }
 
-/** f64 scratch at D_WORK: the blocked tail kernels', or two mt x mt f64x2 for the sweeps of slope.ts. */
+/** f64 scratch at D_WORK: the blocked tail kernels', or the sweeps of slope.ts (two mt x mt f64x2; S and four units' S R). */
 export function workSize(mt: i32): i32 {
-  return max(denseWorkSize(mt), 4 * mt * mt);
+  return max(denseWorkSize(mt), 4 * mt * mt + 8 * mt);
 }
 
 /** The tail of F starts as the tail of A (scaled in place afterwards). */

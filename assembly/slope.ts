@@ -62,14 +62,13 @@ export function factorSlopeUnits(desc: usize, acc: usize, u0: i32, u1: i32): f64
       const b0 = ld(pa, 4 + 2 * i), b1 = ld(pa, 5 + 2 * i);
       const x0 = (b0 * t00 + b1 * t10) / l00;
       const x1 = (b1 * t11 - l10 * x0) / l11;
-      const ri = f64x2.replace_lane(f64x2.splat(x0), 1, x1);
-      v128.store(rows + (<usize>i << 4), ri);
-      const ai = acc + (<usize>(i * mt) << 4);
-      for (let j = 0; j <= i; j++) {
-        const o = <usize>j << 4;
-        v128.store(ai + o, f64x2.add(v128.load(ai + o), f64x2.mul(ri, v128.load(rows + o))));
-      }
+      v128.store(rows + (<usize>i << 4), f64x2.replace_lane(f64x2.splat(x0), 1, x1));
     }
+    // The Schur sum, four units at a time (their rows are still in cache): one
+    // load and store of each entry of acc per four units.
+    const done = u + 1 - u0;
+    if ((done & 3) == 0) addFourUnits(acc, f + (<usize>((u - 3) * panel) << 3), panel << 3, mt);
+    else if (u + 1 == u1) for (let v = u1 - (done & 3); v < u1; v++) addUnit(acc, f + (<usize>(v * panel) << 3), mt);
   }
   addInto(total, acc, mt);
   for (let i = 0; i < mt; i++) {
@@ -82,7 +81,72 @@ export function factorSlopeUnits(desc: usize, acc: usize, u0: i32, u1: i32): f64
   return logdet + Math.log(product);
 }
 
-/** Units per block of the Schur sum (a power of two). */
+/** acc += R R' (lower triangles) for the unit whose F panel is at pf. */
+function addUnit(acc: usize, pf: usize, mt: i32): void {
+  const rows = pf + 32;
+  for (let i = 0; i < mt; i++) {
+    const ri = v128.load(rows + (<usize>i << 4));
+    const ai = acc + (<usize>(i * mt) << 4);
+    for (let j = 0; j <= i; j++) {
+      const o = <usize>j << 4;
+      v128.store(ai + o, f64x2.add(v128.load(ai + o), f64x2.mul(ri, v128.load(rows + o))));
+    }
+  }
+}
+
+/** acc += sum of R R' of four consecutive units (F panels `step` bytes apart from p0). */
+function addFourUnits(acc: usize, p0: usize, step: usize, mt: i32): void {
+  const r0 = p0 + 32, r1 = r0 + step, r2 = r1 + step, r3 = r2 + step;
+  for (let i = 0; i < mt; i++) {
+    const oi = <usize>i << 4;
+    const a0 = v128.load(r0 + oi), a1 = v128.load(r1 + oi), a2 = v128.load(r2 + oi), a3 = v128.load(r3 + oi);
+    const ai = acc + (<usize>(i * mt) << 4);
+    for (let j = 0; j <= i; j++) {
+      const o = <usize>j << 4;
+      const s01 = f64x2.add(f64x2.mul(a0, v128.load(r0 + o)), f64x2.mul(a1, v128.load(r1 + o)));
+      const s23 = f64x2.add(f64x2.mul(a2, v128.load(r2 + o)), f64x2.mul(a3, v128.load(r3 + o)));
+      v128.store(ai + o, f64x2.add(v128.load(ai + o), f64x2.add(s01, s23)));
+    }
+  }
+}
+
+/**
+ * out[k * mt + i] = (S R)_i (f64x2: both columns) for `count` <= 4 consecutive
+ * units (F panels `step` bytes apart from p0), S the mt x mt `sym`: each entry of
+ * S loaded once for all four.
+ */
+function timesRows(out: usize, sym: usize, p0: usize, step: usize, count: i32, mt: i32): void {
+  const r0 = p0 + 32, r1 = r0 + step, r2 = r1 + step, r3 = r2 + step;
+  const o1 = out + (<usize>mt << 4), o2 = o1 + (<usize>mt << 4), o3 = o2 + (<usize>mt << 4);
+  for (let i = 0; i < mt; i++) {
+    const s = sym + (<usize>(i * mt) << 3);
+    const oi = <usize>i << 4;
+    if (count == 4) {
+      let c0 = f64x2.splat(0.0), c1 = f64x2.splat(0.0), c2 = f64x2.splat(0.0), c3 = f64x2.splat(0.0);
+      for (let j = 0; j < mt; j++) {
+        const sij = v128.load64_splat(s + (<usize>j << 3));
+        const o = <usize>j << 4;
+        c0 = f64x2.add(c0, f64x2.mul(sij, v128.load(r0 + o)));
+        c1 = f64x2.add(c1, f64x2.mul(sij, v128.load(r1 + o)));
+        c2 = f64x2.add(c2, f64x2.mul(sij, v128.load(r2 + o)));
+        c3 = f64x2.add(c3, f64x2.mul(sij, v128.load(r3 + o)));
+      }
+      v128.store(out + oi, c0);
+      v128.store(o1 + oi, c1);
+      v128.store(o2 + oi, c2);
+      v128.store(o3 + oi, c3);
+      continue;
+    }
+    for (let k = 0; k < count; k++) {
+      const rk = r0 + <usize>k * step;
+      let c = f64x2.splat(0.0);
+      for (let j = 0; j < mt; j++) c = f64x2.add(c, f64x2.mul(v128.load64_splat(s + (<usize>j << 3)), v128.load(rk + (<usize>j << 4))));
+      v128.store(out + (<usize>(k * mt) << 4) + oi, c);
+    }
+  }
+}
+
+/** Units per block of the Schur sum (a power of two, a multiple of four). */
 const SUM_BLOCK: i32 = 64;
 
 /** total += acc, acc = 0 (lower triangles of mt x mt f64x2). */
@@ -114,9 +178,10 @@ export function symmetricTailAdjoint(desc: usize, sym: usize): void {
 }
 
 /**
- * Reverse of `factorSlopeUnits` for units [u0, u1), given S (symmetricTailAdjoint):
- * adds their contribution to the adjoint of T (at tbar[0..4)) and leaves the
- * adjoint of each M in its Fbar panel (as gradient.ts, for the inverse blocks).
+ * Reverse of `factorSlopeUnits` for units [u0, u1), given S (symmetricTailAdjoint)
+ * in `sym`, which has room after S for four units' S R (8 mt f64): adds their
+ * contribution to the adjoint of T (at tbar[0..4)) and leaves the adjoint of each
+ * M in its Fbar panel (as gradient.ts, for the inverse blocks).
  */
 export function reverseSlopeUnits(desc: usize, cLogdetL: f64, sym: usize, u0: i32, u1: i32): void {
   const a = ptr(desc, D_A), f = ptr(desc, D_F), fb = ptr(desc, D_FBAR), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
@@ -124,19 +189,20 @@ export function reverseSlopeUnits(desc: usize, cLogdetL: f64, sym: usize, u0: i3
   const t00 = ld(tm, 0), t10 = ld(tm, 2), t11 = ld(tm, 3);
   const panel = 2 * (2 + mt);
   const c2 = 2.0 * cLogdetL;
+  const srs = sym + (<usize>(mt * mt) << 3); // (S R)_i of four units, f64x2 each
   let tb00 = 0.0, tb10 = 0.0, tb11 = 0.0;
   for (let u = u0; u < u1; u++) {
     const pa = a + (<usize>(u * panel) << 3), pf = f + (<usize>(u * panel) << 3);
+    const k = (u - u0) & 3;
+    if (k == 0) timesRows(srs, sym, pf, <usize>panel << 3, min(4, u1 - u), mt);
+    const sru = srs + (<usize>(k * mt) << 4);
     const l00 = ld(pf, 0), l10 = ld(pf, 2), l11 = ld(pf, 3);
     const i00 = 1.0 / l00, i11 = 1.0 / l11;
     // Per off row: Rbar = -S R, Gbar = Rbar L^{-1}; accumulate Lbar -= tril(Gbar' R)
     // and, through G = A_off T, Tbar += A_off' Gbar.
     let lb00 = c2 * i00, lb10 = 0.0, lb11 = c2 * i11;
-    const rows = pf + 32;
     for (let i = 0; i < mt; i++) {
-      const s = sym + (<usize>(i * mt) << 3);
-      let sr = f64x2.splat(0.0); // (S R)_i, both columns
-      for (let j = 0; j < mt; j++) sr = f64x2.add(sr, f64x2.mul(v128.load64_splat(s + (<usize>j << 3)), v128.load(rows + (<usize>j << 4))));
+      const sr = v128.load(sru + (<usize>i << 4));
       const g1 = -f64x2.extract_lane(sr, 1) * i11;
       const g0 = (-f64x2.extract_lane(sr, 0) - g1 * l10) * i00;
       const x0 = ld(pf, 4 + 2 * i), x1 = ld(pf, 5 + 2 * i);
