@@ -8,6 +8,7 @@ import { choleskyLower, solveRowLowerT, logDiagonal } from "./dense";
 import { choleskyBlocked, denseWorkSize } from "./blocked";
 import { isSlopeModel, factorSlopeUnits } from "./slope";
 import { hasTailRows, updateTailByRows } from "./tailrows";
+import { scaleScalarTail } from "./scalartail";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
   D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK, D_HALF,
@@ -83,7 +84,8 @@ function scale(desc: usize): void {
   const scratch = ptr(desc, D_SCRATCH), segs = ptr(desc, D_SEGS), units = ptr(desc, D_UNITS);
   const nunits = field(desc, D_NUNITS);
   const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
-  copyTail(desc);
+  const scalarTail = scaleScalarTail(desc);
+  if (!scalarTail) copyTail(desc);
 
   for (let u = 0; u < nunits; u++) {
     const um = u * UNIT_STRIDE;
@@ -102,6 +104,7 @@ function scale(desc: usize): void {
     for (let i = 0; i < q; i++) st(p, i * q + i, ld(p, i * q + i) + 1.0);
   }
 
+  if (scalarTail) return;
   // Tail: rows and columns of each dense-term unit are scaled by its T (X, y unscaled).
   const tail = f + (<usize>tailOff << 3);
   const tsegs = ptr(desc, D_TAILSEGS), nts = field(desc, D_NTAILSEGS);

@@ -6,7 +6,8 @@
 // Lambda' A Lambda carries it to each term's T, whose entries are theta.
 import { ld, st, ldi, ptr, field } from "./memory";
 import { groupIndex, isContiguous } from "./groups";
-import { choleskyLowerReverse, dot } from "./dense";
+import { choleskyLowerReverse } from "./dense";
+import { reverseScalarTailScaling } from "./scalartail";
 import { choleskyBlockedReverse } from "./blocked";
 import { isSlopeModel, reverseSlopeUnits, symmetricTailAdjoint } from "./slope";
 import { hasTailRows, gatherTailByRows } from "./tailrows";
@@ -192,59 +193,6 @@ export function reverseUnits(desc: usize, cLogdetL: f64): void {
       reverseScaling(ta, tailb, ldi(tsegs, r * SEG_STRIDE + S_START), ldi(tsegs, r * SEG_STRIDE + S_LEN), c0, qc, mt, tm, tb, rowT, colT, r == c);
     }
   }
-}
-
-/**
- * The tail's scaling reversed when its crossed terms are all scalar (q = 1, as
- * random intercepts: thousands of 1 x 1 segments, too many for reverseScaling's
- * per-block calls). Entry (r, c) is then t_r A_rc t_c, with t the term's one
- * entry of T (1 for X, y); over a run of columns of one term, w = sum A_rc Fbar_rc
- * adds w t_r to the run's Tbar and w t_run to row r's. Returns false (nothing
- * done) when a crossed term is not scalar.
- */
-function reverseScalarTailScaling(desc: usize): bool {
-  const tsegs = ptr(desc, D_TAILSEGS), nts = field(desc, D_NTAILSEGS);
-  const terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
-  const mt = field(desc, D_MT), tailOff = field(desc, D_TAILOFF);
-  for (let s = 0; s < nts; s++) {
-    if (ldi(tsegs, s * SEG_STRIDE + S_TERM) >= 0 && ldi(tsegs, s * SEG_STRIDE + S_LEN) != 1) return false;
-  }
-  // Runs of consecutive segments of one term: (start, end, Tbar slot or -1).
-  const runs = ptr(desc, D_WORK);
-  let nruns = 0;
-  for (let s = 0; s < nts; s++) {
-    const term = ldi(tsegs, s * SEG_STRIDE + S_TERM);
-    const slot = term < 0 ? -1 : ldi(terms, term * TERM_STRIDE + T_TMAT0);
-    const start = ldi(tsegs, s * SEG_STRIDE + S_START), end = start + ldi(tsegs, s * SEG_STRIDE + S_LEN);
-    if (nruns > 0 && load<i32>(runs + (<usize>(3 * nruns - 1) << 2)) == slot) {
-      store<i32>(runs + (<usize>(3 * nruns - 2) << 2), end);
-      continue;
-    }
-    store<i32>(runs + (<usize>(3 * nruns) << 2), start);
-    store<i32>(runs + (<usize>(3 * nruns + 1) << 2), end);
-    store<i32>(runs + (<usize>(3 * nruns + 2) << 2), slot);
-    nruns++;
-  }
-  const ta = ptr(desc, D_A) + (<usize>tailOff << 3), tailb = ptr(desc, D_FBAR) + (<usize>tailOff << 3);
-  for (let i = 0; i < nruns; i++) {
-    const start = ldi(runs, 3 * i), end = ldi(runs, 3 * i + 1), slot = ldi(runs, 3 * i + 2);
-    const tRow = slot < 0 ? 1.0 : ld(tm, slot);
-    for (let r = start; r < end; r++) {
-      const off = <usize>(r * mt) << 3;
-      let toRow = 0.0; // row r's Tbar share
-      for (let j = 0; j <= i; j++) {
-        const c0 = ldi(runs, 3 * j), cSlot = ldi(runs, 3 * j + 2);
-        const c1 = min(ldi(runs, 3 * j + 1), r + 1);
-        const w = dot(ta + off + (<usize>c0 << 3), tailb + off + (<usize>c0 << 3), c1 - c0);
-        if (cSlot >= 0) {
-          st(tb, cSlot, ld(tb, cSlot) + w * tRow);
-          toRow += w * ld(tm, cSlot);
-        } else toRow += w;
-      }
-      if (slot >= 0) st(tb, slot, ld(tb, slot) + toRow);
-    }
-  }
-  return true;
 }
 
 /** theta is each T's lower triangle, column by column: its gradient is read off Tbar. */
