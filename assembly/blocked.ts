@@ -3,7 +3,7 @@
 // matrix-matrix updates, see gemm.ts). Row-major, lower triangle, row stride
 // `stride`; below one block they fall back to the unblocked kernels.
 import { ld, st } from "./memory";
-import { axpy, choleskyLower, choleskyLowerReverse, solveRowsLowerT } from "./dense";
+import { axpy, choleskyLower, choleskyLowerReverse, solveRowsLowerT, symmetrise } from "./dense";
 import { gemmSubtract, gemmWorkSize } from "./gemm";
 
 const NB: i32 = 64; // block size
@@ -60,14 +60,7 @@ export function choleskyBlockedReverse(l: usize, abar: usize, n: i32, stride: i3
     if (j0 == 0) continue;
     const rbar = at(abar, j0, 0, stride), r = at(l, j0, 0, stride);
     if (below > 0) gemmSubtract(rbar, stride, cbar, 1, stride, at(l, j1, 0, stride), stride, 1, b, j0, below, false, work);
-    for (let i = 0; i < b; i++) {
-      for (let j = 0; j < i; j++) {
-        const v = ld(dbar, i * stride + j);
-        st(sym, i * b + j, v);
-        st(sym, j * b + i, v);
-      }
-      st(sym, i * b + i, 2.0 * ld(dbar, i * stride + i));
-    }
+    symmetrise(sym, b, dbar, stride, b);
     gemmSubtract(rbar, stride, sym, b, 1, r, stride, 1, b, j0, b, false, work);
   }
 }

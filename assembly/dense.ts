@@ -160,3 +160,19 @@ export function choleskyLowerReverse(l: usize, abar: usize, n: i32, stride: i32)
     st(abar, j * stride + j, ld(abar, j * stride + j) * 0.5);
   }
 }
+
+/**
+ * dst (n x n, row stride dstStride) <- L + L', L the lower triangle of src (row
+ * stride srcStride): the symmetric form of an adjoint that lives in a lower
+ * triangle (its diagonal counted twice).
+ */
+export function symmetrise(dst: usize, dstStride: i32, src: usize, srcStride: i32, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      const v = ld(src, i * srcStride + j);
+      st(dst, i * dstStride + j, v);
+      st(dst, j * dstStride + i, v);
+    }
+    st(dst, i * dstStride + i, 2.0 * ld(src, i * srcStride + i));
+  }
+}

@@ -7,6 +7,7 @@
 // unit (and their reverse into one more), with the same results and the same
 // factor layout as deviance.ts and gradient.ts.
 import { ld, st, ldi, ptr, field } from "./memory";
+import { symmetrise } from "./dense";
 import { D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR, D_TAILOFF, D_MT, T_Q } from "./layout";
 
 /** Whether the model has the one q = 2 term these sweeps are for. */
@@ -166,15 +167,7 @@ function addInto(total: usize, acc: usize, mt: i32): void {
  */
 export function symmetricTailAdjoint(desc: usize, sym: usize): void {
   const mt = field(desc, D_MT);
-  const tailb = ptr(desc, D_FBAR) + (<usize>field(desc, D_TAILOFF) << 3);
-  for (let i = 0; i < mt; i++) {
-    for (let j = 0; j < i; j++) {
-      const v = ld(tailb, i * mt + j);
-      st(sym, i * mt + j, v);
-      st(sym, j * mt + i, v);
-    }
-    st(sym, i * mt + i, 2.0 * ld(tailb, i * mt + i));
-  }
+  symmetrise(sym, mt, ptr(desc, D_FBAR) + (<usize>field(desc, D_TAILOFF) << 3), mt, mt);
 }
 
 /**

@@ -4,19 +4,7 @@
 // <Lbar, chol(A)> along random directions of the lower triangle.
 import { describe, expect, it } from "vitest";
 import { loadKernels, type KernelExports } from "../src/wasm/kernels.js";
-import { rng } from "./random-models.js";
-
-function cholesky(A: Float64Array, n: number): Float64Array {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j];
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
-      L[i * n + j] = i === j ? Math.sqrt(s) : s / L[j * n + j];
-    }
-  }
-  return L;
-}
+import { cholesky, rng } from "./random-models.js";
 
 /** Lower triangle of B B' / k + I (B: n x k random), row-major, upper triangle left as garbage. */
 function randomSpd(n: number, r: () => number): Float64Array {

@@ -6,21 +6,9 @@ import { describe, expect, it } from "vitest";
 import type { Design } from "../src/model/design.js";
 import { ProfiledDeviance } from "../src/model/deviance.js";
 import { thetaToFactors } from "../src/model/parameters.js";
-import { randomDesign, randomDesignsWithQ, randomTheta, rng, STRUCTURES } from "./random-models.js";
+import { cholesky, randomDesign, randomDesignsWithQ, randomTheta, rng, STRUCTURES } from "./random-models.js";
 
 // ---- dense reference -------------------------------------------------------
-
-function cholesky(A: Float64Array, n: number): Float64Array {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j];
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
-      L[i * n + j] = i === j ? Math.sqrt(s) : s / L[j * n + j];
-    }
-  }
-  return L;
-}
 
 /** Solve (L L') x = b. */
 function cholSolve(L: Float64Array, n: number, b: Float64Array): Float64Array {

@@ -1,5 +1,5 @@
 // Random linear mixed models of each random-effects structure the kernels
-// support, for property tests.
+// support, for property tests, and the textbook Cholesky the kernels are checked against.
 import type { Design, RandomEffectsTerm } from "../src/model/design.js";
 import { mulberry32 } from "../src/random.js";
 
@@ -70,4 +70,17 @@ export function randomTheta(d: Design, r: () => number, zeroDiagonal: boolean): 
     }
   });
   return out;
+}
+
+/** Textbook lower Cholesky factor of a row-major n x n matrix (its lower triangle), the reference for the kernels. */
+export function cholesky(A: Float64Array, n: number): Float64Array {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i * n + j];
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = i === j ? Math.sqrt(s) : s / L[j * n + j];
+    }
+  }
+  return L;
 }
