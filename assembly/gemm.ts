@@ -19,11 +19,104 @@ export function gemmWorkSize(maxCols: i32): i32 {
  * C[r][c] -= sum_s P(r, s) Q(s, c) for r < m, c < n, s < k, where
  * P(r, s) = p[r * prs + s * pss], Q(s, c) = q[s * qrs + c * qcs] and
  * C[r][c] = c[r * cs + c]. With `lower`, only entries with c <= r are written.
- * `work` holds gemmWorkSize(n) f64.
+ * `work` holds gemmWorkSize(n) f64. In a threaded build with a helper thread
+ * (see serveGemm), a large product is split by rows between the two threads.
  */
 export function gemmSubtract(
   c: usize, cs: i32, p: usize, prs: i32, pss: i32, q: usize, qrs: i32, qcs: i32,
   m: i32, n: i32, k: i32, lower: bool, work: usize,
+): void {
+  if (ASC_FEATURE_THREADS) if (helperJob != 0 && m >= 16 && <f64>m * <f64>n * <f64>k >= SPLIT_WORK) {
+    // Under `lower` the later rows carry more columns: the helper takes fewer of them.
+    const half = (lower ? (m * 3) / 5 : m >> 1) & ~3;
+    const job = helperJob;
+    store<i32>(job, <i32>(c + (<usize>(half * cs) << 3)), J_C);
+    store<i32>(job, cs, J_CS);
+    store<i32>(job, <i32>(p + (<usize>(half * prs) << 3)), J_P);
+    store<i32>(job, prs, J_PRS);
+    store<i32>(job, pss, J_PSS);
+    store<i32>(job, <i32>q, J_Q);
+    store<i32>(job, qrs, J_QRS);
+    store<i32>(job, qcs, J_QCS);
+    store<i32>(job, m - half, J_M);
+    store<i32>(job, n, J_N);
+    store<i32>(job, k, J_K);
+    store<i32>(job, lower ? 1 : 0, J_LOWER);
+    store<i32>(job, half, J_ROW0);
+    atomic.store<i32>(job, 0, J_DONE);
+    atomic.store<i32>(job, CMD_RUN, J_CMD);
+    atomic.notify(job + J_CMD, 1);
+    gemmRows(c, cs, p, prs, pss, q, qrs, qcs, half, n, k, lower, 0, work);
+    while (atomic.load<i32>(job, J_DONE) == 0) atomic.wait<i32>(job + J_DONE, 0, -1);
+    return;
+  }
+  gemmRows(c, cs, p, prs, pss, q, qrs, qcs, m, n, k, lower, 0, work);
+}
+
+/** Multiply-adds below which a product is not worth splitting between threads. */
+const SPLIT_WORK: f64 = 2e5;
+
+// The job block a helper thread serves (i32 fields, byte offsets): the command,
+// "done", then gemmRows' arguments and the helper's own work area.
+const J_CMD: usize = 0;
+const J_DONE: usize = 4;
+const J_C: usize = 8;
+const J_CS: usize = 12;
+const J_P: usize = 16;
+const J_PRS: usize = 20;
+const J_PSS: usize = 24;
+const J_Q: usize = 28;
+const J_QRS: usize = 32;
+const J_QCS: usize = 36;
+const J_M: usize = 40;
+const J_N: usize = 44;
+const J_K: usize = 48;
+const J_LOWER: usize = 52;
+const J_ROW0: usize = 56;
+const J_WORK: usize = 60;
+const JOB_BYTES: i32 = 64;
+
+/** Bytes of a job block: i32 fields, the helper's work area pointer at the end (set by its owner). */
+export function gemmJobBytes(): i32 {
+  return JOB_BYTES;
+}
+const CMD_RUN: i32 = 1;
+const CMD_STOP: i32 = 2;
+
+/** The job block of this instance's helper thread, or 0 (set on the main thread's instance only). */
+let helperJob: usize = 0;
+
+/** Share this instance's large products with the thread that serves `job` (0: none again). */
+export function setGemmHelper(job: usize): void {
+  helperJob = job;
+}
+
+/**
+ * The helper thread's loop (a threaded build, in an instance on the same shared
+ * memory): run the rows it is given until told to stop. Blocks its thread.
+ */
+export function serveGemm(job: usize): void {
+  if (!ASC_FEATURE_THREADS) return;
+  for (;;) {
+    atomic.wait<i32>(job + J_CMD, 0, -1);
+    const cmd = atomic.load<i32>(job, J_CMD);
+    if (cmd == 0) continue;
+    atomic.store<i32>(job, 0, J_CMD);
+    if (cmd == CMD_STOP) return;
+    gemmRows(
+      <usize>load<i32>(job, J_C), load<i32>(job, J_CS), <usize>load<i32>(job, J_P), load<i32>(job, J_PRS), load<i32>(job, J_PSS),
+      <usize>load<i32>(job, J_Q), load<i32>(job, J_QRS), load<i32>(job, J_QCS), load<i32>(job, J_M), load<i32>(job, J_N),
+      load<i32>(job, J_K), load<i32>(job, J_LOWER) != 0, load<i32>(job, J_ROW0), <usize>load<i32>(job, J_WORK),
+    );
+    atomic.store<i32>(job, 1, J_DONE);
+    atomic.notify(job + J_DONE, 1);
+  }
+}
+
+/** gemmSubtract on one thread; under `lower`, row r of C is row r + row0 of the whole product. */
+function gemmRows(
+  c: usize, cs: i32, p: usize, prs: i32, pss: i32, q: usize, qrs: i32, qcs: i32,
+  m: i32, n: i32, k: i32, lower: bool, row0: i32, work: usize,
 ): void {
   const n4 = (n + 3) & ~3;
   const qp = work, pp = work + (<usize>(KC * n4) << 3);
@@ -33,15 +126,15 @@ export function gemmSubtract(
     for (let r0 = 0; r0 < m; r0 += MC) {
       const mc = min(MC, m - r0);
       // Under `lower`, columns past the block's last row are never written.
-      const nc = lower ? min(n, r0 + mc) : n;
+      const nc = lower ? min(n, row0 + r0 + mc) : n;
       pack(pp, p + (<usize>(r0 * prs + s0 * pss) << 3), prs, pss, mc, kc);
       for (let j = 0; j < nc; j += 4) {
         const qs = qp + (<usize>(j * kc) << 3);
         for (let i = 0; i < mc; i += 4) {
           const r = r0 + i;
-          if (lower && j > r + 3) continue;
+          if (lower && j > row0 + r + 3) continue;
           const ps = pp + (<usize>(i * kc) << 3);
-          tile(ps, qs, kc, c + (<usize>(r * cs + j) << 3), cs, min(4, m - r), min(4, n - j), lower ? r - j : 4);
+          tile(ps, qs, kc, c + (<usize>(r * cs + j) << 3), cs, min(4, m - r), min(4, n - j), lower ? row0 + r - j : 4);
         }
       }
     }

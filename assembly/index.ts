@@ -4,6 +4,7 @@ export { accumulate } from "./accumulate";
 export { evaluate, forwardUnits, finishEvaluate, workSize } from "./deviance";
 export { solveCoefficients } from "./solve";
 export { choleskyBlocked, choleskyBlockedReverse, denseWorkSize } from "./blocked";
+export { gemmJobBytes, gemmWorkSize, serveGemm, setGemmHelper } from "./gemm";
 
 /** First free byte after the module's static data: TypeScript allocates from here. */
 export function heapBase(): usize {

@@ -23,7 +23,7 @@ export interface LmerOptions extends DesignOptions {
   optimizer?: OptimizerOptions;
   /**
    * Use a worker thread for large fits where a second core pays (default true;
-   * Node only, see ProfiledDeviance.shareUnits).
+   * Node only, see ProfiledDeviance.shareWork).
    */
   threads?: boolean;
 }
@@ -47,7 +47,7 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
   const threads = options.threads ?? true;
   if (threads) prepareWorkerFor(design);
   const deviance = await ProfiledDeviance.create(design, options.REML ?? true);
-  if (threads) await deviance.shareUnits();
+  if (threads) await deviance.shareWork();
   let opt;
   try {
     opt = minimize((theta) => deviance.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), {
@@ -55,7 +55,7 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
       ...options.optimizer,
     });
   } finally {
-    deviance.unshareUnits();
+    deviance.unshareWork();
   }
   return new LmerModel(design, deviance, opt, { dataName: options.dataName, ddf: options.ddf });
 }

@@ -6,7 +6,7 @@ import { D, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
 import { loadKernels, type KernelExports } from "../wasm/kernels.js";
 import { planBlockLayout, type BlockLayout, type RowData } from "./blocks.js";
 import type { Design } from "./design.js";
-import { UnitSplit, worthSplitting } from "./unit-split.js";
+import { TailHelper, UnitSplit, worthSharingTail, worthSplitting } from "./unit-split.js";
 
 /** The pieces of the deviance at one theta. */
 export interface DevianceParts {
@@ -48,8 +48,9 @@ export class ProfiledDeviance {
   private readonly ptr: Record<string, number> = {};
   /** Evaluations since creation. */
   evaluations = 0;
-  /** While the units are shared with a worker thread (see shareUnits). */
+  /** While the units, or the tail's products, are shared with a worker thread (see shareWork). */
   private split: UnitSplit | null = null;
+  private tailHelper: TailHelper | null = null;
 
   private constructor(
     private readonly k: KernelExports,
@@ -60,8 +61,9 @@ export class ProfiledDeviance {
 
   /** Lay the model out in a fresh WASM instance and accumulate its cross-products. */
   static async create(design: Design, reml: boolean): Promise<ProfiledDeviance> {
-    const k = await loadKernels();
     const { layout, writeRowData } = planBlockLayout(design);
+    // A large dense tail runs on a shared memory, so that a worker can take half of its products.
+    const k = await loadKernels(worthSharingTail(layout.mt) ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : undefined);
     const dev = new ProfiledDeviance(k, layout, design.n, reml);
     dev.moveIn(writeRowData);
     return dev;
@@ -104,6 +106,10 @@ export class ProfiledDeviance {
     P.F = a.take(L.aSize * 8);
     P.Fbar = a.take(L.aSize * 8);
     P.work = a.take(this.k.workSize(L.mt) * 8);
+    if (worthSharingTail(L.mt)) {
+      P.gemmJob = a.take(this.k.gemmJobBytes());
+      P.helperWork = a.take(this.k.gemmWorkSize(L.mt) * 8);
+    }
     // Row data is needed only for the accumulation pass; it sits last.
     P.pairs = a.take(L.pairs.length * 4);
     P.row = a.take(L.width * 8);
@@ -186,7 +192,7 @@ export class ProfiledDeviance {
   setResponse(y: ArrayLike<number>): void {
     const L = this.layout;
     if (y.length !== this.n) throw new Error(`internal: response of length ${y.length} for ${this.n} rows`);
-    this.unshareUnits(); // the worker's copy of the cross-products would be stale
+    this.unshareWork(); // the worker's copy of the cross-products would be stale
     this.f64.set(y, this.ptr.cols / 8 + (L.width - 1) * this.n); // y is the last column
     this.accumulate();
   }
@@ -199,16 +205,22 @@ export class ProfiledDeviance {
   }
 
   /**
-   * Share the units with a worker thread for the evaluations and gradients that
-   * follow, when the model is large enough to gain from a second core (one term
-   * with q = 2 and many levels, in Node; see unit-split.ts). Returns whether it
-   * does. Until `unshareUnits`, only evaluate, gradient and parts are meant for use
-   * (the others return to one thread first).
+   * Share the work with a worker thread for the evaluations and gradients that
+   * follow, where a second core pays (in Node; see unit-split.ts): a one-term
+   * q = 2 model with many levels gives it half of its units; a model with a large
+   * dense tail (crossed terms), half of the rows of the tail's matrix products.
+   * Returns whether it does. Until `unshareWork`, only evaluate, gradient and
+   * parts are meant for use (the others return to one thread first).
    */
-  async shareUnits(): Promise<boolean> {
-    if (this.split || !worthSplitting(this.layout.terms.length / TERM_STRIDE, this.layout.terms[0], this.layout.nUnits)) return this.split !== null;
+  async shareWork(): Promise<boolean> {
+    if (this.split || this.tailHelper) return true;
     const L = this.layout;
     const P = this.ptr;
+    if (P.gemmJob !== undefined) {
+      this.tailHelper = await TailHelper.start(this.k, P.gemmJob, P.helperWork);
+      return this.tailHelper !== null;
+    }
+    if (!worthSplitting(L.terms.length / TERM_STRIDE, L.terms[0], L.nUnits)) return false;
     this.split = await UnitSplit.start(
       {
         k: this.k, f64: this.f64, i32: this.i32, desc: P.desc, theta: P.theta, out: P.out, grad: P.grad,
@@ -221,7 +233,9 @@ export class ProfiledDeviance {
   }
 
   /** Back to one thread: the worker goes back to the pool, and the factor is made whole again at the last theta. */
-  unshareUnits(): void {
+  unshareWork(): void {
+    this.tailHelper?.release();
+    this.tailHelper = null;
     if (!this.split) return;
     this.split.release();
     this.split = null;
@@ -252,7 +266,7 @@ export class ProfiledDeviance {
    * selected inverse in the adjoint of the factor's blocks.
    */
   inverseDiagonalBlocks(): Float64Array[][] {
-    this.unshareUnits();
+    this.unshareWork();
     this.componentGradient(1, 0, 0);
     const L = this.layout;
     const fbar = this.ptr.Fbar / 8;
@@ -309,7 +323,7 @@ export class ProfiledDeviance {
    * layout.levelPositions.
    */
   solve(): Float64Array {
-    this.unshareUnits();
+    this.unshareWork();
     this.k.solveCoefficients(this.ptr.desc, this.ptr.x);
     const L = this.layout;
     return this.f64.slice(this.ptr.x / 8, this.ptr.x / 8 + L.nb + L.mt - 1);

@@ -56,7 +56,16 @@ function dataSlots(ntheta: number, mt: number) {
   return { theta, logdet, tail, tbar, length: tbar + 4 };
 }
 
+/** The worker's second task: serve half of the large products of a dense tail (see TailHelper). */
+interface GemmInit {
+  kind: "gemm";
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  job: number;
+}
+
 interface WorkerInit {
+  kind: "units";
   commands: { FORWARD: number; REVERSE: number; RELEASE: number };
   module: WebAssembly.Module;
   control: SharedArrayBuffer;
@@ -76,7 +85,14 @@ interface WorkerInit {
  */
 function workerMain(): void {
   const { parentPort } = require("node:worker_threads") as typeof import("node:worker_threads");
-  parentPort!.on("message", async (m: WorkerInit) => {
+  parentPort!.on("message", async (message: WorkerInit | GemmInit) => {
+    if (message.kind === "gemm") {
+      // The threaded build on the model's shared memory: blocks in serveGemm until released.
+      const helper = (await WebAssembly.instantiate(message.module, { env: { memory: message.memory } })).exports as unknown as KernelExports;
+      helper.serveGemm(message.job);
+      return;
+    }
+    const m = message;
     const { D, slots, mt, nUnits, commands } = m;
     const k = (await WebAssembly.instantiate(m.module, {})).exports as unknown as KernelExports;
     let top = (k.heapBase() + 15) & ~15;
@@ -201,6 +217,7 @@ export class UnitSplit {
     const control = new SharedArrayBuffer(2 * 4);
     const data = new SharedArrayBuffer(slots.length * 8);
     const init: WorkerInit = {
+      kind: "units",
       commands: { FORWARD, REVERSE, RELEASE },
       module: await compiledKernels(),
       control,
@@ -259,4 +276,52 @@ export class UnitSplit {
   private waitDone(): void {
     if (Atomics.wait(this.control, DONE, 0, WAIT_MS) === "timed-out") throw new Error("internal: the worker thread did not answer");
   }
+}
+
+/**
+ * The worker's second task, for crossed models with a large dense tail: the
+ * model's kernels run on a shared memory (the threaded build), and the worker,
+ * an instance of the same build on that memory, takes half of the rows of every
+ * large matrix-matrix product of the tail's factorisation and its reverse
+ * (assembly/gemm.ts: the threads meet on a job block, with wasm atomics).
+ */
+export class TailHelper {
+  private constructor(
+    private readonly k: KernelExports,
+    private readonly job: number,
+  ) {}
+
+  /** Start serving (null when there is no worker to be had, or another model holds it). */
+  static async start(k: KernelExports, job: number, work: number): Promise<TailHelper | null> {
+    const worker = await startWorker();
+    if (!worker || workerBusy) return null;
+    workerBusy = true;
+    const control = new Int32Array(k.memory.buffer, job, k.gemmJobBytes() / 4);
+    control.fill(0);
+    control[control.length - 1] = work; // the helper's own packing area
+    const init: GemmInit = { kind: "gemm", module: await compiledKernels(true), memory: k.memory, job };
+    worker.postMessage(init);
+    k.setGemmHelper(job);
+    return new TailHelper(k, job);
+  }
+
+  /** Stop the helper (it goes back to the pool) and run every product on this thread again. */
+  release(): void {
+    this.k.setGemmHelper(0);
+    const control = new Int32Array(this.k.memory.buffer, this.job, 1);
+    Atomics.store(control, 0, GEMM_STOP);
+    Atomics.notify(control, 0);
+    workerBusy = false;
+  }
+}
+
+/** serveGemm's stop command (assembly/gemm.ts). */
+const GEMM_STOP = 2;
+
+/** Tails at least this large share their products with the worker (InstEval's has 1145 rows). */
+export const SHARED_TAIL_MIN = 512;
+
+/** Whether a tail of mt rows is worth a shared memory and a second thread (Node only). */
+export function worthSharingTail(mt: number): boolean {
+  return mt >= SHARED_TAIL_MIN && typeof SharedArrayBuffer !== "undefined" && typeof process !== "undefined" && process.versions?.node !== undefined;
 }
