@@ -1,5 +1,6 @@
 // The fitted model (lme4's merMod): estimates, variance components, conditional
-// modes, fitted values and fit statistics, all computed once at the optimum.
+// modes and fit statistics, computed once at the optimum; fitted values and
+// residuals (one per row) on first use.
 import { inverseFromCholesky, timesTranspose } from "../linalg.js";
 import { LmmError } from "../errors.js";
 import type { OptimizerResult } from "../fit/optimizer.js";
@@ -132,10 +133,6 @@ export class LmerModel {
   readonly ngrps: Record<string, number> = {};
   /** Conditional modes (BLUPs) per grouping factor: levels and one array per column. */
   readonly ranef: Record<string, RanefTable> = {};
-  /** Conditional fitted values X beta + Z b, in the order of the rows used. */
-  readonly fitted: Float64Array;
-  /** Response minus fitted values. */
-  readonly residuals: Float64Array;
   readonly singular: boolean;
   readonly convergence: Convergence;
   /** Name of the data (for the summary's `Data:` line). */
@@ -143,6 +140,10 @@ export class LmerModel {
   /** The df method of the summary's and JSON's t tests (lmerTest's default: Satterthwaite). */
   readonly ddf: DdfMethod;
   private ddfTable?: DdfTable;
+  /** beta and each term's b per level (levels x q), for the fitted values. */
+  private readonly beta: Float64Array;
+  private readonly effects: Float64Array[];
+  private fittedValues?: { fitted: Float64Array; residuals: Float64Array };
   private krTable?: KenwardRogerTable;
 
   constructor(
@@ -151,7 +152,7 @@ export class LmerModel {
     opt: OptimizerResult,
     options: { dataName?: string; ddf?: DdfMethod } = {},
   ) {
-    const { terms, X, n, y } = design;
+    const { terms, X, n } = design;
     const p = X.columns.length;
     this.formula = design.formula.text;
     this.REML = deviance.REML;
@@ -211,21 +212,17 @@ export class LmerModel {
     this.varcorr.push({ grp: "Residual", var1: null, var2: null, vcov: this.sigma * this.sigma, sdcor: this.sigma });
 
     // Conditional modes b = T v per level, merged per grouping factor as lme4's ranef().
-    // Fitted values: each row adds X beta, then each term's z b, in column order.
-    const fitted = new Float64Array(n);
-    for (let j = 0; j < p; j++) addScaled(fitted, X.columns[j], beta[j]);
+    this.beta = Float64Array.from(beta);
+    this.effects = terms.map((term, k) => levelEffects(Ts[k], term.names.length, sol, deviance.layout.levelPositions[k]));
     terms.forEach((term, k) => {
       const q = term.names.length;
       const L = term.factor.levels.length;
-      const b = levelEffects(Ts[k], q, sol, deviance.layout.levelPositions[k]);
-      for (let c = 0; c < q; c++) addScaledByLevel(fitted, term.columns[c], term.factor.codes, b, q, c);
+      const b = this.effects[k];
       if (!Object.hasOwn(this.ngrps, term.group)) this.ngrps[term.group] = L;
       if (!Object.hasOwn(this.ranef, term.group)) this.ranef[term.group] = { levels: term.factor.levels };
       const table = this.ranef[term.group];
       term.names.forEach((name, c) => (table[name] = column(b, q, c)));
     });
-    this.fitted = fitted;
-    this.residuals = difference(y, fitted);
 
     this.logLik = -this.objective / 2;
     this.npar = p + this.theta.length + 1;
@@ -243,6 +240,30 @@ export class LmerModel {
     }
     if (!opt.converged) this.messages.push(`Model failed to converge: ${opt.message} (max|grad| = ${opt.maxGrad.toExponential(2)}).`);
     if (this.singular) this.messages.push("boundary (singular) fit: a variance component is estimated as zero or a correlation as +/-1.");
+  }
+
+  /** Conditional fitted values X beta + Z b, in the order of the rows used (computed on first use: 10^6 rows). */
+  get fitted(): Float64Array {
+    return this.fittedAndResiduals().fitted;
+  }
+
+  /** Response minus fitted values. */
+  get residuals(): Float64Array {
+    return this.fittedAndResiduals().residuals;
+  }
+
+  /** Fitted values: each row adds X beta, then each term's z b, in column order. */
+  private fittedAndResiduals(): { fitted: Float64Array; residuals: Float64Array } {
+    if (this.fittedValues) return this.fittedValues;
+    const { X, terms, n, y } = this.design;
+    const fitted = new Float64Array(n);
+    X.columns.forEach((col, j) => addScaled(fitted, col, this.beta[j]));
+    terms.forEach((term, k) => {
+      const q = term.names.length;
+      for (let c = 0; c < q; c++) addScaledByLevel(fitted, term.columns[c], term.factor.codes, this.effects[k], q, c);
+    });
+    this.fittedValues = { fitted, residuals: difference(y, fitted) };
+    return this.fittedValues;
   }
 
   /**
