@@ -9,18 +9,19 @@ const PAIR_BY_LEVEL: i32 = 1; // ints[p2 + ints[p1 + row]]: a table by a nested 
 const PAIR_STRIDE: i32 = 9;
 
 /**
- * Rows [from, to) of the columns `cols` (`width` columns of n f64: the z-values
- * of each random-effects term, then [x, y]). `pairs` holds, for every pseudo-term
+ * Rows [from, to) of the columns `cols` (columns of n f64; a row's value c, of
+ * `width` -- the z-values of each random-effects term, then [x, y] -- is in
+ * column columnOf[c], an i32 array). `pairs` holds, for every pseudo-term
  * pair s >= t, (sOff, qs, tOff, qt, ld, kind, p1, p2, lower): the block (s, t) of a
  * row is added at A[base + i * ld + j] (only j <= i with `lower`), base found by
  * kind in the i32 data `ints`. A negative base skips the pair for that row. `row`
  * is f64 scratch of `width`.
  */
 export function accumulate(
-  cols: usize, width: i32, n: i32, from: i32, to: i32, ints: usize, pairs: usize, npairs: i32, a: usize, row: usize,
+  cols: usize, columnOf: usize, width: i32, n: i32, from: i32, to: i32, ints: usize, pairs: usize, npairs: i32, a: usize, row: usize,
 ): void {
   for (let r = from; r < to; r++) {
-    for (let c = 0; c < width; c++) st(row, c, ld(cols, c * n + r));
+    for (let c = 0; c < width; c++) st(row, c, ld(cols, ldi(columnOf, c) * n + r));
     for (let k = 0; k < npairs; k++) {
       const pk = pairs + (<usize>(k * PAIR_STRIDE) << 2);
       const kind = ldi(pk, 5), p1 = ldi(pk, 6);

@@ -50,13 +50,13 @@ export async function runStages(formula: string, data: DataInput, REML: boolean)
 
   // Re-run the accumulation pass on the same instance (A is garbage afterwards).
   const priv = dev as unknown as {
-    k: { accumulate(cols: number, width: number, n: number, from: number, to: number, ints: number, pairs: number, npairs: number, a: number, row: number): void };
+    k: { accumulate(cols: number, columnOf: number, width: number, n: number, from: number, to: number, ints: number, pairs: number, npairs: number, a: number, row: number): void };
     ptr: Record<string, number>;
   };
   const P = priv.ptr;
   const L = dev.layout;
   const ta = now();
-  priv.k.accumulate(P.cols, L.width, design.n, 0, design.n, P.ints, P.pairs, L.npairs, P.A, P.row);
+  priv.k.accumulate(P.cols, P.columnOf, L.width, design.n, 0, design.n, P.ints, P.pairs, L.npairs, P.A, P.row);
   const accumulate = now() - ta;
 
   const evaluations = opt.evaluations;

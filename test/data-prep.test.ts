@@ -102,13 +102,15 @@ describe("row data", () => {
     const d = design("y ~ x + (x | a)", data);
     const { layout: L, writeRowData } = planBlockLayout(d);
     // Views at an offset, as into WASM memory.
-    const cols = new Float64Array(7 + n * L.width).subarray(7);
+    const cols = new Float64Array(7 + n * L.nColumns).subarray(7);
     const ints = new Int32Array(5 + L.intsSize).subarray(5);
     writeRowData({ cols, ints });
     expect(L.width).toBe(5);
     expect(L.npairs).toBe(3);
-    const columns = [Array(n).fill(1), data.x, Array(n).fill(1), data.x, data.y];
-    columns.forEach((col, c) => expect(Array.from(cols.subarray(c * n, c * n + n))).toEqual(col));
+    // Z's columns are X's own arrays: stored once.
+    expect(L.nColumns).toBe(3);
+    const values = [Array(n).fill(1), data.x, Array(n).fill(1), data.x, data.y];
+    values.forEach((col, c) => expect(Array.from(cols.subarray(L.columnOf[c] * n, L.columnOf[c] * n + n))).toEqual(col));
     // The target of pair k for row i, as assembly/accumulate.ts finds it.
     const target = (k: number, i: number) => {
       const [kind, p1, p2] = L.pairs.subarray(k * PAIR_STRIDE + 5, k * PAIR_STRIDE + 8);

@@ -37,11 +37,15 @@ export interface BlockLayout {
   tailSegs: Int32Array;
   maxq: number;
   /**
-   * Row data for the accumulation pass: `width` f64 columns of n values (z of
-   * each term, x, y), and `intsSize` i32 of targets (see RowData); one record of
+   * Row data for the accumulation pass: `width` values per row (z of each term,
+   * x, y), value c from stored column columnOf[c] (a column that serves twice,
+   * as an intercept in Z and in X, is stored once: `nColumns` f64 columns of n
+   * values), and `intsSize` i32 of targets (see RowData); one record of
    * PAIR_STRIDE per pseudo-term pair in `pairs`.
    */
   width: number;
+  columnOf: Int32Array;
+  nColumns: number;
   intsSize: number;
   pairs: Int32Array;
   npairs: number;
@@ -58,7 +62,7 @@ export interface BlockLayout {
 
 /**
  * The row data of the accumulation pass: the columns (z of each term, then x,
- * then y; column c at cols[c * n ..]), and the i32 data that says where in A the
+ * then y, each array once; stored column c at cols[c * n ..]), and the i32 data that says where in A the
  * cross-product of each pseudo-term pair of a row goes (assembly/accumulate.ts):
  * for a pair whose target depends on a nested term's level alone, the term's
  * level codes and a table by level; for a crossed pair, one target per row.
@@ -68,7 +72,7 @@ export interface RowData {
   ints: Int32Array;
 }
 
-/** A layout, and how to write its row data into arrays of width * n f64 and intsSize i32. */
+/** A layout, and how to write its row data into arrays of nColumns * n f64 and intsSize i32. */
 export interface LayoutPlan {
   layout: BlockLayout;
   writeRowData(target: RowData): void;
@@ -433,9 +437,12 @@ export function planBlockLayout(design: Design): LayoutPlan {
     tmatSize += q[t] * q[t];
   });
 
-  // Row data: z of each term, then x, then y, as columns; how each pseudo-term pair finds its target.
+  // Row data: z of each term, then x, then y, as columns (each array once); how each pseudo-term pair finds its target.
   const rowColumns = [...terms.flatMap((t) => t.columns), ...X.columns, y];
   const width = rowColumns.length;
+  // y stays a column of its own: setResponse replaces it.
+  const stored = [...new Set(rowColumns.slice(0, -1)), y];
+  const columnOf = Int32Array.from(rowColumns, (col, c) => (c === width - 1 ? stored.length - 1 : stored.indexOf(col)));
   const zOff: number[] = [];
   for (let t = 0, off = 0; t < K; t++) (zOff.push(off), (off += q[t]));
   const pseudo = [...q.map((qq, t) => ({ off: zOff[t], q: qq })), { off: width - p - 1, q: p + 1 }];
@@ -492,7 +499,7 @@ export function planBlockLayout(design: Design): LayoutPlan {
   const npairs = pairList.length / PAIR_STRIDE;
 
   const writeRowData = ({ cols, ints }: RowData) => {
-    rowColumns.forEach((col, c) => cols.set(col, c * n));
+    stored.forEach((col, c) => cols.set(col, c * n));
     for (const write of writes) write(ints);
   };
 
@@ -523,6 +530,8 @@ export function planBlockLayout(design: Design): LayoutPlan {
     tailSegs: Int32Array.from(tailSegs),
     maxq: Math.max(...q),
     width,
+    columnOf,
+    nColumns: stored.length,
     intsSize,
     pairs: Int32Array.from(pairList),
     npairs,
@@ -535,7 +544,7 @@ export function planBlockLayout(design: Design): LayoutPlan {
 /** The layout with its row data in fresh arrays (ProfiledDeviance writes it into WASM memory instead). */
 export function buildBlockLayout(design: Design): BlockLayout & RowData {
   const { layout, writeRowData } = planBlockLayout(design);
-  const rows: RowData = { cols: new Float64Array(design.n * layout.width), ints: new Int32Array(layout.intsSize) };
+  const rows: RowData = { cols: new Float64Array(design.n * layout.nColumns), ints: new Int32Array(layout.intsSize) };
   writeRowData(rows);
   return { ...layout, ...rows };
 }

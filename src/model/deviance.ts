@@ -113,7 +113,8 @@ export class ProfiledDeviance {
     // Row data is needed only for the accumulation pass; it sits last.
     P.pairs = a.take(L.pairs.length * 4);
     P.row = a.take(L.width * 8);
-    P.cols = a.take(this.n * L.width * 8);
+    P.columnOf = a.take(L.width * 4);
+    P.cols = a.take(this.n * L.nColumns * 8);
     P.ints = a.take(L.intsSize * 4);
     const mem = this.k.memory;
     const need = a.size - mem.buffer.byteLength;
@@ -131,8 +132,9 @@ export class ProfiledDeviance {
     setI(P.tailRowStart, L.tailRowStart);
     setI(P.tailRowEntries, L.tailRowEntries);
     setI(P.pairs, L.pairs);
+    setI(P.columnOf, L.columnOf);
     writeRowData({
-      cols: this.f64.subarray(P.cols / 8, P.cols / 8 + this.n * L.width),
+      cols: this.f64.subarray(P.cols / 8, P.cols / 8 + this.n * L.nColumns),
       ints: this.i32.subarray(P.ints / 4, P.ints / 4 + L.intsSize),
     });
     const desc = new Int32Array(D.LENGTH);
@@ -181,7 +183,7 @@ export class ProfiledDeviance {
     for (let from = 0; from < this.n; from += ACCUMULATE_CHUNK) {
       const to = Math.min(this.n, from + ACCUMULATE_CHUNK);
       const P = this.ptr;
-      this.k.accumulate(P.cols, L.width, this.n, from, to, P.ints, P.pairs, L.npairs, P.A, P.row);
+      this.k.accumulate(P.cols, P.columnOf, L.width, this.n, from, to, P.ints, P.pairs, L.npairs, P.A, P.row);
     }
   }
 
@@ -193,7 +195,7 @@ export class ProfiledDeviance {
     const L = this.layout;
     if (y.length !== this.n) throw new Error(`internal: response of length ${y.length} for ${this.n} rows`);
     this.unshareWork(); // the worker's copy of the cross-products would be stale
-    this.f64.set(y, this.ptr.cols / 8 + (L.width - 1) * this.n); // y is the last column
+    this.f64.set(y, this.ptr.cols / 8 + L.columnOf[L.width - 1] * this.n);
     this.accumulate();
   }
 

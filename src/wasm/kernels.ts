@@ -7,7 +7,7 @@ import { WASM_BASE64, WASM_THREADS_BASE64 } from "./binary.generated.js";
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
-  accumulate(cols: number, width: number, n: number, from: number, to: number, ints: number, pairs: number, npairs: number, a: number, row: number): void;
+  accumulate(cols: number, columnOf: number, width: number, n: number, from: number, to: number, ints: number, pairs: number, npairs: number, a: number, row: number): void;
   evaluate(desc: number, out: number): number;
   solveCoefficients(desc: number, x: number): void;
   gradient(desc: number, grad: number, cLogdetL: number, cLogdetRX: number, cR2: number): void;
