@@ -28,46 +28,61 @@ export function dot(a: usize, b: usize, n: i32): f64 {
 /**
  * In-place lower Cholesky factor of the leading n x n block (row stride `stride`),
  * row by row so each inner product runs over contiguous memory; four rows at a
- * time, so each earlier row is read once per four (the dense tail of a crossed
- * model is larger than the cache). Returns false when a pivot is not positive.
+ * time, so each earlier row is read once per four. For the units' panels and the
+ * diagonal blocks of blocked.ts. Returns false when a pivot is not positive.
  */
 export function choleskyLower(a: usize, n: i32, stride: i32): bool {
   let i0 = 0;
   for (; i0 + 4 <= n; i0 += 4) {
-    const r0 = a + (<usize>(i0 * stride) << 3);
-    const r1 = r0 + (<usize>stride << 3), r2 = r1 + (<usize>stride << 3), r3 = r2 + (<usize>stride << 3);
-    for (let j = 0; j < i0; j++) {
-      const rj = a + (<usize>(j * stride) << 3);
-      let s0 = f64x2.splat(0.0), s1 = f64x2.splat(0.0), s2 = f64x2.splat(0.0), s3 = f64x2.splat(0.0);
-      let k = 0;
-      for (; k + 1 < j; k += 2) {
-        const off = <usize>k << 3;
-        const l = v128.load(rj + off);
-        s0 = f64x2.add(s0, f64x2.mul(v128.load(r0 + off), l));
-        s1 = f64x2.add(s1, f64x2.mul(v128.load(r1 + off), l));
-        s2 = f64x2.add(s2, f64x2.mul(v128.load(r2 + off), l));
-        s3 = f64x2.add(s3, f64x2.mul(v128.load(r3 + off), l));
-      }
-      let d0 = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1);
-      let d1 = f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
-      let d2 = f64x2.extract_lane(s2, 0) + f64x2.extract_lane(s2, 1);
-      let d3 = f64x2.extract_lane(s3, 0) + f64x2.extract_lane(s3, 1);
-      if (k < j) {
-        const l = ld(rj, k);
-        d0 += ld(r0, k) * l;
-        d1 += ld(r1, k) * l;
-        d2 += ld(r2, k) * l;
-        d3 += ld(r3, k) * l;
-      }
-      const ljj = ld(rj, j);
-      st(r0, j, (ld(r0, j) - d0) / ljj);
-      st(r1, j, (ld(r1, j) - d1) / ljj);
-      st(r2, j, (ld(r2, j) - d2) / ljj);
-      st(r3, j, (ld(r3, j) - d3) / ljj);
-    }
+    solveFourRowsLowerT(a + (<usize>(i0 * stride) << 3), stride, a, stride, i0);
     if (!choleskyRows(a, i0, i0 + 4, i0, stride)) return false;
   }
   return choleskyRows(a, i0, n, 0, stride);
+}
+
+/**
+ * `count` rows (`rowStride` apart) <- rows L^{-T} over their first n entries, L
+ * lower triangular (row stride `stride`): four rows at a time, so each row of L
+ * is read once per four.
+ */
+export function solveRowsLowerT(rows: usize, count: i32, rowStride: i32, l: usize, n: i32, stride: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) solveFourRowsLowerT(rows + (<usize>(i * rowStride) << 3), rowStride, l, stride, n);
+  for (; i < count; i++) solveRowLowerT(rows + (<usize>(i * rowStride) << 3), l, n, stride);
+}
+
+/** Four rows (from r0, `rowStride` apart) <- rows L^{-T} over their first n entries (see solveRowsLowerT). */
+function solveFourRowsLowerT(r0: usize, rowStride: i32, l: usize, stride: i32, n: i32): void {
+  const r1 = r0 + (<usize>rowStride << 3), r2 = r1 + (<usize>rowStride << 3), r3 = r2 + (<usize>rowStride << 3);
+  for (let j = 0; j < n; j++) {
+    const rj = l + (<usize>(j * stride) << 3);
+    let s0 = f64x2.splat(0.0), s1 = f64x2.splat(0.0), s2 = f64x2.splat(0.0), s3 = f64x2.splat(0.0);
+    let k = 0;
+    for (; k + 1 < j; k += 2) {
+      const off = <usize>k << 3;
+      const lk = v128.load(rj + off);
+      s0 = f64x2.add(s0, f64x2.mul(v128.load(r0 + off), lk));
+      s1 = f64x2.add(s1, f64x2.mul(v128.load(r1 + off), lk));
+      s2 = f64x2.add(s2, f64x2.mul(v128.load(r2 + off), lk));
+      s3 = f64x2.add(s3, f64x2.mul(v128.load(r3 + off), lk));
+    }
+    let d0 = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1);
+    let d1 = f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
+    let d2 = f64x2.extract_lane(s2, 0) + f64x2.extract_lane(s2, 1);
+    let d3 = f64x2.extract_lane(s3, 0) + f64x2.extract_lane(s3, 1);
+    if (k < j) {
+      const lk = ld(rj, k);
+      d0 += ld(r0, k) * lk;
+      d1 += ld(r1, k) * lk;
+      d2 += ld(r2, k) * lk;
+      d3 += ld(r3, k) * lk;
+    }
+    const ljj = ld(rj, j);
+    st(r0, j, (ld(r0, j) - d0) / ljj);
+    st(r1, j, (ld(r1, j) - d1) / ljj);
+    st(r2, j, (ld(r2, j) - d2) / ljj);
+    st(r3, j, (ld(r3, j) - d3) / ljj);
+  }
 }
 
 /** Rows [from, to) of the factor, columns j0.. of each (earlier columns already done). */
@@ -143,5 +158,21 @@ export function choleskyLowerReverse(l: usize, abar: usize, n: i32, stride: i32)
       if (aij != 0.0) axpy(abar + (<usize>(i * stride) << 3), rl, -aij, j);
     }
     st(abar, j * stride + j, ld(abar, j * stride + j) * 0.5);
+  }
+}
+
+/**
+ * dst (n x n, row stride dstStride) <- L + L', L the lower triangle of src (row
+ * stride srcStride): the symmetric form of an adjoint that lives in a lower
+ * triangle (its diagonal counted twice).
+ */
+export function symmetrise(dst: usize, dstStride: i32, src: usize, srcStride: i32, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      const v = ld(src, i * srcStride + j);
+      st(dst, i * dstStride + j, v);
+      st(dst, j * dstStride + i, v);
+    }
+    st(dst, i * dstStride + i, 2.0 * ld(src, i * srcStride + i));
   }
 }

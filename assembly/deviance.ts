@@ -5,9 +5,13 @@
 import { ld, st, ldi, ptr, field } from "./memory";
 import { groupIndex, isContiguous } from "./groups";
 import { choleskyLower, solveRowLowerT, logDiagonal } from "./dense";
+import { choleskyBlocked, denseWorkSize } from "./blocked";
+import { isSlopeModel, factorSlopeUnits } from "./slope";
+import { hasTailRows, updateTailByRows } from "./tailrows";
+import { scaleScalarTail } from "./scalartail";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
-  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK, D_HALF,
   U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
   G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
   S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
@@ -63,13 +67,25 @@ function tmatOffset(terms: usize, t: i32): i32 {
   return ldi(terms, t * TERM_STRIDE + T_TMAT0);
 }
 
+/** f64 scratch at D_WORK: the blocked tail kernels', or the sweeps of slope.ts (two mt x mt f64x2; S and four units' S R). */
+export function workSize(mt: i32): i32 {
+  return max(denseWorkSize(mt), 4 * mt * mt + 8 * mt);
+}
+
+/** The tail of F starts as the tail of A (scaled in place afterwards). */
+function copyTail(desc: usize): void {
+  const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
+  memory.copy(ptr(desc, D_F) + (<usize>tailOff << 3), ptr(desc, D_A) + (<usize>tailOff << 3), <usize>(mt * mt) << 3);
+}
+
 /** F <- Lambda' A Lambda (+ I on the random-effects diagonal), panel by panel, then the tail. */
 function scale(desc: usize): void {
   const a = ptr(desc, D_A), f = ptr(desc, D_F), terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS);
   const scratch = ptr(desc, D_SCRATCH), segs = ptr(desc, D_SEGS), units = ptr(desc, D_UNITS);
   const nunits = field(desc, D_NUNITS);
   const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
-  memory.copy(f + (<usize>tailOff << 3), a + (<usize>tailOff << 3), <usize>(mt * mt) << 3);
+  const scalarTail = scaleScalarTail(desc);
+  if (!scalarTail) copyTail(desc);
 
   for (let u = 0; u < nunits; u++) {
     const um = u * UNIT_STRIDE;
@@ -88,6 +104,7 @@ function scale(desc: usize): void {
     for (let i = 0; i < q; i++) st(p, i * q + i, ld(p, i * q + i) + 1.0);
   }
 
+  if (scalarTail) return;
   // Tail: rows and columns of each dense-term unit are scaled by its T (X, y unscaled).
   const tail = f + (<usize>tailOff << 3);
   const tsegs = ptr(desc, D_TAILSEGS), nts = field(desc, D_NTAILSEGS);
@@ -127,6 +144,7 @@ function scaleColsRight(tail: usize, c0: i32, q: i32, mt: i32, tm: usize, tOff: 
 function factorUnits(desc: usize): f64 {
   const f = ptr(desc, D_F), units = ptr(desc, D_UNITS), groups = ptr(desc, D_GROUPS), idx = ptr(desc, D_IDX);
   const nunits = field(desc, D_NUNITS);
+  const tailRows = hasTailRows(desc); // then the tail group (each unit's last) waits for updateTailByRows
   // Sum of log pivots, folding a running product (one log per many units).
   let product = 1.0;
   let logdet = 0.0;
@@ -143,7 +161,7 @@ function factorUnits(desc: usize): f64 {
     for (let i = q; i < nrows; i++) solveRowLowerT(p + (<usize>(i * q) << 3), p, q, q);
     // Schur-complement update of every target block this unit touches.
     const off = p + (<usize>(q * q) << 3);
-    const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP);
+    const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP) - (tailRows ? 1 : 0);
     const noff = nrows - q;
     for (let g = g0; g < g0 + ng; g++) {
       const gm = g * GROUP_STRIDE;
@@ -161,6 +179,7 @@ function factorUnits(desc: usize): f64 {
       }
     }
   }
+  if (tailRows) updateTailByRows(desc);
   return logdet + Math.log(product);
 }
 
@@ -177,12 +196,34 @@ function factorUnits(desc: usize): f64 {
  * (+Infinity when the system is not positive definite).
  */
 export function evaluate(desc: usize, out: usize): f64 {
+  return finishEvaluate(desc, out, forwardUnits(desc));
+}
+
+/**
+ * The units' half of `evaluate`: scale and factor the units, leaving the Schur
+ * complement in F's tail. Returns the units' sum of log pivots (NaN if one is not
+ * positive). Units split between instances each leave their own share of the
+ * Schur update (see src/model/unit-split.ts).
+ */
+export function forwardUnits(desc: usize): f64 {
   buildTmats(desc);
+  if (isSlopeModel(desc)) {
+    // Two halves, each summed apart: a worker thread can then take the second
+    // half and the results stay the same to the last bit.
+    copyTail(desc);
+    const half = field(desc, D_HALF), acc = ptr(desc, D_WORK);
+    const first = factorSlopeUnits(desc, acc, 0, half);
+    return first + factorSlopeUnits(desc, acc, half, field(desc, D_NUNITS));
+  }
   scale(desc);
-  const unitsHalf = factorUnits(desc);
+  return factorUnits(desc);
+}
+
+/** The tail's half of `evaluate`, given the units' sum of log pivots. */
+export function finishEvaluate(desc: usize, out: usize, unitsHalf: f64): f64 {
   const tail = ptr(desc, D_F) + (<usize>field(desc, D_TAILOFF) << 3);
   const mt = field(desc, D_MT), nd = field(desc, D_ND), p = field(desc, D_P);
-  if (isNaN(unitsHalf) || !choleskyLower(tail, mt, mt)) {
+  if (isNaN(unitsHalf) || !choleskyBlocked(tail, mt, mt, ptr(desc, D_WORK))) {
     st(out, 0, Infinity);
     return Infinity;
   }

@@ -7,9 +7,13 @@
 import { ld, st, ldi, ptr, field } from "./memory";
 import { groupIndex, isContiguous } from "./groups";
 import { choleskyLowerReverse } from "./dense";
+import { reverseScalarTailScaling } from "./scalartail";
+import { choleskyBlockedReverse } from "./blocked";
+import { isSlopeModel, reverseSlopeUnits, symmetricTailAdjoint } from "./slope";
+import { hasTailRows, gatherTailByRows } from "./tailrows";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR,
-  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX, D_WORK, D_HALF,
   U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
   G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
   S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
@@ -25,8 +29,9 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
   const q = ldi(units, um + U_Q), nrows = ldi(units, um + U_NROWS);
   const noff = nrows - q;
   const r = p + (<usize>(q * q) << 3), rb = pb + (<usize>(q * q) << 3);
-  // Scatter F[t] -= R_i . R_j, reversed: gather the targets' adjoints into Rbar.
-  const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP);
+  // Scatter F[t] -= R_i . R_j, reversed: gather the targets' adjoints into Rbar
+  // (the tail group's already gathered when the tail goes row by row).
+  const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP) - (hasTailRows(desc) ? 1 : 0);
   for (let g = g0; g < g0 + ng; g++) {
     const gm = g * GROUP_STRIDE;
     const first = ldi(groups, gm + G_FIRST), end = ldi(groups, gm + G_END);
@@ -113,22 +118,50 @@ function reverseScaling(
  * The profiled deviance is (1, REML ? 1 : 0, nu / r2). Writes ntheta values to `grad`.
  */
 export function gradient(desc: usize, grad: usize, cLogdetL: f64, cLogdetRX: f64, cR2: f64): void {
-  const f = ptr(desc, D_F), fb = ptr(desc, D_FBAR), a = ptr(desc, D_A);
-  const terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
-  const nterms = field(desc, D_NTERMS), nunits = field(desc, D_NUNITS);
+  reverseTail(desc, cLogdetL, cLogdetRX, cR2);
+  reverseUnits(desc, cLogdetL);
+  writeGradient(desc, grad);
+}
+
+/** The tail's half of `gradient`: adjoints zeroed, the log pivots' adjoint seeded and carried through the tail's factor. */
+export function reverseTail(desc: usize, cLogdetL: f64, cLogdetRX: f64, cR2: f64): void {
+  const f = ptr(desc, D_F), fb = ptr(desc, D_FBAR), terms = ptr(desc, D_TERMS), tb = ptr(desc, D_TBAR);
+  const nterms = field(desc, D_NTERMS);
   const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT), nd = field(desc, D_ND), p = field(desc, D_P);
-  memory.fill(fb, 0, <usize>(tailOff + mt * mt) << 3);
+  // The q = 2 sweep writes every panel adjoint it leaves behind; the others accumulate.
+  if (isSlopeModel(desc)) memory.fill(fb + (<usize>tailOff << 3), 0, <usize>(mt * mt) << 3);
+  else memory.fill(fb, 0, <usize>(tailOff + mt * mt) << 3);
   const lastTerm = (nterms - 1) * TERM_STRIDE;
   const qLast = ldi(terms, lastTerm + T_Q);
   memory.fill(tb, 0, <usize>(ldi(terms, lastTerm + T_TMAT0) + qLast * qLast) << 3);
 
-  // Tail: adjoint of the log pivots, then the reverse dense Cholesky.
   const tail = f + (<usize>tailOff << 3), tailb = fb + (<usize>tailOff << 3);
   for (let i = 0; i < nd; i++) st(tailb, i * mt + i, (2.0 * cLogdetL) / ld(tail, i * mt + i));
   for (let i = nd; i < nd + p; i++) st(tailb, i * mt + i, (2.0 * cLogdetRX) / ld(tail, i * mt + i));
   // r2 = L_yy^2
   st(tailb, (mt - 1) * mt + mt - 1, 2.0 * cR2 * ld(tail, (mt - 1) * mt + mt - 1));
-  choleskyLowerReverse(tail, tailb, mt, mt);
+  choleskyBlockedReverse(tail, tailb, mt, mt, ptr(desc, D_WORK));
+}
+
+/**
+ * The units' half of `gradient`, after `reverseTail` left the tail's adjoint in
+ * Fbar: the units' reverse sweep and the scaling's, added into Tbar.
+ */
+export function reverseUnits(desc: usize, cLogdetL: f64): void {
+  if (isSlopeModel(desc)) {
+    // In the halves of forwardUnits.
+    const sym = ptr(desc, D_WORK), half = field(desc, D_HALF);
+    symmetricTailAdjoint(desc, sym);
+    reverseSlopeUnits(desc, cLogdetL, sym, 0, half);
+    reverseSlopeUnits(desc, cLogdetL, sym, half, field(desc, D_NUNITS));
+    return;
+  }
+  const fb = ptr(desc, D_FBAR), a = ptr(desc, D_A);
+  const terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
+  const nunits = field(desc, D_NUNITS);
+  const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
+  const tailb = fb + (<usize>tailOff << 3);
+  if (hasTailRows(desc)) gatherTailByRows(desc);
   for (let u = nunits - 1; u >= 0; u--) reverseUnit(desc, u, cLogdetL);
 
   // Scaling F = Lambda' A Lambda, reversed, panel by panel.
@@ -146,6 +179,7 @@ export function gradient(desc: usize, grad: usize, cLogdetL: f64, cLogdetRX: f64
       reverseScaling(pa, pb, ldi(segs, s * SEG_STRIDE + S_START), ldi(segs, s * SEG_STRIDE + S_LEN), 0, q, q, tm, tb, rowT, colT, s == s0);
     }
   }
+  if (reverseScalarTailScaling(desc)) return;
   const tsegs = ptr(desc, D_TAILSEGS), nts = field(desc, D_NTAILSEGS);
   const ta = a + (<usize>tailOff << 3);
   for (let c = 0; c < nts; c++) {
@@ -159,8 +193,12 @@ export function gradient(desc: usize, grad: usize, cLogdetL: f64, cLogdetRX: f64
       reverseScaling(ta, tailb, ldi(tsegs, r * SEG_STRIDE + S_START), ldi(tsegs, r * SEG_STRIDE + S_LEN), c0, qc, mt, tm, tb, rowT, colT, r == c);
     }
   }
+}
 
-  // theta is each T's lower triangle, column by column.
+/** theta is each T's lower triangle, column by column: its gradient is read off Tbar. */
+export function writeGradient(desc: usize, grad: usize): void {
+  const terms = ptr(desc, D_TERMS), tb = ptr(desc, D_TBAR);
+  const nterms = field(desc, D_NTERMS);
   for (let t = 0; t < nterms; t++) {
     const q = ldi(terms, t * TERM_STRIDE + T_Q);
     let k = ldi(terms, t * TERM_STRIDE + T_THETA0);

@@ -1,11 +1,13 @@
 // The one WebAssembly module: every kernel takes raw pointers into linear memory,
 // which TypeScript lays out once per model (see src/wasm/layout.ts).
 export { accumulate } from "./accumulate";
-export { evaluate } from "./deviance";
+export { evaluate, forwardUnits, finishEvaluate, workSize } from "./deviance";
 export { solveCoefficients } from "./solve";
+export { choleskyBlocked, choleskyBlockedReverse, denseWorkSize } from "./blocked";
+export { gemmJobBytes, gemmWorkSize, serveGemm, setGemmHelper } from "./gemm";
 
 /** First free byte after the module's static data: TypeScript allocates from here. */
 export function heapBase(): usize {
   return __heap_base;
 }
-export { gradient } from "./gradient";
+export { gradient, reverseTail, reverseUnits, writeGradient } from "./gradient";

@@ -24,7 +24,11 @@ export const D_GROW: i32 = 20; // ptr: i32 global row index of every off-diagona
 export const D_IDX: i32 = 21; // ptr: i32 scatter indices used by the groups
 export const D_FBAR: i32 = 22; // ptr: f64 adjoint of F (same layout), for the gradient
 export const D_TBAR: i32 = 23; // ptr: f64 adjoint of the T_t factors
-export const DESC_LENGTH: i32 = 24;
+export const D_WORK: i32 = 24; // ptr: f64 scratch of the tail kernels and reverse sweeps (workSize(mt))
+export const D_TROWS: i32 = 25; // ptr: i32[mt + 1] start of each tail row's updates, or 0 (see tailrows.ts)
+export const D_TENTRIES: i32 = 26; // ptr: i32 (unit, off-diagonal row) pairs
+export const D_HALF: i32 = 27; // slope.ts: units [0, HALF) and [HALF, NUNITS) are summed apart (see forwardUnits)
+export const DESC_LENGTH: i32 = 28;
 
 // One block-diagonal unit (a level of a nested term) owns a row-major panel:
 // its own q rows first, then its off-diagonal rows (ancestor units, tail rows).

@@ -111,13 +111,14 @@ interface Args {
   vsLme4: boolean;
   micro: boolean;
   stages: boolean;
+  threads: boolean;
   profile: boolean;
   child?: string;
   csv?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { vsLme4: false, micro: false, stages: true, profile: false };
+  const a: Args = { vsLme4: false, micro: false, stages: true, threads: true, profile: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -131,6 +132,7 @@ function parseArgs(argv: string[]): Args {
     else if (key === "--vs-lme4") a.vsLme4 = true;
     else if (key === "--micro") a.micro = true;
     else if (key === "--no-stages") a.stages = false;
+    else if (key === "--no-threads") a.threads = false;
     else if (key === "--profile") a.profile = true;
     else if (key === "--child") a.child = value();
     else if (key === "--csv") a.csv = value();
@@ -141,6 +143,7 @@ function parseArgs(argv: string[]): Args {
   --vs-lme4           also time lme4::lmer on the same data (Rscript)
   --micro             kernel micro-benchmarks (benchmark.js): dev.evaluate(theta)
   --no-stages         skip the per-stage timing fit
+  --no-threads        fit on one thread (lmer's threads: false; no worker for large fits)
   --profile           run each workload's child under node --cpu-prof (profiles in a temp dir)`);
       process.exit(0);
     } else throw new Error(`unknown option ${arg} (try --help)`);
@@ -182,14 +185,14 @@ async function child(args: Args): Promise<void> {
   console.log(`  data ready in ${fmtMs(performance.now() - tLoad)}; ${warmup} warm-up + ${reps} timed fits`);
   gc();
   const rssBefore = process.memoryUsage().rss / 1024;
-  for (let i = 0; i < warmup; i++) await lmer(w.formula, loaded.data, { REML: w.REML });
+  for (let i = 0; i < warmup; i++) await lmer(w.formula, loaded.data, { REML: w.REML, threads: args.threads });
   const times: number[] = [];
   let m = null as Awaited<ReturnType<typeof lmer>> | null;
   for (let i = 0; i < reps; i++) {
     m = null;
     if (w.gcEachRep) gc();
     const t0 = performance.now();
-    m = await lmer(w.formula, loaded.data, { REML: w.REML });
+    m = await lmer(w.formula, loaded.data, { REML: w.REML, threads: args.threads });
     times.push(performance.now() - t0);
     if (reps <= 10) console.log(`  fit ${i + 1}/${reps}: ${fmtMs(times[i])}`);
   }
@@ -233,6 +236,7 @@ function runChild(name: string, args: Args, csv: string | undefined, profDir: st
   const childArgs = ["--child", name];
   if (args.reps !== undefined) childArgs.push("--reps", String(args.reps));
   if (!args.stages) childArgs.push("--no-stages");
+  if (!args.threads) childArgs.push("--no-threads");
   if (csv) childArgs.push("--csv", csv);
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [...nodeArgs, script, ...childArgs], { stdio: ["ignore", "pipe", "inherit"] });
@@ -340,7 +344,7 @@ function printStages(s: StageTimings): void {
   const z = s.sizes;
   console.log(
     `  layout: n ${z.n}, units ${z.nUnits} (${z.nBlockTerms} block-diagonal term(s)), dense tail ${z.mt} (${z.nd} crossed), ` +
-      `A ${z.aSizeMB.toFixed(1)} MB, row data ${z.wMB.toFixed(1)} MB, bases ${z.basesMB.toFixed(1)} MB; instantiate ${fmtMs(s.instantiate)}`,
+      `A ${z.aSizeMB.toFixed(1)} MB, row data: columns ${z.colsMB.toFixed(1)} MB, targets ${z.intsMB.toFixed(1)} MB; instantiate ${fmtMs(s.instantiate)}`,
   );
 }
 

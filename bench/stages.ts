@@ -5,7 +5,6 @@ import { buildDesign, LmerModel, minimize, parseFormula, ProfiledDeviance, toDat
 import { buildBlockLayout } from "../src/model/blocks.js";
 import { thetaLower, thetaStart } from "../src/model/parameters.js";
 import { loadKernels } from "../src/wasm/kernels.js";
-import { PAIR_STRIDE } from "../src/wasm/layout.js";
 
 export interface StageTimings {
   toDataFrame: number;
@@ -25,7 +24,7 @@ export interface StageTimings {
   model: number;
   total: number;
   /** Layout sizes, to see what the kernels work on. */
-  sizes: { n: number; nUnits: number; nBlockTerms: number; mt: number; nd: number; aSizeMB: number; wMB: number; basesMB: number };
+  sizes: { n: number; nUnits: number; nBlockTerms: number; mt: number; nd: number; aSizeMB: number; colsMB: number; intsMB: number };
 }
 
 const now = () => performance.now();
@@ -51,13 +50,13 @@ export async function runStages(formula: string, data: DataInput, REML: boolean)
 
   // Re-run the accumulation pass on the same instance (A is garbage afterwards).
   const priv = dev as unknown as {
-    k: { accumulate(w: number, width: number, n: number, bases: number, pairs: number, npairs: number, a: number): void };
+    k: { accumulate(cols: number, columnOf: number, width: number, n: number, from: number, to: number, ints: number, pairs: number, npairs: number, a: number, row: number): void };
     ptr: Record<string, number>;
   };
   const P = priv.ptr;
   const L = dev.layout;
   const ta = now();
-  priv.k.accumulate(P.w, L.width, design.n, P.bases, P.pairs, L.pairs.length / PAIR_STRIDE, P.A);
+  priv.k.accumulate(P.cols, P.columnOf, L.width, design.n, 0, design.n, P.ints, P.pairs, L.npairs, P.A, P.row);
   const accumulate = now() - ta;
 
   const evaluations = opt.evaluations;
@@ -80,8 +79,8 @@ export async function runStages(formula: string, data: DataInput, REML: boolean)
       mt: layout.mt,
       nd: layout.nd,
       aSizeMB: (layout.aSize * 8) / 2 ** 20,
-      wMB: (layout.w.length * 8) / 2 ** 20,
-      basesMB: (layout.bases.length * 4) / 2 ** 20,
+      colsMB: (layout.cols.length * 8) / 2 ** 20,
+      intsMB: (layout.ints.length * 4) / 2 ** 20,
     },
   };
 }

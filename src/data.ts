@@ -34,15 +34,25 @@ export type DataInput =
 const MISSING_TOKENS = new Set(["", "NA", "NaN", "nan", "N/A"]);
 const NUMBER_RE = /^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|Inf|inf|Infinity)$/;
 
+/** Longest of MISSING_TOKENS. */
+const LONGEST_MISSING_TOKEN = 3;
+
 /** True when a cell holds a missing value (empty, NA, NaN). */
 export function isMissingToken(s: string): boolean {
+  // 10^6 cells in a cohort: without space to trim at either end (printable
+  // ASCII there), skip the trim, and the lookup for cells longer than any token.
+  if (isPrintable(s.charCodeAt(0)) && isPrintable(s.charCodeAt(s.length - 1))) {
+    return s.length <= LONGEST_MISSING_TOKEN && MISSING_TOKENS.has(s);
+  }
   return MISSING_TOKENS.has(s.trim());
 }
 
+const isPrintable = (c: number) => c > 32 && c < 127;
+
 /** A text cell as a number: NaN when it is a missing-value token, undefined when it is not a number. */
 export function cellNumber(s: string): number | undefined {
+  if (isMissingToken(s)) return NaN;
   const t = s.trim();
-  if (MISSING_TOKENS.has(t)) return NaN;
   if (!NUMBER_RE.test(t)) return undefined;
   if (/^[+-]?(Inf|inf|Infinity)$/.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
   return Number(t);
@@ -79,8 +89,10 @@ export function columnFromValues(name: string, cells: ArrayLike<unknown>): Colum
   for (let i = 0; i < n; i++) {
     const c = cells[i];
     if (c === null || c === undefined || typeof c === "number") continue;
-    if (typeof c === "boolean" || (typeof c === "string" && !isMissingToken(c))) text = true;
-    else if (typeof c !== "string") throw new LmmError(`Column '${name}' holds a ${typeof c} at row ${i + 1}: give numbers, strings or booleans.`);
+    if (typeof c === "string") {
+      if (!text && !isMissingToken(c)) text = true; // once text, the cells are typed below
+    } else if (typeof c === "boolean") text = true;
+    else throw new LmmError(`Column '${name}' holds a ${typeof c} at row ${i + 1}: give numbers, strings or booleans.`);
   }
   // Only missing-value strings ("NA", "") among numbers: a numeric column.
   if (!text) return { kind: "numeric", values: Float64Array.from(cells, (c) => (typeof c === "number" ? c : NaN)) };

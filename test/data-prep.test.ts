@@ -8,7 +8,7 @@ import { buildBlockLayout, planBlockLayout } from "../src/model/blocks.js";
 import { interactFactors, makeFactor, numberLabel, type Factor } from "../src/model/factor.js";
 import { mulberry32 } from "../src/random.js";
 import { columnFromValues } from "../src/data.js";
-import { U, UNIT_STRIDE } from "../src/wasm/layout.js";
+import { PAIR_BY_LEVEL, PAIR_FIXED, PAIR_STRIDE, U, UNIT_STRIDE } from "../src/wasm/layout.js";
 
 const design = (formula: string, data: DataInput) => buildDesign(parseFormula(formula), toDataFrame(data));
 
@@ -91,9 +91,9 @@ describe("aliased columns: the full-rank screen and Gram-Schmidt agree", () => {
 });
 
 describe("row data", () => {
-  it("is written into the caller's arrays, across row blocks: the row's values and its targets in A", () => {
+  it("is written into the caller's arrays: the columns, and where each row's cross-products go in A", () => {
     const r = mulberry32(3);
-    const n = 10_000; // several blocks of rows
+    const n = 10_000;
     const data = {
       y: Array.from({ length: n }, () => r()),
       x: Array.from({ length: n }, () => r()),
@@ -102,21 +102,29 @@ describe("row data", () => {
     const d = design("y ~ x + (x | a)", data);
     const { layout: L, writeRowData } = planBlockLayout(d);
     // Views at an offset, as into WASM memory.
-    const w = new Float64Array(7 + n * L.width).subarray(7);
-    const bases = new Int32Array(5 + n * L.npairs).subarray(5);
-    writeRowData({ w, bases });
+    const cols = new Float64Array(7 + n * L.nColumns).subarray(7);
+    const ints = new Int32Array(5 + L.intsSize).subarray(5);
+    writeRowData({ cols, ints });
     expect(L.width).toBe(5);
     expect(L.npairs).toBe(3);
+    // Z's columns are X's own arrays: stored once.
+    expect(L.nColumns).toBe(3);
+    const values = [Array(n).fill(1), data.x, Array(n).fill(1), data.x, data.y];
+    values.forEach((col, c) => expect(Array.from(cols.subarray(L.columnOf[c] * n, L.columnOf[c] * n + n))).toEqual(col));
+    // The target of pair k for row i, as assembly/accumulate.ts finds it.
+    const target = (k: number, i: number) => {
+      const [kind, p1, p2] = L.pairs.subarray(k * PAIR_STRIDE + 5, k * PAIR_STRIDE + 8);
+      return kind === PAIR_FIXED ? p1 : kind === PAIR_BY_LEVEL ? ints[p2 + ints[p1 + i]] : ints[p1 + i];
+    };
     const codes = d.terms[0].factor.codes;
     for (let i = 0; i < n; i++) {
-      expect(Array.from(w.subarray(i * 5, i * 5 + 5))).toEqual([1, data.x[i], 1, data.x[i], data.y[i]]);
       const unit = codes[i] * UNIT_STRIDE;
       const panel = L.units[unit + U.PANEL];
       // Z'Z at the panel's top, [X y]'Z below the unit's own rows, [X y]'[X y] in the tail.
-      expect(Array.from(bases.subarray(i * 3, i * 3 + 3))).toEqual([panel, panel + (L.units[unit + U.NROWS] - 3) * 2, L.tailOff]);
+      expect([0, 1, 2].map((k) => target(k, i))).toEqual([panel, panel + (L.units[unit + U.NROWS] - 3) * 2, L.tailOff]);
     }
     const full = buildBlockLayout(d);
-    expect(Array.from(full.w)).toEqual(Array.from(w));
-    expect(Array.from(full.bases)).toEqual(Array.from(bases));
+    expect(Array.from(full.cols)).toEqual(Array.from(cols));
+    expect(Array.from(full.ints)).toEqual(Array.from(ints));
   });
 });

@@ -6,21 +6,9 @@ import { describe, expect, it } from "vitest";
 import type { Design } from "../src/model/design.js";
 import { ProfiledDeviance } from "../src/model/deviance.js";
 import { thetaToFactors } from "../src/model/parameters.js";
-import { randomDesign, randomTheta, rng, STRUCTURES } from "./random-models.js";
+import { cholesky, randomDesign, randomDesignsWithQ, randomTheta, rng, STRUCTURES } from "./random-models.js";
 
 // ---- dense reference -------------------------------------------------------
-
-function cholesky(A: Float64Array, n: number): Float64Array {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j];
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
-      L[i * n + j] = i === j ? Math.sqrt(s) : s / L[j * n + j];
-    }
-  }
-  return L;
-}
 
 /** Solve (L L') x = b. */
 function cholSolve(L: Float64Array, n: number, b: Float64Array): Float64Array {
@@ -85,39 +73,51 @@ function denseReference(d: Design, theta: number[], reml: boolean) {
 
 // ---- properties ------------------------------------------------------------
 
+/** The deviance, its parts and the solution at a random theta agree with the dense computation. */
+async function expectMatchesDense(design: Design, seed: number, reml: boolean, boundary: boolean): Promise<void> {
+  const dev = await ProfiledDeviance.create(design, reml);
+  const r = rng(seed + 7);
+  const theta = randomTheta(design, r, boundary);
+  const obj = dev.evaluate(theta);
+  const ref = denseReference(design, theta, reml);
+  const parts = dev.parts();
+  expect(Math.abs(obj - ref.objective)).toBeLessThanOrEqual(1e-9 * Math.abs(ref.objective));
+  expect(parts.logdetL).toBeCloseTo(ref.logdetV, 8);
+  expect(parts.logdetRX).toBeCloseTo(ref.logdetRX, 8);
+  expect(Math.abs(parts.r2 - ref.r2)).toBeLessThanOrEqual(1e-9 * ref.r2);
+
+  const sol = dev.solve();
+  const p = design.X.columns.length;
+  const beta = sol.subarray(sol.length - p);
+  ref.beta.forEach((b, a) => expect(Math.abs(beta[a] - b)).toBeLessThanOrEqual(1e-8 * (1 + Math.abs(b))));
+  // Spherical random effects, in the dense order (term, level, column).
+  let k = 0;
+  design.terms.forEach((t, ti) => {
+    const q = t.names.length;
+    const pos = dev.layout.levelPositions[ti];
+    for (let l = 0; l < t.factor.levels.length; l++) {
+      for (let j = 0; j < q; j++) expect(Math.abs(sol[pos[l] + j] - ref.v[k++])).toBeLessThanOrEqual(1e-8 * (1 + Math.abs(ref.v[k - 1])));
+    }
+  });
+}
+
 describe.each(STRUCTURES)("WASM deviance kernel vs dense TypeScript (%s terms)", (structure) => {
   for (let trial = 0; trial < 6; trial++) {
     for (const reml of [false, true]) {
       it(`random model ${trial} (${reml ? "REML" : "ML"})`, async () => {
         const seed = 1000 * STRUCTURES.indexOf(structure) + 10 * trial + (reml ? 1 : 0);
-        const design = randomDesign(structure, seed);
-        const dev = await ProfiledDeviance.create(design, reml);
-        const r = rng(seed + 7);
-        const theta = randomTheta(design, r, trial === 5);
-        const obj = dev.evaluate(theta);
-        const ref = denseReference(design, theta, reml);
-        const parts = dev.parts();
-        expect(Math.abs(obj - ref.objective)).toBeLessThanOrEqual(1e-9 * Math.abs(ref.objective));
-        expect(parts.logdetL).toBeCloseTo(ref.logdetV, 8);
-        expect(parts.logdetRX).toBeCloseTo(ref.logdetRX, 8);
-        expect(Math.abs(parts.r2 - ref.r2)).toBeLessThanOrEqual(1e-9 * ref.r2);
-
-        const sol = dev.solve();
-        const p = design.X.columns.length;
-        const beta = sol.subarray(sol.length - p);
-        ref.beta.forEach((b, a) => expect(Math.abs(beta[a] - b)).toBeLessThanOrEqual(1e-8 * (1 + Math.abs(b))));
-        // Spherical random effects, in the dense order (term, level, column).
-        let k = 0;
-        design.terms.forEach((t, ti) => {
-          const q = t.names.length;
-          const pos = dev.layout.levelPositions[ti];
-          for (let l = 0; l < t.factor.levels.length; l++) {
-            for (let j = 0; j < q; j++) expect(Math.abs(sol[pos[l] + j] - ref.v[k++])).toBeLessThanOrEqual(1e-8 * (1 + Math.abs(ref.v[k - 1])));
-          }
-        });
+        await expectMatchesDense(randomDesign(structure, seed), seed, reml, trial === 5);
       });
     }
   }
+});
+
+describe("the unrolled sweep of one q = 2 term (assembly/slope.ts) vs dense TypeScript", () => {
+  randomDesignsWithQ(2, 8, 300).forEach(({ design, seed }, trial) => {
+    it(`random model ${trial}`, async () => {
+      await expectMatchesDense(design, seed, trial % 2 === 1, trial >= 6);
+    });
+  });
 });
 
 describe("block structure", () => {

@@ -1,5 +1,5 @@
 // Random linear mixed models of each random-effects structure the kernels
-// support, for property tests.
+// support, for property tests, and the textbook Cholesky the kernels are checked against.
 import type { Design, RandomEffectsTerm } from "../src/model/design.js";
 import { mulberry32 } from "../src/random.js";
 
@@ -22,6 +22,16 @@ function codesFor(n: number, L: number, r: () => number): Int32Array {
 function term(group: string, codes: Int32Array, L: number, q: number, n: number, r: () => number): RandomEffectsTerm {
   const columns = Array.from({ length: q }, (_, j) => Float64Array.from({ length: n }, () => (j === 0 ? 1 : r() * 4 - 2)));
   return { group, factor: { codes, levels: Array.from({ length: L }, (_, l) => `${group}${l}`) }, names: columns.map((_, j) => (j === 0 ? "(Intercept)" : `z${j}`)), columns };
+}
+
+/** Random single-term designs with a q-column term (the first `count` seeds from `seed0` that give one). */
+export function randomDesignsWithQ(q: number, count: number, seed0: number): { design: Design; seed: number }[] {
+  const out: { design: Design; seed: number }[] = [];
+  for (let seed = seed0; out.length < count; seed++) {
+    const design = randomDesign("single", seed);
+    if (design.terms[0].columns.length === q) out.push({ design, seed });
+  }
+  return out;
 }
 
 export function randomDesign(structure: Structure, seed: number): Design {
@@ -60,4 +70,17 @@ export function randomTheta(d: Design, r: () => number, zeroDiagonal: boolean): 
     }
   });
   return out;
+}
+
+/** Textbook lower Cholesky factor of a row-major n x n matrix (its lower triangle), the reference for the kernels. */
+export function cholesky(A: Float64Array, n: number): Float64Array {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i * n + j];
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = i === j ? Math.sqrt(s) : s / L[j * n + j];
+    }
+  }
+  return L;
 }

@@ -8,6 +8,7 @@ import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel, type DdfMethod } from "../model/lmer-model.js";
 import { thetaLower, thetaStart } from "../model/parameters.js";
 import { minimize, type OptimizerOptions, type OptimizerProgress } from "./optimizer.js";
+import { prepareWorkerFor } from "../model/unit-split.js";
 import { LmmError } from "../errors.js";
 
 /** Options of `lmer()`: how the data enter the model, REML or ML, the df method and the optimiser. */
@@ -25,6 +26,11 @@ export interface LmerOptions extends DesignOptions {
    * (evaluations so far, lowest objective so far), e.g. to show a long fit's progress.
    */
   onProgress?: (progress: OptimizerProgress) => void;
+  /**
+   * Use a worker thread for large fits where a second core pays (default true;
+   * Node only, see ProfiledDeviance.shareWork).
+   */
+  threads?: boolean;
 }
 
 /**
@@ -43,11 +49,19 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
   if (options.ddf !== undefined && !["satterthwaite", "kenward-roger", "none"].includes(options.ddf)) {
     throw new LmmError(`Unknown ddf '${options.ddf}': choose satterthwaite, kenward-roger or none.`);
   }
+  const threads = options.threads ?? true;
+  if (threads) prepareWorkerFor(design);
   const deviance = await ProfiledDeviance.create(design, options.REML ?? true);
-  const opt = minimize((theta) => deviance.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), {
-    gradient: () => deviance.gradient(),
-    onProgress: options.onProgress,
-    ...options.optimizer,
-  });
+  if (threads) await deviance.shareWork();
+  let opt;
+  try {
+    opt = minimize((theta) => deviance.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), {
+      gradient: () => deviance.gradient(),
+      onProgress: options.onProgress,
+      ...options.optimizer,
+    });
+  } finally {
+    deviance.unshareWork();
+  }
   return new LmerModel(design, deviance, opt, { dataName: options.dataName, ddf: options.ddf });
 }

@@ -117,8 +117,8 @@ function projectedGradient(x: Float64Array, g: Float64Array, lower: Float64Array
 const maxAbs = (v: Float64Array) => v.reduce((m, a) => Math.max(m, Math.abs(a)), 0);
 
 /**
- * Minimise f over x >= lower from x0. A coordinate that ends on its bound is
- * probed a short step inside: the deviance is even in a diagonal of Lambda whose
+ * Minimise f over x >= lower from x0. A coordinate that ends on (or within
+ * 1e-4 of) its bound is probed a short step inside: the deviance is even in a diagonal of Lambda whose
  * column is otherwise zero, so such a bound point can be stationary without being
  * a minimum (a first-order test cannot see it). A lower probe restarts the search.
  */
@@ -155,7 +155,9 @@ function escapeBound(f: (x: Float64Array) => number, x: Float64Array, fx: number
   let best: Float64Array | null = null;
   let fbest = fx - 1e-9 * (1 + Math.abs(fx));
   for (let i = 0; i < x.length; i++) {
-    if (!(x[i] <= lower[i] + 1e-8 * scale)) continue;
+    // Near the bound too: the search can stall a hair inside it, where the
+    // evenness makes the gradient as small as at the bound itself.
+    if (!(x[i] <= lower[i] + 1e-4 * scale)) continue;
     for (const step of [1e-3, 1e-2, 1e-1]) {
       const xt = Float64Array.from(x);
       xt[i] = lower[i] + step * scale;

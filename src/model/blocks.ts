@@ -11,7 +11,7 @@
 // Cohorts have 10^5 units and 10^6 rows, so everything per unit or per row goes
 // into typed arrays sized in advance (no per-unit objects), and the row data is
 // written straight into the arrays it is used from (see planBlockLayout).
-import { GROUP_STRIDE, SEG_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
+import { G, GROUP_STRIDE, PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, SEG_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
 import type { Design } from "./design.js";
 
 /** The layout the kernels work on, without the row data. */
@@ -36,25 +36,43 @@ export interface BlockLayout {
   p: number;
   tailSegs: Int32Array;
   maxq: number;
-  /** Row data for the accumulation pass: f64 values per row, and one target per pair and row. */
+  /**
+   * Row data for the accumulation pass: `width` values per row (z of each term,
+   * x, y), value c from stored column columnOf[c] (a column that serves twice,
+   * as an intercept in Z and in X, is stored once: `nColumns` f64 columns of n
+   * values), and `intsSize` i32 of targets (see RowData); one record of
+   * PAIR_STRIDE per pseudo-term pair in `pairs`.
+   */
   width: number;
+  columnOf: Int32Array;
+  nColumns: number;
+  intsSize: number;
   pairs: Int32Array;
   npairs: number;
   /** Per term, the position in the solution vector of each level's q values. */
   levelPositions: Int32Array[];
+  /**
+   * With crossed terms (a large tail), the units' tail updates by tail row
+   * (assembly/tailrows.ts): (unit, off-diagonal row) pairs
+   * tailRowEntries[2 * tailRowStart[r] ..] target tail row r. Empty otherwise.
+   */
+  tailRowStart: Int32Array;
+  tailRowEntries: Int32Array;
 }
 
 /**
- * The row data of the accumulation pass: per row, z of each term, then x, then
- * y (`width` values), and per row and pseudo-term pair the offset in A that
- * their cross-product is added to (`npairs` values).
+ * The row data of the accumulation pass: the columns (z of each term, then x,
+ * then y, each array once; stored column c at cols[c * n ..]), and the i32 data that says where in A the
+ * cross-product of each pseudo-term pair of a row goes (assembly/accumulate.ts):
+ * for a pair whose target depends on a nested term's level alone, the term's
+ * level codes and a table by level; for a crossed pair, one target per row.
  */
 export interface RowData {
-  w: Float64Array;
-  bases: Int32Array;
+  cols: Float64Array;
+  ints: Int32Array;
 }
 
-/** A layout, and how to write its row data into arrays of n * width and n * npairs. */
+/** A layout, and how to write its row data into arrays of nColumns * n f64 and intsSize i32. */
 export interface LayoutPlan {
   layout: BlockLayout;
   writeRowData(target: RowData): void;
@@ -82,26 +100,6 @@ function lowerBound(a: Int32Array, from: number, to: number, v: number): number 
   }
   return lo;
 }
-
-// Columns of row-major rows (`width` values per row), filled one column at a time.
-
-/** out[i * width + c] = col[i] for rows i in [from, to). */
-function setColumn(out: Float64Array, width: number, c: number, col: Float64Array, from: number, to: number): void {
-  for (let i = from, at = from * width + c; i < to; i++, at += width) out[at] = col[i];
-}
-
-/** out[i * width + c] = table[codes[i]] for rows i in [from, to). */
-function setColumnByCode(out: Int32Array, width: number, c: number, table: Int32Array, codes: Int32Array, from: number, to: number): void {
-  for (let i = from, at = from * width + c; i < to; i++, at += width) out[at] = table[codes[i]];
-}
-
-/** out[i * width + c] = v for rows i in [from, to). */
-function setColumnTo(out: Int32Array, width: number, c: number, v: number, from: number, to: number): void {
-  for (let i = from, at = from * width + c; i < to; i++, at += width) out[at] = v;
-}
-
-/** Rows per block when writing row data: a block stays in cache while each column is written into it. */
-const ROW_BLOCK = 4096;
 
 /** Lists in one pool: list j is pool[start[j], start[j + 1]). */
 interface Lists {
@@ -387,6 +385,30 @@ class Planner {
   }
 }
 
+/** The units' tail-group rows listed by the tail row they update (see BlockLayout.tailRowStart). */
+function tailRowLists(units: Int32Array, groups: Int32Array, idx: Int32Array, nUnits: number, mt: number): { tailRowStart: Int32Array; tailRowEntries: Int32Array } {
+  const start = new Int32Array(mt + 1);
+  const each = (visit: (u: number, k: number, row: number) => void) => {
+    for (let u = 0; u < nUnits; u++) {
+      const rec = u * UNIT_STRIDE;
+      const g = (units[rec + U.GROUP0] + units[rec + U.NGROUP] - 1) * GROUP_STRIDE; // the tail group is last
+      const first = groups[g + G.FIRST];
+      const end = groups[g + G.END];
+      for (let k = first; k < end; k++) visit(u, k, idx[groups[g + G.IDX0] + k - first]);
+    }
+  };
+  each((_u, _k, row) => start[row + 1]++);
+  for (let r = 0; r < mt; r++) start[r + 1] += start[r];
+  const entries = new Int32Array(2 * start[mt]);
+  const next = start.slice(0, mt);
+  each((u, k, row) => {
+    entries[2 * next[row]] = u;
+    entries[2 * next[row] + 1] = k;
+    next[row]++;
+  });
+  return { tailRowStart: start, tailRowEntries: entries };
+}
+
 /**
  * Lay the model out (see the file comment) and say how to write its row data.
  * The row data (10^6 rows x width values) is written into the caller's arrays,
@@ -415,21 +437,15 @@ export function planBlockLayout(design: Design): LayoutPlan {
     tmatSize += q[t] * q[t];
   });
 
-  // Row data: z of each term, then x, then y; one accumulation target per pseudo-term pair.
+  // Row data: z of each term, then x, then y, as columns (each array once); how each pseudo-term pair finds its target.
   const rowColumns = [...terms.flatMap((t) => t.columns), ...X.columns, y];
   const width = rowColumns.length;
+  // y stays a column of its own: setResponse replaces it.
+  const stored = [...new Set(rowColumns.slice(0, -1)), y];
+  const columnOf = Int32Array.from(rowColumns, (col, c) => (c === width - 1 ? stored.length - 1 : stored.indexOf(col)));
   const zOff: number[] = [];
   for (let t = 0, off = 0; t < K; t++) (zOff.push(off), (off += q[t]));
   const pseudo = [...q.map((qq, t) => ({ off: zOff[t], q: qq })), { off: width - p - 1, q: p + 1 }];
-  const pairList: number[] = [];
-  const pairTerms: { s: number; t: number }[] = [];
-  for (let t = 0; t <= K; t++) {
-    for (let s = t; s <= K; s++) {
-      pairList.push(pseudo[s].off, pseudo[s].q, pseudo[t].off, pseudo[t].q, t < m ? q[t] : mt);
-      pairTerms.push({ s, t });
-    }
-  }
-  const npairs = pairTerms.length;
 
   /**
    * Where in A the block of pseudo-term s against unit u of block-diagonal term
@@ -446,29 +462,45 @@ export function planBlockLayout(design: Design): LayoutPlan {
     return tailOff + P.tailPos(s, i) * mt + P.tailPos(t, i);
   };
 
-  /** Per pair, how its column of the targets is filled for rows [from, to). */
-  const fillTargets = pairTerms.map(({ s, t }, k): ((bases: Int32Array, from: number, to: number) => void) => {
-    if (t < m && (s < m || s === K)) {
-      // The target depends on t's level alone: compute it once per level.
-      const byLevel = new Int32Array(L[t]);
-      for (let l = 0; l < L[t]; l++) byLevel[l] = panelTarget(P.unitBase[t] + l, t, s, nd);
-      return (bases, from, to) => setColumnByCode(bases, npairs, k, byLevel, codes[t], from, to);
+  // The i32 row data: each nested term's codes (once), tables by level, per-row targets.
+  let intsSize = 0;
+  const writes: ((ints: Int32Array) => void)[] = [];
+  const codesAt = new Map<number, number>();
+  const place = (length: number, write: (out: Int32Array) => void) => {
+    const at = intsSize;
+    intsSize += length;
+    writes.push((ints) => write(ints.subarray(at, at + length)));
+    return at;
+  };
+  const pairList: number[] = [];
+  for (let t = 0; t <= K; t++) {
+    for (let s = t; s <= K; s++) {
+      let target: number[];
+      if (t < m && (s < m || s === K)) {
+        // The target depends on t's level alone: a table by level.
+        if (!codesAt.has(t)) codesAt.set(t, place(n, (out) => out.set(codes[t])));
+        const table = place(L[t], (out) => {
+          for (let l = 0; l < L[t]; l++) out[l] = panelTarget(P.unitBase[t] + l, t, s, nd);
+        });
+        target = [PAIR_BY_LEVEL, codesAt.get(t)!, table];
+      } else if (t === K) {
+        target = [PAIR_FIXED, targetOf(K, K, 0), 0]; // (X, y) with itself: one target for every row
+      } else {
+        target = [PAIR_BY_ROW, place(n, (out) => {
+          for (let i = 0; i < n; i++) out[i] = targetOf(s, t, i);
+        }), 0];
+      }
+      // [X y]'[X y] is read through its lower triangle only; the random-effects
+      // blocks are scaled through whole diagonal blocks.
+      const lower = t === K ? 1 : 0;
+      pairList.push(pseudo[s].off, pseudo[s].q, pseudo[t].off, pseudo[t].q, t < m ? q[t] : mt, ...target, lower);
     }
-    if (t === K) {
-      const target = targetOf(K, K, 0); // (X, y) with itself: one target for every row
-      return (bases, from, to) => setColumnTo(bases, npairs, k, target, from, to);
-    }
-    return (bases, from, to) => {
-      for (let i = from; i < to; i++) bases[i * npairs + k] = targetOf(s, t, i);
-    };
-  });
+  }
+  const npairs = pairList.length / PAIR_STRIDE;
 
-  const writeRowData = ({ w, bases }: RowData) => {
-    for (let from = 0; from < n; from += ROW_BLOCK) {
-      const to = Math.min(n, from + ROW_BLOCK);
-      rowColumns.forEach((col, c) => setColumn(w, width, c, col, from, to));
-      fillTargets.forEach((fill) => fill(bases, from, to));
-    }
+  const writeRowData = ({ cols, ints }: RowData) => {
+    stored.forEach((col, c) => cols.set(col, c * n));
+    for (const write of writes) write(ints);
   };
 
   const levelPositions = terms.map((_, t) => {
@@ -498,9 +530,13 @@ export function planBlockLayout(design: Design): LayoutPlan {
     tailSegs: Int32Array.from(tailSegs),
     maxq: Math.max(...q),
     width,
+    columnOf,
+    nColumns: stored.length,
+    intsSize,
     pairs: Int32Array.from(pairList),
     npairs,
     levelPositions,
+    ...(nd > 0 ? tailRowLists(units, groups, idx, P.nUnits, mt) : { tailRowStart: new Int32Array(0), tailRowEntries: new Int32Array(0) }),
   };
   return { layout, writeRowData };
 }
@@ -508,7 +544,7 @@ export function planBlockLayout(design: Design): LayoutPlan {
 /** The layout with its row data in fresh arrays (ProfiledDeviance writes it into WASM memory instead). */
 export function buildBlockLayout(design: Design): BlockLayout & RowData {
   const { layout, writeRowData } = planBlockLayout(design);
-  const rows: RowData = { w: new Float64Array(design.n * layout.width), bases: new Int32Array(design.n * layout.npairs) };
+  const rows: RowData = { cols: new Float64Array(design.n * layout.nColumns), ints: new Int32Array(layout.intsSize) };
   writeRowData(rows);
   return { ...layout, ...rows };
 }

@@ -2,10 +2,11 @@
 // moves into a WASM instance once, the cross-products are accumulated once, and
 // each evaluation is a single kernel call whose cost depends on the number of
 // groups and columns, not on the number of rows.
-import { D, PAIR_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
+import { D, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
 import { loadKernels, type KernelExports } from "../wasm/kernels.js";
 import { planBlockLayout, type BlockLayout, type RowData } from "./blocks.js";
 import type { Design } from "./design.js";
+import { TailHelper, UnitSplit, worthSharingTail, worthSplitting } from "./unit-split.js";
 
 /** The pieces of the deviance at one theta. */
 export interface DevianceParts {
@@ -47,6 +48,9 @@ export class ProfiledDeviance {
   private readonly ptr: Record<string, number> = {};
   /** Evaluations since creation. */
   evaluations = 0;
+  /** While the units, or the tail's products, are shared with a worker thread (see shareWork). */
+  private split: UnitSplit | null = null;
+  private tailHelper: TailHelper | null = null;
 
   private constructor(
     private readonly k: KernelExports,
@@ -61,8 +65,13 @@ export class ProfiledDeviance {
    * costs more than laying out a small model); `recycle` must not be used again.
    */
   static async create(design: Design, reml: boolean, recycle?: ProfiledDeviance): Promise<ProfiledDeviance> {
-    const k = recycle?.k ?? (await loadKernels());
     const { layout, writeRowData } = planBlockLayout(design);
+    // A large dense tail runs on a shared memory, so that a worker can take half of its products.
+    const shareTail = worthSharingTail(layout.mt);
+    const k =
+      recycle && !shareTail && !worthSharingTail(recycle.layout.mt)
+        ? recycle.k
+        : await loadKernels(shareTail ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : undefined);
     const dev = new ProfiledDeviance(k, layout, design.n, reml);
     dev.moveIn(writeRowData);
     return dev;
@@ -92,6 +101,8 @@ export class ProfiledDeviance {
     P.grow = a.take(L.grow.length * 4);
     P.terms = a.take(L.terms.length * 4);
     P.tailSegs = a.take(L.tailSegs.length * 4);
+    P.tailRowStart = a.take(L.tailRowStart.length * 4);
+    P.tailRowEntries = a.take(L.tailRowEntries.length * 4);
     P.theta = a.take(L.ntheta * 8);
     P.tmats = a.take(L.tmatSize * 8);
     P.scratch = a.take(Math.max(L.maxq, 2) * 8);
@@ -102,10 +113,17 @@ export class ProfiledDeviance {
     P.A = a.take(L.aSize * 8);
     P.F = a.take(L.aSize * 8);
     P.Fbar = a.take(L.aSize * 8);
+    P.work = a.take(this.k.workSize(L.mt) * 8);
+    if (worthSharingTail(L.mt)) {
+      P.gemmJob = a.take(this.k.gemmJobBytes());
+      P.helperWork = a.take(this.k.gemmWorkSize(L.mt) * 8);
+    }
     // Row data is needed only for the accumulation pass; it sits last.
     P.pairs = a.take(L.pairs.length * 4);
-    P.w = a.take(this.n * L.width * 8);
-    P.bases = a.take(this.n * L.npairs * 4);
+    P.row = a.take(L.width * 8);
+    P.columnOf = a.take(L.width * 4);
+    P.cols = a.take(this.n * L.nColumns * 8);
+    P.ints = a.take(L.intsSize * 4);
     const mem = this.k.memory;
     const need = a.size - mem.buffer.byteLength;
     if (need > 0) mem.grow(Math.ceil(need / 65536));
@@ -119,10 +137,13 @@ export class ProfiledDeviance {
     setI(P.grow, L.grow);
     setI(P.terms, L.terms);
     setI(P.tailSegs, L.tailSegs);
+    setI(P.tailRowStart, L.tailRowStart);
+    setI(P.tailRowEntries, L.tailRowEntries);
     setI(P.pairs, L.pairs);
+    setI(P.columnOf, L.columnOf);
     writeRowData({
-      w: this.f64.subarray(P.w / 8, P.w / 8 + this.n * L.width),
-      bases: this.i32.subarray(P.bases / 4, P.bases / 4 + this.n * L.npairs),
+      cols: this.f64.subarray(P.cols / 8, P.cols / 8 + this.n * L.nColumns),
+      ints: this.i32.subarray(P.ints / 4, P.ints / 4 + L.intsSize),
     });
     const desc = new Int32Array(D.LENGTH);
     desc[D.NUNITS] = L.nUnits;
@@ -149,6 +170,10 @@ export class ProfiledDeviance {
     desc[D.IDX] = P.idx;
     desc[D.FBAR] = P.Fbar;
     desc[D.TBAR] = P.tbar;
+    desc[D.WORK] = P.work;
+    desc[D.TROWS] = L.tailRowStart.length > 0 ? P.tailRowStart : 0;
+    desc[D.TENTRIES] = P.tailRowEntries;
+    desc[D.HALF] = L.nUnits >> 1;
     setI(P.desc, desc);
     this.accumulate();
   }
@@ -164,10 +189,9 @@ export class ProfiledDeviance {
     const L = this.layout;
     this.f64.fill(0, this.ptr.A / 8, this.ptr.A / 8 + L.aSize);
     for (let from = 0; from < this.n; from += ACCUMULATE_CHUNK) {
-      const rows = Math.min(ACCUMULATE_CHUNK, this.n - from);
-      const w = this.ptr.w + from * L.width * 8;
-      const bases = this.ptr.bases + from * L.npairs * 4;
-      this.k.accumulate(w, L.width, rows, bases, this.ptr.pairs, L.pairs.length / PAIR_STRIDE, this.ptr.A);
+      const to = Math.min(this.n, from + ACCUMULATE_CHUNK);
+      const P = this.ptr;
+      this.k.accumulate(P.cols, P.columnOf, L.width, this.n, from, to, P.ints, P.pairs, L.npairs, P.A, P.row);
     }
   }
 
@@ -178,8 +202,8 @@ export class ProfiledDeviance {
   setResponse(y: ArrayLike<number>): void {
     const L = this.layout;
     if (y.length !== this.n) throw new Error(`internal: response of length ${y.length} for ${this.n} rows`);
-    const w = this.ptr.w / 8;
-    for (let i = 0; i < this.n; i++) this.f64[w + i * L.width + L.width - 1] = y[i];
+    this.unshareWork(); // the worker's copy of the cross-products would be stale
+    this.f64.set(y, this.ptr.cols / 8 + L.columnOf[L.width - 1] * this.n);
     this.accumulate();
   }
 
@@ -187,7 +211,45 @@ export class ProfiledDeviance {
   evaluate(theta: ArrayLike<number>): number {
     this.f64.set(theta, this.ptr.theta / 8);
     this.evaluations++;
-    return this.k.evaluate(this.ptr.desc, this.ptr.out);
+    return this.split ? this.split.evaluate() : this.k.evaluate(this.ptr.desc, this.ptr.out);
+  }
+
+  /**
+   * Share the work with a worker thread for the evaluations and gradients that
+   * follow, where a second core pays (in Node; see unit-split.ts): a one-term
+   * q = 2 model with many levels gives it half of its units; a model with a large
+   * dense tail (crossed terms), half of the rows of the tail's matrix products.
+   * Returns whether it does. Until `unshareWork`, only evaluate, gradient and
+   * parts are meant for use (the others return to one thread first).
+   */
+  async shareWork(): Promise<boolean> {
+    if (this.split || this.tailHelper) return true;
+    const L = this.layout;
+    const P = this.ptr;
+    if (P.gemmJob !== undefined) {
+      this.tailHelper = await TailHelper.start(this.k, P.gemmJob, P.helperWork);
+      return this.tailHelper !== null;
+    }
+    if (!worthSplitting(L.terms.length / TERM_STRIDE, L.terms[0], L.nUnits)) return false;
+    this.split = await UnitSplit.start(
+      {
+        k: this.k, f64: this.f64, i32: this.i32, desc: P.desc, theta: P.theta, out: P.out, grad: P.grad,
+        fTail: P.F / 8 + L.tailOff, fbarTail: P.Fbar / 8 + L.tailOff, tbar: P.tbar / 8, a: P.A / 8,
+        nUnits: L.nUnits, mt: L.mt, ntheta: L.ntheta,
+      },
+      2 * (2 + L.mt),
+    );
+    return this.split !== null;
+  }
+
+  /** Back to one thread: the worker goes back to the pool, and the factor is made whole again at the last theta. */
+  unshareWork(): void {
+    this.tailHelper?.release();
+    this.tailHelper = null;
+    if (!this.split) return;
+    this.split.release();
+    this.split = null;
+    this.k.evaluate(this.ptr.desc, this.ptr.out);
   }
 
   /**
@@ -214,6 +276,7 @@ export class ProfiledDeviance {
    * selected inverse in the adjoint of the factor's blocks.
    */
   inverseDiagonalBlocks(): Float64Array[][] {
+    this.unshareWork();
     this.componentGradient(1, 0, 0);
     const L = this.layout;
     const fbar = this.ptr.Fbar / 8;
@@ -253,7 +316,8 @@ export class ProfiledDeviance {
    */
   componentGradient(cLogdetL: number, cLogdetRX: number, cR2: number): Float64Array {
     if (!Number.isFinite(this.parts().objective)) return new Float64Array(this.ntheta).fill(NaN);
-    this.k.gradient(this.ptr.desc, this.ptr.grad, cLogdetL, cLogdetRX, cR2);
+    if (this.split) this.split.gradient(cLogdetL, cLogdetRX, cR2);
+    else this.k.gradient(this.ptr.desc, this.ptr.grad, cLogdetL, cLogdetRX, cR2);
     return this.f64.slice(this.ptr.grad / 8, this.ptr.grad / 8 + this.ntheta);
   }
 
@@ -269,6 +333,7 @@ export class ProfiledDeviance {
    * layout.levelPositions.
    */
   solve(): Float64Array {
+    this.unshareWork();
     this.k.solveCoefficients(this.ptr.desc, this.ptr.x);
     const L = this.layout;
     return this.f64.slice(this.ptr.x / 8, this.ptr.x / 8 + L.nb + L.mt - 1);
@@ -285,3 +350,4 @@ export class ProfiledDeviance {
     return out;
   }
 }
+

@@ -1,19 +1,43 @@
 // Loads the WebAssembly kernels. The module is compiled once per process; every
 // model gets its own instance, so each has a linear memory of its own.
 import { instantiate } from "@assemblyscript/loader";
-import { WASM_BASE64 } from "./binary.generated.js";
+import { WASM_BASE64, WASM_THREADS_BASE64 } from "./binary.generated.js";
 
 /** The raw exports of assembly/index.ts. Pointers are byte addresses. */
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
-  accumulate(w: number, width: number, n: number, bases: number, pairs: number, npairs: number, a: number): void;
+  accumulate(cols: number, columnOf: number, width: number, n: number, from: number, to: number, ints: number, pairs: number, npairs: number, a: number, row: number): void;
   evaluate(desc: number, out: number): number;
   solveCoefficients(desc: number, x: number): void;
   gradient(desc: number, grad: number, cLogdetL: number, cLogdetRX: number, cR2: number): void;
+  /** evaluate = finishEvaluate(forwardUnits): the units' sum of log pivots, then the tail and the objective. */
+  forwardUnits(desc: number): number;
+  finishEvaluate(desc: number, out: number, unitsHalf: number): number;
+  /** gradient = reverseTail, reverseUnits (adds into Tbar), writeGradient. */
+  reverseTail(desc: number, cLogdetL: number, cLogdetRX: number, cR2: number): void;
+  reverseUnits(desc: number, cLogdetL: number): void;
+  writeGradient(desc: number, grad: number): void;
+  /** f64 scratch of the blocked dense kernels for an n x n matrix. */
+  denseWorkSize(n: number): number;
+  /** f64 scratch at the descriptor's WORK field for a tail of dimension mt. */
+  workSize(mt: number): number;
+  /** Blocked in-place lower Cholesky of a row-major n x n matrix (exported for the property tests). */
+  choleskyBlocked(a: number, n: number, stride: number, work: number): number;
+  /** Its reverse mode: adjoint of the factor in, adjoint of the lower triangle out. */
+  choleskyBlockedReverse(l: number, abar: number, n: number, stride: number, work: number): void;
+  /** f64 scratch of one product of gemmSubtract with up to maxCols columns. */
+  gemmWorkSize(maxCols: number): number;
+  /** Bytes of the job block through which a helper thread takes half of the large products. */
+  gemmJobBytes(): number;
+  /** Share this instance's large products with the thread serving `job` (0: stop sharing). */
+  setGemmHelper(job: number): void;
+  /** The helper thread's loop (threaded build): serves `job` until told to stop. */
+  serveGemm(job: number): void;
 }
 
 let compiled: Promise<WebAssembly.Module> | undefined;
+let compiledThreads: Promise<WebAssembly.Module> | undefined;
 
 function decodeBase64(b64: string): Uint8Array {
   if (typeof Buffer !== "undefined") return new Uint8Array(Buffer.from(b64, "base64"));
@@ -23,9 +47,21 @@ function decodeBase64(b64: string): Uint8Array {
   return out;
 }
 
-/** Compile (once) and instantiate a fresh kernel instance with its own memory. */
-export async function loadKernels(): Promise<KernelExports> {
-  compiled ??= WebAssembly.compile(decodeBase64(WASM_BASE64) as BufferSource);
-  const { exports } = await instantiate<Record<string, unknown>>(await compiled, {});
+/**
+ * The compiled module (compiled once per process; a worker thread can
+ * instantiate it too). `threads`: the build on an imported shared memory.
+ */
+export function compiledKernels(threads = false): Promise<WebAssembly.Module> {
+  if (threads) return (compiledThreads ??= WebAssembly.compile(decodeBase64(WASM_THREADS_BASE64) as BufferSource));
+  return (compiled ??= WebAssembly.compile(decodeBase64(WASM_BASE64) as BufferSource));
+}
+
+/**
+ * Compile (once) and instantiate a fresh kernel instance with its own memory,
+ * or, given a shared memory, an instance of the threaded build on it.
+ */
+export async function loadKernels(shared?: WebAssembly.Memory): Promise<KernelExports> {
+  const imports = shared ? { env: { memory: shared } } : {};
+  const { exports } = await instantiate<Record<string, unknown>>(await compiledKernels(shared !== undefined), imports);
   return exports as unknown as KernelExports;
 }
