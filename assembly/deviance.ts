@@ -7,6 +7,7 @@ import { groupIndex, isContiguous } from "./groups";
 import { choleskyLower, solveRowLowerT, logDiagonal } from "./dense";
 import { choleskyBlocked, denseWorkSize } from "./blocked";
 import { isSlopeModel, factorSlopeUnits } from "./slope";
+import { isInterceptModel, factorInterceptUnits } from "./intercept";
 import { hasTailRows, updateTailByRows } from "./tailrows";
 import { scaleScalarTail } from "./scalartail";
 import {
@@ -214,6 +215,10 @@ export function forwardUnits(desc: usize): f64 {
     const half = field(desc, D_HALF), acc = ptr(desc, D_WORK);
     const first = factorSlopeUnits(desc, acc, 0, half);
     return first + factorSlopeUnits(desc, acc, half, field(desc, D_NUNITS));
+  }
+  if (isInterceptModel(desc)) {
+    copyTail(desc);
+    return factorInterceptUnits(desc, ptr(desc, D_WORK));
   }
   scale(desc);
   return factorUnits(desc);

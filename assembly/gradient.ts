@@ -10,6 +10,7 @@ import { choleskyLowerReverse } from "./dense";
 import { reverseScalarTailScaling } from "./scalartail";
 import { choleskyBlockedReverse } from "./blocked";
 import { isSlopeModel, reverseSlopeUnits, symmetricTailAdjoint } from "./slope";
+import { isInterceptModel, reverseInterceptUnits } from "./intercept";
 import { hasTailRows, gatherTailByRows } from "./tailrows";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR,
@@ -128,8 +129,8 @@ export function reverseTail(desc: usize, cLogdetL: f64, cLogdetRX: f64, cR2: f64
   const f = ptr(desc, D_F), fb = ptr(desc, D_FBAR), terms = ptr(desc, D_TERMS), tb = ptr(desc, D_TBAR);
   const nterms = field(desc, D_NTERMS);
   const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT), nd = field(desc, D_ND), p = field(desc, D_P);
-  // The q = 2 sweep writes every panel adjoint it leaves behind; the others accumulate.
-  if (isSlopeModel(desc)) memory.fill(fb + (<usize>tailOff << 3), 0, <usize>(mt * mt) << 3);
+  // The unrolled sweeps (q = 1, 2) write every panel adjoint they leave behind; the others accumulate.
+  if (isSlopeModel(desc) || isInterceptModel(desc)) memory.fill(fb + (<usize>tailOff << 3), 0, <usize>(mt * mt) << 3);
   else memory.fill(fb, 0, <usize>(tailOff + mt * mt) << 3);
   const lastTerm = (nterms - 1) * TERM_STRIDE;
   const qLast = ldi(terms, lastTerm + T_Q);
@@ -154,6 +155,12 @@ export function reverseUnits(desc: usize, cLogdetL: f64): void {
     symmetricTailAdjoint(desc, sym);
     reverseSlopeUnits(desc, cLogdetL, sym, 0, half);
     reverseSlopeUnits(desc, cLogdetL, sym, half, field(desc, D_NUNITS));
+    return;
+  }
+  if (isInterceptModel(desc)) {
+    const sym = ptr(desc, D_WORK);
+    symmetricTailAdjoint(desc, sym);
+    reverseInterceptUnits(desc, cLogdetL, sym);
     return;
   }
   const fb = ptr(desc, D_FBAR), a = ptr(desc, D_A);
