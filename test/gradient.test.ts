@@ -50,8 +50,11 @@ describe.each(STRUCTURES)("gradient on random models (%s terms)", (structure) =>
   }
 });
 
-describe("gradient of the unrolled q = 2 sweep (assembly/slope.ts) on random models", () => {
-  randomDesignsWithQ(2, 8, 700).forEach(({ design, seed }, trial) => {
+describe.each([
+  [1, "intercept.ts"],
+  [2, "slope.ts"],
+])("gradient of the unrolled q = %i sweep (assembly/%s) on random models", (q) => {
+  randomDesignsWithQ(q, 8, 600 + 50 * q).forEach(({ design, seed }, trial) => {
     it(`random model ${trial}`, async () => {
       const dev = await ProfiledDeviance.create(design, trial % 2 === 1);
       expectGradientsAgree(dev, randomTheta(design, rng(seed + 3), false));

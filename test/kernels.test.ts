@@ -112,8 +112,11 @@ describe.each(STRUCTURES)("WASM deviance kernel vs dense TypeScript (%s terms)",
   }
 });
 
-describe("the unrolled sweep of one q = 2 term (assembly/slope.ts) vs dense TypeScript", () => {
-  randomDesignsWithQ(2, 8, 300).forEach(({ design, seed }, trial) => {
+describe.each([
+  [1, "intercept.ts"],
+  [2, "slope.ts"],
+])("the unrolled sweep of one q = %i term (assembly/%s) vs dense TypeScript", (q) => {
+  randomDesignsWithQ(q, 8, 300 + 50 * q).forEach(({ design, seed }, trial) => {
     it(`random model ${trial}`, async () => {
       await expectMatchesDense(design, seed, trial % 2 === 1, trial >= 6);
     });
