@@ -6,31 +6,20 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BatchRecord } from "../../src/index.js";
 import { expectClose } from "../reference-cases.js";
-import { launchChromium, type Chromium } from "./chromium.js";
-import { serveDirectory, type StaticServer } from "./static-server.js";
+import { runFixture, type FixtureRun } from "./fixture-page.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-let server: StaticServer;
-let browser: Chromium;
-let result: { inPage?: BatchRecord[]; inWorkers?: BatchRecord[]; progress?: number; error?: string };
+/** What the page leaves in window. */
+type Outcome = { inPage?: BatchRecord[]; inWorkers?: BatchRecord[]; progress?: number; error?: string };
+let run: FixtureRun<Outcome>;
+let result: Outcome;
 
 beforeAll(async () => {
-  server = await serveDirectory(root);
-  browser = await launchChromium();
-  const page = await browser.context.newPage();
-  const pageErrors: string[] = [];
-  page.on("pageerror", (error) => pageErrors.push(error.message));
-  await page.goto(`${server.url}test/e2e/fixtures/batch.html`);
-  await page.waitForFunction(() => "batch" in window, undefined, { timeout: 60_000 }).catch((error: Error) => {
-    throw new Error(`${error.message}; errors on the page: ${pageErrors.join("; ") || "none"}`);
-  });
-  result = await page.evaluate(() => (window as unknown as { batch: typeof result }).batch);
+  run = await runFixture("batch", "batch");
+  result = run.result;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => run?.close());
 
 describe("fitMany in the browser", () => {
   it("runs in the page and in two Web Workers without an error", () => {

@@ -1,7 +1,6 @@
 // The same reference cases in Chromium as in Node: a plain page (no bundler)
 // imports the browser bundle with <script type="module"> and fits them; the
 // numbers must meet the conformance suite's tolerances.
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LmerJSON } from "../../src/index.js";
 import {
@@ -11,33 +10,22 @@ import {
   expectSatterthwaiteMatches,
   expectThetaSigmaMatch,
 } from "../reference-cases.js";
-import { launchChromium, type Chromium } from "./chromium.js";
-import { serveDirectory, type StaticServer } from "./static-server.js";
+import { runFixture, type FixtureRun } from "./fixture-page.js";
 
 /** One random slope, crossed, nested, and an ML fit with a factor interaction. */
 const CASES = ["sleepstudy_slope_reml", "penicillin_crossed_reml", "pastes_nested_reml", "orthodont_agesex_ml"];
 
-let server: StaticServer;
-let browser: Chromium;
-let result: { fits?: Record<string, LmerJSON>; readCSVError?: string; error?: string };
+/** What the page leaves in window. */
+type Outcome = { fits?: Record<string, LmerJSON>; readCSVError?: string; error?: string };
+let run: FixtureRun<Outcome>;
+let result: Outcome;
 
 beforeAll(async () => {
-  server = await serveDirectory(fileURLToPath(new URL("../..", import.meta.url)));
-  browser = await launchChromium();
-  const page = await browser.context.newPage();
-  const pageErrors: string[] = [];
-  page.on("pageerror", (error) => pageErrors.push(error.message));
-  await page.goto(`${server.url}test/e2e/fixtures/conformance.html?cases=${CASES.join(",")}`);
-  await page.waitForFunction(() => "conformance" in window, undefined, { timeout: 60_000 }).catch((error: Error) => {
-    throw new Error(`${error.message}; errors on the page: ${pageErrors.join("; ") || "none"}`);
-  });
-  result = await page.evaluate(() => (window as unknown as { conformance: typeof result }).conformance);
+  run = await runFixture("conformance", "conformance", `?cases=${CASES.join(",")}`);
+  result = run.result;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => run?.close());
 
 describe("the browser bundle from a plain <script type=\"module\">", () => {
   it("loads and fits without an error", () => {
