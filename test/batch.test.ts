@@ -101,6 +101,7 @@ describe("fitMany: each row is the single fit of its feature", () => {
       onProgress: (done) => progress.push(done),
       onRecord: (_r, i) => streamed.push(i),
     });
+    expect(two.threads).toBe(2);
     expect(two.records.map((r) => r.feature)).toEqual(st.featureIds);
     expect(streamed).toEqual(st.featureIds.map((_, i) => i));
     expect(progress.at(-1)).toBe(300);
@@ -200,6 +201,23 @@ describe("fitMany: input checks and options", () => {
     expect(b.messages).toEqual(["1 response column(s) match no sample of the sample table and were not used: EXTRA."]);
     const other = { ...responses, samples: responses.samples.map((s) => `x${s}`) };
     await expect(fitMany(OMICS_FORMULA, st.samples, other)).rejects.toThrow(/No sample id of column 'sample'.*sampleColumn/);
+  });
+
+  it("matches numeric ids by value (\"0001\" in the header, 1 in a numeric column) and trims ids on both sides", async () => {
+    const byNumber = { ...st.samples, sample: st.samples.sample.map((_, i) => i + 1) };
+    const padded = { ...responses, samples: responses.samples.map((_, j) => String(j + 1).padStart(4, "0")) };
+    const a = await fitMany(OMICS_FORMULA, st.samples, responses);
+    const b = await fitMany(OMICS_FORMULA, byNumber, padded);
+    expect(b.records.map((r) => r.time)).toEqual(a.records.map((r) => r.time));
+    const spaced = { ...st.samples, sample: st.samples.sample.map((s) => ` ${s} `) };
+    expect((await fitMany(OMICS_FORMULA, spaced, responses)).records.map((r) => r.time)).toEqual(a.records.map((r) => r.time));
+  });
+
+  it("refuses bad threads and ddf options, and lists only the user's columns", async () => {
+    await expect(fitMany(OMICS_FORMULA, st.samples, responses, { threads: NaN })).rejects.toThrow(/threads must be a whole number/);
+    await expect(fitMany(OMICS_FORMULA, st.samples, responses, { ddf: "Satterthwaite" as "none" })).rejects.toThrow(/Unknown ddf 'Satterthwaite'/);
+    await expect(fitMany("~ time + (1 | grp)", st.samples, responses)).rejects.toThrow(/The columns are: sample, id, time, group\.$/);
+    expect(() => parseResponses("gene,s1,s2,\ng1,1,2,\n")).toThrow(/Column 4 of the responses header has no sample id/);
   });
 
   it("reports only the chosen coefficients; ML changes logLik; ddf none leaves df and p empty", async () => {

@@ -173,10 +173,11 @@ export class FeatureFitter {
   }
 }
 
+/** The samples with the feature as a column; left out of `names`, which messages list as the user's columns. */
 function withColumn(samples: DataFrame, y: Float64Array): DataFrame {
   const columns = new Map(samples.columns);
   columns.set(RESPONSE_COLUMN, { kind: "numeric", values: y });
-  return { names: [...samples.names, RESPONSE_COLUMN], columns, nrow: samples.nrow };
+  return { names: samples.names, columns, nrow: samples.nrow };
 }
 
 /** Build the design and its deviance, in the WASM instance of an evicted design when there is one. */

@@ -2,7 +2,7 @@
 // The sample table is matched to the responses' sample ids once; features are
 // fitted in order (in this thread, or in chunks by worker threads, one WASM
 // instance each) and handed on in input order as they finish.
-import { toDataFrame, type DataFrame, type DataInput } from "../data.js";
+import { cellNumber, toDataFrame, type DataFrame, type DataInput } from "../data.js";
 import { LmmError } from "../errors.js";
 import { parseFormula } from "../formula.js";
 import type { DesignOptions } from "../model/design.js";
@@ -61,6 +61,11 @@ export interface BatchSetup {
  * res.records[0]["time:groupB_p"];
  */
 export async function fitMany(formula: string, samples: DataInput, responses: ResponseMatrix, options: BatchOptions = {}): Promise<BatchResult> {
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+    throw new LmmError(`threads must be a whole number of at least 1 (got ${options.threads}).`);
+  }
+  const ddf = options.ddf ?? "satterthwaite";
+  if (ddf !== "satterthwaite" && ddf !== "none") throw new LmmError(`Unknown ddf '${ddf}' for a batch: choose satterthwaite or none.`);
   const parsed = parseFormula(formula);
   if (parsed.response) {
     throw new LmmError(`A batch formula has no response on the left (each feature is the response): write '~ ${formula.slice(formula.indexOf("~") + 1).trim()}'.`);
@@ -73,7 +78,7 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
     samples: frame,
     options: {
       REML: options.REML ?? true,
-      satterthwaite: (options.ddf ?? "satterthwaite") === "satterthwaite",
+      satterthwaite: ddf === "satterthwaite",
       sampleIds,
       levels: options.levels,
       factors: options.factors,
@@ -114,8 +119,7 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
     else todo.push(f);
   }
 
-  const asked = Math.max(1, Math.floor(options.threads ?? 1));
-  const threads = todo.length < 2 * CHUNK_MIN ? 1 : asked;
+  let threads = todo.length < 2 * CHUNK_MIN ? 1 : (options.threads ?? 1);
   if (threads === 1) {
     const values = new Float64Array(frame.nrow);
     for (let k = 0; k < todo.length; k++) {
@@ -125,7 +129,7 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
     }
   } else {
     let done = F - todo.length;
-    await runInWorkers(setup, todo, threads, {
+    threads = await runInWorkers(setup, todo, threads, {
       chunk: (indices) => {
         const values = new Float64Array(indices.length * frame.nrow);
         indices.forEach((f, k) => featureValues(f, values.subarray(k * frame.nrow, (k + 1) * frame.nrow)));
@@ -166,8 +170,15 @@ function matchSamples(
   const name = sampleColumn ?? frame.names[0];
   const col = frame.columns.get(name);
   if (!col) throw new LmmError(`Unknown sample column '${name}': the sample table's columns are ${frame.names.join(", ")}.`);
-  const sampleIds = Array.from(col.values as ArrayLike<string | number | null>, (v) => (v === null || Number.isNaN(v) ? "" : String(v)));
+  const sampleIds = Array.from(col.values as ArrayLike<string | number | null>, (v) => (v === null || Number.isNaN(v) ? "" : String(v).trim()));
   const position = new Map(responses.samples.map((s, j) => [s.trim(), j]));
+  // A numeric id column has lost its text ("0001" was read as 1): match those ids by value.
+  if (col.kind === "numeric") {
+    responses.samples.forEach((s, j) => {
+      const v = cellNumber(s);
+      if (v !== undefined && !Number.isNaN(v) && !position.has(String(v))) position.set(String(v), j);
+    });
+  }
   const columnOf = new Int32Array(frame.nrow).fill(-1);
   const seen = new Set<string>();
   const unmeasured: string[] = [];
@@ -179,7 +190,8 @@ function matchSamples(
     if (j === undefined) unmeasured.push(id);
     else columnOf[i] = j;
   });
-  const unused = responses.samples.filter((s) => !seen.has(s.trim()));
+  const used = new Set(columnOf);
+  const unused = responses.samples.filter((_, j) => !used.has(j));
   if (unmeasured.length === frame.nrow) {
     throw new LmmError(
       `No sample id of column '${name}' (e.g. '${sampleIds[0]}') is a column of the responses (e.g. '${responses.samples[0]}'): name the id column with sampleColumn (--sample-column).`,

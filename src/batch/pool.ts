@@ -58,14 +58,18 @@ export interface ChunkIO {
   fitted(indices: number[], fits: FeatureFit[]): void;
 }
 
-/** Fit the features `todo` (indices) in `threads` workers; resolves when all are fitted. */
-export async function runInWorkers(setup: BatchSetup, todo: number[], threads: number, io: ChunkIO): Promise<void> {
-  const workers = Math.min(threads, todo.length);
+/**
+ * Fit the features `todo` (indices) in up to `threads` workers (no more than
+ * there are chunks of features); resolves with the number of workers when all
+ * are fitted.
+ */
+export async function runInWorkers(setup: BatchSetup, todo: number[], threads: number, io: ChunkIO): Promise<number> {
   // Small enough chunks to balance the load and report progress, large enough
   // that messages cost nothing next to the fits.
-  const size = Math.max(16, Math.min(256, Math.ceil(todo.length / (workers * 8))));
+  const size = Math.max(MIN_CHUNK, Math.min(256, Math.ceil(todo.length / (threads * 8))));
   const chunks: number[][] = [];
   for (let k = 0; k < todo.length; k += size) chunks.push(todo.slice(k, k + size));
+  const workers = Math.min(threads, chunks.length);
   const ports = await Promise.all(Array.from({ length: workers }, spawn));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -102,4 +106,8 @@ export async function runInWorkers(setup: BatchSetup, todo: number[], threads: n
   } finally {
     for (const port of ports) port.terminate();
   }
+  return workers;
 }
+
+/** Fewest features in a chunk sent to a worker. */
+const MIN_CHUNK = 16;

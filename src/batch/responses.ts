@@ -67,6 +67,8 @@ export function parseResponses(text: string): ResponseMatrix {
   if (!header || header.length < 2) throw new LmmError("The responses header needs a feature id column and at least one sample column.");
   if (features.length === 0) throw new LmmError("The responses file has a header but no features: add one row per feature.");
   const samples = header.slice(1);
+  const blank = samples.indexOf("");
+  if (blank >= 0) throw new LmmError(`Column ${blank + 2} of the responses header has no sample id (a trailing delimiter?): give every column a sample id.`);
   const seen = new Set<string>();
   for (const s of samples) {
     if (seen.has(s)) throw new LmmError(`The responses header names sample '${s}' twice: sample ids must be unique.`);
