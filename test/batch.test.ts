@@ -261,7 +261,9 @@ describe("parseResponses", () => {
     expect(() => parseResponses("")).toThrow(/responses file is empty/);
     expect(() => parseResponses("gene,s1\n")).toThrow(/no features/);
     expect(() => parseResponses("gene\ng1\n")).toThrow(/at least one sample column/);
-    expect(() => parseResponses("gene,s1,s2\ng1,1\n")).toThrow(/row 2 has 2 fields but the header has 3/);
+    expect(() => parseResponses("gene,s1,s2\ng1,1\n")).toThrow(/line 2 has 2 fields but the header has 3/);
+    expect(() => parseResponses("gene,s1,s2\ng1,1,2\n\ng2,1,2\ng3,1\n")).toThrow(/line 5 has 2 fields/);
+    expect(() => parseResponses("gene,s1,s2\r\ng1,1,2\r\ng3,1\r\n")).toThrow(/line 3 has 2 fields/);
     expect(() => parseResponses("gene,s1,s1\ng1,1,2\n")).toThrow(/sample 's1' twice/);
   });
 });

@@ -31,7 +31,8 @@ export function parseResponses(text: string): ResponseMatrix {
   const invalid = new Map<number, string>();
   let values = new Float64Array(0);
   let rowError: string | undefined;
-  Papa.parse<string[]>(text.replace(/^\uFEFF/, ""), {
+  const source = text.replace(/^\uFEFF/, "");
+  Papa.parse<string[]>(source, {
     skipEmptyLines: "greedy",
     step: (res, parser) => {
       const row = res.data;
@@ -42,7 +43,9 @@ export function parseResponses(text: string): ResponseMatrix {
       }
       const width = header.length;
       if (row.length !== width) {
-        rowError = `Responses row ${features.length + 2} has ${row.length} fields but the header has ${width}: every row needs a feature id and one value per sample.`;
+        // The file's line (blank lines are skipped, so the feature count would miss them).
+        const line = source.slice(0, res.meta.cursor).trimEnd().split("\n").length;
+        rowError = `Responses line ${line} has ${row.length} fields but the header has ${width}: every row needs a feature id and one value per sample.`;
         parser.abort();
         return;
       }
