@@ -1,6 +1,6 @@
 // Loads the WebAssembly kernels. The module is compiled once per process; every
 // model gets its own instance, so each has a linear memory of its own.
-import { instantiate } from "@assemblyscript/loader";
+import { instantiate, instantiateSync } from "@assemblyscript/loader";
 import { WASM_BASE64, WASM_THREADS_BASE64 } from "./binary.generated.js";
 
 /** The raw exports of assembly/index.ts. Pointers are byte addresses. */
@@ -62,6 +62,12 @@ export function compiledKernels(threads = false): Promise<WebAssembly.Module> {
  */
 export async function loadKernels(shared?: WebAssembly.Memory): Promise<KernelExports> {
   const imports = shared ? { env: { memory: shared } } : {};
-  const { exports } = await instantiate<Record<string, unknown>>(await compiledKernels(shared !== undefined), imports);
+  const module = await compiledKernels(shared !== undefined);
+  // Node instantiates a compiled module synchronously at no cost, where the
+  // asynchronous path waits a turn of the event loop (milliseconds after a GC);
+  // browsers forbid large synchronous instantiation on the main thread.
+  const { exports } = IS_NODE ? instantiateSync<Record<string, unknown>>(module, imports) : await instantiate<Record<string, unknown>>(module, imports);
   return exports as unknown as KernelExports;
 }
+
+const IS_NODE = typeof process !== "undefined" && process.versions?.node !== undefined;
