@@ -119,13 +119,13 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
     else todo.push(f);
   }
 
-  let threads = todo.length < 2 * CHUNK_MIN ? 1 : (options.threads ?? 1);
+  let threads = todo.length < MIN_FEATURES_FOR_WORKERS ? 1 : (options.threads ?? 1);
   if (threads === 1) {
     const values = new Float64Array(frame.nrow);
     for (let k = 0; k < todo.length; k++) {
       const f = todo[k];
       deliver(f, await fitter.fit(responses.features[f], featureValues(f, values)));
-      if ((k + 1) % CHUNK_MIN === 0 || k + 1 === todo.length) options.onProgress?.(k + 1 + F - todo.length, F);
+      if ((k + 1) % PROGRESS_EVERY === 0 || k + 1 === todo.length) options.onProgress?.(k + 1 + F - todo.length, F);
     }
   } else {
     let done = F - todo.length;
@@ -146,8 +146,10 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
   return { columns, records, coefs, messages, threads };
 }
 
-/** Features per progress report in this thread; also the smallest worker chunk. */
-const CHUNK_MIN = 64;
+/** Features per progress report when fitting in this thread. */
+const PROGRESS_EVERY = 64;
+/** Fewer features than this are fitted in this thread: starting workers would cost more. */
+const MIN_FEATURES_FOR_WORKERS = 128;
 
 function checkResponses(r: ResponseMatrix): void {
   if (!r || !Array.isArray(r.features) || !Array.isArray(r.samples) || !(r.values instanceof Float64Array)) {
