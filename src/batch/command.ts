@@ -52,6 +52,18 @@ export async function batchCommand(samplesFile: string, responsesFile: string, f
   const fs = await import("node:fs");
   const partial = flags.out && !json ? `${flags.out}.partial` : undefined;
   let partialFd: number | undefined;
+  // Records wait here until their chunk is done: one write per chunk, not per row.
+  const pending: BatchRecord[] = [];
+  const flushPartial = () => {
+    if (!partial || pending.length === 0) return;
+    const columns = Object.keys(pending[0]);
+    if (partialFd === undefined) {
+      partialFd = fs.openSync(partial, "w");
+      fs.writeSync(partialFd, csvHeader(columns));
+    }
+    fs.writeSync(partialFd, csvRows(pending, columns));
+    pending.length = 0;
+  };
   const started = Date.now();
   const result = await fitMany(formula, samples, responses, {
     REML: !flags.ml,
@@ -59,17 +71,13 @@ export async function batchCommand(samplesFile: string, responsesFile: string, f
     sampleColumn: flags.sampleColumn,
     ddf,
     threads,
-    onRecord: partial
-      ? (record: BatchRecord) => {
-          if (partialFd === undefined) {
-            partialFd = fs.openSync(partial, "w");
-            fs.writeSync(partialFd, csvHeader(Object.keys(record)));
-          }
-          fs.writeSync(partialFd, csvRows([record], Object.keys(record)));
-        }
-      : undefined,
-    onProgress: term.progress ? (done, total) => term.progress!(progressLine(done, total, (Date.now() - started) / 1000)) : undefined,
+    onRecord: partial ? (record: BatchRecord) => void pending.push(record) : undefined,
+    onProgress: (done, total) => {
+      flushPartial();
+      term.progress?.(progressLine(done, total, (Date.now() - started) / 1000));
+    },
   });
+  flushPartial();
   if (partialFd !== undefined) fs.closeSync(partialFd);
   if (term.progress) term.err("\n");
   const text = json ? JSON.stringify(result.records, null, 1) + "\n" : csvHeader(result.columns) + csvRows(result.records, result.columns);
