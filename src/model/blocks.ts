@@ -315,14 +315,18 @@ class Planner {
   }
 
   /** Each unit's segments, scatter groups (and their targets) and global row indices. */
-  unitLists(records: ReturnType<Planner["unitRecords"]>, tailOff: number): { segs: Int32Array; groups: Int32Array; grow: Int32Array; idx: Int32Array } {
+  unitLists(
+    records: ReturnType<Planner["unitRecords"]>,
+    tailOff: number,
+    globalRowsOnly: boolean,
+  ): { segs: Int32Array; groups: Int32Array; grow: Int32Array; idx: Int32Array } {
     const { m, p, q, L, ancRows, nb, mt } = this;
     const { units } = records;
     const tailUnits = this.tailUnits;
-    const segs = new Int32Array(records.nSegs * SEG_STRIDE);
-    const groups = new Int32Array(records.nGroups * GROUP_STRIDE);
+    const segs = new Int32Array(globalRowsOnly ? 0 : records.nSegs * SEG_STRIDE);
+    const groups = new Int32Array(globalRowsOnly ? 0 : records.nGroups * GROUP_STRIDE);
     const grow = new Int32Array(records.nGrow);
-    const idx = new Int32Array(records.nIdx);
+    const idx = new Int32Array(globalRowsOnly ? 0 : records.nIdx);
     let sg = 0; // write cursors
     let gr = 0;
     let gw = 0;
@@ -346,6 +350,11 @@ class Planner {
       for (let l = 0, u = this.unitBase[t]; l < L[t]; l++, u++) {
         for (let s = t + 1, lev = l; s < m; s++) ancestorLevel[s] = lev = this.parents[s - 1][lev];
         const nTail = this.tailRowsOf(u, tailRows);
+        if (globalRowsOnly) {
+          // One term: no ancestors, no crossed rows; the tail rows are all there is.
+          for (let k = 0; k < nTail; k++) grow[gw++] = nb + tailRows[k];
+          continue;
+        }
         const nrows = units[u * UNIT_STRIDE + U.NROWS];
         // Segments and global indices of the off-diagonal rows.
         addSeg(0, qt, t);
@@ -422,7 +431,10 @@ export function planBlockLayout(design: Design): LayoutPlan {
   const { units } = records;
   const tailOff = records.aSize;
   const aSize = tailOff + mt * mt;
-  const { segs, groups, grow, idx } = P.unitLists(records, tailOff);
+  // One term of one or two columns runs the fused sweeps (assembly/intercept.ts,
+  // slope.ts), which read the panels alone; only the solve needs the global rows.
+  const fused = K === 1 && q[0] <= 2;
+  const { segs, groups, grow, idx } = P.unitLists(records, tailOff, fused);
 
   const tailSegs: number[] = [];
   for (let d = m; d < K; d++) for (let l = 0; l < L[d]; l++) tailSegs.push(P.dStart[d] + l * q[d], q[d], d);
