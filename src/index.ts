@@ -16,5 +16,5 @@ export { LmmError } from "./errors.js";
 export type { LmerJSON } from "./output/json.js";
 export { fitMany, type BatchOptions, type BatchResult } from "./batch/fit-many.js";
 export { parseResponses, readResponses, type ResponseMatrix } from "./batch/responses.js";
-export { benjaminiHochberg, csvHeader, csvRows, type BatchRecord, type Cell } from "./batch/results.js";
+export { batchCSV, benjaminiHochberg, csvHeader, csvRows, type BatchRecord, type Cell } from "./batch/results.js";
 export { summaryTables, type SummaryTable, type SummaryTables } from "./output/summary.js";

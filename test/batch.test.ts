@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { generateOmics, OMICS_FORMULA } from "../bench/omics.js";
 import { main } from "../src/cli.js";
 import {
+  batchCSV,
   benjaminiHochberg,
   fitMany,
   lmer,
@@ -222,6 +223,8 @@ describe("fitMany: input checks and options", () => {
 
   it("reports only the chosen coefficients; ML changes logLik; ddf none leaves df and p empty", async () => {
     const reml = await fitMany(OMICS_FORMULA, st.samples, responses, { coef: ["time:groupB"] });
+    expect(batchCSV(reml).split("\n")[0]).toBe(reml.columns.join(","));
+    expect(batchCSV(reml).trimEnd().split("\n")).toHaveLength(1 + reml.records.length);
     expect(reml.columns).toEqual([
       "feature", "nobs", "time:groupB", "time:groupB_se", "time:groupB_t", "time:groupB_df", "time:groupB_p", "time:groupB_fdr",
       "sd_(Intercept)|id", "sigma", "logLik", "converged", "singular", "status",

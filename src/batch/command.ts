@@ -6,7 +6,7 @@ import { readCSV } from "../csv.js";
 import { LmmError } from "../errors.js";
 import { fitMany } from "./fit-many.js";
 import { readResponses } from "./responses.js";
-import { csvHeader, csvRows, type BatchRecord } from "./results.js";
+import { batchCSV, csvHeader, csvRows, type BatchRecord } from "./results.js";
 
 export interface BatchFlags {
   out?: string;
@@ -80,7 +80,7 @@ export async function batchCommand(samplesFile: string, responsesFile: string, f
   flushPartial();
   if (partialFd !== undefined) fs.closeSync(partialFd);
   if (term.progress) term.err("\n");
-  const text = json ? JSON.stringify(result.records, null, 1) + "\n" : csvHeader(result.columns) + csvRows(result.records, result.columns);
+  const text = json ? JSON.stringify(result.records, null, 1) + "\n" : batchCSV(result);
   if (flags.out) {
     fs.writeFileSync(flags.out, text);
     if (partial) fs.rmSync(partial, { force: true });

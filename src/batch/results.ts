@@ -82,3 +82,8 @@ export function csvRows(records: BatchRecord[], columns: string[]): string {
 export function csvHeader(columns: string[]): string {
   return Papa.unparse([columns], { header: false, newline: "\n" }) + "\n";
 }
+
+/** A batch's whole results table as CSV: the header, then one line per feature. */
+export function batchCSV(result: { columns: string[]; records: BatchRecord[] }): string {
+  return csvHeader(result.columns) + csvRows(result.records, result.columns);
+}
