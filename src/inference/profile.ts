@@ -355,13 +355,7 @@ export class Profile {
   }
 
   private devianceGradient(sigma: number | null): { gTheta: Float64Array; gSigma: number } {
-    if (sigma === null) return { gTheta: this.dev.gradient(), gSigma: 0 };
-    const { r2 } = this.dev.parts();
-    const n = this.dev.n;
-    return {
-      gTheta: this.dev.componentGradient(1, 0, 1 / (sigma * sigma)),
-      gSigma: (-2 * r2) / sigma ** 3 + (2 * n) / sigma,
-    };
+    return sigma === null ? { gTheta: this.dev.gradient(), gSigma: 0 } : this.dev.sigmaDevianceGradient(sigma);
   }
 
   /**

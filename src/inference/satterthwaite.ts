@@ -25,13 +25,9 @@ function atPoint(dev: ProfiledDeviance, theta: ArrayLike<number>): { r2: number;
 }
 
 /** atPoint, and d's gradient in theta and in sigma at the same point. */
-function withGradient(dev: ProfiledDeviance, theta: ArrayLike<number>, sigma: number, nu: number) {
+function withGradient(dev: ProfiledDeviance, theta: ArrayLike<number>, sigma: number) {
   const point = atPoint(dev, theta);
-  return {
-    ...point,
-    gTheta: dev.componentGradient(1, dev.REML ? 1 : 0, 1 / (sigma * sigma)),
-    gSigma: (-2 * point.r2) / sigma ** 3 + (2 * nu) / sigma,
-  };
+  return { ...point, ...dev.sigmaDevianceGradient(sigma) };
 }
 
 const step = (v: number) => 1e-4 * Math.max(1, Math.abs(v));
@@ -52,7 +48,6 @@ export function satterthwaitePieces(dev: ProfiledDeviance, theta: ArrayLike<numb
   const k = theta.length;
   const p = dev.layout.p;
   const m = k + 1;
-  const nu = dev.REML ? dev.n - p : dev.n;
   const s2 = sigma * sigma;
   const H = new Float64Array(m * m);
   const jacobian: Float64Array[] = [];
@@ -60,9 +55,9 @@ export function satterthwaitePieces(dev: ProfiledDeviance, theta: ArrayLike<numb
   for (let i = 0; i < k; i++) {
     const h = step(theta[i]);
     th[i] = theta[i] + h;
-    const plus = withGradient(dev, th, sigma, nu);
+    const plus = withGradient(dev, th, sigma);
     th[i] = theta[i] - h;
-    const minus = withGradient(dev, th, sigma, nu);
+    const minus = withGradient(dev, th, sigma);
     th[i] = theta[i];
     for (let j = 0; j < k; j++) H[i * m + j] = (plus.gTheta[j] - minus.gTheta[j]) / (2 * h);
     H[i * m + k] = H[k * m + i] = (plus.gSigma - minus.gSigma) / (2 * h);
@@ -73,7 +68,7 @@ export function satterthwaitePieces(dev: ProfiledDeviance, theta: ArrayLike<numb
   }
   const here = atPoint(dev, theta);
   // d2/dsigma2 of r2/sigma^2 + nu log(sigma^2).
-  H[k * m + k] = (6 * here.r2) / (s2 * s2) - (2 * nu) / s2;
+  H[k * m + k] = (6 * here.r2) / (s2 * s2) - (2 * dev.nu) / s2;
   const Hinv = solveLinear(H, identity(m), m, m);
   const C0 = here.unscaledVcov;
   // C = sigma^2 (R_X'R_X)^-1, so dC/dsigma = 2 sigma (R_X'R_X)^-1.

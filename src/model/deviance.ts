@@ -262,11 +262,26 @@ export class ProfiledDeviance {
     return { f, g: this.gradient() };
   }
 
+  /** Residual degrees of freedom of the objective: n - p (REML) or n (ML); sigma^2 = r2 / nu. */
+  get nu(): number {
+    return this.reml ? this.n - this.layout.p : this.n;
+  }
+
   /** Gradient of the objective with respect to theta at the theta of the last `evaluate` (NaN if it was not finite). */
   gradient(): Float64Array {
-    const { r2 } = this.parts();
-    const nu = this.reml ? this.n - this.layout.p : this.n;
-    return this.componentGradient(1, this.reml ? 1 : 0, nu / r2);
+    return this.componentGradient(1, this.reml ? 1 : 0, this.nu / this.parts().r2);
+  }
+
+  /**
+   * Gradient, at the theta of the last `evaluate` and the given sigma, of the
+   * deviance before sigma is profiled out, d(theta, sigma) = log|L|^2
+   * [+ log|R_X|^2] + r2 / sigma^2 + nu log(2 pi sigma^2): in theta and in sigma.
+   */
+  sigmaDevianceGradient(sigma: number): { gTheta: Float64Array; gSigma: number } {
+    return {
+      gTheta: this.componentGradient(1, this.reml ? 1 : 0, 1 / (sigma * sigma)),
+      gSigma: (-2 * this.parts().r2) / sigma ** 3 + (2 * this.nu) / sigma,
+    };
   }
 
   /**

@@ -172,8 +172,7 @@ export class LmerModel {
     deviance.evaluate(opt.x);
     const parts = deviance.parts();
     this.objective = parts.objective;
-    const dfResid = this.REML ? n - p : n;
-    this.sigma = Math.sqrt(parts.r2 / dfResid);
+    this.sigma = Math.sqrt(parts.r2 / deviance.nu);
     const sol = deviance.solve();
     const beta = sol.subarray(sol.length - p);
 
