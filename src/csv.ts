@@ -3,6 +3,7 @@
 import Papa from "papaparse";
 import { columnFromText, type Column, type DataFrame } from "./data.js";
 import { LmmError } from "./errors.js";
+import { IN_NODE } from "./runtime.js";
 
 /** Parse CSV (or TSV: the delimiter is detected) text with a header row. */
 export function parseCSV(text: string): DataFrame {
@@ -44,7 +45,7 @@ export async function readCSV(path: string): Promise<DataFrame> {
 
 /** A text file's contents in Node, or an error that names the path and the problem. */
 export async function readTextFile(path: string): Promise<string> {
-  if (typeof process === "undefined" || !process.versions?.node) {
+  if (!IN_NODE) {
     throw new LmmError("Files can be read in Node only: in a browser, pass the CSV text to parseCSV (from fetch or File.text()).");
   }
   const { readFile }: typeof import("node:fs/promises") = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_FS);

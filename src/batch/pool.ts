@@ -5,6 +5,7 @@
 import type { BatchSetup } from "./fit-many.js";
 import type { FeatureFit } from "./feature-fitter.js";
 import { LmmError } from "../errors.js";
+import { IN_NODE } from "../runtime.js";
 
 /** Messages from worker.js. */
 export type FromWorker =
@@ -28,7 +29,7 @@ interface Port {
 export const NODE_WORKER_THREADS = "node:worker_threads";
 
 async function spawn(): Promise<Port> {
-  if (typeof process !== "undefined" && process.versions?.node) {
+  if (IN_NODE) {
     const { Worker }: typeof import("node:worker_threads") = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_WORKER_THREADS);
     const w = new Worker(new URL("./worker.js", import.meta.url));
     return {

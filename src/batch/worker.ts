@@ -4,6 +4,7 @@ import { LmmError } from "../errors.js";
 import { parseFormula } from "../formula.js";
 import { FeatureFitter } from "./feature-fitter.js";
 import { NODE_WORKER_THREADS, type FromWorker, type ToWorker } from "./pool.js";
+import { IN_NODE } from "../runtime.js";
 
 interface WorkerSide {
   post(msg: FromWorker): void;
@@ -11,7 +12,7 @@ interface WorkerSide {
 }
 
 async function connect(): Promise<WorkerSide> {
-  if (typeof process !== "undefined" && process.versions?.node) {
+  if (IN_NODE) {
     const { parentPort }: typeof import("node:worker_threads") = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_WORKER_THREADS);
     if (!parentPort) throw new Error("worker.js runs only as a worker thread");
     return { post: (msg) => parentPort.postMessage(msg), listen: (on) => parentPort.on("message", on) };

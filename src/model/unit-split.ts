@@ -12,6 +12,7 @@
 import { D } from "../wasm/layout.js";
 import { compiledKernels, type KernelExports } from "../wasm/kernels.js";
 import type { Design } from "./design.js";
+import { IN_NODE } from "../runtime.js";
 
 /**
  * Fewer units than this and a worker does not pay for its messages and start-up
@@ -323,5 +324,5 @@ export const SHARED_TAIL_MIN = 512;
 
 /** Whether a tail of mt rows is worth a shared memory and a second thread (Node only). */
 export function worthSharingTail(mt: number): boolean {
-  return mt >= SHARED_TAIL_MIN && typeof SharedArrayBuffer !== "undefined" && typeof process !== "undefined" && process.versions?.node !== undefined;
+  return mt >= SHARED_TAIL_MIN && typeof SharedArrayBuffer !== "undefined" && IN_NODE;
 }

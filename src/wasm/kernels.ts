@@ -2,6 +2,7 @@
 // model gets its own instance, so each has a linear memory of its own.
 import { instantiate, instantiateSync } from "@assemblyscript/loader";
 import { WASM_BASE64, WASM_THREADS_BASE64 } from "./binary.generated.js";
+import { IN_NODE } from "../runtime.js";
 
 /** The raw exports of assembly/index.ts. Pointers are byte addresses. */
 export interface KernelExports {
@@ -66,8 +67,6 @@ export async function loadKernels(shared?: WebAssembly.Memory): Promise<KernelEx
   // Node instantiates a compiled module synchronously at no cost, where the
   // asynchronous path waits a turn of the event loop (milliseconds after a GC);
   // browsers forbid large synchronous instantiation on the main thread.
-  const { exports } = IS_NODE ? instantiateSync<Record<string, unknown>>(module, imports) : await instantiate<Record<string, unknown>>(module, imports);
+  const { exports } = IN_NODE ? instantiateSync<Record<string, unknown>>(module, imports) : await instantiate<Record<string, unknown>>(module, imports);
   return exports as unknown as KernelExports;
 }
-
-const IS_NODE = typeof process !== "undefined" && process.versions?.node !== undefined;
