@@ -6,12 +6,12 @@
 // --vs-lme4, lme4's lmer() is looped over the first features in the same run
 // (each call timed alone, data already in R's memory), and the ratio of its
 // per-fit time extrapolated to all features over our whole batch is printed.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fitMany, type ResponseMatrix } from "../src/index.js";
 import { generateOmics, OMICS_FORMULA, writeOmicsCSV } from "./omics.js";
+import { median, runTaggedRscript } from "./rscript.js";
 
 interface BatchArgs {
   features: number;
@@ -40,12 +40,6 @@ function parseBatchArgs(argv: string[]): BatchArgs {
   return a;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 const R_LOOP = String.raw`
 suppressPackageStartupMessages(library(lme4))
 args <- commandArgs(trailingOnly = TRUE)
@@ -63,21 +57,6 @@ for (f in seq_len(nrow(values))) {
 cat(sprintf('@@LME4 {"median": %.6f, "mean": %.6f, "n": %d, "lme4": "%s"}\n', median(times), mean(times), length(times), as.character(packageVersion("lme4"))))
 `;
 
-function runR(script: string, samples: string, responses: string): Promise<{ median: number; mean: number; n: number; lme4: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn("Rscript", [script, samples, responses], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout!.on("data", (d) => (out += d));
-    p.stderr!.on("data", (d) => (err += d));
-    p.on("error", (e) => reject(new Error(`Rscript not found (${e.message}): apt-get install -y r-base-core r-cran-lme4`)));
-    p.on("close", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("@@LME4 "));
-      if (!line) reject(new Error(`Rscript failed (exit ${code}): ${err.trim().slice(-1500)}`));
-      else resolve(JSON.parse(line.slice(7)));
-    });
-  });
-}
 
 export async function runBatchBench(argv: string[]): Promise<void> {
   const a = parseBatchArgs(argv);
@@ -121,7 +100,7 @@ export async function runBatchBench(argv: string[]): Promise<void> {
     writeOmicsCSV(sub, samplesCsv, responsesCsv);
     writeFileSync(path.join(tmp, "loop.R"), R_LOOP);
     console.log(`  lme4: lmer() looped over the first ${k} features ...`);
-    const r = await runR(path.join(tmp, "loop.R"), samplesCsv, responsesCsv);
+    const r = await runTaggedRscript<{ median: number; mean: number; n: number; lme4: string }>(path.join(tmp, "loop.R"), [samplesCsv, responsesCsv]);
     const lme4Total = r.mean * a.features;
     console.log(
       `  lme4 ${r.lme4}: ${r.mean.toFixed(2)} ms per fit (median ${r.median.toFixed(2)} ms, ${r.n} fits) -> ` +

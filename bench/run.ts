@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { COHORT_FORMULA, generateCohort, writeCohortCSV } from "./cohort.js";
 import { runMicro } from "./micro.js";
 import { runBatchBench } from "./batch.js";
+import { median, runTaggedRscript } from "./rscript.js";
 import { runStages, type StageTimings } from "./stages.js";
 import { lmer, readCSV, type DataInput } from "../src/index.js";
 
@@ -86,12 +87,6 @@ export const WORKLOADS: Workload[] = [
 
 // ---------------------------------------------------------------------------
 // Small helpers
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 export function fmtMs(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "–";
@@ -302,21 +297,8 @@ function lme4Available(): { ok: boolean; why?: string } {
 }
 
 function runLme4(scriptFile: string, csv: string, w: Workload, reps: number, warmup: number): Promise<Lme4Result> {
-  return new Promise((resolve, reject) => {
-    const p = spawn("Rscript", [scriptFile, csv, w.formula, w.REML ? "TRUE" : "FALSE", String(reps), String(warmup), w.gcEachRep ? "TRUE" : "FALSE"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    p.stdout!.on("data", (d) => (out += d));
-    p.stderr!.on("data", (d) => (err += d));
-    p.on("error", reject);
-    p.on("close", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("@@LME4 "));
-      if (!line) reject(new Error(`Rscript failed (exit ${code}): ${err.trim().slice(-2000)}`));
-      else resolve(JSON.parse(line.slice(7)));
-    });
-  });
+  const args = [csv, w.formula, w.REML ? "TRUE" : "FALSE", String(reps), String(warmup), w.gcEachRep ? "TRUE" : "FALSE"];
+  return runTaggedRscript<Lme4Result>(scriptFile, args);
 }
 
 // ---------------------------------------------------------------------------
