@@ -51,12 +51,21 @@ export class ProfiledDeviance {
   /** While the units, or the tail's products, are shared with a worker thread (see shareWork). */
   private split: UnitSplit | null = null;
   private tailHelper: TailHelper | null = null;
+  /**
+   * The mean subtracted from the response before its cross-products are formed
+   * (0 without an intercept). r2 = y'y - |r_Zy|^2 - |r_Xy|^2 cancels every digit
+   * when y sits far from zero (y ~ 1e9); with an intercept, shifting y changes
+   * only the intercept's estimate, by exactly this much, which solve() adds back.
+   */
+  private yShift = 0;
 
   private constructor(
     private readonly k: KernelExports,
     readonly layout: BlockLayout,
     readonly n: number,
     private reml: boolean,
+    /** Position of the intercept among the fixed effects, or -1. */
+    private readonly intercept: number,
   ) {}
 
   /**
@@ -72,7 +81,7 @@ export class ProfiledDeviance {
       recycle && !shareTail && !worthSharingTail(recycle.layout.mt)
         ? recycle.k
         : await loadKernels(shareTail ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : undefined);
-    const dev = new ProfiledDeviance(k, layout, design.n, reml);
+    const dev = new ProfiledDeviance(k, layout, design.n, reml, design.X.assign.indexOf(-1));
     dev.moveIn(writeRowData);
     return dev;
   }
@@ -175,7 +184,31 @@ export class ProfiledDeviance {
     desc[D.TENTRIES] = P.tailRowEntries;
     desc[D.HALF] = L.nUnits >> 1;
     setI(P.desc, desc);
+    this.centreResponse();
     this.accumulate();
+  }
+
+  /** The response's column in the row data. */
+  private get responseColumn(): Float64Array {
+    const L = this.layout;
+    const at = this.ptr.cols / 8 + L.columnOf[L.width - 1] * this.n;
+    return this.f64.subarray(at, at + this.n);
+  }
+
+  /** Subtract the response's mean in place (see yShift), when the model has an intercept and y has a column of its own. */
+  private centreResponse(): void {
+    const L = this.layout;
+    const yCol = L.columnOf[L.width - 1];
+    if (this.intercept < 0 || L.columnOf.indexOf(yCol) !== L.width - 1) return;
+    const y = this.responseColumn;
+    let sum = 0;
+    for (let i = 0; i < y.length; i++) sum += y[i];
+    const mean = sum / y.length;
+    // A second pass takes out what the first one's rounding left.
+    let rest = 0;
+    for (let i = 0; i < y.length; i++) rest += y[i] - mean;
+    this.yShift = mean + rest / y.length;
+    for (let i = 0; i < y.length; i++) y[i] -= this.yShift;
   }
 
   /**
@@ -200,10 +233,11 @@ export class ProfiledDeviance {
    * cross-products again: a refit then costs no new layout or allocation.
    */
   setResponse(y: ArrayLike<number>): void {
-    const L = this.layout;
     if (y.length !== this.n) throw new Error(`internal: response of length ${y.length} for ${this.n} rows`);
     this.unshareWork(); // the worker's copy of the cross-products would be stale
-    this.f64.set(y, this.ptr.cols / 8 + L.columnOf[L.width - 1] * this.n);
+    this.responseColumn.set(y);
+    this.yShift = 0;
+    this.centreResponse();
     this.accumulate();
   }
 
@@ -351,7 +385,9 @@ export class ProfiledDeviance {
     this.unshareWork();
     this.k.solveCoefficients(this.ptr.desc, this.ptr.x);
     const L = this.layout;
-    return this.f64.slice(this.ptr.x / 8, this.ptr.x / 8 + L.nb + L.mt - 1);
+    const sol = this.f64.slice(this.ptr.x / 8, this.ptr.x / 8 + L.nb + L.mt - 1);
+    if (this.intercept >= 0) sol[sol.length - L.p + this.intercept] += this.yShift;
+    return sol;
   }
 
   /** The fixed-effects block L_XX of the factor at the last theta (row-major p x p, lower). */
