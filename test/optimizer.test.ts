@@ -1,6 +1,7 @@
 // The bound-constrained quasi-Newton optimiser on functions with known minima.
 import { describe, expect, it } from "vitest";
 import { minimize, numericGradient } from "../src/fit/optimizer.js";
+import { coneProbe, rankOneUpdate } from "../src/fit/cone.js";
 import { lmer, readCSV } from "../src/index.js";
 
 describe("minimize", () => {
@@ -69,5 +70,69 @@ describe("lmer's onProgress", () => {
     const m = await lmer("Reaction ~ Days + (Days | Subject)", data, { onProgress: (p) => seen.push(p) });
     expect(seen.length).toBe(m.convergence.evaluations);
     expect(seen.at(-1)!.objective).toBeCloseTo(m.objective, 8);
+  });
+});
+
+describe("the covariance-cone check", () => {
+  /** Sigma = T T' from theta (q = 2, lme4's order). */
+  const sigmaOf = (x: ArrayLike<number>) => {
+    const [a, b, c] = [x[0], x[1], x[2]];
+    return [a * a, a * b, b * b + c * c];
+  };
+  /** ||Sigma - target||_F^2, a function of theta through Sigma only, as the deviance is. */
+  const distanceTo = (target: number[]) => (x: Float64Array) => {
+    const [s00, s10, s11] = sigmaOf(x);
+    return (s00 - target[0]) ** 2 + 2 * (s10 - target[1]) ** 2 + (s11 - target[2]) ** 2;
+  };
+
+  it("updates a singular Cholesky factor by a rank-one term", () => {
+    const T = Float64Array.from([0, 0, 0, 0.7, 0, 0, -0.3, 0.2, 0]); // zero first column, zero last diagonal
+    const w = [0.4, -1.1, 0.5];
+    const U = rankOneUpdate(T, w, 3);
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 3; j++) {
+        let want = w[i] * w[j];
+        let got = 0;
+        for (let k = 0; k < 3; k++) {
+          want += T[i * 3 + k] * T[j * 3 + k];
+          got += U[i * 3 + k] * U[j * 3 + k];
+        }
+        expect(got).toBeCloseTo(want, 12);
+      }
+      for (let j = i + 1; j < 3; j++) expect(U[i * 3 + j]).toBe(0);
+      expect(U[i * 3 + i]).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("finds a lower point inside the cone from a singular point", () => {
+    const f = distanceTo([1, 0.5, 1]);
+    const x = Float64Array.from([0, 0.9, 0]); // Sigma = diag(0, 0.81): singular
+    const r = coneProbe([2])(f, x, f(x));
+    expect(r.singularTerms).toBe(1);
+    expect(r.start).not.toBeNull();
+    expect(f(r.start!)).toBeLessThan(f(x));
+  });
+
+  it("accepts a minimum on the boundary of the cone", () => {
+    // Over Sigma >= 0 the nearest point to diag(1, -1) is diag(1, 0).
+    const f = distanceTo([1, 0, -1]);
+    const x = Float64Array.from([1, 0, 0]);
+    const r = coneProbe([2])(f, x, f(x));
+    expect(r.singularTerms).toBe(1);
+    expect(r.start).toBeNull();
+  });
+
+  it("lets minimize leave a singular point that is stationary in theta", () => {
+    // At theta = (0, 0.9, 0): the gradient in theta_1 is 0 (0.81 = target), in
+    // theta_2 0 by evenness, and in theta_0 positive (blocked by its bound), so
+    // the default probe, which moves lone diagonals, finds nothing lower; moving
+    // Sigma along its null vector (1, 0) does, and the optimum is inside the cone.
+    const f = distanceTo([1, -0.5, 0.81]);
+    const x0 = [0, 0.9, 0];
+    const plain = minimize(f, x0, [0, -Infinity, 0]);
+    const withCone = minimize(f, x0, [0, -Infinity, 0], { probe: coneProbe([2]) });
+    expect(plain.f).toBeCloseTo(1.5, 8);
+    expect(withCone.f).toBeLessThan(1e-10);
+    expect(withCone.optimality).toMatch(/restart/);
   });
 });

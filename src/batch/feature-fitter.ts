@@ -4,11 +4,11 @@
 // A feature with missing values gets the design of its own rows, cached by the
 // pattern of missing samples (features of one assay tend to share patterns).
 import { LmmError } from "../errors.js";
-import { minimize } from "../fit/optimizer.js";
+import { optimizeTheta } from "../fit/optimize-theta.js";
 import { buildDesign, type Design, type DesignOptions } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel } from "../model/lmer-model.js";
-import { thetaLower, thetaStart } from "../model/parameters.js";
+import { thetaStart } from "../model/parameters.js";
 import type { DataFrame } from "../data.js";
 import type { ParsedFormula } from "../formula.js";
 import { varianceParameters } from "../inference/confint.js";
@@ -37,7 +37,6 @@ interface PreparedDesign {
   design: Design;
   deviance: ProfiledDeviance;
   start: Float64Array;
-  lower: Float64Array;
 }
 
 /** How many designs for distinct missing-value patterns are kept. */
@@ -129,7 +128,7 @@ export class FeatureFitter {
     if (y.every((v) => v === y[0])) return unfitted(feature, "constant response: nothing to fit", nobs);
     deviance.setResponse(y);
     deviance.evaluations = 0;
-    const opt = minimize((theta) => deviance.evaluate(theta), prepared.start, prepared.lower, { gradient: () => deviance.gradient() });
+    const opt = optimizeTheta(deviance, design.terms, prepared.start);
     if (!Number.isFinite(opt.f)) return unfitted(feature, `the objective is not finite (${opt.message}): check the response's scale`, nobs);
     const model = new LmerModel({ ...design, y }, deviance, opt, { ddf: this.options.satterthwaite ? "satterthwaite" : "none" });
     const ddf = this.options.satterthwaite ? model.satterthwaite : undefined;
@@ -185,5 +184,5 @@ async function prepare(formula: ParsedFormula, data: DataFrame, options: Feature
   const reused = await recycle?.catch(() => undefined);
   const design = buildDesign(formula, data, { levels: options.levels, factors: options.factors });
   const deviance = await ProfiledDeviance.create(design, options.REML, reused?.deviance);
-  return { design, deviance, start: thetaStart(design.terms), lower: thetaLower(design.terms) };
+  return { design, deviance, start: thetaStart(design.terms) };
 }

@@ -6,8 +6,9 @@ import { parseFormula } from "../formula.js";
 import { buildDesign, type Design, type DesignOptions } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel, type DdfMethod } from "../model/lmer-model.js";
-import { thetaLower, thetaStart } from "../model/parameters.js";
-import { minimize, type OptimizerOptions, type OptimizerProgress } from "./optimizer.js";
+import { thetaStart } from "../model/parameters.js";
+import type { OptimizerOptions, OptimizerProgress } from "./optimizer.js";
+import { optimizeTheta } from "./optimize-theta.js";
 import { prepareWorkerFor } from "../model/unit-split.js";
 import { LmmError } from "../errors.js";
 
@@ -55,11 +56,7 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
   if (threads) await deviance.shareWork();
   let opt;
   try {
-    opt = minimize((theta) => deviance.evaluate(theta), thetaStart(design.terms), thetaLower(design.terms), {
-      gradient: () => deviance.gradient(),
-      onProgress: options.onProgress,
-      ...options.optimizer,
-    });
+    opt = optimizeTheta(deviance, design.terms, thetaStart(design.terms), { onProgress: options.onProgress, ...options.optimizer });
   } finally {
     deviance.unshareWork();
   }

@@ -1,7 +1,9 @@
 // Bound-constrained quasi-Newton minimisation (projected BFGS) of a smooth
 // objective with lower bounds, as needed for theta (diagonals >= 0). The
-// gradient is by central differences; the deviance is smooth through the bound
-// (it depends on Lambda Lambda'), so differences may step across it.
+// gradient is analytic when given (the deviance's reverse sweep), else central
+// differences; the deviance is smooth through the bound (it depends on
+// Lambda Lambda'), so differences may step across it.
+import type { Probe, ProbeResult } from "./cone.js";
 
 /** Tolerances and the optional analytic gradient of `minimize()`. */
 export interface OptimizerOptions {
@@ -21,6 +23,14 @@ export interface OptimizerOptions {
   maxIterations?: number;
   /** Called after every evaluation of the objective, e.g. to show how a long fit goes. */
   onProgress?: (progress: OptimizerProgress) => void;
+  /**
+   * Checks a stopping point for lower points nearby that the gradient cannot
+   * show (default: coordinates at their bound moved inside; for theta use
+   * `coneProbe`).
+   */
+  probe?: Probe;
+  /** A stop with a projected gradient above this restarts the search (default 1e-4). */
+  restartGradTol?: number;
 }
 
 /** What `onProgress` is told after each evaluation of the objective. */
@@ -43,6 +53,8 @@ export interface OptimizerResult {
   evaluations: number;
   converged: boolean;
   message: string;
+  /** What was checked at the end: the projected gradient, the boundary probe, the restarts. */
+  optimality: string;
 }
 
 /** Central-difference gradient, and the diagonal curvature the same evaluations give. */
@@ -116,11 +128,16 @@ function projectedGradient(x: Float64Array, g: Float64Array, lower: Float64Array
 
 const maxAbs = (v: Float64Array) => v.reduce((m, a) => Math.max(m, Math.abs(a)), 0);
 
+/** Restarts of the quasi-Newton search after a check found a lower point or a large gradient. */
+const MAX_RESTARTS = 10;
+
 /**
- * Minimise f over x >= lower from x0. A coordinate that ends on (or within
- * 1e-4 of) its bound is probed a short step inside: the deviance is even in a diagonal of Lambda whose
- * column is otherwise zero, so such a bound point can be stationary without being
- * a minimum (a first-order test cannot see it). A lower probe restarts the search.
+ * Minimise f over x >= lower from x0. Where the search stops, the point is
+ * checked before it is accepted: a projected gradient that is still large
+ * restarts the search from there with a fresh curvature model, and the probe
+ * (by default the lone-diagonal probe below; for theta, the covariance-cone
+ * probe of cone.ts) looks for a lower point a first-order test cannot see. A
+ * lower point restarts the search. The result's `optimality` says what was checked.
  */
 export function minimize(
   f: (x: Float64Array) => number,
@@ -138,37 +155,67 @@ export function minimize(
     opts.onProgress?.({ evaluations, objective: lowest });
     return fx;
   };
+  const probe = opts.probe ?? loneDiagonalProbe(lower);
+  const restartGrad = opts.restartGradTol ?? 1e-4;
   let res = quasiNewton(fc, x0, lower, opts);
   iterations += res.iterations;
-  for (let restart = 0; restart < 5; restart++) {
-    const start = escapeBound(fc, res.x, res.f, lower);
-    if (!start) break;
-    res = quasiNewton(fc, start, lower, opts);
-    iterations += res.iterations;
+  let restarts = 0;
+  let check: ProbeResult | null = null;
+  // A gradient restart that brings no decrease is not repeated: the probe decides.
+  let gradientRestartFailed = false;
+  for (; restarts < MAX_RESTARTS && Number.isFinite(res.f); restarts++) {
+    const byGradient = res.maxGrad > restartGrad && !gradientRestartFailed;
+    let start = res.x;
+    if (!byGradient) {
+      check = probe(fc, res.x, res.f);
+      if (!check.start) break;
+      start = check.start;
+    }
+    const next = quasiNewton(fc, start, lower, opts);
+    iterations += next.iterations;
+    const progressed = next.f < res.f - 1e-12 * (1 + Math.abs(res.f));
+    if (byGradient && !progressed) gradientRestartFailed = true;
+    if (next.f <= res.f) res = next;
   }
-  return { ...res, iterations, evaluations };
+  const optimality =
+    `projected gradient ${res.maxGrad.toExponential(1)}` +
+    (check && check.singularTerms > 0
+      ? `; ${check.singularTerms} singular term(s): ${check.directions} direction(s) into the covariance cone tried, none lower`
+      : "") +
+    (restarts > 0 ? `; ${restarts} restart(s)` : "");
+  return { ...res, iterations, evaluations, optimality };
 }
 
-/** A point a short step inside the bounds that is lower than x, if there is one. */
-function escapeBound(f: (x: Float64Array) => number, x: Float64Array, fx: number, lower: ArrayLike<number>): Float64Array | null {
-  const scale = Math.max(1, maxAbs(x));
-  let best: Float64Array | null = null;
-  let fbest = fx - 1e-9 * (1 + Math.abs(fx));
-  for (let i = 0; i < x.length; i++) {
-    // Near the bound too: the search can stall a hair inside it, where the
-    // evenness makes the gradient as small as at the bound itself.
-    if (!(x[i] <= lower[i] + 1e-4 * scale)) continue;
-    for (const step of [1e-3, 1e-2, 1e-1]) {
-      const xt = Float64Array.from(x);
-      xt[i] = lower[i] + step * scale;
-      const ft = f(xt);
-      if (ft < fbest) {
-        fbest = ft;
-        best = xt;
+/**
+ * The default probe: each coordinate on (or within 1e-4 of) its bound moved a
+ * short step inside. The deviance is even in a diagonal of Lambda whose column is
+ * otherwise zero, so such a bound point can be stationary without being a minimum.
+ */
+function loneDiagonalProbe(lower: ArrayLike<number>): Probe {
+  return (f, x, fx) => {
+    const scale = Math.max(1, maxAbs(x));
+    let best: Float64Array | null = null;
+    let fbest = fx - 1e-9 * (1 + Math.abs(fx));
+    let evaluations = 0;
+    let directions = 0;
+    for (let i = 0; i < x.length; i++) {
+      // Near the bound too: the search can stall a hair inside it, where the
+      // evenness makes the gradient as small as at the bound itself.
+      if (!(x[i] <= lower[i] + 1e-4 * scale)) continue;
+      directions++;
+      for (const step of [1e-3, 1e-2, 1e-1]) {
+        const xt = Float64Array.from(x);
+        xt[i] = lower[i] + step * scale;
+        evaluations++;
+        const ft = f(xt);
+        if (ft < fbest) {
+          fbest = ft;
+          best = xt;
+        }
       }
     }
-  }
-  return best;
+    return { start: best, evaluations, directions, singularTerms: directions };
+  };
 }
 
 function quasiNewton(
@@ -176,7 +223,7 @@ function quasiNewton(
   x0: ArrayLike<number>,
   lower: ArrayLike<number>,
   opts: OptimizerOptions,
-): Omit<OptimizerResult, "evaluations"> {
+): Omit<OptimizerResult, "evaluations" | "optimality"> {
   const n = x0.length;
   const lo = Float64Array.from(lower);
   const gradTol = opts.gradTol ?? 1e-6;

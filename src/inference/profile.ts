@@ -44,6 +44,7 @@
 // before a parameter's limit (an sd at 0, a correlation at -1 or 1), the limit
 // is the interval's end, as lme4's confint gives it (NA replaced by the bound).
 import { minimize } from "../fit/optimizer.js";
+import { optimizeTheta } from "../fit/optimize-theta.js";
 import { inverseFromCholesky } from "../linalg.js";
 import type { Design } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
@@ -325,8 +326,7 @@ export class Profile {
   static async create(model: LmerModel): Promise<Profile> {
     const design = model.design;
     const dev = await ProfiledDeviance.create(design, false);
-    const lower = thetaLower(design.terms);
-    const opt = minimize((th) => dev.evaluate(th), Float64Array.from(model.theta), lower, { gradient: () => dev.gradient() });
+    const opt = optimizeTheta(dev, design.terms, model.theta);
     const thetaML = opt.x;
     const base = dev.evaluate(thetaML);
     const { r2 } = dev.parts();
@@ -600,7 +600,6 @@ export class Profile {
     const dev = await ProfiledDeviance.create(dropColumn(this.design, j), false);
     const xj = this.design.X.columns[j];
     const y = this.design.y;
-    const lower = thetaLower(this.design.terms);
     const estimate = this.betaML[j];
     const yOff = new Float64Array(y.length);
     const points: { x: number; theta: Float64Array }[] = [{ x: estimate, theta: this.thetaML }];
@@ -612,7 +611,7 @@ export class Profile {
       // From the nearest profiled point and from the ML estimate; the lower wins.
       let best: { x: Float64Array; f: number } | null = null;
       for (const start of near === points[0] ? [this.thetaML] : [near.theta, this.thetaML]) {
-        const opt = minimize((th) => dev.evaluate(th), start, lower, { gradient: () => dev.gradient() });
+        const opt = optimizeTheta(dev, this.design.terms, start);
         if (!best || opt.f < best.f) best = opt;
       }
       points.push({ x: b, theta: best!.x });

@@ -1,10 +1,10 @@
 // Simulation from the fitted model and the parametric bootstrap (lme4's
 // simulate() and bootMer()): new responses y* = X beta + Z b* + e* with
 // b* ~ N(0, sigma^2 Lambda Lambda') and e* ~ N(0, sigma^2), and refits of them.
-import { minimize } from "../fit/optimizer.js";
+import { optimizeTheta } from "../fit/optimize-theta.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import type { LmerModel } from "../model/lmer-model.js";
-import { thetaLower, thetaToFactors } from "../model/parameters.js";
+import { thetaToFactors } from "../model/parameters.js";
 import { predict } from "../model/predict.js";
 import { mulberry32, normalSource } from "../random.js";
 import { LmmError } from "../errors.js";
@@ -66,7 +66,6 @@ export interface BootstrapResult {
  */
 export async function bootstrap(m: LmerModel, nsim: number, options: SimulateOptions = {}): Promise<BootstrapResult> {
   const dev = await ProfiledDeviance.create(m.design, m.REML);
-  const lower = thetaLower(m.design.terms);
   const p = m.coefNames.length;
   const nu = m.REML ? m.nobs - p : m.nobs;
   const result: BootstrapResult = {
@@ -78,7 +77,7 @@ export async function bootstrap(m: LmerModel, nsim: number, options: SimulateOpt
   };
   simulate(m, nsim, options).forEach((y, s) => {
     dev.setResponse(y);
-    const opt = minimize((theta) => dev.evaluate(theta), m.theta, lower, { gradient: () => dev.gradient() });
+    const opt = optimizeTheta(dev, m.design.terms, m.theta);
     if (!opt.converged) result.notConverged++;
     dev.evaluate(opt.x);
     const sol = dev.solve();

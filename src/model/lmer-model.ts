@@ -40,6 +40,8 @@ export interface Convergence {
   evaluations: number;
   /** Largest |projected gradient| of the objective at the optimum. */
   maxGrad: number;
+  /** What was checked before the optimum was accepted (gradient, directions into the covariance cone, restarts). */
+  optimality: string;
 }
 
 /** Denominator degrees of freedom for the t tests of the fixed effects. */
@@ -167,6 +169,7 @@ export class LmerModel {
       iterations: opt.iterations,
       evaluations: deviance.evaluations,
       maxGrad: opt.maxGrad,
+      optimality: opt.optimality,
     };
 
     deviance.evaluate(opt.x);

@@ -24,7 +24,7 @@ export interface LmerJSON {
   BIC: number;
   singular: boolean;
   converged: boolean;
-  convergence: { message: string; iterations: number; evaluations: number; max_grad: number };
+  convergence: { message: string; iterations: number; evaluations: number; max_grad: number; optimality: string };
   messages: string[];
   ranef: Record<string, RanefTable>;
   /** lmerTest's Satterthwaite df and p-values (absent with ddf "none"). */
@@ -64,6 +64,7 @@ export function modelToJSON(m: LmerModel): LmerJSON {
       iterations: m.convergence.iterations,
       evaluations: m.convergence.evaluations,
       max_grad: m.convergence.maxGrad,
+      optimality: m.convergence.optimality,
     },
     messages: m.messages,
     ranef: m.ranef,

@@ -1,0 +1,162 @@
+// Optimality on the boundary of the covariance cone.
+//
+// theta holds each term's lower-triangular factor T (Sigma = s^2 T T'); the bound
+// "diagonal >= 0" only fixes each column's sign. The real constraint is that
+// Sigma be positive semi-definite, and a singular fit sits on the boundary of
+// that cone. There a theta-space test is blind: the deviance can be stationary
+// in a zero diagonal whose column has entries below it (its first derivative
+// vanishes by the column's sign symmetry), while moving Sigma into the cone
+// along a null vector w (Sigma + e w w') lowers it. The first-order condition
+// for a minimum over the cone is w'Gw >= 0 for G = dd/dSigma on the null space;
+// this module tests it with directional differences and returns a lower point
+// when it fails, from which the optimiser continues.
+
+import { symmetricEigen } from "../linalg.js";
+
+/** What a check of a point found: a lower start to continue from (or null), and what was checked. */
+export interface ProbeResult {
+  start: Float64Array | null;
+  /** Evaluations of the objective made by the check. */
+  evaluations: number;
+  /** The directions tried, for the convergence report. */
+  directions: number;
+  /** Terms whose covariance was singular at the point. */
+  singularTerms: number;
+}
+
+/** A check of a candidate optimum x (f(x) = fx) for lower points nearby. */
+export type Probe = (f: (x: Float64Array) => number, x: Float64Array, fx: number) => ProbeResult;
+
+/** An eigenvalue of Sigma at most this times its largest (or 1) counts as zero. */
+const NULL_TOL = 1e-8;
+/** Step of the directional differences, relative to the scale of Sigma. */
+const DIFF_STEP = 1e-5;
+/** Sizes e of the trial moves Sigma + e w w', relative to the scale of Sigma. */
+const TRIAL_STEPS = [1e-4, 1e-3, 1e-2, 1e-1, 1];
+
+/**
+ * T' (lower, row-major q x q) with T'T'' = T T' + w w': the rank-one update of a
+ * Cholesky factor by Givens rotations, which, unlike the textbook update, needs
+ * no division by a diagonal and so works on singular factors.
+ */
+export function rankOneUpdate(T: Float64Array, w: ArrayLike<number>, q: number): Float64Array {
+  const L = Float64Array.from(T);
+  const x = Float64Array.from(w);
+  for (let k = 0; k < q; k++) {
+    const a = L[k * q + k];
+    const b = x[k];
+    const r = Math.hypot(a, b);
+    if (r === 0) continue;
+    const c = a / r;
+    const s = b / r;
+    L[k * q + k] = r;
+    for (let i = k + 1; i < q; i++) {
+      const li = L[i * q + k];
+      L[i * q + k] = c * li + s * x[i];
+      x[i] = -s * li + c * x[i];
+    }
+  }
+  return L;
+}
+
+/** Each term's theta (lower triangle, column by column) as a row-major q x q factor. */
+function factorOf(theta: ArrayLike<number>, at: number, q: number): Float64Array {
+  const T = new Float64Array(q * q);
+  let k = at;
+  for (let j = 0; j < q; j++) for (let i = j; i < q; i++) T[i * q + j] = theta[k++];
+  return T;
+}
+
+function writeFactor(theta: Float64Array, at: number, T: Float64Array, q: number): void {
+  let k = at;
+  for (let j = 0; j < q; j++) for (let i = j; i < q; i++) theta[k++] = T[i * q + j];
+}
+
+/**
+ * The probe for models whose terms have q_1, q_2, ... columns (theta laid out
+ * term by term): for each term whose Sigma is singular, the null space of Sigma,
+ * the restricted G estimated by directional differences, and trial moves along
+ * its most negative direction and along each null vector. Returns the lowest
+ * point found if it is lower than fx.
+ */
+export function coneProbe(qs: readonly number[]): Probe {
+  return (f, x, fx) => {
+    let best: Float64Array | null = null;
+    let fbest = fx - 1e-10 * (1 + Math.abs(fx));
+    let evaluations = 0;
+    let directions = 0;
+    let singularTerms = 0;
+    const evalAt = (theta: Float64Array) => {
+      evaluations++;
+      const v = f(theta);
+      if (v < fbest) {
+        fbest = v;
+        best = theta;
+      }
+      return v;
+    };
+    let at = 0;
+    for (const q of qs) {
+      const T = factorOf(x, at, q);
+      const S = new Float64Array(q * q);
+      for (let i = 0; i < q; i++) {
+        for (let j = 0; j < q; j++) {
+          let s = 0;
+          for (let k = 0; k <= Math.min(i, j); k++) s += T[i * q + k] * T[j * q + k];
+          S[i * q + j] = s;
+        }
+      }
+      const { values, vectors } = symmetricEigen(S, q);
+      const scale = Math.max(1, ...values);
+      const nullSpace: Float64Array[] = [];
+      for (let c = 0; c < q; c++) {
+        if (values[c] <= NULL_TOL * scale) nullSpace.push(Float64Array.from({ length: q }, (_, r) => vectors[r * q + c]));
+      }
+      if (nullSpace.length > 0) {
+        singularTerms++;
+        const moveAlong = (w: Float64Array, e: number) => {
+          const theta = Float64Array.from(x);
+          writeFactor(theta, at, rankOneUpdate(T, w.map((v) => v * Math.sqrt(e * scale)), q), q);
+          return theta;
+        };
+        const trial = [...nullSpace];
+        const lowest = mostNegativeDirection(nullSpace, (w) => (evalAt(moveAlong(w, DIFF_STEP)) - fx) / DIFF_STEP);
+        if (lowest) trial.push(lowest);
+        for (const w of trial) {
+          directions++;
+          for (const e of TRIAL_STEPS) evalAt(moveAlong(w, e));
+        }
+      }
+      at += (q * (q + 1)) / 2;
+    }
+    return { start: best, evaluations, directions, singularTerms };
+  };
+}
+
+/**
+ * The unit direction N v in the span of the null vectors N that minimises
+ * v'N'GN v, from D(w) ~ w'Gw: D on each null vector and on each pair's sum
+ * gives the k x k restriction of G. Null when the restriction has no negative
+ * eigenvalue, or for a one-dimensional null space (the null vector itself is tried).
+ */
+function mostNegativeDirection(N: Float64Array[], D: (w: Float64Array) => number): Float64Array | null {
+  const k = N.length;
+  if (k < 2) return null;
+  const G = new Float64Array(k * k);
+  const diag = N.map((w) => D(w));
+  for (let a = 0; a < k; a++) {
+    G[a * k + a] = diag[a];
+    for (let b = a + 1; b < k; b++) {
+      const sum = N[a].map((v, i) => (v + N[b][i]) / Math.SQRT2);
+      // D(sum) = (Gaa + Gbb)/2 + Gab for unit null vectors.
+      G[a * k + b] = G[b * k + a] = D(sum) - (diag[a] + diag[b]) / 2;
+    }
+  }
+  const { values, vectors } = symmetricEigen(G, k);
+  let c = 0;
+  for (let i = 1; i < k; i++) if (values[i] < values[c]) c = i;
+  if (!(values[c] < 0)) return null;
+  const w = new Float64Array(N[0].length);
+  for (let a = 0; a < k; a++) for (let i = 0; i < w.length; i++) w[i] += vectors[a * k + c] * N[a][i];
+  return w;
+}
