@@ -2,6 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { minimize, numericGradient } from "../src/fit/optimizer.js";
 import { coneProbe, rankOneUpdate } from "../src/fit/cone.js";
+import { workingBasis } from "../src/fit/working-basis.js";
+import { buildDesign, parseFormula, ProfiledDeviance } from "../src/index.js";
 import { lmer, readCSV } from "../src/index.js";
 
 describe("minimize", () => {
@@ -134,5 +136,38 @@ describe("the covariance-cone check", () => {
     expect(plain.f).toBeCloseTo(1.5, 8);
     expect(withCone.f).toBeLessThan(1e-10);
     expect(withCone.optimality).toMatch(/restart/);
+  });
+});
+
+describe("the working basis", () => {
+  const sleepstudy = async (shiftDays: number) => {
+    const df = await readCSV(new URL("../examples/sleepstudy.csv", import.meta.url).pathname);
+    const days = df.columns.get("Days")!.values as Float64Array;
+    df.columns.set("Days", { kind: "numeric", values: days.map((d) => d + shiftDays) });
+    return df;
+  };
+
+  it("maps working theta to a theta of the same deviance", async () => {
+    const design = buildDesign(parseFormula("Reaction ~ Days + (Days | Subject)"), await sleepstudy(20), {});
+    const basis = workingBasis(design)!;
+    expect(basis).not.toBeNull();
+    const original = await ProfiledDeviance.create(design, true);
+    const working = await ProfiledDeviance.create(basis.design, true);
+    for (const thetaW of [[1, 0, 1], [0.8, -0.3, 0.2], [0, 0.4, 0], [2, 1, 0]]) {
+      expect(original.evaluate(basis.toTheta(thetaW))).toBeCloseTo(working.evaluate(thetaW), 8);
+    }
+  });
+
+  it("leaves well-scaled designs alone", async () => {
+    expect(workingBasis(buildDesign(parseFormula("Reaction ~ Days + (Days | Subject)"), await sleepstudy(0), {}))).toBeNull();
+  });
+
+  it("reaches the optimum of the centred data with an uncentred slope covariate", async () => {
+    const centred = await lmer("Reaction ~ Days + (Days | Subject)", await sleepstudy(0));
+    for (const shift of [20, 1000, -300]) {
+      const m = await lmer("Reaction ~ Days + (Days | Subject)", await sleepstudy(shift));
+      expect(m.objective).toBeCloseTo(centred.objective, 6);
+      expect(m.sigma).toBeCloseTo(centred.sigma, 5);
+    }
   });
 });

@@ -12,6 +12,7 @@
 // when it fails, from which the optimiser continues.
 
 import { symmetricEigen } from "../linalg.js";
+import { factorAt, thetaLength, writeFactorAt } from "../model/parameters.js";
 
 /** What a check of a point found: a lower start to continue from (or null), and what was checked. */
 export interface ProbeResult {
@@ -59,19 +60,6 @@ export function rankOneUpdate(T: Float64Array, w: ArrayLike<number>, q: number):
   return L;
 }
 
-/** Each term's theta (lower triangle, column by column) as a row-major q x q factor. */
-function factorOf(theta: ArrayLike<number>, at: number, q: number): Float64Array {
-  const T = new Float64Array(q * q);
-  let k = at;
-  for (let j = 0; j < q; j++) for (let i = j; i < q; i++) T[i * q + j] = theta[k++];
-  return T;
-}
-
-function writeFactor(theta: Float64Array, at: number, T: Float64Array, q: number): void {
-  let k = at;
-  for (let j = 0; j < q; j++) for (let i = j; i < q; i++) theta[k++] = T[i * q + j];
-}
-
 /**
  * The probe for models whose terms have q_1, q_2, ... columns (theta laid out
  * term by term): for each term whose Sigma is singular, the null space of Sigma,
@@ -97,7 +85,7 @@ export function coneProbe(qs: readonly number[]): Probe {
     };
     let at = 0;
     for (const q of qs) {
-      const T = factorOf(x, at, q);
+      const T = factorAt(x, at, q);
       const S = new Float64Array(q * q);
       for (let i = 0; i < q; i++) {
         for (let j = 0; j < q; j++) {
@@ -116,7 +104,7 @@ export function coneProbe(qs: readonly number[]): Probe {
         singularTerms++;
         const moveAlong = (w: Float64Array, e: number) => {
           const theta = Float64Array.from(x);
-          writeFactor(theta, at, rankOneUpdate(T, w.map((v) => v * Math.sqrt(e * scale)), q), q);
+          writeFactorAt(theta, at, rankOneUpdate(T, w.map((v) => v * Math.sqrt(e * scale)), q), q);
           return theta;
         };
         const trial = [...nullSpace];
@@ -127,7 +115,7 @@ export function coneProbe(qs: readonly number[]): Probe {
           for (const e of TRIAL_STEPS) evalAt(moveAlong(w, e));
         }
       }
-      at += (q * (q + 1)) / 2;
+      at += thetaLength(q);
     }
     return { start: best, evaluations, directions, singularTerms };
   };

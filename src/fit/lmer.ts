@@ -9,6 +9,7 @@ import { LmerModel, type DdfMethod } from "../model/lmer-model.js";
 import { thetaStart } from "../model/parameters.js";
 import type { OptimizerOptions, OptimizerProgress } from "./optimizer.js";
 import { optimizeTheta } from "./optimize-theta.js";
+import { workingBasis } from "./working-basis.js";
 import { prepareWorkerFor } from "../model/unit-split.js";
 import { LmmError } from "../errors.js";
 
@@ -51,14 +52,31 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
     throw new LmmError(`Unknown ddf '${options.ddf}': choose satterthwaite, kenward-roger or none.`);
   }
   const threads = options.threads ?? true;
+  const reml = options.REML ?? true;
+  const optimizerOptions = { onProgress: options.onProgress, ...options.optimizer };
+  // Badly located or scaled random-slope covariates: the optimum of the
+  // well-scaled working problem starts the fit of the design as written.
+  let start = thetaStart(design.terms);
+  let workingEvaluations = 0;
+  const basis = workingBasis(design);
+  if (basis) {
+    const working = await ProfiledDeviance.create(basis.design, reml);
+    start = basis.toTheta(optimizeTheta(working, basis.design.terms, thetaStart(basis.design.terms), optimizerOptions).x);
+    workingEvaluations = working.evaluations;
+  }
   if (threads) prepareWorkerFor(design);
-  const deviance = await ProfiledDeviance.create(design, options.REML ?? true);
+  const deviance = await ProfiledDeviance.create(design, reml);
   if (threads) await deviance.shareWork();
+  const onProgress = options.onProgress;
   let opt;
   try {
-    opt = optimizeTheta(deviance, design.terms, thetaStart(design.terms), { onProgress: options.onProgress, ...options.optimizer });
+    opt = optimizeTheta(deviance, design.terms, start, {
+      ...optimizerOptions,
+      onProgress: onProgress && ((p) => onProgress({ ...p, evaluations: p.evaluations + workingEvaluations })),
+    });
   } finally {
     deviance.unshareWork();
   }
+  deviance.evaluations += workingEvaluations;
   return new LmerModel(design, deviance, opt, { dataName: options.dataName, ddf: options.ddf });
 }

@@ -29,13 +29,32 @@ export function thetaNames(terms: RandomEffectsTerm[]): string[] {
   return out;
 }
 
+/** Entries of theta that a term with q columns holds. */
+export function thetaLength(q: number): number {
+  return (q * (q + 1)) / 2;
+}
+
+/** One term's T (row-major q x q lower triangle) from its entries of theta, which start at `at`. */
+export function factorAt(theta: ArrayLike<number>, at: number, q: number): Float64Array {
+  const T = new Float64Array(q * q);
+  let k = at;
+  for (let j = 0; j < q; j++) for (let i = j; i < q; i++) T[i * q + j] = theta[k++];
+  return T;
+}
+
+/** Write one term's T (row-major q x q, lower triangle read) into theta from `at`. */
+export function writeFactorAt(theta: Float64Array, at: number, T: ArrayLike<number>, q: number): void {
+  let k = at;
+  for (let j = 0; j < q; j++) for (let i = j; i < q; i++) theta[k++] = T[i * q + j];
+}
+
 /** Each term's T (row-major q x q lower triangle) from theta. */
 export function thetaToFactors(terms: RandomEffectsTerm[], theta: ArrayLike<number>): Float64Array[] {
-  let k = 0;
+  let at = 0;
   return terms.map((t) => {
     const q = t.names.length;
-    const T = new Float64Array(q * q);
-    for (let j = 0; j < q; j++) for (let i = j; i < q; i++) T[i * q + j] = theta[k++];
+    const T = factorAt(theta, at, q);
+    at += thetaLength(q);
     return T;
   });
 }

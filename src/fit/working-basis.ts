@@ -1,0 +1,125 @@
+// A well-scaled basis for the optimiser. An unstructured term's covariance is
+// invariant under a linear change of its columns: with Z = Z~ A, the model with
+// Sigma~ = A Sigma A' on Z~ is the same model, with the same deviance. When a
+// random-slope covariate sits far from zero (time as age in years, a shifted
+// Days) or on an extreme scale, theta's problem is ill-conditioned and the
+// optimiser can stop at a false boundary optimum; on centred and scaled columns
+// it is the well-conditioned problem of the centred data. So the optimiser runs
+// there first and its optimum, mapped back to the original theta, starts the
+// final optimisation on the design as written (which every later stage uses).
+import { rankOneUpdate } from "./cone.js";
+import type { Design, RandomEffectsTerm } from "../model/design.js";
+import { factorAt, thetaLength, writeFactorAt } from "../model/parameters.js";
+
+/** A covariate whose mean exceeds this many standard deviations is centred. */
+const CENTRE_RATIO = 3;
+/** A covariate whose scale lies outside [1 / SCALE_RANGE, SCALE_RANGE] is rescaled. */
+const SCALE_RANGE = 100;
+
+/** How one term's columns map to the working columns: z_j = shift_j + scale_j z~_j. */
+interface TermBasis {
+  q: number;
+  /** The term's intercept column, or -1 (then no column is shifted). */
+  intercept: number;
+  shift: Float64Array;
+  scale: Float64Array;
+}
+
+/** The design on the working columns, and the map from its theta to the original's. */
+export interface WorkingBasis {
+  design: Design;
+  /** The original theta of the model whose working theta is given. */
+  toTheta(working: ArrayLike<number>): Float64Array;
+}
+
+const INTERCEPT = "(Intercept)";
+
+function meanAndSd(x: Float64Array): { mean: number; sd: number; rms: number } {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  const mean = s / x.length;
+  let ss = 0;
+  let sq = 0;
+  for (let i = 0; i < x.length; i++) {
+    ss += (x[i] - mean) ** 2;
+    sq += x[i] * x[i];
+  }
+  return { mean, sd: Math.sqrt(ss / x.length), rms: Math.sqrt(sq / x.length) };
+}
+
+/** The basis of one term: centre each covariate when the term has an intercept, scale it to unit spread. */
+function termBasis(term: RandomEffectsTerm): { basis: TermBasis; needed: boolean } {
+  const q = term.names.length;
+  const intercept = term.names.indexOf(INTERCEPT);
+  const shift = new Float64Array(q);
+  const scale = new Float64Array(q).fill(1);
+  let needed = false;
+  term.columns.forEach((col, j) => {
+    if (j === intercept) return;
+    const { mean, sd, rms } = meanAndSd(col);
+    const spread = intercept >= 0 ? sd : rms;
+    if (!(spread > 0)) return;
+    if (intercept >= 0 && Math.abs(mean) > CENTRE_RATIO * sd) needed = true;
+    if (spread > SCALE_RANGE || spread < 1 / SCALE_RANGE) needed = true;
+    shift[j] = intercept >= 0 ? mean : 0;
+    scale[j] = spread;
+  });
+  return { basis: { q, intercept, shift, scale }, needed };
+}
+
+/**
+ * The working basis of a design, or null when every term is already well
+ * scaled (then the optimiser runs on the design as written). The fixed-effects
+ * columns are centred too (with an intercept: a unit-triangular change of X's
+ * columns, which changes neither log|R_X| nor r2), so that the working
+ * cross-products keep their digits.
+ */
+export function workingBasis(design: Design): WorkingBasis | null {
+  const bases = design.terms.map(termBasis);
+  if (!bases.some((b) => b.needed)) return null;
+  const terms = design.terms.map((term, t) => {
+    const { shift, scale } = bases[t].basis;
+    return { ...term, columns: term.columns.map((col, j) => (shift[j] === 0 && scale[j] === 1 ? col : col.map((v) => (v - shift[j]) / scale[j]))) };
+  });
+  const X = design.X;
+  const hasIntercept = X.assign.includes(-1);
+  const columns = X.columns.map((col, j) => {
+    if (!hasIntercept || X.assign[j] === -1) return col;
+    const { mean } = meanAndSd(col);
+    return col.map((v) => v - mean);
+  });
+  return {
+    design: { ...design, X: { ...X, columns }, terms },
+    toTheta: (working) => {
+      const theta = new Float64Array(working.length);
+      let at = 0;
+      for (const { basis } of bases) {
+        writeFactorAt(theta, at, originalFactor(basis, working, at), basis.q);
+        at += thetaLength(basis.q);
+      }
+      return theta;
+    },
+  };
+}
+
+/**
+ * The original factor T (lower, T T' = Sigma) from the working one: Sigma =
+ * A^-1 Sigma~ A^-T, with A^-1 taking z to z~ (row j divided by scale_j, and
+ * shift_j / scale_j times row j taken from the intercept's row). T is built by
+ * rank-one updates with the columns of A^-1 T~, so that singular fits map too.
+ */
+function originalFactor(b: TermBasis, working: ArrayLike<number>, at: number): Float64Array {
+  const q = b.q;
+  const M = factorAt(working, at, q); // becomes A^-1 T~
+  for (let i = 0; i < q; i++) {
+    if (i === b.intercept) continue;
+    for (let c = 0; c < q; c++) {
+      const v = M[i * q + c] / b.scale[i];
+      M[i * q + c] = v;
+      if (b.intercept >= 0) M[b.intercept * q + c] -= b.shift[i] * v;
+    }
+  }
+  let T: Float64Array = new Float64Array(q * q);
+  for (let c = 0; c < q; c++) T = rankOneUpdate(T, Float64Array.from({ length: q }, (_, i) => M[i * q + c]), q);
+  return T;
+}
