@@ -162,6 +162,20 @@ describe("the working basis", () => {
     expect(workingBasis(buildDesign(parseFormula("Reaction ~ Days + (Days | Subject)"), await sleepstudy(0), {}))).toBeNull();
   });
 
+  it("keeps every digit of a fixed-effect covariate and a response far from zero", async () => {
+    const centred = await lmer("Reaction ~ Days + (1 | Subject)", await sleepstudy(0));
+    for (const shift of [1e4, 1e6, -1e6]) {
+      const df = await sleepstudy(shift);
+      const y = df.columns.get("Reaction")!.values as Float64Array;
+      df.columns.set("Reaction", { kind: "numeric", values: y.map((v) => v + 1e9) });
+      const m = await lmer("Reaction ~ Days + (1 | Subject)", df);
+      expect(m.objective).toBeCloseTo(centred.objective, 7);
+      expect(m.fixef.Days).toBeCloseTo(centred.fixef.Days, 8);
+      expect(m.se.Days).toBeCloseTo(centred.se.Days, 8);
+      expect(m.fixef["(Intercept)"] - 1e9 + shift * m.fixef.Days).toBeCloseTo(centred.fixef["(Intercept)"], 4);
+    }
+  });
+
   it("reaches the optimum of the centred data with an uncentred slope covariate", async () => {
     const centred = await lmer("Reaction ~ Days + (Days | Subject)", await sleepstudy(0));
     for (const shift of [20, 1000, -300]) {

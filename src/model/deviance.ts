@@ -52,21 +52,28 @@ export class ProfiledDeviance {
   private split: UnitSplit | null = null;
   private tailHelper: TailHelper | null = null;
   /**
-   * The mean subtracted from the response before its cross-products are formed
-   * (0 without an intercept). r2 = y'y - |r_Zy|^2 - |r_Xy|^2 cancels every digit
-   * when y sits far from zero (y ~ 1e9); with an intercept, shifting y changes
-   * only the intercept's estimate, by exactly this much, which solve() adds back.
+   * The means subtracted from the response and from the fixed-effect columns
+   * of their own (not also columns of Z) before the cross-products are formed,
+   * when the intercept is X's first column; zeros otherwise. r2 = y'y - |r_Zy|^2
+   * - |r_Xy|^2 and R_X'R_X = X'X - R_ZX'R_ZX cancel every digit when y or a
+   * covariate sits far from zero (~1e9). Centring X is X~ = X C with C unit
+   * triangular, so log|R_X| and r2 are unchanged; beta = C beta~ and R_X =
+   * C^-T R_X~ are mapped back in solve() and fixedFactor(); a shift of y
+   * changes only the intercept.
    */
   private yShift = 0;
+  private readonly xShift: Float64Array;
 
   private constructor(
     private readonly k: KernelExports,
     readonly layout: BlockLayout,
     readonly n: number,
     private reml: boolean,
-    /** Position of the intercept among the fixed effects, or -1. */
-    private readonly intercept: number,
-  ) {}
+    /** Whether the intercept is X's first column (then y and X are centred). */
+    private readonly centred: boolean,
+  ) {
+    this.xShift = new Float64Array(layout.p);
+  }
 
   /**
    * Lay the model out in a fresh WASM instance and accumulate its cross-products.
@@ -81,7 +88,7 @@ export class ProfiledDeviance {
       recycle && !shareTail && !worthSharingTail(recycle.layout.mt)
         ? recycle.k
         : await loadKernels(shareTail ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : undefined);
-    const dev = new ProfiledDeviance(k, layout, design.n, reml, design.X.assign.indexOf(-1));
+    const dev = new ProfiledDeviance(k, layout, design.n, reml, design.X.assign[0] === -1);
     dev.moveIn(writeRowData);
     return dev;
   }
@@ -184,31 +191,22 @@ export class ProfiledDeviance {
     desc[D.TENTRIES] = P.tailRowEntries;
     desc[D.HALF] = L.nUnits >> 1;
     setI(P.desc, desc);
-    this.centreResponse();
+    if (this.centred) {
+      // X's columns sit before y's in the row data; those stored once are X's alone.
+      const first = L.width - 1 - L.p;
+      for (let j = 1; j < L.p; j++) {
+        const c = L.columnOf[first + j];
+        if (L.columnOf.indexOf(c) === L.columnOf.lastIndexOf(c)) this.xShift[j] = centre(this.storedColumn(c));
+      }
+      this.yShift = centre(this.storedColumn(L.columnOf[L.width - 1]));
+    }
     this.accumulate();
   }
 
-  /** The response's column in the row data. */
-  private get responseColumn(): Float64Array {
-    const L = this.layout;
-    const at = this.ptr.cols / 8 + L.columnOf[L.width - 1] * this.n;
+  /** Stored column c of the row data. */
+  private storedColumn(c: number): Float64Array {
+    const at = this.ptr.cols / 8 + c * this.n;
     return this.f64.subarray(at, at + this.n);
-  }
-
-  /** Subtract the response's mean in place (see yShift), when the model has an intercept and y has a column of its own. */
-  private centreResponse(): void {
-    const L = this.layout;
-    const yCol = L.columnOf[L.width - 1];
-    if (this.intercept < 0 || L.columnOf.indexOf(yCol) !== L.width - 1) return;
-    const y = this.responseColumn;
-    let sum = 0;
-    for (let i = 0; i < y.length; i++) sum += y[i];
-    const mean = sum / y.length;
-    // A second pass takes out what the first one's rounding left.
-    let rest = 0;
-    for (let i = 0; i < y.length; i++) rest += y[i] - mean;
-    this.yShift = mean + rest / y.length;
-    for (let i = 0; i < y.length; i++) y[i] -= this.yShift;
   }
 
   /**
@@ -235,9 +233,9 @@ export class ProfiledDeviance {
   setResponse(y: ArrayLike<number>): void {
     if (y.length !== this.n) throw new Error(`internal: response of length ${y.length} for ${this.n} rows`);
     this.unshareWork(); // the worker's copy of the cross-products would be stale
-    this.responseColumn.set(y);
-    this.yShift = 0;
-    this.centreResponse();
+    const column = this.storedColumn(this.layout.columnOf[this.layout.width - 1]);
+    column.set(y);
+    if (this.centred) this.yShift = centre(column);
     this.accumulate();
   }
 
@@ -386,7 +384,12 @@ export class ProfiledDeviance {
     this.k.solveCoefficients(this.ptr.desc, this.ptr.x);
     const L = this.layout;
     const sol = this.f64.slice(this.ptr.x / 8, this.ptr.x / 8 + L.nb + L.mt - 1);
-    if (this.intercept >= 0) sol[sol.length - L.p + this.intercept] += this.yShift;
+    if (this.centred) {
+      const b0 = sol.length - L.p;
+      let shift = this.yShift;
+      for (let j = 1; j < L.p; j++) shift -= this.xShift[j] * sol[b0 + j];
+      sol[b0] += shift;
+    }
     return sol;
   }
 
@@ -398,7 +401,20 @@ export class ProfiledDeviance {
     for (let i = 0; i < L.p; i++) {
       for (let j = 0; j <= i; j++) out[i * L.p + j] = this.f64[tail + (L.nd + i) * L.mt + L.nd + j];
     }
+    // R_X = C^-T R_X~: row i gains xShift_i times row 0, which is (R_00, 0, ...).
+    for (let i = 1; i < L.p; i++) out[i * L.p] += this.xShift[i] * out[0];
     return out;
   }
 }
 
+/** Subtract the mean of x in place and return it (a second pass takes out what the first one's rounding left). */
+function centre(x: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i];
+  let mean = sum / x.length;
+  let rest = 0;
+  for (let i = 0; i < x.length; i++) rest += x[i] - mean;
+  mean += rest / x.length;
+  for (let i = 0; i < x.length; i++) x[i] -= mean;
+  return mean;
+}
