@@ -185,3 +185,12 @@ describe("the working basis", () => {
     }
   });
 });
+
+describe("a random-slope covariate too far from zero for double precision", () => {
+  it("is refused with a message that names it and says to centre it", async () => {
+    const df = await readCSV(new URL("../examples/sleepstudy.csv", import.meta.url).pathname);
+    const days = df.columns.get("Days")!.values as Float64Array;
+    df.columns.set("Days", { kind: "numeric", values: days.map((d) => d + 1e7) });
+    await expect(lmer("Reaction ~ Days + (Days | Subject)", df)).rejects.toThrow(/covariate 'Days' \(mean 1\.00e\+7.*Centre or rescale it/);
+  });
+});

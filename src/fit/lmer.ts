@@ -13,6 +13,9 @@ import { workingBasis } from "./working-basis.js";
 import { prepareWorkerFor } from "../model/unit-split.js";
 import { LmmError } from "../errors.js";
 
+/** Relative disagreement of the two bases' objectives at the optimum above which the fit is refused. */
+const PRECISION_TOL = 1e-8;
+
 /** Options of `lmer()`: how the data enter the model, REML or ML, the df method and the optimiser. */
 export interface LmerOptions extends DesignOptions {
   /** Restricted maximum likelihood (default true), else maximum likelihood. */
@@ -57,13 +60,10 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
   // Badly located or scaled random-slope covariates: the optimum of the
   // well-scaled working problem starts the fit of the design as written.
   let start = thetaStart(design.terms);
-  let workingEvaluations = 0;
   const basis = workingBasis(design);
-  if (basis) {
-    const working = await ProfiledDeviance.create(basis.design, reml);
-    start = basis.toTheta(optimizeTheta(working, basis.design.terms, thetaStart(basis.design.terms), optimizerOptions).x);
-    workingEvaluations = working.evaluations;
-  }
+  const working = basis && (await ProfiledDeviance.create(basis.design, reml));
+  if (basis && working) start = basis.toTheta(optimizeTheta(working, basis.design.terms, thetaStart(basis.design.terms), optimizerOptions).x);
+  const workingEvaluations = working?.evaluations ?? 0;
   if (threads) prepareWorkerFor(design);
   const deviance = await ProfiledDeviance.create(design, reml);
   if (threads) await deviance.shareWork();
@@ -78,5 +78,20 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
     deviance.unshareWork();
   }
   deviance.evaluations += workingEvaluations;
+  if (basis && working) checkPrecision(opt.f, working.evaluate(basis.toWorking(opt.x)), basis.worstColumn);
   return new LmerModel(design, deviance, opt, { dataName: options.dataName, ddf: options.ddf });
+}
+
+/**
+ * The deviance of the design as written and of the working basis are one
+ * function; where they disagree at the optimum, the cross-products of a
+ * covariate far from zero have lost the digits the fit needs, and the estimates
+ * would be silently wrong.
+ */
+function checkPrecision(asWritten: number, working: number, column: string): void {
+  if (Math.abs(asWritten - working) <= PRECISION_TOL * (1 + Math.abs(working))) return;
+  throw new LmmError(
+    `The random-effects covariate ${column} is so far from zero, or on so extreme a scale, that the fit loses the precision it needs ` +
+      `(objective ${asWritten.toFixed(6)} as written, ${working.toFixed(6)} on centred columns, at the same parameters). Centre or rescale it (e.g. subtract its mean) and fit again.`,
+  );
 }

@@ -30,6 +30,10 @@ export interface WorkingBasis {
   design: Design;
   /** The original theta of the model whose working theta is given. */
   toTheta(working: ArrayLike<number>): Float64Array;
+  /** The working theta of the model whose original theta is given. */
+  toWorking(theta: ArrayLike<number>): Float64Array;
+  /** The covariate whose location or scale is the furthest off, as `'x' (mean m, sd s)`. */
+  worstColumn: string;
 }
 
 const INTERCEPT = "(Intercept)";
@@ -88,38 +92,58 @@ export function workingBasis(design: Design): WorkingBasis | null {
     const { mean } = meanAndSd(col);
     return col.map((v) => v - mean);
   });
+  const map = (theta: ArrayLike<number>, direction: 1 | -1) => {
+    const out = new Float64Array(theta.length);
+    let at = 0;
+    for (const { basis } of bases) {
+      writeFactorAt(out, at, changeOfBasis(basis, theta, at, direction), basis.q);
+      at += thetaLength(basis.q);
+    }
+    return out;
+  };
   return {
     design: { ...design, X: { ...X, columns }, terms },
-    toTheta: (working) => {
-      const theta = new Float64Array(working.length);
-      let at = 0;
-      for (const { basis } of bases) {
-        writeFactorAt(theta, at, originalFactor(basis, working, at), basis.q);
-        at += thetaLength(basis.q);
-      }
-      return theta;
-    },
+    toTheta: (working) => map(working, -1),
+    toWorking: (theta) => map(theta, 1),
+    worstColumn: worstColumn(design.terms, bases.map((b) => b.basis)),
   };
 }
 
 /**
- * The original factor T (lower, T T' = Sigma) from the working one: Sigma =
- * A^-1 Sigma~ A^-T, with A^-1 taking z to z~ (row j divided by scale_j, and
- * shift_j / scale_j times row j taken from the intercept's row). T is built by
- * rank-one updates with the columns of A^-1 T~, so that singular fits map too.
+ * One term's factor in the other basis: with Z = Z~ A (z_j = shift_j + scale_j
+ * z~_j), Sigma~ = A Sigma A', so T~ is the lower factor of A T (direction 1)
+ * and T that of A^-1 T~ (direction -1). A has scale_j on its diagonal and
+ * shift_j in the intercept's row; A^-1 has 1 / scale_j and -shift_j / scale_j.
+ * The factor is built by rank-one updates with the columns of the product, so
+ * that singular fits map too.
  */
-function originalFactor(b: TermBasis, working: ArrayLike<number>, at: number): Float64Array {
+function changeOfBasis(b: TermBasis, from: ArrayLike<number>, at: number, direction: 1 | -1): Float64Array {
   const q = b.q;
-  const M = factorAt(working, at, q); // becomes A^-1 T~
+  const M = factorAt(from, at, q); // becomes A T or A^-1 T~
   for (let i = 0; i < q; i++) {
     if (i === b.intercept) continue;
+    const s = direction === 1 ? b.scale[i] : 1 / b.scale[i];
     for (let c = 0; c < q; c++) {
-      const v = M[i * q + c] / b.scale[i];
-      M[i * q + c] = v;
-      if (b.intercept >= 0) M[b.intercept * q + c] -= b.shift[i] * v;
+      const v = M[i * q + c];
+      M[i * q + c] = v * s;
+      if (b.intercept >= 0) M[b.intercept * q + c] += direction === 1 ? b.shift[i] * v : -b.shift[i] * v * s;
     }
   }
   let T: Float64Array = new Float64Array(q * q);
   for (let c = 0; c < q; c++) T = rankOneUpdate(T, Float64Array.from({ length: q }, (_, i) => M[i * q + c]), q);
   return T;
+}
+
+/** The covariate furthest from a well-scaled one (most standard deviations from zero, or most orders of magnitude off), for messages. */
+function worstColumn(terms: RandomEffectsTerm[], bases: TermBasis[]): string {
+  let worst = { badness: -1, text: "" };
+  terms.forEach((term, t) => {
+    const b = bases[t];
+    term.names.forEach((name, j) => {
+      if (j === b.intercept) return;
+      const badness = Math.max(Math.abs(b.shift[j]) / b.scale[j], Math.abs(Math.log10(b.scale[j])));
+      if (badness > worst.badness) worst = { badness, text: `'${name}' (mean ${b.shift[j].toPrecision(3)}, sd ${b.scale[j].toPrecision(3)})` };
+    });
+  });
+  return worst.text;
 }
