@@ -124,6 +124,15 @@ describe("the covariance-cone check", () => {
     expect(r.start).toBeNull();
   });
 
+  it("offers a jump into the cone's interior from a boundary minimum", () => {
+    const f = distanceTo([1, 0, -1]);
+    const x = Float64Array.from([1, 0, 0]);
+    const { jump } = coneProbe([2])(f, x, f(x));
+    // The null space (0, 1) filled in at the size of the other variance: Sigma = I.
+    expect(Array.from(jump!)).toEqual([1, 0, 1]);
+    expect(coneProbe([2])(f, Float64Array.from([1, 0.3, 0.5]), 0).jump).toBeNull();
+  });
+
   it("lets minimize leave a singular point that is stationary in theta", () => {
     // At theta = (0, 0.9, 0): the gradient in theta_1 is 0 (0.81 = target), in
     // theta_2 0 by evenness, and in theta_0 positive (blocked by its bound), so

@@ -17,6 +17,12 @@ import { factorAt, thetaLength, writeFactorAt } from "../model/parameters.js";
 /** What a check of a point found: a lower start to continue from (or null), and what was checked. */
 export interface ProbeResult {
   start: Float64Array | null;
+  /**
+   * Where no lower point is near: a point of the cone's interior (each singular
+   * term's null space filled in at the size of its other variances) from which a
+   * search may find another basin; null when no term is singular.
+   */
+  jump: Float64Array | null;
   /** Evaluations of the objective made by the check. */
   evaluations: number;
   /** The directions tried, for the convergence report. */
@@ -83,6 +89,7 @@ export function coneProbe(qs: readonly number[]): Probe {
       }
       return v;
     };
+    const jump = Float64Array.from(x);
     let at = 0;
     for (const q of qs) {
       const T = factorAt(x, at, q);
@@ -102,6 +109,11 @@ export function coneProbe(qs: readonly number[]): Probe {
       }
       if (nullSpace.length > 0) {
         singularTerms++;
+        const positive = values.filter((v) => v > NULL_TOL * scale);
+        const fill = positive.length > 0 ? positive.reduce((a, b) => a + b) / positive.length : 1;
+        let filled = T;
+        for (const w of nullSpace) filled = rankOneUpdate(filled, w.map((v) => v * Math.sqrt(fill)), q);
+        writeFactorAt(jump, at, filled, q);
         const moveAlong = (w: Float64Array, e: number) => {
           const theta = Float64Array.from(x);
           writeFactorAt(theta, at, rankOneUpdate(T, w.map((v) => v * Math.sqrt(e * scale)), q), q);
@@ -117,7 +129,7 @@ export function coneProbe(qs: readonly number[]): Probe {
       }
       at += thetaLength(q);
     }
-    return { start: best, evaluations, directions, singularTerms };
+    return { start: best, jump: singularTerms > 0 ? jump : null, evaluations, directions, singularTerms };
   };
 }
 

@@ -163,13 +163,19 @@ export function minimize(
   let check: ProbeResult | null = null;
   // A gradient restart that brings no decrease is not repeated: the probe decides.
   let gradientRestartFailed = false;
+  let jumped = false;
   for (; restarts < MAX_RESTARTS && Number.isFinite(res.f); restarts++) {
     const byGradient = res.maxGrad > restartGrad && !gradientRestartFailed;
     let start = res.x;
     if (!byGradient) {
       check = probe(fc, res.x, res.f);
-      if (!check.start) break;
-      start = check.start;
+      if (check.start) start = check.start;
+      else if (check.jump && !jumped) {
+        // Once per minimisation: a local optimum on the boundary may hide a
+        // lower basin inside the cone (maximal crossed models have several).
+        jumped = true;
+        start = check.jump;
+      } else break;
     }
     const next = quasiNewton(fc, start, lower, opts);
     iterations += next.iterations;
@@ -214,7 +220,7 @@ function loneDiagonalProbe(lower: ArrayLike<number>): Probe {
         }
       }
     }
-    return { start: best, evaluations, directions, singularTerms: directions };
+    return { start: best, jump: null, evaluations, directions, singularTerms: directions };
   };
 }
 
