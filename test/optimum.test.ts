@@ -138,6 +138,31 @@ describe("the reference data and objective are ours", () => {
     }
   });
 
+  it("the kb07-like design is crossed and counterbalanced like kb07", () => {
+    const d = generateKb07(1);
+    expect(d.y.length).toBe(1789);
+    expect(new Set(d.subj).size).toBe(56);
+    expect(new Set(d.item).size).toBe(32);
+    // Each factor within-subject and within-item: every subject sees each of the 8
+    // conditions on 4 items, every item is seen in each condition by 7 subjects
+    // (less the 3 dropped trials).
+    const count = (key: string[]) => {
+      const m = new Map<string, number>();
+      key.forEach((k, i) => {
+        const kc = `${k}/${d.spkr[i]},${d.prec[i]},${d.load[i]}`;
+        m.set(kc, (m.get(kc) ?? 0) + 1);
+      });
+      return [...m.values()];
+    };
+    const bySubj = count(d.subj);
+    const byItem = count(d.item);
+    expect(bySubj.length).toBe(56 * 8);
+    expect(byItem.length).toBe(32 * 8);
+    expect(bySubj.reduce((a, b) => a + b, 0)).toBe(1789);
+    expect(bySubj.filter((c) => c !== 4).every((c) => c === 3)).toBe(true);
+    expect(byItem.filter((c) => c !== 7).every((c) => c === 6)).toBe(true);
+  });
+
   // Every case: the objective function is the same and lme4's optima are points
   // of ours (to 1e-7), so the targets above are reachable and a difference in the
   // fits is the optimiser's.
