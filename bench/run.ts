@@ -9,11 +9,13 @@
 // lme4 / ours is reported. Workloads run one after the other, never together.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { COHORT_FORMULA, generateCohort, writeCohortCSV } from "./cohort.js";
+import { generateKb07, KB07_MAXIMAL, KB07_ZEROCORR, toCSV } from "./kb07.js";
 import { runMicro } from "./micro.js";
 import { runBatchBench } from "./batch.js";
 import { median, runTaggedRscript } from "./rscript.js";
@@ -50,12 +52,20 @@ export interface Workload {
    * for tiny ones: a full GC before a ~0.5 ms fit makes that fit ~4x slower in V8.
    */
   gcEachRep: boolean;
+  /** Published timings of other software for orientation (printed as is). */
+  published?: string;
   load(): Promise<Loaded>;
 }
 
 const cohort = (subjects: number) => async (): Promise<Loaded> => {
   const c = generateCohort({ subjects, seed: 12345 });
   return { data: c, csv: (file) => writeCohortCSV(file, c) };
+};
+
+/** kb07-like data (bench/kb07.ts), seed 1: the same rows as test/reference-kb07/data/kb07-seed1.csv. */
+const kb07 = async (): Promise<Loaded> => {
+  const d = generateKb07(1);
+  return { data: { ...d }, csv: (file) => writeFile(file, toCSV({ ...d })) };
 };
 
 export const WORKLOADS: Workload[] = [
@@ -82,6 +92,31 @@ export const WORKLOADS: Workload[] = [
     lme4Warmup: 0,
     gcEachRep: true,
     load: async () => ({ data: await readCSV(path.join(DATA_DIR, "insteval.csv")), csv: path.join(DATA_DIR, "insteval.csv") }),
+  },
+  // Maximal crossed model of a psycholinguistic experiment (20 theta; issue #10).
+  {
+    name: "kb07",
+    formula: KB07_MAXIMAL,
+    REML: false,
+    reps: 3,
+    warmup: 1,
+    lme4Reps: 3,
+    lme4Warmup: 0,
+    gcEachRep: true,
+    published: "MixedModels.jl on the real kb07 (1789 rows, same model, ML): 3.49 s (2018, 4 cores; published benchmark)",
+    load: kb07,
+  },
+  {
+    name: "kb07-zerocorr",
+    formula: KB07_ZEROCORR,
+    REML: false,
+    reps: 3,
+    warmup: 1,
+    lme4Reps: 3,
+    lme4Warmup: 0,
+    gcEachRep: true,
+    published: "MixedModels.jl on the real kb07 (1789 rows, same model, ML): 0.49 s (2018, 4 cores; published benchmark)",
+    load: kb07,
   },
 ];
 
@@ -394,6 +429,7 @@ async function main(): Promise<void> {
           );
           console.log(`  ratio lme4 / ours: ${(r.median / ours.median).toFixed(2)}`);
         }
+        if (w.published) console.log(`  for orientation: ${w.published}`);
       } catch (e) {
         row.error = (e as Error).message;
         console.log(`  FAILED: ${row.error}`);
@@ -420,6 +456,11 @@ async function main(): Promise<void> {
       `| ${r.w.name}${r.error ? " (failed)" : ""} | ${o?.rows ?? "–"} | ${fmtMs(o?.median)}${reps(o?.reps)} | ${o?.evaluations ?? "–"} | ${fmtMB(o?.maxRSS)} | ` +
         `${fmtMs(l?.median)}${reps(l?.times.length)} | ${l?.evaluations ?? "–"} | ${o && l ? (l.median / o.median).toFixed(2) : "–"} |`,
     );
+  }
+  const published = rows.filter((r) => r.w.published);
+  if (published.length) {
+    console.log(`\nFor orientation (other software, other machines; not measured here):`);
+    for (const r of published) console.log(`- ${r.w.name}: ${r.w.published}`);
   }
 }
 
