@@ -76,7 +76,9 @@ export function rankOneUpdate(T: Float64Array, w: ArrayLike<number>, q: number):
 export function coneProbe(qs: readonly number[]): Probe {
   return (f, x, fx) => {
     let best: Float64Array | null = null;
-    let fbest = fx - 1e-10 * (1 + Math.abs(fx));
+    // A trial move must lower the objective by this much to count.
+    const margin = 1e-10 * (1 + Math.abs(fx));
+    let fbest = fx - margin;
     let evaluations = 0;
     let directions = 0;
     let singularTerms = 0;
@@ -109,6 +111,22 @@ export function coneProbe(qs: readonly number[]): Probe {
       }
       if (nullSpace.length > 0) {
         singularTerms++;
+        // The search can stall a hair inside the boundary (a tiny eigenvalue
+        // where the optimum has 0): try the point on the boundary itself.
+        let snapped: Float64Array = new Float64Array(q * q);
+        for (let c = 0; c < q; c++) {
+          if (values[c] > NULL_TOL * scale) snapped = rankOneUpdate(snapped, Float64Array.from({ length: q }, (_, r) => vectors[r * q + c] * Math.sqrt(values[c])), q);
+        }
+        const onBoundary = Float64Array.from(x);
+        writeFactorAt(onBoundary, at, snapped, q);
+        // Taken when lower than fx at all (fbest + margin <= fx), not by the
+        // margin: the move is tiny and lands where lme4 reports an exact 0.
+        evaluations++;
+        const fSnapped = f(onBoundary);
+        if (fSnapped < fbest + margin) {
+          fbest = Math.min(fbest, fSnapped);
+          best = onBoundary;
+        }
         const positive = values.filter((v) => v > NULL_TOL * scale);
         const fill = positive.length > 0 ? positive.reduce((a, b) => a + b) / positive.length : 1;
         let filled = T;

@@ -29,8 +29,6 @@ export interface OptimizerOptions {
    * `coneProbe`).
    */
   probe?: Probe;
-  /** A stop with a projected gradient above this restarts the search (default 1e-4). */
-  restartGradTol?: number;
 }
 
 /** What `onProgress` is told after each evaluation of the objective. */
@@ -128,16 +126,17 @@ function projectedGradient(x: Float64Array, g: Float64Array, lower: Float64Array
 
 const maxAbs = (v: Float64Array) => v.reduce((m, a) => Math.max(m, Math.abs(a)), 0);
 
-/** Restarts of the quasi-Newton search after a check found a lower point or a large gradient. */
+/** Restarts of the quasi-Newton search after a check of its stopping point. */
 const MAX_RESTARTS = 10;
 
 /**
  * Minimise f over x >= lower from x0. Where the search stops, the point is
- * checked before it is accepted: a projected gradient that is still large
- * restarts the search from there with a fresh curvature model, and the probe
- * (by default the lone-diagonal probe below; for theta, the covariance-cone
- * probe of cone.ts) looks for a lower point a first-order test cannot see. A
- * lower point restarts the search. The result's `optimality` says what was checked.
+ * checked before it is accepted: the probe (by default the lone-diagonal probe
+ * below; for theta, the covariance-cone probe of cone.ts) looks for a lower
+ * point that a first-order test cannot see, and the search restarts from it;
+ * where there is none, it may offer once a jump into the interior, from which
+ * the search runs again and keeps the lower result. The result's `optimality`
+ * says what was checked.
  */
 export function minimize(
   f: (x: Float64Array) => number,
@@ -156,31 +155,23 @@ export function minimize(
     return fx;
   };
   const probe = opts.probe ?? loneDiagonalProbe(lower);
-  const restartGrad = opts.restartGradTol ?? 1e-4;
   let res = quasiNewton(fc, x0, lower, opts);
   iterations += res.iterations;
   let restarts = 0;
   let check: ProbeResult | null = null;
-  // A gradient restart that brings no decrease is not repeated: the probe decides.
-  let gradientRestartFailed = false;
   let jumped = false;
   for (; restarts < MAX_RESTARTS && Number.isFinite(res.f); restarts++) {
-    const byGradient = res.maxGrad > restartGrad && !gradientRestartFailed;
-    let start = res.x;
-    if (!byGradient) {
-      check = probe(fc, res.x, res.f);
-      if (check.start) start = check.start;
-      else if (check.jump && !jumped) {
-        // Once per minimisation: a local optimum on the boundary may hide a
-        // lower basin inside the cone (maximal crossed models have several).
-        jumped = true;
-        start = check.jump;
-      } else break;
+    check = probe(fc, res.x, res.f);
+    let start = check.start;
+    if (!start && check.jump && !jumped) {
+      // Once per minimisation: a local optimum on the boundary may hide a
+      // lower basin inside the cone (maximal crossed models have several).
+      jumped = true;
+      start = check.jump;
     }
+    if (!start) break;
     const next = quasiNewton(fc, start, lower, opts);
     iterations += next.iterations;
-    const progressed = next.f < res.f - 1e-12 * (1 + Math.abs(res.f));
-    if (byGradient && !progressed) gradientRestartFailed = true;
     if (next.f <= res.f) res = next;
   }
   const optimality =
