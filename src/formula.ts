@@ -466,6 +466,18 @@ export function parseFormula(src: string): ParsedFormula {
   return { response, fixed: termList(e, firstSeen), random, text: src.trim().replace(/\s+/g, " ") };
 }
 
+// R's syntactic names (letters in any script, as R in a UTF-8 locale).
+const SYNTACTIC_NAME = /^((\p{L}|\.[._\p{L}])[._\p{L}\p{N}]*|\.)$/u;
+
+/**
+ * A variable as R names it in model-matrix columns (deparse): a name that is
+ * not syntactic is backticked, so a column named `(Intercept)` or `Days:D2`
+ * cannot collide with the intercept or an interaction.
+ */
+export function rName(name: string): string {
+  return SYNTACTIC_NAME.test(name) ? name : `\`${name.replace(/`/g, "\\`")}\``;
+}
+
 /** All variables a parsed formula uses, response first. */
 export function formulaVariables(f: ParsedFormula): string[] {
   const vars = new Set<string>();

@@ -4,7 +4,7 @@
 // lme4's lFormula: its result can be inspected on its own.
 import type { Column, DataFrame } from "../data.js";
 import { LmmError } from "../errors.js";
-import { formulaVariables, type ParsedFormula, type Term, type TermList } from "../formula.js";
+import { formulaVariables, rName, type ParsedFormula, type Term, type TermList } from "../formula.js";
 import { encodeWithLevels, interactFactors, levelLabel, makeFactor, type Factor } from "./factor.js";
 
 /** Options that shape how data columns enter the model. */
@@ -206,7 +206,7 @@ class FrameBuilder {
       const parts: { names: string[]; columns: Float64Array[] }[] = [];
       for (const v of term) {
         if (!this.isFactor(v)) {
-          parts.push({ names: [v], columns: [this.numeric(v)] });
+          parts.push({ names: [rName(v)], columns: [this.numeric(v)] });
           continue;
         }
         const f = this.factor(v);
@@ -218,7 +218,7 @@ class FrameBuilder {
           const last = this.indicator(v, f.levels.length - 1);
           const lv = f.levels.slice(0, -1);
           parts.push({
-            names: lv.map((_, k) => `${v}${k + 1}`),
+            names: lv.map((_, k) => `${rName(v)}${k + 1}`),
             columns: lv.map((_, k) => {
               const col = Float64Array.from(this.indicator(v, k));
               for (let i = 0; i < n; i++) col[i] -= last[i];
@@ -230,7 +230,7 @@ class FrameBuilder {
         const lv = contrasts ? f.levels.slice(1) : f.levels;
         const first = contrasts ? 1 : 0;
         parts.push({
-          names: lv.map((l) => `${v}${l}`),
+          names: lv.map((l) => `${rName(v)}${l}`),
           columns: lv.map((_, k) => this.indicator(v, k + first)),
         });
       }
