@@ -2,7 +2,7 @@
 // The parser yields R's term structure: a list of fixed terms (each an
 // interaction of variables, ordered by degree as R's terms() does) and the
 // random-effects terms, with `||` and `/` already expanded as lme4 expands them.
-import { LmmError } from "./errors.js";
+import { LmmError, quote } from "./errors.js";
 
 /** An interaction of variables; [] is the intercept. */
 export type Term = string[];
@@ -79,7 +79,7 @@ function tokenize(src: string): Token[] {
       continue;
     }
     const op = OPS.find((o) => src.startsWith(o, i));
-    if (!op) throw syntaxError(src, i, "a variable name, a number or one of ~ + - * : / | ( )", `'${c}'`);
+    if (!op) throw syntaxError(src, i, "a variable name, a number or one of ~ + - * : / | ( )", `${quote(c)}`);
     toks.push({ kind: "op", text: op, pos: i });
     i += op.length;
   }
@@ -103,7 +103,7 @@ function backtickName(src: string, start: number): { text: string; end: number }
 }
 
 function syntaxError(src: string, pos: number, expected: string, found?: string): LmmError {
-  const what = found ?? (pos >= src.length ? "the end of the formula" : `'${src[pos]}'`);
+  const what = found ?? (pos >= src.length ? "the end of the formula" : `${quote(src[pos])}`);
   return new LmmError(`Formula syntax error at position ${pos + 1}: expected ${expected} but found ${what}.`, { position: pos });
 }
 
@@ -163,7 +163,7 @@ function parseSum(src: string, toks: Token[], k: number): Node {
   };
   const unexpected = (lv: Level, t: Token) => {
     const expected = !lv.open ? "'+', '-', '*', ':' or the end of the formula" : lv.bar ? "')' to close the random-effects term" : "')' or '|'";
-    return syntaxError(src, t.pos, expected, t.kind === "end" ? undefined : `'${t.text}'`);
+    return syntaxError(src, t.pos, expected, t.kind === "end" ? undefined : `${quote(t.text)}`);
   };
   const isOp = (t: Token, ...ops: string[]) => t.kind === "op" && ops.includes(t.text);
   for (;;) {
@@ -188,13 +188,13 @@ function parseSum(src: string, toks: Token[], k: number): Node {
       }
       push(lv, { t: "var", name: t.text, pos: t.pos });
     } else if (t.kind === "num") push(lv, { t: "num", value: Number(t.text), pos: t.pos });
-    else throw syntaxError(src, t.pos, "a variable name, a number or '('", t.kind === "end" ? undefined : `'${t.text}'`);
+    else throw syntaxError(src, t.pos, "a variable name, a number or '('", t.kind === "end" ? undefined : `${quote(t.text)}`);
     // Operators, and closing parentheses, until the next operand.
     for (;;) {
       t = toks[k++];
       if (isOp(t, "^") && !lv.powered) {
         const n = toks[k++];
-        if (n.kind !== "num" || !Number.isInteger(Number(n.text))) throw syntaxError(src, n.pos, "a whole number after '^'", n.kind === "end" ? undefined : `'${n.text}'`);
+        if (n.kind !== "num" || !Number.isInteger(Number(n.text))) throw syntaxError(src, n.pos, "a whole number after '^'", n.kind === "end" ? undefined : `${quote(n.text)}`);
         const power = Number(n.text);
         if (power < 1 || power > MAX_POWER) {
           throw new LmmError(
@@ -348,7 +348,7 @@ function combineTerms(node: Node & { t: "bin" }, a: Expanded, b: Expanded): Expa
     a.bars.push(...b.bars);
     return { terms: a.terms, intercept: b.intercept ?? a.intercept, bars: a.bars };
   }
-  if (a.bars.length || b.bars.length) throw new LmmError(`Formula: a random-effects term cannot be combined with '${node.op}' (position ${node.pos + 1}).`, { position: node.pos });
+  if (a.bars.length || b.bars.length) throw new LmmError(`Formula: a random-effects term cannot be combined with ${quote(node.op)} (position ${node.pos + 1}).`, { position: node.pos });
   if (node.op === ":") return { terms: new TermSet(interact(a.terms.list, b.terms.list, node)), intercept: undefined, bars: [] };
   if (node.op === "*") {
     const both = interact(a.terms.list, b.terms.list, node);
@@ -443,7 +443,7 @@ export function parseFormula(src: string): ParsedFormula {
     throw new LmmError("The formula is empty: write it as in lme4, e.g. \"y ~ time + (time | subject)\".");
   }
   const toks = tokenize(src);
-  const found = (t: Token) => (t.kind === "end" ? undefined : `'${t.text}'`);
+  const found = (t: Token) => (t.kind === "end" ? undefined : `${quote(t.text)}`);
   let k = 0;
   let response: string | undefined;
   if (!(toks[0].kind === "op" && toks[0].text === "~")) {

@@ -42,7 +42,7 @@ describe("formula problems", () => {
   it("an unknown column is named and the columns are listed", async () => {
     const e = await rejection(lmer("y ~ z + (1 | g)", base));
     expect(e.message).toMatch(/Unknown column 'z'/);
-    expect(e.message).toMatch(/y, x, g/);
+    expect(e.message).toMatch(/'y', 'x', 'g'/);
   });
 
   it("an unknown column that differs only in case suggests the close name", async () => {
@@ -208,5 +208,36 @@ describe("option names that collide with Object.prototype", () => {
     const data = { y: [1, 2, 3, 4, 5, 6, 2, 3], constructor: ["a", "a", "b", "b", "c", "c", "a", "b"] };
     const m = await lmer("y ~ 1 + (1 | constructor)", data, { levels: {} });
     expect(m.ngrps).toEqual({ constructor: 3 });
+  });
+});
+
+describe("messages (issue 16, item 7)", () => {
+  it("a 'null' cell in the response is the cell quoted, with its row", async () => {
+    const text = csvOf({ y: [249.56, 258.7, "null", 321.4, 356.9, 414.7, 382.2, 290.1, 430.5, 466.4, 222.7, 205.3], x: base.x, g: base.g });
+    const e = await rejection(lmer("y ~ x + (1 | g)", parseCSV(text)));
+    expect(e.message).toContain("'null' at data row 3");
+    expect(e.message).not.toContain("249.56");
+  });
+
+  it("hexadecimal cells are numbers, as R's read.csv reads them (0x0 is 0)", () => {
+    const d = parseCSV("x,y\n0x0,1\n0x1A,2\n-0x2,3\n0x1.8p1,4\n3,5\n");
+    const x = d.columns.get("x")!;
+    expect(x.kind).toBe("numeric");
+    expect(Array.from(x.values as Float64Array)).toEqual([0, 26, -2, 3, 3]);
+    expect(parseCSV("x\n0x\n1\n").columns.get("x")!.kind).toBe("text");
+  });
+
+  it("a long column name is cut in the message", async () => {
+    const long = "v".repeat(1_000_000);
+    const e = await rejection(lmer(`y ~ ${long} + (1 | g)`, base));
+    expect(e.message.length).toBeLessThan(300);
+    expect(e.message).toContain(`'${"v".repeat(59)}…'`);
+  });
+
+  it("a column whose name holds a backtick is reached with R's escape, and an unescaped one is a clear syntax error", async () => {
+    const m = await lmer("y ~ `a\\`b` + (1 | g)", { ...base, "a`b": base.x });
+    expect(m.coefNames).toEqual(["(Intercept)", "`a\\`b`"]);
+    const e = await rejection(lmer("y ~ `a`b` + (1 | g)", { ...base, "a`b": base.x }));
+    expect(e.message).toMatch(/closing backtick \(write a backtick inside a name as \\`\)/);
   });
 });

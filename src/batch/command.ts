@@ -3,7 +3,7 @@
 // run keeps what was done); OUT is written whole, with the FDR columns that need
 // every p-value, when the batch ends, and the partial file is removed.
 import { readCSV } from "../csv.js";
-import { LmmError } from "../errors.js";
+import { LmmError, quote } from "../errors.js";
 import { fitMany } from "./fit-many.js";
 import { readResponses } from "./responses.js";
 import { batchCSV, csvHeader, csvRows, type BatchRecord } from "./results.js";
@@ -44,7 +44,7 @@ export async function batchCommand(samplesFile: string, responsesFile: string, f
   const threads = flags.threads === undefined ? await defaultThreads() : Number(flags.threads);
   if (!Number.isInteger(threads) || threads < 1) throw new LmmError("--threads must be a whole number of at least 1.");
   const ddf = flags.ddf ?? "satterthwaite";
-  if (ddf !== "satterthwaite" && ddf !== "none") throw new LmmError(`Unknown --ddf '${ddf}' for batch: choose satterthwaite or none.`);
+  if (ddf !== "satterthwaite" && ddf !== "none") throw new LmmError(`Unknown --ddf ${quote(ddf)} for batch: choose satterthwaite or none.`);
   const json = flags.json || (flags.out?.toLowerCase().endsWith(".json") ?? false);
   const coef = flags.coef?.flatMap((c) => c.split(",").map((s) => s.trim()).filter(Boolean));
   const [samples, responses] = await Promise.all([readCSV(samplesFile), readResponses(responsesFile)]);

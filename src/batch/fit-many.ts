@@ -3,7 +3,7 @@
 // fitted in order (in this thread, or in chunks by worker threads, one WASM
 // instance each) and handed on in input order as they finish.
 import { cellNumber, toDataFrame, type DataFrame, type DataInput } from "../data.js";
-import { LmmError } from "../errors.js";
+import { LmmError, quote, quoteList } from "../errors.js";
 import { parseFormula } from "../formula.js";
 import type { DesignOptions } from "../model/design.js";
 import { FeatureFitter, unfitted, type FeatureFit, type FeatureFitterOptions } from "./feature-fitter.js";
@@ -65,7 +65,7 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
     throw new LmmError(`threads must be a whole number of at least 1 (got ${options.threads}).`);
   }
   const ddf = options.ddf ?? "satterthwaite";
-  if (ddf !== "satterthwaite" && ddf !== "none") throw new LmmError(`Unknown ddf '${ddf}' for a batch: choose satterthwaite or none.`);
+  if (ddf !== "satterthwaite" && ddf !== "none") throw new LmmError(`Unknown ddf ${quote(ddf)} for a batch: choose satterthwaite or none.`);
   const parsed = parseFormula(formula);
   if (parsed.response) {
     throw new LmmError(`A batch formula has no response on the left (each feature is the response): write '~ ${formula.slice(formula.indexOf("~") + 1).trim()}'.`);
@@ -90,7 +90,7 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
   const coefs = options.coef ?? coefNames;
   const unknown = coefs.filter((c) => !coefNames.includes(c));
   if (unknown.length > 0) {
-    throw new LmmError(`Unknown coefficient '${unknown[0]}' in coef: the model's coefficients are ${coefNames.join(", ")}.`);
+    throw new LmmError(`Unknown coefficient ${quote(unknown[0])} in coef: the model's coefficients are ${quoteList(coefNames)}.`);
   }
   const varcomps = fitter.varianceComponentNames();
   const columns = resultColumns(coefs, varcomps);
@@ -171,7 +171,7 @@ function matchSamples(
 ): { columnOf: Int32Array; sampleIds: string[]; messages: string[] } {
   const name = sampleColumn ?? frame.names[0];
   const col = frame.columns.get(name);
-  if (!col) throw new LmmError(`Unknown sample column '${name}': the sample table's columns are ${frame.names.join(", ")}.`);
+  if (!col) throw new LmmError(`Unknown sample column ${quote(name)}: the sample table's columns are ${quoteList(frame.names)}.`);
   const sampleIds = Array.from(col.values as ArrayLike<string | number | null>, (v) => (v === null || Number.isNaN(v) ? "" : String(v).trim()));
   const position = new Map(responses.samples.map((s, j) => [s.trim(), j]));
   // A numeric id column has lost its text ("0001" was read as 1): match those ids by value.
@@ -185,8 +185,8 @@ function matchSamples(
   const seen = new Set<string>();
   const unmeasured: string[] = [];
   sampleIds.forEach((id, i) => {
-    if (id === "") throw new LmmError(`Sample row ${i + 1} has no id in column '${name}': every sample needs one.`);
-    if (seen.has(id)) throw new LmmError(`Sample id '${id}' appears twice in column '${name}': sample ids must be unique.`);
+    if (id === "") throw new LmmError(`Sample row ${i + 1} has no id in column ${quote(name)}: every sample needs one.`);
+    if (seen.has(id)) throw new LmmError(`Sample id ${quote(id)} appears twice in column ${quote(name)}: sample ids must be unique.`);
     seen.add(id);
     const j = position.get(id);
     if (j === undefined) unmeasured.push(id);
@@ -196,7 +196,7 @@ function matchSamples(
   const unused = responses.samples.filter((_, j) => !used.has(j));
   if (unmeasured.length === frame.nrow) {
     throw new LmmError(
-      `No sample id of column '${name}' (e.g. '${sampleIds[0]}') is a column of the responses (e.g. '${responses.samples[0]}'): name the id column with sampleColumn (--sample-column).`,
+      `No sample id of column ${quote(name)} (e.g. ${quote(sampleIds[0])}) is a column of the responses (e.g. ${quote(responses.samples[0])}): name the id column with sampleColumn (--sample-column).`,
     );
   }
   const messages: string[] = [];

@@ -9,7 +9,7 @@ import { LmerModel, type DdfMethod } from "../model/lmer-model.js";
 import { thetaLower, thetaStart } from "../model/parameters.js";
 import { minimize, type OptimizerOptions, type OptimizerProgress } from "./optimizer.js";
 import { prepareWorkerFor } from "../model/unit-split.js";
-import { LmmError } from "../errors.js";
+import { LmmError, quote } from "../errors.js";
 
 /** Options of `lmer()`: how the data enter the model, REML or ML, the df method and the optimiser. */
 export interface LmerOptions extends DesignOptions {
@@ -47,7 +47,7 @@ export async function lmer(formula: string, data: DataInput, options: LmerOption
 /** Fit a model whose design is already built (e.g. to refit by ML for a likelihood-ratio test). */
 export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof DesignOptions> = {}): Promise<LmerModel> {
   if (options.ddf !== undefined && !["satterthwaite", "kenward-roger", "none"].includes(options.ddf)) {
-    throw new LmmError(`Unknown ddf '${options.ddf}': choose satterthwaite, kenward-roger or none.`);
+    throw new LmmError(`Unknown ddf ${quote(options.ddf)}: choose satterthwaite, kenward-roger or none.`);
   }
   const threads = options.threads ?? true;
   if (threads) prepareWorkerFor(design);

@@ -2,8 +2,8 @@
 // the fixed-effects matrix X (R's treatment contrasts and column names), and one
 // random-effects term per `( ... | g)`, ordered as lme4 orders them. This is
 // lme4's lFormula: its result can be inspected on its own.
-import type { Column, DataFrame } from "../data.js";
-import { LmmError } from "../errors.js";
+import { cellNumber, type Column, type DataFrame } from "../data.js";
+import { LmmError, quote, quoteList } from "../errors.js";
 import { formulaVariables, rName, type ParsedFormula, type Term, type TermList } from "../formula.js";
 import { encodeWithLevels, interactFactors, levelLabel, makeFactor, type Factor } from "./factor.js";
 
@@ -64,8 +64,8 @@ function lookup(data: DataFrame, name: string): Column {
   const col = data.columns.get(name);
   if (col) return col;
   const near = data.names.find((n) => n.toLowerCase() === name.toLowerCase());
-  const hint = near ? ` Did you mean '${near}'?` : ` The columns are: ${data.names.join(", ")}.`;
-  throw new LmmError(`Unknown column '${name}' in the formula.${hint}`);
+  const hint = near ? ` Did you mean ${quote(near)}?` : ` The columns are: ${quoteList(data.names)}.`;
+  throw new LmmError(`Unknown column ${quote(name)} in the formula.${hint}`);
 }
 
 function isMissing(col: Column, i: number): boolean {
@@ -93,7 +93,7 @@ function completeRows(data: DataFrame, vars: string[]): Int32Array {
       for (let i = 0; i < data.nrow; i++) if (!isMissing(c, i)) return false;
       return true;
     });
-    const why = allMissing ? `column '${allMissing}' is missing in every row` : "every row has a missing value in some variable of the model";
+    const why = allMissing ? `column ${quote(allMissing)} is missing in every row` : "every row has a missing value in some variable of the model";
     throw new LmmError(`No complete rows to fit: ${why}. Check the column names and missing-value codes.`);
   }
   const keep = new Int32Array(count);
@@ -107,7 +107,7 @@ function checkFinite(data: DataFrame, name: string, rows: Int32Array): void {
   for (let k = 0; k < rows.length; k++) {
     const r = rows[k];
     if (!Number.isFinite(col.values[r])) {
-      throw new LmmError(`Column '${name}' holds ${col.values[r]} at data row ${r + 1}: remove or recode infinite values before fitting.`);
+      throw new LmmError(`Column ${quote(name)} holds ${col.values[r]} at data row ${r + 1}: remove or recode infinite values before fitting.`);
     }
   }
 }
@@ -377,8 +377,12 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   const response = formula.response;
   const rcol = lookup(data, response);
   if (rcol.kind !== "numeric") {
-    const example = rcol.values.find((v) => v !== null);
-    throw new LmmError(`The response '${response}' is not numeric (it holds text such as '${example}'): choose a numeric column or fix its values.`);
+    // Quote a cell that is not a number (a column of numbers and one 'null' is text because of that one).
+    const row = rcol.values.findIndex((v) => v !== null && cellNumber(v) === undefined);
+    const at = row >= 0 ? row : rcol.values.findIndex((v) => v !== null);
+    throw new LmmError(
+      `The response ${quote(response)} is not numeric (it holds text such as ${quote(rcol.values[at])} at data row ${at + 1}): choose a numeric column or fix its values.`,
+    );
   }
   const rows = completeRows(data, vars);
   for (const v of vars) checkFinite(data, v, rows);
@@ -392,16 +396,16 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   let terms: RandomEffectsTerm[] = formula.random.map((rt) => {
     const factor = fb.groupingFactor(rt.group);
     const Z = fb.modelMatrix(rt.lhs);
-    if (Z.columns.length === 0) throw new LmmError(`The random-effects term for '${rt.groupName}' has no columns: write (1 | ${rt.groupName}) or (x | ${rt.groupName}).`);
+    if (Z.columns.length === 0) throw new LmmError(`The random-effects term for ${quote(rt.groupName)} has no columns: write (1 | ${rt.groupName}) or (x | ${rt.groupName}).`);
     return { group: rt.groupName, groupVars: rt.group, lhs: rt.lhs, factor, names: Z.names, columns: Z.columns };
   });
   for (const t of terms) {
     const L = t.factor.levels.length;
     if (L < 2) {
-      throw new LmmError(`Grouping factor '${t.group}' has only ${L} level in the data used: a random effect needs at least 2 groups.`);
+      throw new LmmError(`Grouping factor ${quote(t.group)} has only ${L} level in the data used: a random effect needs at least 2 groups.`);
     }
     if (L >= n) {
-      throw new LmmError(`Grouping factor '${t.group}' has ${L} levels for ${n} observations: each group needs repeated observations (fewer levels than observations).`);
+      throw new LmmError(`Grouping factor ${quote(t.group)} has ${L} levels for ${n} observations: each group needs repeated observations (fewer levels than observations).`);
     }
     if (L * t.names.length >= n && t.names.length > 1) {
       throw new LmmError(
@@ -443,10 +447,10 @@ export function newDataDesign(design: Design, data: DataFrame, withRandom: boole
   const known = design.factorLevels ?? {};
   for (const v of used) {
     const col = data.columns.get(v);
-    if (!col) throw new LmmError(`The new data has no column '${v}': it needs every column the formula uses (${used.join(", ")}).`);
+    if (!col) throw new LmmError(`The new data has no column ${quote(v)}: it needs every column the formula uses (${quoteList(used)}).`);
     if (!Object.hasOwn(known, v) && col.kind === "text") {
       const example = col.values.find((x) => x !== null);
-      throw new LmmError(`Column '${v}' of the new data holds text (such as '${example}') but the model used it as a number: give numbers.`);
+      throw new LmmError(`Column ${quote(v)} of the new data holds text (such as ${quote(example)}) but the model used it as a number: give numbers.`);
     }
   }
   const keep: number[] = [];

@@ -1,7 +1,7 @@
 // The fitted model (lme4's merMod): estimates, variance components, conditional
 // modes, fitted values and fit statistics at the optimum.
 import { inverseFromCholesky, timesTranspose } from "../linalg.js";
-import { LmmError } from "../errors.js";
+import { LmmError, quote } from "../errors.js";
 import type { OptimizerResult } from "../fit/optimizer.js";
 import type { Design } from "./design.js";
 import type { ProfiledDeviance } from "./deviance.js";
@@ -353,7 +353,7 @@ export class LmerModel {
       case "profile":
         return profileConfint(this, level);
       default:
-        throw new LmmError(`Unknown confidence-interval method '${method}': choose wald, profile or boot.`);
+        throw new LmmError(`Unknown confidence-interval method ${quote(method)}: choose wald, profile or boot.`);
     }
   }
 
