@@ -177,6 +177,7 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     .option("--sample-column <name>", "column of the samples file holding the sample ids (default the first)")
     .option("--ddf <method>", "satterthwaite (default: df and p-values) or none (estimates only)")
     .option("--json", "write JSON (an array of records) instead of CSV")
+    .option("--resume", "continue the interrupted run whose finished features are in OUT.partial (with --out)")
     .addHelpText(
       "after",
       `
@@ -186,7 +187,8 @@ Example:
 Columns: feature, nobs; per coefficient NAME, NAME_se, NAME_t, NAME_df, NAME_p, NAME_fdr
 (Benjamini-Hochberg); the variance components (sd_(Intercept)|id, sigma); logLik,
 converged, singular, status. Each feature drops its own missing values. With --out, rows
-are streamed to FILE.partial as they finish; FILE is written, with FDR, at the end.`,
+are streamed to FILE.partial (JSON lines) as they finish; FILE is written, with FDR, at
+the end. After an interruption, the same command with --resume fits only the rest.`,
     )
     .action((samples, responses, formula, flags) => batchCommand(samples, responses, formula, flags, { out, err, progress }));
   return program;

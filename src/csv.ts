@@ -34,6 +34,17 @@ export function parseCSV(text: string): DataFrame {
   return { names: header, columns, nrow: rows.length - 1 };
 }
 
+/**
+ * CSV text of rows, each line ended by "\n": papaparse's quoting, and a text cell
+ * that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR)
+ * prefixed with a single quote, as OWASP recommends against CSV injection.
+ * Numbers stay numbers; null and undefined are empty cells.
+ */
+export function formatCSV(rows: unknown[][]): string {
+  if (rows.length === 0) return "";
+  return Papa.unparse(rows, { header: false, newline: "\n", escapeFormulae: true }) + "\n";
+}
+
 // A specifier in a variable keeps bundlers (Vite, webpack, esbuild) from
 // resolving node:fs for a browser build: readCSV never reaches it there.
 const NODE_FS = "node:fs/promises";

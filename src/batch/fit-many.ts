@@ -26,6 +26,11 @@ export interface BatchOptions extends DesignOptions {
    * instance; default 1: fit in this thread.
    */
   threads?: number;
+  /**
+   * Records of the first features from an interrupted run (input order, as
+   * onRecord gave them): taken as they are, not fitted again nor passed to onRecord.
+   */
+  previous?: BatchRecord[];
   /** Called with each feature's record (FDR not yet known), in input order, as fits finish. */
   onRecord?: (record: BatchRecord, index: number) => void;
   /** Called after each chunk of features: how many are done of how many. */
@@ -98,7 +103,10 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
   const F = responses.features.length;
   const records: BatchRecord[] = new Array(F);
   const fits: (FeatureFit | undefined)[] = new Array(F);
-  let next = 0;
+  const previous = options.previous ?? [];
+  checkPrevious(previous, responses.features, columns);
+  previous.forEach((r, f) => (records[f] = { ...r }));
+  let next = previous.length;
   const deliver = (index: number, fit: FeatureFit) => {
     fits[index] = fit;
     for (; next < F && fits[next]; next++) {
@@ -113,7 +121,7 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
     return out;
   };
   const todo: number[] = [];
-  for (let f = 0; f < F; f++) {
+  for (let f = previous.length; f < F; f++) {
     const problem = responses.invalid?.get(f);
     if (problem) deliver(f, unfitted(responses.features[f], problem));
     else todo.push(f);
@@ -144,6 +152,20 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
   }
   addFdr(records, coefs);
   return { columns, records, coefs, messages, threads };
+}
+
+/** Records of an earlier run must be of this batch: its columns, and its first features in order. */
+function checkPrevious(previous: BatchRecord[], features: string[], columns: string[]): void {
+  if (previous.length > features.length) {
+    throw new LmmError(`The earlier run has ${previous.length} features but the responses have ${features.length}: it was a run on other responses.`);
+  }
+  previous.forEach((r, f) => {
+    const same = Object.keys(r).length === columns.length && columns.every((c) => Object.hasOwn(r, c));
+    if (!same) throw new LmmError("The earlier run's records have other columns than this batch's: it was a run with another formula or --coef.");
+    if (r.feature !== features[f]) {
+      throw new LmmError(`The earlier run's feature ${f + 1} is ${quote(r.feature)} but the responses' is ${quote(features[f])}: it was a run on other responses.`);
+    }
+  });
 }
 
 /** Features per progress report when fitting in this thread. */
