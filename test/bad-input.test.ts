@@ -241,3 +241,43 @@ describe("messages (issue 16, item 7)", () => {
     expect(e.message).toMatch(/closing backtick \(write a backtick inside a name as \\`\)/);
   });
 });
+
+describe("memory (issue 16, item 4)", () => {
+  it("refuses a fixed factor of 50,000 levels before building X, suggesting a random effect", async () => {
+    const n = 100_000;
+    const data = {
+      y: Float64Array.from({ length: n }, (_, i) => Math.sin(i)),
+      f: Array.from({ length: n }, (_, i) => `f${i % 50_000}`),
+      g: Array.from({ length: n }, (_, i) => `g${i % 100}`),
+    };
+    const started = Date.now();
+    const e = await rejection(lmer("y ~ f + (1 | g)", data));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(e.message).toMatch(/about 50001 columns for 100000 rows, 55\.9 GB of memory, more than the 4 GB WebAssembly can address/);
+    expect(e.message).toContain("'f' has 50000 levels; as a random effect, (1 | f), it costs one column");
+  });
+
+  it("says how much a crossed design's dense block needs, and why, beyond WebAssembly's 4 GB", async () => {
+    // Three crossed factors (none is a function of another): the two smaller ones form the dense block.
+    const n = 40_000;
+    const data = {
+      y: Float64Array.from({ length: n }, (_, i) => Math.cos(i)),
+      a: Array.from({ length: n }, (_, i) => `a${i % 4500}`),
+      b: Array.from({ length: n }, (_, i) => `b${Math.floor(i / 7) % 4500}`),
+      c: Array.from({ length: n }, (_, i) => `c${Math.floor(i / 3) % 4499}`),
+    };
+    const started = Date.now();
+    const e = await rejection(lmer("y ~ 1 + (1 | a) + (1 | b) + (1 | c)", data));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(e.message).toMatch(/crossed random effects of 'b' \(4500 levels\), 'c' \(4499 levels\) are not nested/);
+    expect(e.message).toMatch(/dense 9001 x 9001 block that needs 4\.2 GB of memory, more than the 4 GB WebAssembly can address/);
+  });
+
+  it("bounds nsim of the bootstrap and of simulate before any work", async () => {
+    const m = await lmer("y ~ x + (1 | g)", base);
+    const { simulate } = await import("../src/index.js");
+    const e = await rejection(m.confint({ method: "boot", nsim: 1e9 }));
+    expect(e.message).toBe("nsim must be a whole number from 2 to 100,000, not 1000000000.");
+    expect(thrown(() => simulate(m, 1e9)).message).toMatch(/from 1 to 100,000/);
+  });
+});

@@ -6,6 +6,7 @@ import { cellNumber, type Column, type DataFrame } from "../data.js";
 import { LmmError, quote, quoteList } from "../errors.js";
 import { formulaVariables, rName, type ParsedFormula, type Term, type TermList } from "../formula.js";
 import { encodeWithLevels, interactFactors, levelLabel, makeFactor, type Factor } from "./factor.js";
+import { gigabytes, WASM_MEMORY_BYTES } from "./blocks.js";
 
 /** Options that shape how data columns enter the model. */
 export interface DesignOptions {
@@ -260,6 +261,30 @@ class FrameBuilder {
 }
 
 /**
+ * The fixed-effects matrix's size from the factors' levels, before it is built:
+ * n x p values in X, p x p in its cross-products. A factor of 10^5 levels as a
+ * fixed effect would take tens of GB (and is what a random effect is for).
+ */
+function checkFixedSize(list: TermList, fb: FrameBuilder, n: number): void {
+  let p = list.intercept ? 1 : 0;
+  let largest = { name: "", levels: 0 };
+  for (const term of list.terms) {
+    let columns = 1;
+    for (const v of term) {
+      if (!fb.isFactor(v)) continue;
+      const levels = fb.factor(v).levels.length;
+      columns *= levels;
+      if (levels > largest.levels) largest = { name: v, levels };
+    }
+    p += columns;
+  }
+  const bytes = 8 * (n * p + p * p);
+  if (bytes <= WASM_MEMORY_BYTES) return;
+  const hint = largest.levels > 100 ? `: ${quote(largest.name)} has ${largest.levels} levels; as a random effect, (1 | ${rName(largest.name)}), it costs one column` : ": simplify the fixed effects";
+  throw new LmmError(`The fixed effects would have about ${p} columns for ${n} rows, ${gigabytes(bytes)} of memory, more than the 4 GB WebAssembly can address${hint}.`);
+}
+
+/**
  * Drop columns of X that are linear combinations of earlier ones, as lme4 does
  * (pivoted QR, tolerance 1e-7): modified Gram-Schmidt in column order.
  */
@@ -390,6 +415,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   const n = rows.length;
   const y = fb.numeric(response);
 
+  checkFixedSize(formula.fixed, fb, n);
   const { X, dropped } = dropAliased(fb.modelMatrix(formula.fixed));
   if (X.columns.length === 0) throw new LmmError("The fixed-effects part has no columns: keep the intercept or add a fixed effect.");
 
