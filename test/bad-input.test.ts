@@ -281,3 +281,27 @@ describe("memory (issue 16, item 4)", () => {
     expect(thrown(() => simulate(m, 1e9)).message).toMatch(/from 1 to 100,000/);
   });
 });
+
+describe("degenerate fits (issue 16, item 1)", () => {
+  const days = base.x;
+  it("a constant response is refused, naming it", async () => {
+    expect((await rejection(lmer("y ~ x + (1 | g)", { ...base, y: base.y.map(() => 5) }))).message).toMatch(/'y' is 5 in every row used/);
+  });
+
+  it("a response exactly linear in the covariates is refused (no NaN or Inf printed), also by anova and compare", async () => {
+    const data = { ...base, y: days.map((d) => 3 + 2 * d) };
+    expect((await rejection(lmer("y ~ x + (1 | g)", data))).message).toMatch(/exact linear function of the fixed effects \(zero residual variance\)/);
+  });
+
+  it("values whose squares overflow are refused, naming the column", async () => {
+    expect((await rejection(lmer("y ~ x + (1 | g)", { ...base, y: base.y.map((v) => v * 1e200) }))).message).toMatch(/'y' holds values as large as 1\.28e\+201, whose squares overflow/);
+  });
+
+  it("the response on the right-hand side is dropped with lme4's message", async () => {
+    const m = await lmer("y ~ x + y + (1 | g)", base);
+    const ref = await lmer("y ~ x + (1 | g)", base);
+    expect(m.coefNames).toEqual(["(Intercept)", "x"]);
+    expect(m.fixef).toEqual(ref.fixef);
+    expect(m.messages).toContain("the response appeared on the right-hand side and was dropped");
+  });
+});

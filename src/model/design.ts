@@ -52,6 +52,8 @@ export interface Design {
   X: ModelMatrix;
   /** Fixed-effect columns dropped because X was rank deficient. */
   droppedColumns: string[];
+  /** What lFormula warned of (e.g. the response dropped from the right-hand side). */
+  messages?: string[];
   /** Terms in lme4's order (by decreasing number of levels when that reorders them). */
   terms: RandomEffectsTerm[];
   /** How columns entered the model, and the levels of every variable coded as a factor. */
@@ -310,6 +312,29 @@ function dropAliased(X: ModelMatrix): { X: ModelMatrix; dropped: string[] } {
 }
 
 /**
+ * Why a fit has no finite estimates or no residual variance, from its design:
+ * values whose squares overflow, a response that the fixed effects reproduce
+ * exactly, or else the scale of the largest column.
+ */
+export function degenerateFitCause(design: Design): string {
+  const columns = [{ name: design.response, values: design.y }, ...design.X.names.map((name, j) => ({ name, values: design.X.columns[j] }))];
+  let largest = { name: "", max: 0 };
+  for (const c of columns) {
+    let max = 0;
+    for (let i = 0; i < c.values.length; i++) max = Math.max(max, Math.abs(c.values[i]));
+    if (max > largest.max) largest = { name: c.name, max };
+  }
+  if (largest.max >= 1e100) {
+    return `${quote(largest.name)} holds values as large as ${largest.max.toExponential(2)}, whose squares overflow double precision: rescale it (e.g. divide by a power of 10).`;
+  }
+  const withY = { names: [...design.X.names, "\0y"], columns: [...design.X.columns, design.y], assign: [...design.X.assign, -2] };
+  if (dropAliased(withY).dropped.includes("\0y")) {
+    return `the response ${quote(design.response)} is an exact linear function of the fixed effects (zero residual variance): there is nothing left for the random effects and the residuals to explain.`;
+  }
+  return `the scale of ${quote(largest.name)} (values up to ${largest.max.toExponential(2)}) is too large for the others: center and rescale it.`;
+}
+
+/**
  * A sufficient condition for the Gram-Schmidt of dropAliased to keep every
  * column, from dot products alone (no column copies, one pass per pair). With
  * unit-norm columns, every column's relative residual (what Gram-Schmidt
@@ -397,9 +422,17 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   if (formula.random.length === 0) {
     throw new LmmError("The formula has no random-effects term: add one such as '(1 | subject)'; for a model without random effects use a linear model.");
   }
+  const response = formula.response;
+  const messages: string[] = [];
+  // lme4 (model.frame) drops the response from the right-hand side, with a warning.
+  if (formula.fixed.terms.some((t) => t.includes(response))) {
+    const term = formula.fixed.terms.find((t) => t.includes(response) && t.length > 1);
+    if (term) throw new LmmError(`The response ${quote(response)} appears in the term ${quote(term.join(":"))} on the right-hand side: remove it from the fixed effects.`);
+    formula = { ...formula, fixed: { ...formula.fixed, terms: formula.fixed.terms.filter((t) => !t.includes(response)) } };
+    messages.push("the response appeared on the right-hand side and was dropped");
+  }
   const vars = formulaVariables(formula);
   vars.forEach((v) => lookup(data, v));
-  const response = formula.response;
   const rcol = lookup(data, response);
   if (rcol.kind !== "numeric") {
     // Quote a cell that is not a number (a column of numbers and one 'null' is text because of that one).
@@ -414,6 +447,9 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   const fb = new FrameBuilder(data, rows, options);
   const n = rows.length;
   const y = fb.numeric(response);
+  if (y.every((v) => v === y[0])) {
+    throw new LmmError(`The response ${quote(response)} is ${y[0]} in every row used: there is no variation for a model to explain.`);
+  }
 
   checkFixedSize(formula.fixed, fb, n);
   const { X, dropped } = dropAliased(fb.modelMatrix(formula.fixed));
@@ -448,7 +484,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   }
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
   const sumCodedX = () => fb.modelMatrix(formula.fixed, "sum");
-  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, terms, options, factorLevels, sumCodedX };
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, factorLevels, sumCodedX };
 }
 
 /** New data coded as a fitted model's design: its X columns and each term's Z and levels. */
