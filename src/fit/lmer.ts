@@ -49,6 +49,10 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
   if (options.ddf !== undefined && !["satterthwaite", "kenward-roger", "none"].includes(options.ddf)) {
     throw new LmmError(`Unknown ddf ${quote(options.ddf)}: choose satterthwaite, kenward-roger or none.`);
   }
+  const y = design.y;
+  if (y.every((v) => v === y[0])) {
+    throw new LmmError(`The response ${quote(design.response)} is ${y[0]} in every row used: there is no variation for a model to explain.`);
+  }
   const threads = options.threads ?? true;
   if (threads) prepareWorkerFor(design);
   const deviance = await ProfiledDeviance.create(design, options.REML ?? true);

@@ -447,9 +447,6 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   const fb = new FrameBuilder(data, rows, options);
   const n = rows.length;
   const y = fb.numeric(response);
-  if (y.every((v) => v === y[0])) {
-    throw new LmmError(`The response ${quote(response)} is ${y[0]} in every row used: there is no variation for a model to explain.`);
-  }
 
   checkFixedSize(formula.fixed, fb, n);
   const { X, dropped } = dropAliased(fb.modelMatrix(formula.fixed));
