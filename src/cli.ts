@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readCSV } from "./csv.js";
-import { LmmError } from "./errors.js";
+import { LmmError, quote } from "./errors.js";
 import { lmer } from "./fit/lmer.js";
 import { formatLrt, likelihoodRatioTest } from "./inference/anova.js";
 import { formatAnova } from "./inference/anova-type3.js";
@@ -39,7 +39,7 @@ interface FitFlags {
 async function fitCommand(data: string | undefined, formula: string | undefined, flags: FitFlags, out: (s: string) => void): Promise<void> {
   if (flags.example) {
     const ex = Object.hasOwn(EXAMPLES, flags.example) ? EXAMPLES[flags.example] : undefined;
-    if (!ex) throw new LmmError(`Unknown example '${flags.example}': choose one of ${Object.keys(EXAMPLES).join(", ")}.`);
+    if (!ex) throw new LmmError(`Unknown example ${quote(flags.example)}: choose one of ${Object.keys(EXAMPLES).join(", ")}.`);
     if (data && formula) throw new LmmError("Give either --example NAME or a data file, not both.");
     if (data && !formula) formula = data;
     data = join(examplesDir(), ex.file);
@@ -50,11 +50,11 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
   const frame = await readCSV(data);
   const ddf = flags.ddf ?? "satterthwaite";
   if (ddf !== "satterthwaite" && ddf !== "kenward-roger" && ddf !== "none") {
-    throw new LmmError(`Unknown --ddf '${ddf}': choose satterthwaite, kenward-roger or none.`);
+    throw new LmmError(`Unknown --ddf ${quote(ddf)}: choose satterthwaite, kenward-roger or none.`);
   }
   const method = flags.confint;
   if (method !== undefined && method !== "wald" && method !== "profile" && method !== "boot") {
-    throw new LmmError(`Unknown --confint '${method}': choose wald, profile or boot.`);
+    throw new LmmError(`Unknown --confint ${quote(method)}: choose wald, profile or boot.`);
   }
   const nsim = flags.nsim === undefined ? undefined : Number(flags.nsim);
   const seed = flags.seed === undefined ? undefined : Number(flags.seed);
@@ -148,7 +148,7 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     .action(async (data, formula, flags) => {
       const ddf = flags.ddf ?? "satterthwaite";
       if (ddf !== "satterthwaite" && ddf !== "kenward-roger") {
-        throw new LmmError(`Unknown --ddf '${ddf}' for anova: choose satterthwaite or kenward-roger.`);
+        throw new LmmError(`Unknown --ddf ${quote(ddf)} for anova: choose satterthwaite or kenward-roger.`);
       }
       const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none" });
       const rows = model.anova({ ddf });
@@ -177,6 +177,7 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     .option("--sample-column <name>", "column of the samples file holding the sample ids (default the first)")
     .option("--ddf <method>", "satterthwaite (default: df and p-values) or none (estimates only)")
     .option("--json", "write JSON (an array of records) instead of CSV")
+    .option("--resume", "continue the interrupted run whose finished features are in OUT.partial (with --out)")
     .addHelpText(
       "after",
       `
@@ -186,7 +187,8 @@ Example:
 Columns: feature, nobs; per coefficient NAME, NAME_se, NAME_t, NAME_df, NAME_p, NAME_fdr
 (Benjamini-Hochberg); the variance components (sd_(Intercept)|id, sigma); logLik,
 converged, singular, status. Each feature drops its own missing values. With --out, rows
-are streamed to FILE.partial as they finish; FILE is written, with FDR, at the end.`,
+are streamed to FILE.partial (JSON lines) as they finish; FILE is written, with FDR, at
+the end. After an interruption, the same command with --resume fits only the rest.`,
     )
     .action((samples, responses, formula, flags) => batchCommand(samples, responses, formula, flags, { out, err, progress }));
   return program;

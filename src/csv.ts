@@ -2,7 +2,7 @@
 // papaparse's; typing the columns follows R's read.csv (see data.ts).
 import Papa from "papaparse";
 import { columnFromText, type Column, type DataFrame } from "./data.js";
-import { LmmError } from "./errors.js";
+import { LmmError, quote } from "./errors.js";
 import { IN_NODE } from "./runtime.js";
 
 /** Parse CSV (or TSV: the delimiter is detected) text with a header row. */
@@ -26,12 +26,23 @@ export function parseCSV(text: string): DataFrame {
   const seen = new Set<string>();
   header.forEach((h, j) => {
     if (h === "") throw new LmmError(`CSV column ${j + 1} has an empty name: give every column a header.`);
-    if (seen.has(h)) throw new LmmError(`The CSV has two columns named '${h}': column names must be unique.`);
+    if (seen.has(h)) throw new LmmError(`The CSV has two columns named ${quote(h)}: column names must be unique.`);
     seen.add(h);
   });
   const columns = new Map<string, Column>();
   header.forEach((name, j) => columns.set(name, columnFromText(rows.slice(1).map((row) => row[j]))));
   return { names: header, columns, nrow: rows.length - 1 };
+}
+
+/**
+ * CSV text of rows, each line ended by "\n": papaparse's quoting, and a text cell
+ * that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR)
+ * prefixed with a single quote, as OWASP recommends against CSV injection.
+ * Numbers stay numbers; null and undefined are empty cells.
+ */
+export function formatCSV(rows: unknown[][]): string {
+  if (rows.length === 0) return "";
+  return Papa.unparse(rows, { header: false, newline: "\n", escapeFormulae: true }) + "\n";
 }
 
 // A specifier in a variable keeps bundlers (Vite, webpack, esbuild) from
@@ -54,6 +65,6 @@ export async function readTextFile(path: string): Promise<string> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : String((e as Error).message);
-    throw new LmmError(`Cannot read '${path}' (${why}): give the path of a CSV file.`);
+    throw new LmmError(`Cannot read ${quote(path)} (${why}): give the path of a CSV file.`);
   }
 }

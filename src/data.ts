@@ -1,7 +1,7 @@
 // Data frames: named columns that are either numeric (NaN = missing) or text
 // (null = missing). Whether text becomes a factor, and how a numeric column is
 // used, is decided later by the model frame, as R's model.frame does.
-import { LmmError } from "./errors.js";
+import { LmmError, quote } from "./errors.js";
 
 /** A numeric column; missing values are NaN. */
 export interface NumericColumn {
@@ -33,6 +33,8 @@ export type DataInput =
 
 const MISSING_TOKENS = new Set(["", "NA", "NaN", "nan", "N/A"]);
 const NUMBER_RE = /^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|Inf|inf|Infinity)$/;
+// R's read.csv (R_strtod) also reads hexadecimal numbers: 0x1A, -0x2, 0x1.8p1.
+const HEX_RE = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/;
 
 /** Longest of MISSING_TOKENS. */
 const LONGEST_MISSING_TOKEN = 3;
@@ -53,9 +55,19 @@ const isPrintable = (c: number) => c > 32 && c < 127;
 export function cellNumber(s: string): number | undefined {
   if (isMissingToken(s)) return NaN;
   const t = s.trim();
-  if (!NUMBER_RE.test(t)) return undefined;
+  if (!NUMBER_RE.test(t)) return hexNumber(t);
   if (/^[+-]?(Inf|inf|Infinity)$/.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
   return Number(t);
+}
+
+/** A hexadecimal number as R reads it (digits, an optional fraction, a binary exponent), else undefined. */
+function hexNumber(t: string): number | undefined {
+  const m = HEX_RE.exec(t);
+  if (!m || m[2] + (m[3] ?? "") === "") return undefined;
+  const fraction = m[3] ?? "";
+  const mantissa = parseInt(m[2] + fraction, 16) / 16 ** fraction.length;
+  const v = mantissa * 2 ** Number(m[4] ?? 0);
+  return m[1] === "-" ? -v : v;
 }
 
 /**
@@ -92,7 +104,7 @@ export function columnFromValues(name: string, cells: ArrayLike<unknown>): Colum
     if (typeof c === "string") {
       if (!text && !isMissingToken(c)) text = true; // once text, the cells are typed below
     } else if (typeof c === "boolean") text = true;
-    else throw new LmmError(`Column '${name}' holds a ${typeof c} at row ${i + 1}: give numbers, strings or booleans.`);
+    else throw new LmmError(`Column ${quote(name)} holds a ${typeof c} at row ${i + 1}: give numbers, strings or booleans.`);
   }
   // Only missing-value strings ("NA", "") among numbers: a numeric column.
   if (!text) return { kind: "numeric", values: Float64Array.from(cells, (c) => (typeof c === "number" ? c : NaN)) };
@@ -138,10 +150,10 @@ export function toDataFrame(input: DataInput): DataFrame {
   for (const name of names) {
     const cells = input[name];
     if (cells === null || typeof cells !== "object" || typeof cells.length !== "number") {
-      throw new LmmError(`Column '${name}' is not an array: give each column as an array of numbers or strings.`);
+      throw new LmmError(`Column ${quote(name)} is not an array: give each column as an array of numbers or strings.`);
     }
     if (nrow >= 0 && cells.length !== nrow) {
-      throw new LmmError(`Column '${name}' has ${cells.length} values but the others have ${nrow}: all columns must have the same length.`);
+      throw new LmmError(`Column ${quote(name)} has ${cells.length} values but the others have ${nrow}: all columns must have the same length.`);
     }
     nrow = cells.length;
     columns.set(name, cells instanceof Float64Array ? { kind: "numeric", values: cells } : columnFromValues(name, cells));

@@ -2,7 +2,7 @@
 // The parser yields R's term structure: a list of fixed terms (each an
 // interaction of variables, ordered by degree as R's terms() does) and the
 // random-effects terms, with `||` and `/` already expanded as lme4 expands them.
-import { LmmError } from "./errors.js";
+import { LmmError, quote } from "./errors.js";
 
 /** An interaction of variables; [] is the intercept. */
 export type Term = string[];
@@ -40,37 +40,46 @@ interface Token {
 }
 
 const OPS = ["||", "~", "+", "-", "*", ":", "/", "|", "(", ")", "^"];
+// Sticky patterns: matched at a position without slicing the formula (formulas
+// of 15,000 terms are 10^5 characters).
+const NAME_RE = /[A-Za-z._][A-Za-z0-9._]*/y;
+const NUM_RE = /\d+\.?\d*|\.\d+/y;
+const SPACE_RE = /\s/y;
+
+function matchAt(re: RegExp, src: string, i: number): string | undefined {
+  re.lastIndex = i;
+  return re.exec(src)?.[0];
+}
 
 function tokenize(src: string): Token[] {
   const toks: Token[] = [];
   let i = 0;
   while (i < src.length) {
     const c = src[i];
-    if (/\s/.test(c)) {
+    if (matchAt(SPACE_RE, src, i)) {
       i++;
       continue;
     }
     if (c === "`") {
-      const j = src.indexOf("`", i + 1);
-      if (j < 0) throw syntaxError(src, i, "a closing backtick");
-      toks.push({ kind: "name", text: src.slice(i + 1, j), pos: i });
-      i = j + 1;
+      const name = backtickName(src, i);
+      toks.push({ kind: "name", text: name.text, pos: i });
+      i = name.end;
       continue;
     }
-    const name = /^[A-Za-z._][A-Za-z0-9._]*/.exec(src.slice(i));
-    if (name && !/^\.\d/.test(name[0])) {
-      toks.push({ kind: "name", text: name[0], pos: i });
-      i += name[0].length;
+    const name = matchAt(NAME_RE, src, i);
+    if (name && !/^\.\d/.test(name)) {
+      toks.push({ kind: "name", text: name, pos: i });
+      i += name.length;
       continue;
     }
-    const num = /^(\d+\.?\d*|\.\d+)/.exec(src.slice(i));
+    const num = matchAt(NUM_RE, src, i);
     if (num) {
-      toks.push({ kind: "num", text: num[0], pos: i });
-      i += num[0].length;
+      toks.push({ kind: "num", text: num, pos: i });
+      i += num.length;
       continue;
     }
     const op = OPS.find((o) => src.startsWith(o, i));
-    if (!op) throw syntaxError(src, i, "a variable name, a number or one of ~ + - * : / | ( )", `'${c}'`);
+    if (!op) throw syntaxError(src, i, "a variable name, a number or one of ~ + - * : / | ( )", `${quote(c)}`);
     toks.push({ kind: "op", text: op, pos: i });
     i += op.length;
   }
@@ -78,8 +87,23 @@ function tokenize(src: string): Token[] {
   return toks;
 }
 
+/**
+ * A backtick-quoted name starting at `start`, as R reads it: a backslash escapes
+ * the next character, so a column named a`b is written `a\`b`.
+ */
+function backtickName(src: string, start: number): { text: string; end: number } {
+  let text = "";
+  for (let i = start + 1; i < src.length; i++) {
+    const c = src[i];
+    if (c === "`") return { text, end: i + 1 };
+    if (c === "\\" && i + 1 < src.length) text += src[++i];
+    else text += c;
+  }
+  throw syntaxError(src, start, "a closing backtick (write a backtick inside a name as \\`)");
+}
+
 function syntaxError(src: string, pos: number, expected: string, found?: string): LmmError {
-  const what = found ?? (pos >= src.length ? "the end of the formula" : `'${src[pos]}'`);
+  const what = found ?? (pos >= src.length ? "the end of the formula" : `${quote(src[pos])}`);
   return new LmmError(`Formula syntax error at position ${pos + 1}: expected ${expected} but found ${what}.`, { position: pos });
 }
 
@@ -92,188 +116,248 @@ type Node =
   | { t: "bar"; lhs: Node; rhs: Node; double: boolean; pos: number }
   | { t: "paren"; a: Node; pos: number };
 
-class Parser {
-  private k = 0;
-  constructor(
-    private readonly src: string,
-    private readonly toks: Token[],
-  ) {}
+/** R's largest power in a formula (an R integer); the expansion stops growing at the number of variables. */
+const MAX_POWER = 2147483647;
+/** The most terms one operator may combine (a*b, a:b, (...)^k): a bound on the time and memory of the expansion. */
+export const MAX_EXPANSION_TERMS = 100_000;
 
-  peek(): Token {
-    return this.toks[this.k];
-  }
-  next(): Token {
-    return this.toks[this.k++];
-  }
-  expect(text: string, what: string): Token {
-    const t = this.peek();
-    if (t.text !== text || t.kind !== "op") throw this.err(t, what);
-    return this.next();
-  }
-  err(t: Token, expected: string): LmmError {
-    return syntaxError(this.src, t.pos, expected, t.kind === "end" ? undefined : `'${t.text}'`);
-  }
+const PRECEDENCE: Record<string, number> = { "+": 1, "-": 1, "*": 2, "/": 2, ":": 3 };
 
-  // sum := prod (('+' | '-') prod)*
-  sum(): Node {
-    let left = this.prod();
-    for (;;) {
-      const t = this.peek();
-      if (t.kind === "op" && (t.text === "+" || t.text === "-")) {
-        this.next();
-        const right = this.prod();
-        left = { t: "bin", op: t.text, a: left, b: right, pos: t.pos };
-      } else return left;
+/** One parenthesis level being read (the formula's right side is the outermost). */
+interface Level {
+  open?: Token;
+  operands: Node[];
+  operators: Token[];
+  /** Unary minus signs waiting for their operand. */
+  signs: Token[];
+  bar?: { lhs: Node; tok: Token };
+  /** The last operand already has its '^' (R's a^2^3 is not a formula term). */
+  powered: boolean;
+}
+
+/**
+ * Operator-precedence parsing with an explicit stack of parenthesis levels, so
+ * that neither long sums nor deep nesting meet the call-stack limit:
+ *   sum := prod (('+' | '-') prod)*      prod := inter (('*' | '/') inter)*
+ *   inter := power (':' power)*          power := atom ['^' number]
+ *   atom := ['+' | '-'] (name | number | '(' sum ')' | '(' sum '|' sum ')')
+ */
+function parseSum(src: string, toks: Token[], k: number): Node {
+  const newLevel = (open?: Token): Level => ({ open, operands: [], operators: [], signs: [], powered: false });
+  const levels: Level[] = [newLevel()];
+  const reduce = (lv: Level) => {
+    const op = lv.operators.pop()!;
+    const b = lv.operands.pop()!;
+    const a = lv.operands.pop()!;
+    lv.operands.push({ t: "bin", op: op.text, a, b, pos: op.pos });
+  };
+  const finish = (lv: Level): Node => {
+    while (lv.operators.length) reduce(lv);
+    return lv.operands[0];
+  };
+  const push = (lv: Level, node: Node) => {
+    for (let s = lv.signs.length - 1; s >= 0; s--) node = { t: "neg", a: node, pos: lv.signs[s].pos };
+    lv.signs.length = 0;
+    lv.operands.push(node);
+    lv.powered = false;
+  };
+  const unexpected = (lv: Level, t: Token) => {
+    const expected = !lv.open ? "'+', '-', '*', ':' or the end of the formula" : lv.bar ? "')' to close the random-effects term" : "')' or '|'";
+    return syntaxError(src, t.pos, expected, t.kind === "end" ? undefined : `${quote(t.text)}`);
+  };
+  const isOp = (t: Token, ...ops: string[]) => t.kind === "op" && ops.includes(t.text);
+  for (;;) {
+    // An operand.
+    let t = toks[k++];
+    let lv = levels[levels.length - 1];
+    if (isOp(t, "+")) continue;
+    if (isOp(t, "-")) {
+      lv.signs.push(t);
+      continue;
     }
-  }
-  // prod := inter (('*' | '/') inter)*
-  prod(): Node {
-    let left = this.inter();
-    for (;;) {
-      const t = this.peek();
-      if (t.kind === "op" && (t.text === "*" || t.text === "/")) {
-        this.next();
-        left = { t: "bin", op: t.text, a: left, b: this.inter(), pos: t.pos };
-      } else return left;
+    if (isOp(t, "(")) {
+      levels.push(newLevel(t));
+      continue;
     }
-  }
-  // inter := power (':' power)*
-  inter(): Node {
-    let left = this.power();
-    for (;;) {
-      const t = this.peek();
-      if (t.kind === "op" && t.text === ":") {
-        this.next();
-        left = { t: "bin", op: ":", a: left, b: this.power(), pos: t.pos };
-      } else return left;
-    }
-  }
-  // power := atom ['^' number]
-  power(): Node {
-    const a = this.atom();
-    const t = this.peek();
-    if (t.kind === "op" && t.text === "^") {
-      this.next();
-      const n = this.next();
-      if (n.kind !== "num" || !Number.isInteger(Number(n.text))) throw this.err(n, "a whole number after '^'");
-      return { t: "bin", op: "^", a, b: { t: "num", value: Number(n.text), pos: n.pos }, pos: t.pos };
-    }
-    return a;
-  }
-  // atom := ['+' | '-'] (name | number | '(' sum ')' | '(' sum '|' sum ')')
-  atom(): Node {
-    const t = this.next();
-    if (t.kind === "op" && t.text === "+") return this.atom();
-    if (t.kind === "op" && t.text === "-") return { t: "neg", a: this.atom(), pos: t.pos };
     if (t.kind === "name") {
-      if (this.peek().kind === "op" && this.peek().text === "(") {
+      if (isOp(toks[k], "(")) {
         throw new LmmError(
           `Formula: function calls such as '${t.text}(...)' are not supported (position ${t.pos + 1}); compute the transformed variable as a column of the data and use its name.`,
           { position: t.pos },
         );
       }
-      return { t: "var", name: t.text, pos: t.pos };
-    }
-    if (t.kind === "num") return { t: "num", value: Number(t.text), pos: t.pos };
-    if (t.kind === "op" && t.text === "(") {
-      const inner = this.sum();
-      const b = this.peek();
-      if (b.kind === "op" && (b.text === "|" || b.text === "||")) {
-        this.next();
-        const rhs = this.sum();
-        this.expect(")", "')' to close the random-effects term");
-        return { t: "bar", lhs: inner, rhs, double: b.text === "||", pos: t.pos };
+      push(lv, { t: "var", name: t.text, pos: t.pos });
+    } else if (t.kind === "num") push(lv, { t: "num", value: Number(t.text), pos: t.pos });
+    else throw syntaxError(src, t.pos, "a variable name, a number or '('", t.kind === "end" ? undefined : `${quote(t.text)}`);
+    // Operators, and closing parentheses, until the next operand.
+    for (;;) {
+      t = toks[k++];
+      if (isOp(t, "^") && !lv.powered) {
+        const n = toks[k++];
+        if (n.kind !== "num" || !Number.isInteger(Number(n.text))) throw syntaxError(src, n.pos, "a whole number after '^'", n.kind === "end" ? undefined : `${quote(n.text)}`);
+        const power = Number(n.text);
+        if (power < 1 || power > MAX_POWER) {
+          throw new LmmError(
+            `Formula: invalid power ${n.text} at position ${n.pos + 1} (as R says): a power must be a whole number from 1 to ${MAX_POWER}; (a + b)^2 means the terms and their two-way interactions.`,
+            { position: n.pos },
+          );
+        }
+        lv.operands.push({ t: "bin", op: "^", a: lv.operands.pop()!, b: { t: "num", value: power, pos: n.pos }, pos: t.pos });
+        lv.powered = true;
+        continue;
       }
-      this.expect(")", "')' or '|'");
-      return { t: "paren", a: inner, pos: t.pos };
+      if (t.kind === "op" && Object.hasOwn(PRECEDENCE, t.text)) {
+        while (lv.operators.length && PRECEDENCE[lv.operators[lv.operators.length - 1].text] >= PRECEDENCE[t.text]) reduce(lv);
+        lv.operators.push(t);
+        break;
+      }
+      if (isOp(t, "|", "||") && lv.open && !lv.bar) {
+        lv.bar = { lhs: finish(lv), tok: t };
+        lv.operands = [];
+        break;
+      }
+      if (isOp(t, ")") && lv.open) {
+        const inner = finish(lv);
+        const node: Node = lv.bar ? { t: "bar", lhs: lv.bar.lhs, rhs: inner, double: lv.bar.tok.text === "||", pos: lv.open.pos } : { t: "paren", a: inner, pos: lv.open.pos };
+        levels.pop();
+        lv = levels[levels.length - 1];
+        push(lv, node);
+        continue;
+      }
+      if (t.kind === "end" && !lv.open) return finish(lv);
+      throw unexpected(lv, t);
     }
-    throw this.err(t, "a variable name, a number or '('");
   }
 }
 
-/** Set-like list of interaction terms, kept in order of first appearance. */
-interface Expanded {
-  terms: Term[];
-  intercept: boolean | undefined; // undefined: not said (R's default is an intercept)
-  bars: Node[];
+/**
+ * A tree folded bottom-up with an explicit stack (no recursion, whatever the
+ * depth): `combine` gets a node and the results of its children, in order.
+ */
+function foldTree<N, R>(root: N, children: (node: N) => N[], combine: (node: N, results: R[]) => R): R {
+  const stack: { node: N; kids?: number }[] = [{ node: root }];
+  const results: R[] = [];
+  while (stack.length) {
+    const job = stack.pop()!;
+    if (job.kids === undefined) {
+      const kids = children(job.node);
+      job.kids = kids.length;
+      stack.push(job);
+      for (let i = kids.length - 1; i >= 0; i--) stack.push({ node: kids[i] });
+    } else {
+      results.push(combine(job.node, results.splice(results.length - job.kids, job.kids)));
+    }
+  }
+  return results[0];
 }
 
 const key = (t: Term) => [...t].sort().join(":");
 
-function addTerm(list: Term[], t: Term): void {
-  const k = key(t);
-  if (!list.some((u) => key(u) === k)) list.push(t);
-}
-
-function interact(a: Term[], b: Term[]): Term[] {
-  const out: Term[] = [];
-  for (const x of a) for (const y of b) addTerm(out, [...x, ...y.filter((v) => !x.includes(v))]);
-  return out;
-}
-
-function expand(src: string, node: Node, allowBars: boolean): Expanded {
-  switch (node.t) {
-    case "var":
-      return { terms: [[node.name]], intercept: undefined, bars: [] };
-    case "num":
-      if (node.value === 1) return { terms: [], intercept: true, bars: [] };
-      if (node.value === 0) return { terms: [], intercept: false, bars: [] };
-      throw new LmmError(`Formula: the number ${node.value} at position ${node.pos + 1} has no meaning; only 0 and 1 (the intercept) may appear.`, { position: node.pos });
-    case "paren":
-      return expand(src, node.a, allowBars);
-    case "bar":
-      if (!allowBars) {
-        throw new LmmError(`Formula: a random-effects term '(... | ...)' at position ${node.pos + 1} must stand on its own, added with '+' to the fixed effects.`, { position: node.pos });
-      }
-      return { terms: [], intercept: undefined, bars: [node] };
-    case "neg": {
-      const e = expand(src, node.a, false);
-      if (e.intercept === true && e.terms.length === 0) return { terms: [], intercept: false, bars: [] };
-      throw new LmmError(`Formula: '-' at position ${node.pos + 1} can only remove the intercept ('- 1') or a term written before it ('a*b - a:b').`, { position: node.pos });
-    }
-    case "bin": {
-      const a = expand(src, node.a, allowBars && (node.op === "+" || node.op === "-"));
-      if (node.op === "-") {
-        const b = expand(src, node.b, false);
-        const drop = new Set(b.terms.map(key));
-        return {
-          terms: a.terms.filter((t) => !drop.has(key(t))),
-          intercept: b.intercept === true ? false : a.intercept,
-          bars: a.bars,
-        };
-      }
-      if (node.op === "^") {
-        const n = (node.b as { value: number }).value;
-        let acc = a.terms;
-        for (let i = 1; i < n; i++) {
-          const next = [...acc];
-          for (const t of interact(acc, a.terms)) addTerm(next, t);
-          acc = next;
-        }
-        return { terms: acc, intercept: a.intercept, bars: [] };
-      }
-      const b = expand(src, node.b, allowBars && node.op === "+");
-      if (node.op === "+") {
-        const terms = [...a.terms];
-        for (const t of b.terms) addTerm(terms, t);
-        const intercept = b.intercept ?? a.intercept;
-        return { terms, intercept, bars: [...a.bars, ...b.bars] };
-      }
-      if (a.bars.length || b.bars.length) throw new LmmError(`Formula: a random-effects term cannot be combined with '${node.op}' (position ${node.pos + 1}).`, { position: node.pos });
-      if (node.op === ":") return { terms: interact(a.terms, b.terms), intercept: undefined, bars: [] };
-      if (node.op === "*") {
-        const terms = [...a.terms];
-        for (const t of b.terms) addTerm(terms, t);
-        for (const t of interact(a.terms, b.terms)) addTerm(terms, t);
-        return { terms, intercept: undefined, bars: [] };
-      }
-      // a/b = a + a:b, where a:b interacts b with all variables of a.
-      const allA = [...new Set(a.terms.flat())];
-      const terms = [...a.terms];
-      for (const t of interact([allA], b.terms)) addTerm(terms, t);
-      return { terms, intercept: undefined, bars: [] };
-    }
+/** Interaction terms without repeats, in order of first appearance. */
+class TermSet {
+  readonly list: Term[] = [];
+  private readonly keys = new Set<string>();
+  constructor(terms: Term[] = []) {
+    for (const t of terms) this.add(t);
   }
+  add(t: Term): void {
+    const k = key(t);
+    if (!this.keys.has(k)) (this.keys.add(k), this.list.push(t));
+  }
+  get size(): number {
+    return this.list.length;
+  }
+}
+
+interface Expanded {
+  /** Owned by the node that receives it, which may add to it (a long sum is not copied at every '+'). */
+  terms: TermSet;
+  intercept: boolean | undefined; // undefined: not said (R's default is an intercept)
+  bars: Node[];
+}
+
+function interact(a: Term[], b: Term[], at: Node): Term[] {
+  if (a.length * b.length > MAX_EXPANSION_TERMS) {
+    throw new LmmError(
+      `Formula: the '${(at as { op: string }).op}' at position ${at.pos + 1} combines ${a.length} terms with ${b.length}, more than the ${MAX_EXPANSION_TERMS.toLocaleString("en-US")} terms a formula may expand to: write the interactions you need.`,
+      { position: at.pos },
+    );
+  }
+  const out = new TermSet();
+  for (const x of a) for (const y of b) out.add([...x, ...y.filter((v) => !x.includes(v))]);
+  return out.list;
+}
+
+/** The term list of a subtree, bars kept aside (allowed only where a sum of terms stands). */
+function expand(root: Node, allowBars: boolean): Expanded {
+  type Job = { node: Node; allowBars: boolean };
+  const children = ({ node, allowBars }: Job): Job[] => {
+    switch (node.t) {
+      case "paren":
+        return [{ node: node.a, allowBars }];
+      case "neg":
+        return [{ node: node.a, allowBars: false }];
+      case "bin":
+        if (node.op === "^") return [{ node: node.a, allowBars: false }];
+        return [
+          { node: node.a, allowBars: allowBars && (node.op === "+" || node.op === "-") },
+          { node: node.b, allowBars: allowBars && node.op === "+" },
+        ];
+      default:
+        return [];
+    }
+  };
+  return foldTree<Job, Expanded>({ node: root, allowBars }, children, ({ node, allowBars }, [a, b]) => {
+    switch (node.t) {
+      case "var":
+        return { terms: new TermSet([[node.name]]), intercept: undefined, bars: [] };
+      case "num":
+        if (node.value === 1) return { terms: new TermSet(), intercept: true, bars: [] };
+        if (node.value === 0) return { terms: new TermSet(), intercept: false, bars: [] };
+        throw new LmmError(`Formula: the number ${node.value} at position ${node.pos + 1} has no meaning; only 0 and 1 (the intercept) may appear.`, { position: node.pos });
+      case "paren":
+        return a;
+      case "bar":
+        if (!allowBars) {
+          throw new LmmError(`Formula: a random-effects term '(... | ...)' at position ${node.pos + 1} must stand on its own, added with '+' to the fixed effects.`, { position: node.pos });
+        }
+        return { terms: new TermSet(), intercept: undefined, bars: [node] };
+      case "neg":
+        if (a.intercept === true && a.terms.size === 0) return { terms: new TermSet(), intercept: false, bars: [] };
+        throw new LmmError(`Formula: '-' at position ${node.pos + 1} can only remove the intercept ('- 1') or a term written before it ('a*b - a:b').`, { position: node.pos });
+      case "bin":
+        return combineTerms(node as Node & { t: "bin" }, a, b);
+    }
+  });
+}
+
+function combineTerms(node: Node & { t: "bin" }, a: Expanded, b: Expanded): Expanded {
+  if (node.op === "-") {
+    const drop = new Set(b.terms.list.map(key));
+    return { terms: new TermSet(a.terms.list.filter((t) => !drop.has(key(t)))), intercept: b.intercept === true ? false : a.intercept, bars: a.bars };
+  }
+  if (node.op === "^") {
+    // Interactions up to order n: no new term after the number of variables.
+    const n = Math.min((node.b as { value: number }).value, new Set(a.terms.list.flat()).size);
+    const main = [...a.terms.list];
+    for (let i = 1; i < n; i++) for (const t of interact(a.terms.list, main, node)) a.terms.add(t);
+    return { terms: a.terms, intercept: a.intercept, bars: [] };
+  }
+  if (node.op === "+") {
+    for (const t of b.terms.list) a.terms.add(t);
+    a.bars.push(...b.bars);
+    return { terms: a.terms, intercept: b.intercept ?? a.intercept, bars: a.bars };
+  }
+  if (a.bars.length || b.bars.length) throw new LmmError(`Formula: a random-effects term cannot be combined with ${quote(node.op)} (position ${node.pos + 1}).`, { position: node.pos });
+  if (node.op === ":") return { terms: new TermSet(interact(a.terms.list, b.terms.list, node)), intercept: undefined, bars: [] };
+  if (node.op === "*") {
+    const both = interact(a.terms.list, b.terms.list, node);
+    for (const t of [...b.terms.list, ...both]) a.terms.add(t);
+    return { terms: a.terms, intercept: undefined, bars: [] };
+  }
+  // a/b = a + a:b, where a:b interacts b with all variables of a.
+  for (const t of interact([[...new Set(a.terms.list.flat())]], b.terms.list, node)) a.terms.add(t);
+  return { terms: a.terms, intercept: undefined, bars: [] };
 }
 
 /**
@@ -282,63 +366,66 @@ function expand(src: string, node: Node, allowBars: boolean): Expanded {
  * stable within a degree.
  */
 function ordered(terms: Term[], firstSeen: string[]): Term[] {
-  const rank = (v: string) => firstSeen.indexOf(v);
+  const rank = new Map(firstSeen.map((v, i) => [v, i]));
   return terms
-    .map((t, i) => ({ t: [...t].sort((a, b) => rank(a) - rank(b)), i }))
+    .map((t, i) => ({ t: [...t].sort((a, b) => rank.get(a)! - rank.get(b)!), i }))
     .sort((x, y) => x.t.length - y.t.length || x.i - y.i)
     .map((x) => x.t);
 }
 
 function termList(e: Expanded, firstSeen: string[]): TermList {
-  return { intercept: e.intercept ?? true, terms: ordered(e.terms, firstSeen) };
+  return { intercept: e.intercept ?? true, terms: ordered(e.terms.list, firstSeen) };
 }
 
-/** Variable names in order of first appearance in a (sub)tree. */
-function variablesInOrder(node: Node, out: string[] = []): string[] {
-  switch (node.t) {
-    case "var":
-      if (!out.includes(node.name)) out.push(node.name);
-      break;
-    case "bin":
-      variablesInOrder(node.a, out);
-      variablesInOrder(node.b, out);
-      break;
-    case "neg":
-    case "paren":
-      variablesInOrder(node.a, out);
-      break;
-    case "bar":
-      break;
-    case "num":
-      break;
-  }
-  return out;
+/** The children of a node in the order written, random-effects terms left out. */
+function subtrees(node: Node): Node[] {
+  if (node.t === "bin") return [node.a, node.b];
+  if (node.t === "neg" || node.t === "paren") return [node.a];
+  return [];
 }
 
-function groupingFactors(src: string, node: Node): { vars: string[]; name: string }[] {
+/** Variable names in order of first appearance in a (sub)tree, after `before`. */
+function variablesInOrder(node: Node, before: string[] = []): string[] {
+  const seen = new Set(before);
+  foldTree<Node, void>(node, subtrees, (n) => {
+    if (n.t === "var") seen.add(n.name);
+  });
+  return [...seen];
+}
+
+interface GroupingFactor {
+  vars: string[];
+  name: string;
+}
+
+function groupingFactors(node: Node): GroupingFactor[] {
   // `a/b/c` -> a, b:a, c:b:a (lme4's names); `a:b` stays `a:b`.
-  if (node.t === "bin" && node.op === "/") {
-    const outer = groupingFactors(src, node.a);
-    const inner = groupingFactors(src, node.b);
-    if (inner.length !== 1) throw new LmmError(`Formula: the right side of '/' at position ${node.pos + 1} must be one grouping factor.`, { position: node.pos });
-    const last = outer[outer.length - 1];
-    return [...outer, { vars: [...inner[0].vars, ...last.vars], name: `${inner[0].name}:${last.name}` }];
-  }
-  if (node.t === "bin" && node.op === "+") return [...groupingFactors(src, node.a), ...groupingFactors(src, node.b)];
-  if (node.t === "paren") return groupingFactors(src, node.a);
-  const e = expand(src, node, false);
-  if (e.terms.length !== 1 || e.intercept !== undefined) {
-    throw new LmmError(`Formula: the grouping factor of the random-effects term at position ${node.pos + 1} must be a variable or an interaction such as a:b.`, { position: node.pos });
-  }
-  const vars = e.terms[0];
-  return [{ vars, name: vars.join(":") }];
+  const structural = (n: Node) => (n.t === "bin" && (n.op === "/" || n.op === "+")) || n.t === "paren";
+  return foldTree<Node, GroupingFactor[]>(
+    node,
+    (n) => (structural(n) ? subtrees(n) : []),
+    (n, [outer, inner]) => {
+      if (n.t === "paren") return outer;
+      if (n.t === "bin" && n.op === "+") return (outer.push(...inner), outer);
+      if (n.t === "bin" && n.op === "/") {
+        if (inner.length !== 1) throw new LmmError(`Formula: the right side of '/' at position ${n.pos + 1} must be one grouping factor.`, { position: n.pos });
+        const last = outer[outer.length - 1];
+        outer.push({ vars: [...inner[0].vars, ...last.vars], name: `${inner[0].name}:${last.name}` });
+        return outer;
+      }
+      const e = expand(n, false);
+      if (e.terms.size !== 1 || e.intercept !== undefined) {
+        throw new LmmError(`Formula: the grouping factor of the random-effects term at position ${n.pos + 1} must be a variable or an interaction such as a:b.`, { position: n.pos });
+      }
+      return [{ vars: e.terms.list[0], name: e.terms.list[0].join(":") }];
+    },
+  );
 }
 
-function randomTerms(src: string, bar: Node & { t: "bar" }): RandomTerm[] {
-  const lhs = termList(expand(src, bar.lhs, false), variablesInOrder(bar.lhs));
-  const groups = groupingFactors(src, bar.rhs);
+function randomTerms(bar: Node & { t: "bar" }): RandomTerm[] {
+  const lhs = termList(expand(bar.lhs, false), variablesInOrder(bar.lhs));
   const out: RandomTerm[] = [];
-  for (const g of groups) {
+  for (const g of groupingFactors(bar.rhs)) {
     if (!bar.double) {
       out.push({ lhs, group: g.vars, groupName: g.name });
       continue;
@@ -356,12 +443,13 @@ export function parseFormula(src: string): ParsedFormula {
     throw new LmmError("The formula is empty: write it as in lme4, e.g. \"y ~ time + (time | subject)\".");
   }
   const toks = tokenize(src);
-  const p = new Parser(src, toks);
+  const found = (t: Token) => (t.kind === "end" ? undefined : `${quote(t.text)}`);
+  let k = 0;
   let response: string | undefined;
   if (!(toks[0].kind === "op" && toks[0].text === "~")) {
-    const t = p.next();
-    if (t.kind !== "name") throw p.err(t, "the response variable or '~'");
-    if (p.peek().kind === "op" && p.peek().text === "(") {
+    const t = toks[k++];
+    if (t.kind !== "name") throw syntaxError(src, t.pos, "the response variable or '~'", found(t));
+    if (toks[k].kind === "op" && toks[k].text === "(") {
       throw new LmmError(
         `Formula: a function call such as '${t.text}(...)' as the response is not supported; compute the transformed response as a column of the data and use its name.`,
         { position: t.pos },
@@ -369,14 +457,25 @@ export function parseFormula(src: string): ParsedFormula {
     }
     response = t.text;
   }
-  p.expect("~", "'~' after the response");
-  const rhs = p.sum();
-  const end = p.peek();
-  if (end.kind !== "end") throw p.err(end, "'+', '-', '*', ':' or the end of the formula");
-  const e = expand(src, rhs, true);
-  const random = e.bars.flatMap((b) => randomTerms(src, b as Node & { t: "bar" }));
+  const tilde = toks[k++];
+  if (!(tilde.kind === "op" && tilde.text === "~")) throw syntaxError(src, tilde.pos, "'~' after the response", found(tilde));
+  const rhs = parseSum(src, toks, k);
+  const e = expand(rhs, true);
+  const random = e.bars.flatMap((b) => randomTerms(b as Node & { t: "bar" }));
   const firstSeen = variablesInOrder(rhs, response ? [response] : []);
   return { response, fixed: termList(e, firstSeen), random, text: src.trim().replace(/\s+/g, " ") };
+}
+
+// R's syntactic names (letters in any script, as R in a UTF-8 locale).
+const SYNTACTIC_NAME = /^((\p{L}|\.[._\p{L}])[._\p{L}\p{N}]*|\.)$/u;
+
+/**
+ * A variable as R names it in model-matrix columns (deparse): a name that is
+ * not syntactic is backticked, so a column named `(Intercept)` or `Days:D2`
+ * cannot collide with the intercept or an interaction.
+ */
+export function rName(name: string): string {
+  return SYNTACTIC_NAME.test(name) ? name : `\`${name.replace(/`/g, "\\`")}\``;
 }
 
 /** All variables a parsed formula uses, response first. */

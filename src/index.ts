@@ -5,7 +5,7 @@ export { simulate, bootstrap, type SimulateOptions, type BootstrapResult } from 
 export { anovaTypeIII, formatAnova, type AnovaRow } from "./inference/anova-type3.js";
 export { LmerModel, type VarCorrRow, type RanefTable, type Convergence, type DdfMethod } from "./model/lmer-model.js";
 export { satterthwaite, type DdfTable } from "./inference/satterthwaite.js";
-export { parseCSV, readCSV } from "./csv.js";
+export { formatCSV, parseCSV, readCSV } from "./csv.js";
 export { toDataFrame, type DataFrame, type DataInput, type Column } from "./data.js";
 export { parseFormula, type ParsedFormula, type RandomTerm, type TermList } from "./formula.js";
 export { buildDesign, type Design, type DesignOptions, type RandomEffectsTerm, type ModelMatrix } from "./model/design.js";

@@ -42,7 +42,7 @@ describe("formula problems", () => {
   it("an unknown column is named and the columns are listed", async () => {
     const e = await rejection(lmer("y ~ z + (1 | g)", base));
     expect(e.message).toMatch(/Unknown column 'z'/);
-    expect(e.message).toMatch(/y, x, g/);
+    expect(e.message).toMatch(/'y', 'x', 'g'/);
   });
 
   it("an unknown column that differs only in case suggests the close name", async () => {
@@ -208,5 +208,100 @@ describe("option names that collide with Object.prototype", () => {
     const data = { y: [1, 2, 3, 4, 5, 6, 2, 3], constructor: ["a", "a", "b", "b", "c", "c", "a", "b"] };
     const m = await lmer("y ~ 1 + (1 | constructor)", data, { levels: {} });
     expect(m.ngrps).toEqual({ constructor: 3 });
+  });
+});
+
+describe("messages (issue 16, item 7)", () => {
+  it("a 'null' cell in the response is the cell quoted, with its row", async () => {
+    const text = csvOf({ y: [249.56, 258.7, "null", 321.4, 356.9, 414.7, 382.2, 290.1, 430.5, 466.4, 222.7, 205.3], x: base.x, g: base.g });
+    const e = await rejection(lmer("y ~ x + (1 | g)", parseCSV(text)));
+    expect(e.message).toContain("'null' at data row 3");
+    expect(e.message).not.toContain("249.56");
+  });
+
+  it("hexadecimal cells are numbers, as R's read.csv reads them (0x0 is 0)", () => {
+    const d = parseCSV("x,y\n0x0,1\n0x1A,2\n-0x2,3\n0x1.8p1,4\n3,5\n");
+    const x = d.columns.get("x")!;
+    expect(x.kind).toBe("numeric");
+    expect(Array.from(x.values as Float64Array)).toEqual([0, 26, -2, 3, 3]);
+    expect(parseCSV("x\n0x\n1\n").columns.get("x")!.kind).toBe("text");
+  });
+
+  it("a long column name is cut in the message", async () => {
+    const long = "v".repeat(1_000_000);
+    const e = await rejection(lmer(`y ~ ${long} + (1 | g)`, base));
+    expect(e.message.length).toBeLessThan(300);
+    expect(e.message).toContain(`'${"v".repeat(59)}…'`);
+  });
+
+  it("a column whose name holds a backtick is reached with R's escape, and an unescaped one is a clear syntax error", async () => {
+    const m = await lmer("y ~ `a\\`b` + (1 | g)", { ...base, "a`b": base.x });
+    expect(m.coefNames).toEqual(["(Intercept)", "`a\\`b`"]);
+    const e = await rejection(lmer("y ~ `a`b` + (1 | g)", { ...base, "a`b": base.x }));
+    expect(e.message).toMatch(/closing backtick \(write a backtick inside a name as \\`\)/);
+  });
+});
+
+describe("memory (issue 16, item 4)", () => {
+  it("refuses a fixed factor of 50,000 levels before building X, suggesting a random effect", async () => {
+    const n = 100_000;
+    const data = {
+      y: Float64Array.from({ length: n }, (_, i) => Math.sin(i)),
+      f: Array.from({ length: n }, (_, i) => `f${i % 50_000}`),
+      g: Array.from({ length: n }, (_, i) => `g${i % 100}`),
+    };
+    const started = Date.now();
+    const e = await rejection(lmer("y ~ f + (1 | g)", data));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(e.message).toMatch(/about 50001 columns for 100000 rows, 55\.9 GB of memory, more than the 4 GB WebAssembly can address/);
+    expect(e.message).toContain("'f' has 50000 levels; as a random effect, (1 | f), it costs one column");
+  });
+
+  it("says how much a crossed design's dense block needs, and why, beyond WebAssembly's 4 GB", async () => {
+    // Three crossed factors (none is a function of another): the two smaller ones form the dense block.
+    const n = 40_000;
+    const data = {
+      y: Float64Array.from({ length: n }, (_, i) => Math.cos(i)),
+      a: Array.from({ length: n }, (_, i) => `a${i % 4500}`),
+      b: Array.from({ length: n }, (_, i) => `b${Math.floor(i / 7) % 4500}`),
+      c: Array.from({ length: n }, (_, i) => `c${Math.floor(i / 3) % 4499}`),
+    };
+    const started = Date.now();
+    const e = await rejection(lmer("y ~ 1 + (1 | a) + (1 | b) + (1 | c)", data));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(e.message).toMatch(/crossed random effects of 'b' \(4500 levels\), 'c' \(4499 levels\) are not nested/);
+    expect(e.message).toMatch(/dense 9001 x 9001 block that needs 4\.2 GB of memory, more than the 4 GB WebAssembly can address/);
+  });
+
+  it("bounds nsim of the bootstrap and of simulate before any work", async () => {
+    const m = await lmer("y ~ x + (1 | g)", base);
+    const { simulate } = await import("../src/index.js");
+    const e = await rejection(m.confint({ method: "boot", nsim: 1e9 }));
+    expect(e.message).toBe("nsim must be a whole number from 2 to 100,000, not 1000000000.");
+    expect(thrown(() => simulate(m, 1e9)).message).toMatch(/from 1 to 100,000/);
+  });
+});
+
+describe("degenerate fits (issue 16, item 1)", () => {
+  const days = base.x;
+  it("a constant response is refused, naming it", async () => {
+    expect((await rejection(lmer("y ~ x + (1 | g)", { ...base, y: base.y.map(() => 5) }))).message).toMatch(/'y' is 5 in every row used/);
+  });
+
+  it("a response exactly linear in the covariates is refused (no NaN or Inf printed), also by anova and compare", async () => {
+    const data = { ...base, y: days.map((d) => 3 + 2 * d) };
+    expect((await rejection(lmer("y ~ x + (1 | g)", data))).message).toMatch(/exact linear function of the fixed effects \(zero residual variance\)/);
+  });
+
+  it("values whose squares overflow are refused, naming the column", async () => {
+    expect((await rejection(lmer("y ~ x + (1 | g)", { ...base, y: base.y.map((v) => v * 1e200) }))).message).toMatch(/'y' holds values as large as 1\.28e\+201, whose squares overflow/);
+  });
+
+  it("the response on the right-hand side is dropped with lme4's message", async () => {
+    const m = await lmer("y ~ x + y + (1 | g)", base);
+    const ref = await lmer("y ~ x + (1 | g)", base);
+    expect(m.coefNames).toEqual(["(Intercept)", "x"]);
+    expect(m.fixef).toEqual(ref.fixef);
+    expect(m.messages).toContain("the response appeared on the right-hand side and was dropped");
   });
 });

@@ -1,7 +1,7 @@
 // Batch fits (fitMany, `lmm batch`): every row equals the single fit of its
 // feature (our lmer() and lme4's), degenerate features get a status and no
 // estimates, and every input feature appears once, in input order.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,7 @@ import { main } from "../src/cli.js";
 import {
   batchCSV,
   benjaminiHochberg,
+  csvRows,
   fitMany,
   lmer,
   parseCSV,
@@ -179,7 +180,7 @@ describe("fitMany: input checks and options", () => {
   it("refuses a formula with a response, unknown coefficients and unknown sample columns", async () => {
     await expect(fitMany("y ~ time + (1 | id)", st.samples, responses)).rejects.toThrow(/no response on the left.*'~ time \+ \(1 \| id\)'/);
     await expect(fitMany(OMICS_FORMULA, st.samples, responses, { coef: ["time:groupC"] })).rejects.toThrow(
-      /Unknown coefficient 'time:groupC'.*\(Intercept\), time, groupB, time:groupB/,
+      /Unknown coefficient 'time:groupC'.*'\(Intercept\)', 'time', 'groupB', 'time:groupB'/,
     );
     await expect(fitMany(OMICS_FORMULA, st.samples, responses, { sampleColumn: "nope" })).rejects.toThrow(/Unknown sample column 'nope'/);
     await expect(fitMany(OMICS_FORMULA, st.samples, responses, { sampleColumn: "id" })).rejects.toThrow(/Sample id 'id001' appears twice/);
@@ -217,7 +218,7 @@ describe("fitMany: input checks and options", () => {
   it("refuses bad threads and ddf options, and lists only the user's columns", async () => {
     await expect(fitMany(OMICS_FORMULA, st.samples, responses, { threads: NaN })).rejects.toThrow(/threads must be a whole number/);
     await expect(fitMany(OMICS_FORMULA, st.samples, responses, { ddf: "Satterthwaite" as "none" })).rejects.toThrow(/Unknown ddf 'Satterthwaite'/);
-    await expect(fitMany("~ time + (1 | grp)", st.samples, responses)).rejects.toThrow(/The columns are: sample, id, time, group\.$/);
+    await expect(fitMany("~ time + (1 | grp)", st.samples, responses)).rejects.toThrow(/The columns are: 'sample', 'id', 'time', 'group'\.$/);
     expect(() => parseResponses("gene,s1,s2,\ng1,1,2,\n")).toThrow(/Column 4 of the responses header has no sample id/);
   });
 
@@ -314,5 +315,99 @@ describe("lmm batch", () => {
     expect(threads.err).toMatch(/--threads must be a whole number/);
     const missing = await run("batch", exampleSamples, join(root, "nope.csv"), "~ time + (1 | id)");
     expect(missing.err).toMatch(/Cannot read '.*nope.csv' \(no such file\)/);
+  });
+
+  describe("output is never lost (issue 16, items 5 and 6)", () => {
+    const FORMULA = "~ time * group + (1 | id)";
+    const withDir = async (body: (dir: string) => Promise<void>) => {
+      const dir = mkdtempSync(join(tmpdir(), "lmm-batch-"));
+      try {
+        await body(dir);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+
+    it("an --out into a missing folder or onto a folder is one clear line, before any fit", async () => {
+      await withDir(async (dir) => {
+        const missing = await run("batch", exampleSamples, exampleResponses, FORMULA, "--threads", "1", "--out", join(dir, "nope", "r.csv"));
+        expect(missing.code).toBe(2);
+        expect(missing.err).toMatch(/^lmm: Cannot write '.*r\.csv': its folder '.*nope' does not exist: create it or choose another path\.\n$/);
+        const folder = await run("batch", exampleSamples, exampleResponses, FORMULA, "--threads", "1", "--out", dir);
+        expect(folder.code).toBe(2);
+        expect(folder.err).toMatch(/^lmm: Cannot write '.*': it is a folder: give a file name such as results\.csv\.\n$/);
+        expect(folder.err).not.toMatch(/internal error/);
+      });
+    });
+
+    it("refuses to overwrite the partial file of an earlier run, and --resume fits only the rest", async () => {
+      await withDir(async (dir) => {
+        const fresh = join(dir, "fresh.csv");
+        expect((await run("batch", exampleSamples, exampleResponses, FORMULA, "--threads", "1", "--out", fresh)).code).toBe(0);
+        // An interrupted run: 40 finished records, the last line torn by the kill.
+        const all = await fitMany(FORMULA, await readCSV(exampleSamples), await readResponses(exampleResponses), { threads: 1 });
+        const previous = all.records.slice(0, 40).map((r) => ({ ...r, time_fdr: null, groupB_fdr: null, "(Intercept)_fdr": null, "time:groupB_fdr": null }));
+        previous[3] = { ...previous[3], logLik: -12345 }; // a marker: a resumed run does not refit it
+        const out = join(dir, "results.csv");
+        const lines = [JSON.stringify({ columns: Object.keys(previous[0]) }), ...previous.map((r) => JSON.stringify(r))];
+        const partialText = lines.join("\n") + '\n{"feature":"feat0000';
+        writeFileSync(`${out}.partial`, partialText);
+
+        const refused = await run("batch", exampleSamples, exampleResponses, FORMULA, "--threads", "1", "--out", out);
+        expect(refused.code).toBe(2);
+        expect(refused.err).toMatch(/holds 40 finished features of an earlier run: add --resume to continue it/);
+        expect(readFileSync(`${out}.partial`, "utf8")).toBe(partialText);
+
+        const resumed = await run("batch", exampleSamples, exampleResponses, FORMULA, "--threads", "1", "--out", out, "--resume");
+        expect(resumed.code).toBe(0);
+        expect(resumed.err).toMatch(/100 features in .*; 40 taken from .*results\.csv\.partial; written to /);
+        expect(existsSync(`${out}.partial`)).toBe(false);
+        expect(readdirSync(dir).sort()).toEqual(["fresh.csv", "results.csv"]);
+        const got = readFileSync(out, "utf8").split("\n");
+        const want = readFileSync(fresh, "utf8").split("\n");
+        expect(got).toHaveLength(want.length);
+        expect(got[4]).toMatch(/,-12345,/);
+        expect(got.filter((_, i) => i !== 4)).toEqual(want.filter((_, i) => i !== 4));
+      });
+    });
+
+    it("streams a partial file for --json output too, and --resume refuses a partial file of another batch", async () => {
+      await withDir(async (dir) => {
+        const out = join(dir, "results.json");
+        const seen: number[] = [];
+        const code = await main(
+          ["batch", exampleSamples, exampleResponses, FORMULA, "--threads", "1", "--out", out],
+          () => {},
+          () => {},
+          () => seen.push(existsSync(`${out}.partial`) ? readFileSync(`${out}.partial`, "utf8").split("\n").length : 0),
+        );
+        expect(code).toBe(0);
+        expect(seen[0]).toBeGreaterThan(64); // the first 64 records, before the end
+        expect(JSON.parse(readFileSync(out, "utf8"))).toHaveLength(100);
+        mkdirSync(join(dir, "other"));
+        const other = join(dir, "other", "r.csv");
+        writeFileSync(`${other}.partial`, JSON.stringify({ columns: ["feature"] }) + "\n" + JSON.stringify({ feature: "feat000001" }) + "\n");
+        const wrong = await run("batch", exampleSamples, exampleResponses, FORMULA, "--threads", "1", "--out", other, "--resume");
+        expect(wrong.code).toBe(2);
+        expect(wrong.err).toMatch(/other columns than this batch's/);
+        expect((await run("batch", exampleSamples, exampleResponses, FORMULA, "--resume")).err).toMatch(/--resume continues the run that wrote --out FILE/);
+      });
+    });
+  });
+
+  it("neutralises text cells that a spreadsheet would run as formulas; numbers stay numbers (issue 16, item 9)", () => {
+    const records: BatchRecord[] = [
+      { feature: "=HYPERLINK(\"http://x\")", est: -1.5, status: "ok" },
+      { feature: "+cmd", est: 2, status: "-x" },
+      { feature: "@SUM(A1)", est: null, status: "\tx" },
+      { feature: "plain", est: -0.25, status: "ok" },
+    ];
+    expect(csvRows(records, ["feature", "est", "status"]).split("\n")).toEqual([
+      "\"'=HYPERLINK(\"\"http://x\"\")\",-1.5,ok",
+      "\"'+cmd\",2,\"'-x\"",
+      "\"'@SUM(A1)\",,\"'\tx\"",
+      "plain,-0.25,ok",
+      "",
+    ]);
   });
 });

@@ -218,3 +218,26 @@ describe("design errors", () => {
     expect(() => design("y ~ 0 + (1 | Subject)", growth)).toThrow(LmmError);
   });
 });
+
+describe("coefficient names stay distinct (issue 16, item 2)", () => {
+  // R: names(fixef(lmer(Reaction ~ `(Intercept)` + Days * D2 + `Days:D2` + (1|Subject), d)))
+  it("backticks a column named (Intercept) or Days:D2, as R does", () => {
+    const data = {
+      y: [1.2, 2.3, 3.1, 4.8, 5.2, 6.9, 7.1, 8.4, 9.9, 10.1, 11.7, 12.2],
+      Days: [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5],
+      D2: ["0", "1", "0", "1", "0", "1", "0", "1", "0", "1", "0", "1"],
+      "(Intercept)": [0.3, -1.2, 0.8, 0.1, -0.4, 1.9, -0.7, 0.2, 1.1, -0.9, 0.5, 0.0],
+      "Days:D2": [0.5, 3.1, 5.9, 9.4, 12.2, 14.8, 0.2, 3.3, 6.1, 8.7, 12.4, 15.3],
+      g: ["a", "a", "a", "b", "b", "b", "c", "c", "c", "d", "d", "d"],
+    };
+    const d = design("y ~ `(Intercept)` + Days * D2 + `Days:D2` + (1 | g)", data);
+    expect(d.X.names).toEqual(["(Intercept)", "`(Intercept)`", "Days", "D21", "`Days:D2`", "Days:D21"]);
+    expect(col(d, "`(Intercept)`")).toEqual(data["(Intercept)"]);
+    expect(d.droppedColumns).toEqual([]);
+  });
+
+  it("escapes a backtick in the name and backticks factor names too", () => {
+    const d = design("y ~ `a\\`b` + `the sex` + (1 | Subject)", { ...growth, "a`b": growth.age, "the sex": growth.Sex });
+    expect(d.X.names).toEqual(["(Intercept)", "`a\\`b`", "`the sex`Male"]);
+  });
+});

@@ -277,3 +277,78 @@ describe("signs and positions, as R reads them", () => {
     expect(e.message).not.toContain("\n");
   });
 });
+
+describe("size and depth (issue 16, item 3)", () => {
+  it("parses a formula of 15,000 terms (no recursion-depth limit)", () => {
+    const terms = Array.from({ length: 15_000 }, (_, i) => `x${i}`);
+    const f = parseFormula(`y ~ ${terms.join(" + ")} + (1 | g)`);
+    expect(f.fixed.terms).toHaveLength(15_000);
+    expect(f.fixed.terms[14_999]).toEqual(["x14999"]);
+  });
+
+  it("parses 5,000 nested parentheses", () => {
+    const f = parseFormula(`y ~ ${"(".repeat(5000)}x${")".repeat(5000)} + (1 | g)`);
+    expect(f.fixed.terms).toEqual([["x"]]);
+  });
+
+  it("parses a long nesting chain in the grouping factor", () => {
+    const groups = Array.from({ length: 3000 }, (_, i) => `g${i}`);
+    expect(parseFormula(`y ~ (1 | ${groups.join("/")})`).random).toHaveLength(3000);
+  });
+
+  it("refuses a huge power at once, stating the bound (R: invalid power)", () => {
+    const started = Date.now();
+    const e = parseError("y ~ (Days + Subject)^99999999999");
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(e.message).toMatch(/invalid power 99999999999/);
+    expect(e.message).toContain("2147483647");
+    expect(e.position).toBe(21);
+  });
+
+  it("expands a large allowed power as far as the variables go, at once", () => {
+    expect(parseFormula("y ~ (a + b)^2147483647").fixed.terms).toEqual([["a"], ["b"], ["a", "b"]]);
+  });
+
+  it("refuses ^0 as R does", () => {
+    expect(parseError("y ~ (a + b)^0").message).toMatch(/invalid power 0/);
+  });
+
+  it("refuses an expansion beyond the term bound, naming the bound", () => {
+    const a = Array.from({ length: 400 }, (_, i) => `a${i}`).join(" + ");
+    const b = Array.from({ length: 400 }, (_, i) => `b${i}`).join(" + ");
+    const e = parseError(`y ~ (${a}) * (${b})`);
+    expect(e.message).toContain("100,000 terms");
+    expect(e.message).toMatch(/combines 400 terms with 400/);
+  });
+
+  it("reads a backtick inside a backticked name escaped with a backslash, as R does", () => {
+    expect(parseFormula("y ~ `a\\`b` + (1 | g)").fixed.terms).toEqual([["a`b"]]);
+  });
+});
+
+describe("fuzz: random formulas fail only with an LmmError (issue 16)", () => {
+  // Seeded: the same 3,000 formulas every run, from the pieces of the syntax
+  // and some noise; each either parses or throws an LmmError, never a
+  // TypeError, RangeError or a stack overflow.
+  it("parses or refuses 3,000 random formulas with an LmmError, in bounded time", async () => {
+    const { mulberry32 } = await import("../src/random.js");
+    const rand = mulberry32(16);
+    const pick = <T,>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+    const pieces = ["x", "g", "`a b`", "`a\\`b`", "0", "1", "2", "1.5", "(", ")", "(", ")", "|", "||", "+", "-", "*", ":", "/", "^", "^2", "^0", "^99999999999", "~", " ", "log(", "`", "$", ".5", "y"];
+    const started = Date.now();
+    let parsed = 0;
+    for (let k = 0; k < 3000; k++) {
+      const len = 1 + Math.floor(rand() * 24);
+      const src = (rand() < 0.7 ? "y ~ " : "") + Array.from({ length: len }, () => pick(pieces)).join(rand() < 0.5 ? "" : " ");
+      try {
+        parseFormula(src);
+        parsed++;
+      } catch (e) {
+        if (!(e instanceof LmmError)) throw new Error(`${JSON.stringify(src)} threw ${String(e)}`);
+        expect(e.message.length, src).toBeLessThan(400);
+      }
+    }
+    expect(parsed).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

@@ -3,6 +3,7 @@
 // report a fit sends from the worker to the page (plots' data and downloads).
 import { describe, expect, it } from "vitest";
 import { lmer, parseCSV, parseFormula, readCSV } from "../src/index.js";
+import { randomEffectsCSV } from "../web/src/downloads.js";
 import { buildReport } from "../web/src/fit-report.js";
 import { formulaFromRoles, formulaName, guessRoles, rolesFromFormula } from "../web/src/roles.js";
 import { linkTo, readLink } from "../web/src/share-link.js";
@@ -93,5 +94,18 @@ describe("the fit report", () => {
     const sorted = [...m.residuals].sort((a, b) => a - b);
     expect([qq.sample[0], qq.sample.at(-1)]).toEqual([sorted[0], sorted.at(-1)]);
     expect(trajectories).toBeUndefined(); // no time variable
+  });
+});
+
+describe("CSV downloads (issue 16, item 9)", () => {
+  it("write a group level that starts like a formula as text, and numbers as numbers", async () => {
+    const text = (await import("node:fs")).readFileSync(example("sleepstudy"), "utf8");
+    const frame = parseCSV(text.replaceAll('"308"', '"=1+2"').replaceAll('"309"', '"-cmd"'));
+    const formula = "Reaction ~ Days + (1 | Subject)";
+    const m = await lmer(formula, frame);
+    const report = buildReport(m, frame, "sleepstudy", rolesFromFormula(parseFormula(formula), frame), 0);
+    const lines = (await randomEffectsCSV(report).text()).split("\n");
+    expect(lines.find((l) => l.includes("=1+2"))).toMatch(/^Subject,"'=1\+2",\(Intercept\),-?\d/);
+    expect(lines.find((l) => l.includes("-cmd"))).toMatch(/^Subject,"'-cmd",\(Intercept\),-?\d/);
   });
 });

@@ -3,7 +3,7 @@
 // writes its response, re-accumulates the cross-products and optimises theta.
 // A feature with missing values gets the design of its own rows, cached by the
 // pattern of missing samples (features of one assay tend to share patterns).
-import { LmmError } from "../errors.js";
+import { LmmError, quote } from "../errors.js";
 import { optimizeTheta } from "../fit/optimize-theta.js";
 import { buildDesign, type Design, type DesignOptions } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
@@ -111,7 +111,7 @@ export class FeatureFitter {
     for (let i = 0; i < rows.length; i++) {
       const v = values[rows[i]];
       if (Number.isNaN(v)) missing.push(rows[i]);
-      else if (!Number.isFinite(v)) return unfitted(feature, `non-finite value (${v}) for sample '${this.options.sampleIds[rows[i]]}': fix or remove it`);
+      else if (!Number.isFinite(v)) return unfitted(feature, `non-finite value (${v}) for sample ${quote(this.options.sampleIds[rows[i]])}: fix or remove it`);
     }
     const nobs = rows.length - missing.length;
     if (nobs === 0) return unfitted(feature, "all values missing");

@@ -3,7 +3,7 @@
 // fitted in order (in this thread, or in chunks by worker threads, one WASM
 // instance each) and handed on in input order as they finish.
 import { cellNumber, toDataFrame, type DataFrame, type DataInput } from "../data.js";
-import { LmmError } from "../errors.js";
+import { LmmError, quote, quoteList } from "../errors.js";
 import { parseFormula } from "../formula.js";
 import type { DesignOptions } from "../model/design.js";
 import { FeatureFitter, unfitted, type FeatureFit, type FeatureFitterOptions } from "./feature-fitter.js";
@@ -26,6 +26,11 @@ export interface BatchOptions extends DesignOptions {
    * instance; default 1: fit in this thread.
    */
   threads?: number;
+  /**
+   * Records of the first features from an interrupted run (input order, as
+   * onRecord gave them): taken as they are, not fitted again nor passed to onRecord.
+   */
+  previous?: BatchRecord[];
   /** Called with each feature's record (FDR not yet known), in input order, as fits finish. */
   onRecord?: (record: BatchRecord, index: number) => void;
   /** Called after each chunk of features: how many are done of how many. */
@@ -65,7 +70,7 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
     throw new LmmError(`threads must be a whole number of at least 1 (got ${options.threads}).`);
   }
   const ddf = options.ddf ?? "satterthwaite";
-  if (ddf !== "satterthwaite" && ddf !== "none") throw new LmmError(`Unknown ddf '${ddf}' for a batch: choose satterthwaite or none.`);
+  if (ddf !== "satterthwaite" && ddf !== "none") throw new LmmError(`Unknown ddf ${quote(ddf)} for a batch: choose satterthwaite or none.`);
   const parsed = parseFormula(formula);
   if (parsed.response) {
     throw new LmmError(`A batch formula has no response on the left (each feature is the response): write '~ ${formula.slice(formula.indexOf("~") + 1).trim()}'.`);
@@ -90,7 +95,7 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
   const coefs = options.coef ?? coefNames;
   const unknown = coefs.filter((c) => !coefNames.includes(c));
   if (unknown.length > 0) {
-    throw new LmmError(`Unknown coefficient '${unknown[0]}' in coef: the model's coefficients are ${coefNames.join(", ")}.`);
+    throw new LmmError(`Unknown coefficient ${quote(unknown[0])} in coef: the model's coefficients are ${quoteList(coefNames)}.`);
   }
   const varcomps = fitter.varianceComponentNames();
   const columns = resultColumns(coefs, varcomps);
@@ -98,7 +103,10 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
   const F = responses.features.length;
   const records: BatchRecord[] = new Array(F);
   const fits: (FeatureFit | undefined)[] = new Array(F);
-  let next = 0;
+  const previous = options.previous ?? [];
+  checkPrevious(previous, responses.features, columns);
+  previous.forEach((r, f) => (records[f] = { ...r }));
+  let next = previous.length;
   const deliver = (index: number, fit: FeatureFit) => {
     fits[index] = fit;
     for (; next < F && fits[next]; next++) {
@@ -113,7 +121,7 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
     return out;
   };
   const todo: number[] = [];
-  for (let f = 0; f < F; f++) {
+  for (let f = previous.length; f < F; f++) {
     const problem = responses.invalid?.get(f);
     if (problem) deliver(f, unfitted(responses.features[f], problem));
     else todo.push(f);
@@ -146,6 +154,20 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
   return { columns, records, coefs, messages, threads };
 }
 
+/** Records of an earlier run must be of this batch: its columns, and its first features in order. */
+function checkPrevious(previous: BatchRecord[], features: string[], columns: string[]): void {
+  if (previous.length > features.length) {
+    throw new LmmError(`The earlier run has ${previous.length} features but the responses have ${features.length}: it was a run on other responses.`);
+  }
+  previous.forEach((r, f) => {
+    const same = Object.keys(r).length === columns.length && columns.every((c) => Object.hasOwn(r, c));
+    if (!same) throw new LmmError("The earlier run's records have other columns than this batch's: it was a run with another formula or --coef.");
+    if (r.feature !== features[f]) {
+      throw new LmmError(`The earlier run's feature ${f + 1} is ${quote(r.feature)} but the responses' is ${quote(features[f])}: it was a run on other responses.`);
+    }
+  });
+}
+
 /** Features per progress report when fitting in this thread. */
 const PROGRESS_EVERY = 64;
 /** Fewer features than this are fitted in this thread: starting workers would cost more. */
@@ -171,7 +193,7 @@ function matchSamples(
 ): { columnOf: Int32Array; sampleIds: string[]; messages: string[] } {
   const name = sampleColumn ?? frame.names[0];
   const col = frame.columns.get(name);
-  if (!col) throw new LmmError(`Unknown sample column '${name}': the sample table's columns are ${frame.names.join(", ")}.`);
+  if (!col) throw new LmmError(`Unknown sample column ${quote(name)}: the sample table's columns are ${quoteList(frame.names)}.`);
   const sampleIds = Array.from(col.values as ArrayLike<string | number | null>, (v) => (v === null || Number.isNaN(v) ? "" : String(v).trim()));
   const position = new Map(responses.samples.map((s, j) => [s.trim(), j]));
   // A numeric id column has lost its text ("0001" was read as 1): match those ids by value.
@@ -185,8 +207,8 @@ function matchSamples(
   const seen = new Set<string>();
   const unmeasured: string[] = [];
   sampleIds.forEach((id, i) => {
-    if (id === "") throw new LmmError(`Sample row ${i + 1} has no id in column '${name}': every sample needs one.`);
-    if (seen.has(id)) throw new LmmError(`Sample id '${id}' appears twice in column '${name}': sample ids must be unique.`);
+    if (id === "") throw new LmmError(`Sample row ${i + 1} has no id in column ${quote(name)}: every sample needs one.`);
+    if (seen.has(id)) throw new LmmError(`Sample id ${quote(id)} appears twice in column ${quote(name)}: sample ids must be unique.`);
     seen.add(id);
     const j = position.get(id);
     if (j === undefined) unmeasured.push(id);
@@ -196,7 +218,7 @@ function matchSamples(
   const unused = responses.samples.filter((_, j) => !used.has(j));
   if (unmeasured.length === frame.nrow) {
     throw new LmmError(
-      `No sample id of column '${name}' (e.g. '${sampleIds[0]}') is a column of the responses (e.g. '${responses.samples[0]}'): name the id column with sampleColumn (--sample-column).`,
+      `No sample id of column ${quote(name)} (e.g. ${quote(sampleIds[0])}) is a column of the responses (e.g. ${quote(responses.samples[0])}): name the id column with sampleColumn (--sample-column).`,
     );
   }
   const messages: string[] = [];

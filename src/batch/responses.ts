@@ -4,7 +4,7 @@
 import Papa from "papaparse";
 import { readTextFile } from "../csv.js";
 import { cellNumber } from "../data.js";
-import { LmmError } from "../errors.js";
+import { LmmError, quote } from "../errors.js";
 
 /** Features x samples, row-major; NaN = missing. */
 export interface ResponseMatrix {
@@ -61,7 +61,7 @@ export function parseResponses(text: string): ResponseMatrix {
         const v = cellNumber(row[j + 1]);
         values[f * S + j] = v ?? NaN;
         if (v === undefined && !invalid.has(f)) {
-          invalid.set(f, `non-numeric value '${row[j + 1].trim()}' for sample '${header![j + 1]}': fix the responses file`);
+          invalid.set(f, `non-numeric value ${quote(row[j + 1].trim())} for sample ${quote(header![j + 1])}: fix the responses file`);
         }
       }
     },
@@ -74,7 +74,7 @@ export function parseResponses(text: string): ResponseMatrix {
   if (blank >= 0) throw new LmmError(`Column ${blank + 2} of the responses header has no sample id (a trailing delimiter?): give every column a sample id.`);
   const seen = new Set<string>();
   for (const s of samples) {
-    if (seen.has(s)) throw new LmmError(`The responses header names sample '${s}' twice: sample ids must be unique.`);
+    if (seen.has(s)) throw new LmmError(`The responses header names sample ${quote(s)} twice: sample ids must be unique.`);
     seen.add(s);
   }
   return { features, samples, values: values.slice(0, features.length * samples.length), invalid };

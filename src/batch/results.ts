@@ -1,6 +1,6 @@
 // The per-feature results table of a batch: its columns (lme4's names), one
 // record per feature, Benjamini-Hochberg FDR per coefficient, CSV and JSON.
-import Papa from "papaparse";
+import { formatCSV } from "../csv.js";
 import type { FeatureFit } from "./feature-fitter.js";
 
 /** A cell of the results table: null where there is no estimate. */
@@ -73,14 +73,12 @@ export function addFdr(records: BatchRecord[], coefs: string[]): void {
 
 /** CSV lines of records (no header), in the given column order; empty cells for null. */
 export function csvRows(records: BatchRecord[], columns: string[]): string {
-  if (records.length === 0) return "";
-  const cells = records.map((r) => columns.map((c) => (r[c] === null ? "" : typeof r[c] === "boolean" ? (r[c] ? "TRUE" : "FALSE") : r[c])));
-  return Papa.unparse(cells, { header: false, newline: "\n" }) + "\n";
+  return formatCSV(records.map((r) => columns.map((c) => (typeof r[c] === "boolean" ? (r[c] ? "TRUE" : "FALSE") : r[c]))));
 }
 
 /** The CSV header line. */
 export function csvHeader(columns: string[]): string {
-  return Papa.unparse([columns], { header: false, newline: "\n" }) + "\n";
+  return formatCSV([columns]);
 }
 
 /** A batch's whole results table as CSV: the header, then one line per feature. */

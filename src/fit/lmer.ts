@@ -11,7 +11,7 @@ import type { OptimizerOptions, OptimizerProgress } from "./optimizer.js";
 import { optimizeTheta } from "./optimize-theta.js";
 import { workingBasis } from "./working-basis.js";
 import { prepareWorkerFor } from "../model/unit-split.js";
-import { LmmError } from "../errors.js";
+import { LmmError, quote } from "../errors.js";
 
 /** Relative disagreement of the two bases' objectives at the optimum above which the fit is refused. */
 const PRECISION_TOL = 1e-8;
@@ -52,7 +52,11 @@ export async function lmer(formula: string, data: DataInput, options: LmerOption
 /** Fit a model whose design is already built (e.g. to refit by ML for a likelihood-ratio test). */
 export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof DesignOptions> = {}): Promise<LmerModel> {
   if (options.ddf !== undefined && !["satterthwaite", "kenward-roger", "none"].includes(options.ddf)) {
-    throw new LmmError(`Unknown ddf '${options.ddf}': choose satterthwaite, kenward-roger or none.`);
+    throw new LmmError(`Unknown ddf ${quote(options.ddf)}: choose satterthwaite, kenward-roger or none.`);
+  }
+  const y = design.y;
+  if (y.every((v) => v === y[0])) {
+    throw new LmmError(`The response ${quote(design.response)} is ${y[0]} in every row used: there is no variation for a model to explain.`);
   }
   const threads = options.threads ?? true;
   const reml = options.REML ?? true;

@@ -8,6 +8,7 @@
 // there first and its optimum, mapped back to the original theta, starts the
 // final optimisation on the design as written (which every later stage uses).
 import { rankOneUpdate } from "./cone.js";
+import { quote } from "../errors.js";
 import type { Design, RandomEffectsTerm } from "../model/design.js";
 import { factorAt, thetaLength, writeFactorAt } from "../model/parameters.js";
 
@@ -142,7 +143,7 @@ function worstColumn(terms: RandomEffectsTerm[], bases: TermBasis[]): string {
     term.names.forEach((name, j) => {
       if (j === b.intercept) return;
       const badness = Math.max(Math.abs(b.shift[j]) / b.scale[j], Math.abs(Math.log10(b.scale[j])));
-      if (badness > worst.badness) worst = { badness, text: `'${name}' (mean ${b.shift[j].toPrecision(3)}, sd ${b.scale[j].toPrecision(3)})` };
+      if (badness > worst.badness) worst = { badness, text: `${quote(name)} (mean ${b.shift[j].toPrecision(3)}, sd ${b.scale[j].toPrecision(3)})` };
     });
   });
   return worst.text;

@@ -1,7 +1,7 @@
 // Likelihood-ratio test of two nested models, as lme4's anova(m0, m1): REML fits
 // are refitted by ML, models are ordered by their number of parameters, and the
 // table has npar, AIC, BIC, logLik, deviance, Chisq, Df and Pr(>Chisq).
-import { LmmError } from "../errors.js";
+import { LmmError, quote } from "../errors.js";
 import { fitDesign } from "../fit/lmer.js";
 import type { LmerModel } from "../model/lmer-model.js";
 import { formatColumn, formatFixed, rExponent, SIGNIF_CODES, significanceStars, table } from "../output/format.js";
@@ -24,7 +24,7 @@ export interface LrtTable {
 }
 
 function sameData(a: LmerModel, b: LmerModel): string | null {
-  if (a.response !== b.response) return `responses '${a.response}' and '${b.response}' differ`;
+  if (a.response !== b.response) return `responses ${quote(a.response)} and ${quote(b.response)} differ`;
   if (a.nobs !== b.nobs) return `one model uses ${a.nobs} rows and the other ${b.nobs}`;
   const ra = a.design.rows;
   const rb = b.design.rows;

@@ -6,7 +6,7 @@ import type { RandomEffectsTerm } from "../model/design.js";
 import { thetaToFactors } from "../model/parameters.js";
 import { timesTranspose } from "../linalg.js";
 import { Profile } from "./profile.js";
-import { bootstrap, checkCount, type SimulateOptions } from "./simulate.js";
+import { bootstrap, checkCount, MAX_NSIM, type SimulateOptions } from "./simulate.js";
 import { LmmError } from "../errors.js";
 
 /** One confidence interval, with lme4's parameter name. */
@@ -94,7 +94,7 @@ export async function bootConfint(model: LmerModel, options: SimulateOptions & {
   const level = options.level ?? 0.95;
   checkLevel(level);
   const nsim = options.nsim ?? 500;
-  checkCount("nsim", nsim, 2);
+  checkCount("nsim", nsim, 2, MAX_NSIM);
   const b = await bootstrap(model, nsim, options);
   const names = varianceParameters(model.design.terms, model.theta, model.sigma).map((p) => p.name);
   const draws = names.map(() => new Float64Array(nsim));

@@ -15,15 +15,30 @@ export interface SimulateOptions {
   seed?: number;
 }
 
+/**
+ * Most responses simulate() returns (they are all held at once) and bootstrap()
+ * refits (one fit's time each; lme4's confint uses 500): a bound that says so
+ * rather than a run of days or an out-of-memory kill.
+ */
+export const MAX_NSIM = 100_000;
+
 /** `nsim` responses simulated from the fitted model (unconditional on the random effects). */
 export function simulate(m: LmerModel, nsim: number, options: SimulateOptions = {}): Float64Array[] {
-  checkCount("nsim", nsim, 1);
+  return Array.from(simulations(m, nsim, options));
+}
+
+/** The responses of simulate(), one at a time (the bootstrap holds one response, not nsim); the arguments are checked at once. */
+function simulations(m: LmerModel, nsim: number, options: SimulateOptions): Generator<Float64Array> {
+  checkCount("nsim", nsim, 1, MAX_NSIM);
   if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new LmmError(`The seed must be a whole number, not ${options.seed}.`);
+  return draws(m, nsim, options.seed ?? 42);
+}
+
+function* draws(m: LmerModel, nsim: number, seed: number): Generator<Float64Array> {
   const { n, terms } = m.design;
   const mean = predict(m, undefined, { re: false });
   const Ts = thetaToFactors(terms, m.theta);
-  const normal = normalSource(mulberry32(options.seed ?? 42));
-  const out: Float64Array[] = [];
+  const normal = normalSource(mulberry32(seed));
   for (let s = 0; s < nsim; s++) {
     const y = Float64Array.from(mean);
     terms.forEach((term, k) => {
@@ -44,9 +59,8 @@ export function simulate(m: LmerModel, nsim: number, options: SimulateOptions = 
       for (let i = 0; i < n; i++) for (let c = 0; c < q; c++) y[i] += term.columns[c][i] * b[codes[i] * q + c];
     });
     for (let i = 0; i < n; i++) y[i] += m.sigma * normal();
-    out.push(y);
+    yield y;
   }
-  return out;
 }
 
 /** Estimates of every bootstrap refit, one array entry per replicate. */
@@ -65,6 +79,7 @@ export interface BootstrapResult {
  * (same design, same REML/ML), starting from the fitted theta.
  */
 export async function bootstrap(m: LmerModel, nsim: number, options: SimulateOptions = {}): Promise<BootstrapResult> {
+  const responses = simulations(m, nsim, options); // checks nsim before the arrays below are sized by it
   const dev = await ProfiledDeviance.create(m.design, m.REML);
   const p = m.coefNames.length;
   const nu = m.REML ? m.nobs - p : m.nobs;
@@ -75,7 +90,8 @@ export async function bootstrap(m: LmerModel, nsim: number, options: SimulateOpt
     objective: new Float64Array(nsim),
     notConverged: 0,
   };
-  simulate(m, nsim, options).forEach((y, s) => {
+  let s = 0;
+  for (const y of responses) {
     dev.setResponse(y);
     const opt = optimizeTheta(dev, m.design.terms, m.theta);
     if (!opt.converged) result.notConverged++;
@@ -84,12 +100,15 @@ export async function bootstrap(m: LmerModel, nsim: number, options: SimulateOpt
     m.coefNames.forEach((name, j) => (result.fixef[name][s] = sol[sol.length - p + j]));
     result.theta.push(opt.x);
     result.sigma[s] = Math.sqrt(dev.parts().r2 / nu);
-    result.objective[s] = opt.f;
-  });
+    result.objective[s++] = opt.f;
+  }
   return result;
 }
 
-/** A count argument: a whole number of at least `min`. */
-export function checkCount(name: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) throw new LmmError(`${name} must be a whole number of at least ${min}, not ${value}.`);
+/** A count argument: a whole number from `min` to `max`. */
+export function checkCount(name: string, value: number, min: number, max = Infinity): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Infinity ? `of at least ${min}` : `from ${min} to ${max.toLocaleString("en-US")}`;
+    throw new LmmError(`${name} must be a whole number ${range}, not ${value}.`);
+  }
 }

@@ -13,6 +13,7 @@
 // written straight into the arrays it is used from (see planBlockLayout).
 import { G, GROUP_STRIDE, PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, SEG_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
 import type { Design } from "./design.js";
+import { LmmError, quote } from "../errors.js";
 
 /** The layout the kernels work on, without the row data. */
 export interface BlockLayout {
@@ -181,6 +182,7 @@ class Planner {
     }
     this.nd = nd;
     this.mt = nd + p + 1;
+    checkDenseTail(design, m, this.mt);
 
     this.ancRows = new Int32Array(m + 1);
     for (let t = m - 1; t >= 0; t--) this.ancRows[t] = q[t] + this.ancRows[t + 1];
@@ -416,6 +418,28 @@ function tailRowLists(units: Int32Array, groups: Int32Array, idx: Int32Array, nU
     next[row]++;
   });
   return { tailRowStart: start, tailRowEntries: entries };
+}
+
+/** WebAssembly's 32-bit memory: the most one model's instance can address. */
+export const WASM_MEMORY_BYTES = 2 ** 32;
+
+/**
+ * The dense tail (crossed terms' effects, X and y: mt x mt) is held as A, its
+ * factor F, the adjoint Fbar and about four more mt x mt of workspace: refuse a
+ * tail that cannot fit in WebAssembly's 4 GB before anything is allocated.
+ */
+function checkDenseTail(design: Design, m: number, mt: number): void {
+  const bytes = 7 * 8 * mt * mt;
+  if (bytes <= WASM_MEMORY_BYTES) return;
+  const crossed = design.terms.slice(m).map((t) => `${quote(t.group)} (${t.factor.levels.length} levels)`);
+  throw new LmmError(
+    `The crossed random effects of ${crossed.join(", ")} are not nested, so their ${mt - design.X.columns.length - 1} effects form a dense ${mt} x ${mt} block that needs ${gigabytes(bytes)} of memory, more than the 4 GB WebAssembly can address: use fewer levels, or nest the factors if the design is nested.`,
+  );
+}
+
+/** Bytes in GB (2^30 bytes, as WebAssembly's 4 GB are counted) with one decimal, for messages. */
+export function gigabytes(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(1)} GB`;
 }
 
 /**

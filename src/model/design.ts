@@ -2,10 +2,11 @@
 // the fixed-effects matrix X (R's treatment contrasts and column names), and one
 // random-effects term per `( ... | g)`, ordered as lme4 orders them. This is
 // lme4's lFormula: its result can be inspected on its own.
-import type { Column, DataFrame } from "../data.js";
-import { LmmError } from "../errors.js";
-import { formulaVariables, type ParsedFormula, type Term, type TermList } from "../formula.js";
+import { cellNumber, type Column, type DataFrame } from "../data.js";
+import { LmmError, quote, quoteList } from "../errors.js";
+import { formulaVariables, rName, type ParsedFormula, type Term, type TermList } from "../formula.js";
 import { encodeWithLevels, interactFactors, levelLabel, makeFactor, type Factor } from "./factor.js";
+import { gigabytes, WASM_MEMORY_BYTES } from "./blocks.js";
 
 /** Options that shape how data columns enter the model. */
 export interface DesignOptions {
@@ -51,6 +52,8 @@ export interface Design {
   X: ModelMatrix;
   /** Fixed-effect columns dropped because X was rank deficient. */
   droppedColumns: string[];
+  /** What lFormula warned of (e.g. the response dropped from the right-hand side). */
+  messages?: string[];
   /** Terms in lme4's order (by decreasing number of levels when that reorders them). */
   terms: RandomEffectsTerm[];
   /** How columns entered the model, and the levels of every variable coded as a factor. */
@@ -64,8 +67,8 @@ function lookup(data: DataFrame, name: string): Column {
   const col = data.columns.get(name);
   if (col) return col;
   const near = data.names.find((n) => n.toLowerCase() === name.toLowerCase());
-  const hint = near ? ` Did you mean '${near}'?` : ` The columns are: ${data.names.join(", ")}.`;
-  throw new LmmError(`Unknown column '${name}' in the formula.${hint}`);
+  const hint = near ? ` Did you mean ${quote(near)}?` : ` The columns are: ${quoteList(data.names)}.`;
+  throw new LmmError(`Unknown column ${quote(name)} in the formula.${hint}`);
 }
 
 function isMissing(col: Column, i: number): boolean {
@@ -93,7 +96,7 @@ function completeRows(data: DataFrame, vars: string[]): Int32Array {
       for (let i = 0; i < data.nrow; i++) if (!isMissing(c, i)) return false;
       return true;
     });
-    const why = allMissing ? `column '${allMissing}' is missing in every row` : "every row has a missing value in some variable of the model";
+    const why = allMissing ? `column ${quote(allMissing)} is missing in every row` : "every row has a missing value in some variable of the model";
     throw new LmmError(`No complete rows to fit: ${why}. Check the column names and missing-value codes.`);
   }
   const keep = new Int32Array(count);
@@ -107,7 +110,7 @@ function checkFinite(data: DataFrame, name: string, rows: Int32Array): void {
   for (let k = 0; k < rows.length; k++) {
     const r = rows[k];
     if (!Number.isFinite(col.values[r])) {
-      throw new LmmError(`Column '${name}' holds ${col.values[r]} at data row ${r + 1}: remove or recode infinite values before fitting.`);
+      throw new LmmError(`Column ${quote(name)} holds ${col.values[r]} at data row ${r + 1}: remove or recode infinite values before fitting.`);
     }
   }
 }
@@ -206,7 +209,7 @@ class FrameBuilder {
       const parts: { names: string[]; columns: Float64Array[] }[] = [];
       for (const v of term) {
         if (!this.isFactor(v)) {
-          parts.push({ names: [v], columns: [this.numeric(v)] });
+          parts.push({ names: [rName(v)], columns: [this.numeric(v)] });
           continue;
         }
         const f = this.factor(v);
@@ -218,7 +221,7 @@ class FrameBuilder {
           const last = this.indicator(v, f.levels.length - 1);
           const lv = f.levels.slice(0, -1);
           parts.push({
-            names: lv.map((_, k) => `${v}${k + 1}`),
+            names: lv.map((_, k) => `${rName(v)}${k + 1}`),
             columns: lv.map((_, k) => {
               const col = Float64Array.from(this.indicator(v, k));
               for (let i = 0; i < n; i++) col[i] -= last[i];
@@ -230,7 +233,7 @@ class FrameBuilder {
         const lv = contrasts ? f.levels.slice(1) : f.levels;
         const first = contrasts ? 1 : 0;
         parts.push({
-          names: lv.map((l) => `${v}${l}`),
+          names: lv.map((l) => `${rName(v)}${l}`),
           columns: lv.map((_, k) => this.indicator(v, k + first)),
         });
       }
@@ -260,6 +263,30 @@ class FrameBuilder {
 }
 
 /**
+ * The fixed-effects matrix's size from the factors' levels, before it is built:
+ * n x p values in X, p x p in its cross-products. A factor of 10^5 levels as a
+ * fixed effect would take tens of GB (and is what a random effect is for).
+ */
+function checkFixedSize(list: TermList, fb: FrameBuilder, n: number): void {
+  let p = list.intercept ? 1 : 0;
+  let largest = { name: "", levels: 0 };
+  for (const term of list.terms) {
+    let columns = 1;
+    for (const v of term) {
+      if (!fb.isFactor(v)) continue;
+      const levels = fb.factor(v).levels.length;
+      columns *= levels;
+      if (levels > largest.levels) largest = { name: v, levels };
+    }
+    p += columns;
+  }
+  const bytes = 8 * (n * p + p * p);
+  if (bytes <= WASM_MEMORY_BYTES) return;
+  const hint = largest.levels > 100 ? `: ${quote(largest.name)} has ${largest.levels} levels; as a random effect, (1 | ${rName(largest.name)}), it costs one column` : ": simplify the fixed effects";
+  throw new LmmError(`The fixed effects would have about ${p} columns for ${n} rows, ${gigabytes(bytes)} of memory, more than the 4 GB WebAssembly can address${hint}.`);
+}
+
+/**
  * Drop columns of X that are linear combinations of earlier ones, as lme4 does
  * (pivoted QR, tolerance 1e-7): modified Gram-Schmidt in column order.
  */
@@ -282,6 +309,29 @@ function dropAliased(X: ModelMatrix): { X: ModelMatrix; dropped: string[] } {
   });
   const X2 = { names: keptIdx.map((j) => X.names[j]), columns: keptIdx.map((j) => X.columns[j]), assign: keptIdx.map((j) => X.assign[j]) };
   return { X: X2, dropped };
+}
+
+/**
+ * Why a fit has no finite estimates or no residual variance, from its design:
+ * values whose squares overflow, a response that the fixed effects reproduce
+ * exactly, or else the scale of the largest column.
+ */
+export function degenerateFitCause(design: Design): string {
+  const columns = [{ name: design.response, values: design.y }, ...design.X.names.map((name, j) => ({ name, values: design.X.columns[j] }))];
+  let largest = { name: "", max: 0 };
+  for (const c of columns) {
+    let max = 0;
+    for (let i = 0; i < c.values.length; i++) max = Math.max(max, Math.abs(c.values[i]));
+    if (max > largest.max) largest = { name: c.name, max };
+  }
+  if (largest.max >= 1e100) {
+    return `${quote(largest.name)} holds values as large as ${largest.max.toExponential(2)}, whose squares overflow double precision: rescale it (e.g. divide by a power of 10).`;
+  }
+  const withY = { names: [...design.X.names, "\0y"], columns: [...design.X.columns, design.y], assign: [...design.X.assign, -2] };
+  if (dropAliased(withY).dropped.includes("\0y")) {
+    return `the response ${quote(design.response)} is an exact linear function of the fixed effects (zero residual variance): there is nothing left for the random effects and the residuals to explain.`;
+  }
+  return `the scale of ${quote(largest.name)} (values up to ${largest.max.toExponential(2)}) is too large for the others: center and rescale it.`;
 }
 
 /**
@@ -372,13 +422,25 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   if (formula.random.length === 0) {
     throw new LmmError("The formula has no random-effects term: add one such as '(1 | subject)'; for a model without random effects use a linear model.");
   }
+  const response = formula.response;
+  const messages: string[] = [];
+  // lme4 (model.frame) drops the response from the right-hand side, with a warning.
+  if (formula.fixed.terms.some((t) => t.includes(response))) {
+    const term = formula.fixed.terms.find((t) => t.includes(response) && t.length > 1);
+    if (term) throw new LmmError(`The response ${quote(response)} appears in the term ${quote(term.join(":"))} on the right-hand side: remove it from the fixed effects.`);
+    formula = { ...formula, fixed: { ...formula.fixed, terms: formula.fixed.terms.filter((t) => !t.includes(response)) } };
+    messages.push("the response appeared on the right-hand side and was dropped");
+  }
   const vars = formulaVariables(formula);
   vars.forEach((v) => lookup(data, v));
-  const response = formula.response;
   const rcol = lookup(data, response);
   if (rcol.kind !== "numeric") {
-    const example = rcol.values.find((v) => v !== null);
-    throw new LmmError(`The response '${response}' is not numeric (it holds text such as '${example}'): choose a numeric column or fix its values.`);
+    // Quote a cell that is not a number (a column of numbers and one 'null' is text because of that one).
+    const row = rcol.values.findIndex((v) => v !== null && cellNumber(v) === undefined);
+    const at = row >= 0 ? row : rcol.values.findIndex((v) => v !== null);
+    throw new LmmError(
+      `The response ${quote(response)} is not numeric (it holds text such as ${quote(rcol.values[at])} at data row ${at + 1}): choose a numeric column or fix its values.`,
+    );
   }
   const rows = completeRows(data, vars);
   for (const v of vars) checkFinite(data, v, rows);
@@ -386,22 +448,23 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   const n = rows.length;
   const y = fb.numeric(response);
 
+  checkFixedSize(formula.fixed, fb, n);
   const { X, dropped } = dropAliased(fb.modelMatrix(formula.fixed));
   if (X.columns.length === 0) throw new LmmError("The fixed-effects part has no columns: keep the intercept or add a fixed effect.");
 
   let terms: RandomEffectsTerm[] = formula.random.map((rt) => {
     const factor = fb.groupingFactor(rt.group);
     const Z = fb.modelMatrix(rt.lhs);
-    if (Z.columns.length === 0) throw new LmmError(`The random-effects term for '${rt.groupName}' has no columns: write (1 | ${rt.groupName}) or (x | ${rt.groupName}).`);
+    if (Z.columns.length === 0) throw new LmmError(`The random-effects term for ${quote(rt.groupName)} has no columns: write (1 | ${rt.groupName}) or (x | ${rt.groupName}).`);
     return { group: rt.groupName, groupVars: rt.group, lhs: rt.lhs, factor, names: Z.names, columns: Z.columns };
   });
   for (const t of terms) {
     const L = t.factor.levels.length;
     if (L < 2) {
-      throw new LmmError(`Grouping factor '${t.group}' has only ${L} level in the data used: a random effect needs at least 2 groups.`);
+      throw new LmmError(`Grouping factor ${quote(t.group)} has only ${L} level in the data used: a random effect needs at least 2 groups.`);
     }
     if (L >= n) {
-      throw new LmmError(`Grouping factor '${t.group}' has ${L} levels for ${n} observations: each group needs repeated observations (fewer levels than observations).`);
+      throw new LmmError(`Grouping factor ${quote(t.group)} has ${L} levels for ${n} observations: each group needs repeated observations (fewer levels than observations).`);
     }
     if (L * t.names.length >= n && t.names.length > 1) {
       throw new LmmError(
@@ -418,7 +481,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   }
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
   const sumCodedX = () => fb.modelMatrix(formula.fixed, "sum");
-  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, terms, options, factorLevels, sumCodedX };
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, factorLevels, sumCodedX };
 }
 
 /** New data coded as a fitted model's design: its X columns and each term's Z and levels. */
@@ -443,10 +506,10 @@ export function newDataDesign(design: Design, data: DataFrame, withRandom: boole
   const known = design.factorLevels ?? {};
   for (const v of used) {
     const col = data.columns.get(v);
-    if (!col) throw new LmmError(`The new data has no column '${v}': it needs every column the formula uses (${used.join(", ")}).`);
+    if (!col) throw new LmmError(`The new data has no column ${quote(v)}: it needs every column the formula uses (${quoteList(used)}).`);
     if (!Object.hasOwn(known, v) && col.kind === "text") {
       const example = col.values.find((x) => x !== null);
-      throw new LmmError(`Column '${v}' of the new data holds text (such as '${example}') but the model used it as a number: give numbers.`);
+      throw new LmmError(`Column ${quote(v)} of the new data holds text (such as ${quote(example)}) but the model used it as a number: give numbers.`);
     }
   }
   const keep: number[] = [];

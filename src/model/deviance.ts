@@ -3,7 +3,7 @@
 // each evaluation is a single kernel call whose cost depends on the number of
 // groups and columns, not on the number of rows.
 import { D, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
-import { loadKernels, type KernelExports } from "../wasm/kernels.js";
+import { loadKernels, sharedMemory, type KernelExports } from "../wasm/kernels.js";
 import { planBlockLayout, type BlockLayout, type RowData } from "./blocks.js";
 import type { Design } from "./design.js";
 import { TailHelper, UnitSplit, worthSharingTail, worthSplitting } from "./unit-split.js";
@@ -87,7 +87,7 @@ export class ProfiledDeviance {
     const k =
       recycle && !shareTail && !worthSharingTail(recycle.layout.mt)
         ? recycle.k
-        : await loadKernels(shareTail ? new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) : undefined);
+        : await loadKernels(shareTail ? sharedMemory() : undefined);
     const dev = new ProfiledDeviance(k, layout, design.n, reml, design.X.assign[0] === -1);
     dev.moveIn(writeRowData);
     return dev;

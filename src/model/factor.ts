@@ -1,6 +1,6 @@
 // Factors: integer codes into a list of level labels, as R's factor().
 import type { Column } from "../data.js";
-import { LmmError } from "../errors.js";
+import { LmmError, quote, quoteList } from "../errors.js";
 
 /** A factor: an integer code per kept row into a list of level labels. */
 export interface Factor {
@@ -80,7 +80,7 @@ export function makeFactor(name: string, col: Column, rows: Int32Array, order?: 
 function reorder(name: string, f: Factor, order: string[]): Factor {
   const missing = f.levels.filter((l) => !order.includes(l));
   if (missing.length) {
-    throw new LmmError(`The level order given for '${name}' lacks level(s) ${missing.map((m) => `'${m}'`).join(", ")}: list every level of the column.`);
+    throw new LmmError(`The level order given for ${quote(name)} lacks level(s) ${quoteList(missing)}: list every level of the column.`);
   }
   const kept = order.filter((l) => f.levels.includes(l));
   const pos = new Map(kept.map((l, i) => [l, i]));
@@ -128,7 +128,7 @@ export function encodeWithLevels(name: string, col: Column, rows: Int32Array, le
     const label = levelLabel(col, rows[i]);
     const c = index.get(label);
     if (c === undefined) {
-      throw new LmmError(`Level '${label}' of '${name}' does not occur in the data the model was fitted to: new data can only use the fitted levels (${levels.slice(0, 5).join(", ")}${levels.length > 5 ? ", ..." : ""}).`);
+      throw new LmmError(`Level ${quote(label)} of ${quote(name)} does not occur in the data the model was fitted to: new data can only use the fitted levels (${quoteList(levels, 5)}).`);
     }
     codes[i] = c;
   }

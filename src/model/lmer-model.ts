@@ -1,9 +1,9 @@
 // The fitted model (lme4's merMod): estimates, variance components, conditional
 // modes, fitted values and fit statistics at the optimum.
 import { inverseFromCholesky, timesTranspose } from "../linalg.js";
-import { LmmError } from "../errors.js";
+import { LmmError, quote } from "../errors.js";
 import type { OptimizerResult } from "../fit/optimizer.js";
-import type { Design } from "./design.js";
+import { degenerateFitCause, type Design } from "./design.js";
 import type { ProfiledDeviance } from "./deviance.js";
 import { thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
 import { formatSummary } from "../output/summary.js";
@@ -219,6 +219,10 @@ export class LmerModel {
     this.solution = sol;
     this.factors = Ts;
 
+    // Never print NaN or Inf as an estimate: a degenerate fit is refused with its cause.
+    const estimates = [this.objective, this.sigma, ...Object.values(this.fixef), ...Object.values(this.se)];
+    if (!(this.sigma > 0) || !estimates.every(Number.isFinite)) throw new LmmError(`The model cannot be fitted: ${degenerateFitCause(design)}`);
+
     this.logLik = -this.objective / 2;
     this.npar = p + this.theta.length + 1;
     this.AIC = this.objective + 2 * this.npar;
@@ -226,6 +230,7 @@ export class LmerModel {
     const lower = thetaLower(terms);
     this.singular = this.theta.some((v, i) => lower[i] === 0 && v < SINGULAR_TOL);
 
+    this.messages.push(...(design.messages ?? []));
     if (design.droppedRows > 0) this.messages.push(`${design.droppedRows} row(s) with missing values were dropped.`);
     if (design.droppedColumns.length > 0) {
       const k = design.droppedColumns.length;
@@ -356,7 +361,7 @@ export class LmerModel {
       case "profile":
         return profileConfint(this, level);
       default:
-        throw new LmmError(`Unknown confidence-interval method '${method}': choose wald, profile or boot.`);
+        throw new LmmError(`Unknown confidence-interval method ${quote(method)}: choose wald, profile or boot.`);
     }
   }
 

@@ -1,7 +1,7 @@
 // Predictions from a fitted model (lme4's predict.merMod): the population
 // prediction X beta, plus each row's conditional modes Z b when `re` is true.
 import { toDataFrame, type DataInput } from "../data.js";
-import { LmmError } from "../errors.js";
+import { LmmError, quote } from "../errors.js";
 import { newDataDesign } from "./design.js";
 import type { LmerModel } from "./lmer-model.js";
 
@@ -35,7 +35,7 @@ export function predict(m: LmerModel, newdata?: DataInput, options: PredictOptio
       if (level < 0) {
         if (options.allowNewLevels) continue;
         throw new LmmError(
-          `Level '${t.labels[i]}' of grouping factor '${term.group}' (data row ${nd.rows[i] + 1}) was not in the fitted data: pass allowNewLevels (--allow-new-levels) to predict it at the population level.`,
+          `Level ${quote(t.labels[i])} of grouping factor ${quote(term.group)} (data row ${nd.rows[i] + 1}) was not in the fitted data: pass allowNewLevels (--allow-new-levels) to predict it at the population level.`,
         );
       }
       for (let c = 0; c < q; c++) eta[i] += t.columns[c][i] * (table[term.names[c]] as number[])[level];

@@ -3,6 +3,7 @@
 import { instantiate, instantiateSync } from "@assemblyscript/loader";
 import { WASM_BASE64, WASM_THREADS_BASE64 } from "./binary.generated.js";
 import { IN_NODE } from "../runtime.js";
+import { LmmError } from "../errors.js";
 
 /** The raw exports of assembly/index.ts. Pointers are byte addresses. */
 export interface KernelExports {
@@ -67,6 +68,33 @@ export async function loadKernels(shared?: WebAssembly.Memory): Promise<KernelEx
   // Node instantiates a compiled module synchronously at no cost, where the
   // asynchronous path waits a turn of the event loop (milliseconds after a GC);
   // browsers forbid large synchronous instantiation on the main thread.
-  const { exports } = IN_NODE ? instantiateSync<Record<string, unknown>>(module, imports) : await instantiate<Record<string, unknown>>(module, imports);
-  return exports as unknown as KernelExports;
+  try {
+    const { exports } = IN_NODE ? instantiateSync<Record<string, unknown>>(module, imports) : await instantiate<Record<string, unknown>>(module, imports);
+    return exports as unknown as KernelExports;
+  } catch (e) {
+    throw e instanceof RangeError ? memoryReservationError() : e;
+  }
+}
+
+/**
+ * A shared memory for the threaded build, up to WebAssembly's 4 GB (a model's
+ * size is known only once it is laid out in it).
+ */
+export function sharedMemory(): WebAssembly.Memory {
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  } catch (e) {
+    throw e instanceof RangeError ? memoryReservationError() : e;
+  }
+}
+
+/**
+ * Node (V8) reserves about 10 GB of address space for each WebAssembly memory,
+ * whatever its size, so that bounds checks cost nothing; a lower `ulimit -v`
+ * makes every instance fail. Said as the cause and the fix.
+ */
+export function memoryReservationError(): LmmError {
+  return new LmmError(
+    "WebAssembly memory could not be reserved: Node reserves about 10 GB of address space per model (V8's guard regions), more than this process may use (ulimit -v); raise the limit, or run node with --disable-wasm-trap-handler.",
+  );
 }

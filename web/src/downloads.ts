@@ -1,5 +1,6 @@
 // Downloads of a fit: the JSON contract, the coefficient tables as CSV, and the
 // figures as SVG or PNG (the SVG drawn onto a canvas).
+import { formatCSV } from "lmm-wasm";
 import type { FitReport } from "./fit-protocol";
 
 export function download(blob: Blob, filename: string): void {
@@ -16,14 +17,10 @@ export function modelJSON(report: FitReport): Blob {
   return new Blob([JSON.stringify(report.json, null, 2)], { type: "application/json" });
 }
 
-function csvCell(value: string | number | undefined): string {
-  const text = value === undefined ? "" : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
+// The library's CSV writer: a level or group name that starts like a formula
+// (=, +, -, @) is written so that a spreadsheet shows it as text.
 function csv(header: string[], rows: (string | number | undefined)[][]): Blob {
-  const lines = [header, ...rows].map((row) => row.map(csvCell).join(","));
-  return new Blob([lines.join("\n") + "\n"], { type: "text/csv" });
+  return new Blob([formatCSV([header, ...rows])], { type: "text/csv" });
 }
 
 /** Fixed effects at full precision: estimate, SE, Satterthwaite df, t and p. */
