@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { lmer, parseCSV, parseFormula, readCSV } from "../src/index.js";
 import { summarize } from "../web/src/data-reader.js";
-import { buildReport } from "../web/src/fit-report.js";
+import { buildReport, levelsToPlot } from "../web/src/fit-report.js";
 import { formulaFromRoles, formulaName, guessRoles, rolesFromFormula } from "../web/src/roles.js";
 import { linkTo, readLink } from "../web/src/share-link.js";
 
@@ -88,7 +88,7 @@ describe("the fit report", () => {
 
     const [intercepts, slopes] = report.caterpillars;
     expect([intercepts.group, intercepts.column, slopes.column]).toEqual(["Subject", "(Intercept)", "Days"]);
-    expect(slopes.modes).toEqual(m.ranef.Subject.Days);
+    expect([...slopes.modes]).toEqual(m.ranef.Subject.Days);
     const variance = m.condVar()[0].variance;
     slopes.sd.forEach((sd, l) => expect(sd).toBeCloseTo(Math.sqrt(variance[l][1][1]), 12));
 
@@ -97,7 +97,8 @@ describe("the fit report", () => {
     expect(report.qq.theoretical[0]).toBeCloseTo(-2.772921, 5);
     expect(report.qq.sample).toEqual([...m.residuals].sort((a, b) => a - b));
     expect(report.qq.n).toBe(180);
-    expect(report.residuals).toEqual({ kind: "points", points: [...m.fitted].map((f, i) => ({ fitted: f, residual: m.residuals[i] })) });
+    expect(report.scatter).toEqual({ kind: "points", points: [...m.fitted].map((f, i) => ({ fitted: f, residual: m.residuals[i] })) });
+    expect([report.fitted, report.residuals]).toEqual([m.fitted, m.residuals]);
     expect(report.tables.fixed.rows[1][0]).toBe("Days");
   });
 
@@ -105,7 +106,7 @@ describe("the fit report", () => {
     const rows = ["y,g", ...Array.from({ length: 6000 }, (_, i) => `${Math.sin(i) + (i % 7)},g${i % 50}`)];
     const data = parseCSV(rows.join("\n"));
     const m = await lmer("y ~ 1 + (1 | g)", data);
-    const { qq, residuals, trajectories } = buildReport(m, data, "many", rolesFromFormula(parseFormula("y ~ 1 + (1 | g)"), data), 0);
+    const { qq, scatter: residuals, trajectories } = buildReport(m, data, "many", rolesFromFormula(parseFormula("y ~ 1 + (1 | g)"), data), 0);
     expect(qq.sample.length).toBeLessThanOrEqual(2000);
     expect(qq.n).toBe(6000);
     const sorted = [...m.residuals].sort((a, b) => a - b);
@@ -118,5 +119,25 @@ describe("the fit report", () => {
     expect(low).toBe(sorted[0]);
     expect(high).toBeCloseTo(sorted.at(-1)!, 10);
     expect(trajectories).toBeUndefined(); // no time variable
+  });
+});
+
+describe("the caterpillar's levels", () => {
+  it("are all shown up to the cap, largest mode first; beyond it, the most extreme half and half", () => {
+    expect(levelsToPlot(Float64Array.of(0.5, -1, 2, 0), 4)).toEqual([2, 0, 3, 1]);
+    const modes = Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i * 7.3));
+    const shown = levelsToPlot(modes, 200);
+    const byMode = [...modes.keys()].sort((a, b) => modes[b] - modes[a]);
+    expect(shown).toEqual([...byMode.slice(0, 100), ...byMode.slice(900)]);
+    expect(modes[shown[0]]).toBe(Math.max(...modes));
+    expect(modes[shown.at(-1)!]).toBe(Math.min(...modes));
+  });
+
+  it("come with the report: every level of a small factor, sorted", async () => {
+    const data = await readCSV(example("sleepstudy"));
+    const m = await lmer("Reaction ~ Days + (Days | Subject)", data);
+    const [intercepts] = buildReport(m, data, "sleepstudy", undefined, 0).caterpillars;
+    expect(intercepts.plotted).toHaveLength(18);
+    expect(intercepts.plotted.map((i) => intercepts.modes[i])).toEqual([...intercepts.modes].sort((a, b) => b - a));
   });
 });

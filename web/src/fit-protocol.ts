@@ -74,9 +74,11 @@ export interface Caterpillar {
   group: string;
   column: string;
   levels: string[];
-  modes: number[];
+  modes: Float64Array;
   /** Conditional standard deviations, level by level. */
-  sd: number[];
+  sd: Float64Array;
+  /** The levels the plot shows, as indices, largest mode first: all, or the most extreme of many. */
+  plotted: number[];
 }
 
 /** The data and population mean curves of the trajectory plot. */
@@ -107,8 +109,16 @@ export type ResidualScatter =
   | { kind: "points"; points: { fitted: number; residual: number }[] }
   | { kind: "bins"; bins: { x1: number; x2: number; y1: number; y2: number; count: number }[]; n: number };
 
+/**
+ * A fit as the page gets it. Row-sized and level-sized arrays are typed arrays,
+ * moved to the page rather than copied: a million numbers in plain arrays take
+ * the page's thread most of a second to receive.
+ */
 export interface FitReport {
-  json: LmerJSON;
+  /** m.toJSON() but its fitted values and residuals, which follow as typed arrays. */
+  json: Omit<LmerJSON, "fitted" | "residuals">;
+  fitted: Float64Array;
+  residuals: Float64Array;
   /** lme4's summary text, and its tables as cells. */
   summary: string;
   tables: SummaryTables;
@@ -116,7 +126,7 @@ export interface FitReport {
   caterpillars: Caterpillar[];
   /** Absent when the formula has no numeric time variable or no subject factor. */
   trajectories?: Trajectories;
-  residuals: ResidualScatter;
+  scatter: ResidualScatter;
   qq: QQ;
   seconds: number;
 }

@@ -9,20 +9,29 @@ import type { Roles } from "./roles";
 const MAX_SUBJECTS = 200;
 /** A QQ plot of this many order statistics looks the same as one of all of them. */
 const MAX_QQ_POINTS = 2000;
+/**
+ * A caterpillar of more levels shows the most extreme: half this many of the
+ * largest modes and half of the smallest. 176 000 levels drew 700 000 SVG
+ * elements, which took the page 8 s; the download of the random effects has all.
+ */
+export const MAX_PLOTTED_LEVELS = 200;
 /** Above this many residuals, a scatter of dots becomes a 2D histogram (an SVG of more dots is slow and a blot). */
 const MAX_DOTS = 5000;
 /** The histogram's cells along each axis. */
 const BINS = 60;
 
 export function buildReport(m: LmerModel, data: DataFrame, dataName: string, roles: Roles | undefined, seconds: number): FitReport {
+  const { fitted, residuals, ...json } = m.toJSON();
   return {
-    json: m.toJSON(),
+    json,
+    fitted: Float64Array.from(fitted),
+    residuals: Float64Array.from(residuals),
     summary: m.summary(),
     tables: summaryTables(m),
     dataName,
     caterpillars: caterpillars(m),
     trajectories: roles ? trajectories(m, data, roles) : undefined,
-    residuals: residualScatter(m.fitted, m.residuals),
+    scatter: residualScatter(m.fitted, m.residuals),
     qq: normalQQ(m.residuals),
     seconds,
   };
@@ -30,14 +39,28 @@ export function buildReport(m: LmerModel, data: DataFrame, dataName: string, rol
 
 function caterpillars(m: LmerModel): Caterpillar[] {
   return m.condVar().flatMap((term) =>
-    term.names.map((column, c) => ({
-      group: term.group,
-      column,
-      levels: term.levels,
-      modes: m.ranef[term.group][column] as number[],
-      sd: term.variance.map((v) => Math.sqrt(v[c][c])),
-    })),
+    term.names.map((column, c) => {
+      const modes = Float64Array.from(m.ranef[term.group][column] as number[]);
+      return {
+        group: term.group,
+        column,
+        levels: term.levels,
+        modes,
+        sd: Float64Array.from(term.variance, (v) => Math.sqrt(v[c][c])),
+        plotted: levelsToPlot(modes, MAX_PLOTTED_LEVELS),
+      };
+    }),
   );
+}
+
+/**
+ * The levels a caterpillar shows, as indices, largest mode first (at the top,
+ * as in lme4's dotplot): all of them, or beyond `cap` the cap/2 largest and
+ * the cap/2 smallest.
+ */
+export function levelsToPlot(modes: Float64Array, cap: number): number[] {
+  const order = Array.from(modes.keys()).sort((a, b) => modes[b] - modes[a]);
+  return order.length > cap ? [...order.slice(0, cap / 2), ...order.slice(-cap / 2)] : order;
 }
 
 const label = (col: Column, row: number) => String(col.values[row]);

@@ -7,12 +7,12 @@ import { readData, sourceName, summarize } from "./data-reader";
 import { buildReport } from "./fit-report";
 import type { FitProgress, FitRequest, FitWorkerMessage, FitWorkerRequest, LoadRequest } from "./fit-protocol";
 import { rolesFromFormula } from "./roles";
-import { announceLife, failureOf } from "./worker-common";
+import { failureOf, serve } from "./worker-common";
 
 /** Progress messages at most this often: a fast fit evaluates thousands of times a second. */
 const PROGRESS_INTERVAL_MS = 100;
 
-const post = (message: FitWorkerMessage) => self.postMessage(message);
+const post = (message: FitWorkerMessage, transfer: Transferable[] = []) => self.postMessage(message, { transfer });
 
 /** The data loaded last, with their name: a fit waits for a load still running. */
 let data: Promise<{ frame: DataFrame; name: string }> | undefined;
@@ -43,14 +43,12 @@ async function fit({ id, formula, REML }: FitRequest): Promise<void> {
   progress({ stage: "inference" });
   const roles = rolesFromFormula(parseFormula(formula), frame);
   const report = buildReport(m, frame, name, roles, (performance.now() - started) / 1000);
-  post({ type: "result", id, report });
+  const moved = [report.fitted, report.residuals, ...report.caterpillars.flatMap((c) => [c.modes, c.sd])].map((a) => a.buffer);
+  post({ type: "result", id, report }, moved);
 }
 
-self.onmessage = (event: MessageEvent<FitWorkerRequest>) => {
-  const request = event.data;
+serve<FitWorkerRequest>(post, (request) => {
   (request.type === "load" ? load(request) : fit(request)).catch((error: unknown) =>
     post({ type: "error", id: request.id, failure: failureOf(error) }),
   );
-};
-
-announceLife(post);
+});

@@ -5,17 +5,15 @@
 import { parseFormula } from "lmm-wasm";
 import type { CheckRequest, CheckWorkerMessage } from "./fit-protocol";
 import { rolesFromFormula } from "./roles";
-import { announceLife, failureOf } from "./worker-common";
+import { failureOf, serve } from "./worker-common";
 
 const post = (message: CheckWorkerMessage) => self.postMessage(message);
 
-self.onmessage = ({ data: { id, formula, columns } }: MessageEvent<CheckRequest>) => {
+serve<CheckRequest>(post, ({ id, formula, columns }) => {
   try {
     const parsed = parseFormula(formula);
     post({ type: "checked", id, roles: columns ? rolesFromFormula(parsed, columns) : undefined });
   } catch (error) {
     post({ type: "error", id, failure: failureOf(error) });
   }
-};
-
-announceLife(post);
+});

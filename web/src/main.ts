@@ -100,7 +100,8 @@ async function fit(): Promise<void> {
       tick();
     });
     if (run !== fitCount) return;
-    renderResults(results, report);
+    await renderResults(results, report);
+    if (run !== fitCount) return;
     status.textContent = `Fitted in ${report.seconds.toFixed(2)} s.`;
   } catch (error) {
     if (run !== fitCount) return;

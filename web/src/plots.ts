@@ -19,24 +19,21 @@ const WIDTH = 640;
 const Z95 = 1.959963984540054;
 /** Level names are written on the caterpillar's axis up to this many levels. */
 const MAX_LABELLED_LEVELS = 60;
-/**
- * A caterpillar of more levels shows the most extreme: half this many of the
- * largest modes and half of the smallest. 176 000 levels drew 700 000 SVG
- * elements, which took the page 8 s; the download of the random effects has all.
- */
-const MAX_PLOTTED_LEVELS = 200;
 
 function asSvg(plot: SVGSVGElement | HTMLElement): SVGSVGElement {
   if (plot instanceof SVGSVGElement) return plot;
   throw new Error("a figure was drawn with an HTML legend: its download would lack it");
 }
 
-export function figuresFor(report: FitReport): Figure[] {
-  const figures: Figure[] = [];
-  if (report.trajectories) figures.push(trajectoryFigure(report.trajectories));
-  report.caterpillars.forEach((c, i) => figures.push(caterpillarFigure(c, i)));
-  figures.push(residualFigure(report), qqFigure(report));
-  return figures;
+/** The figures of a fit, each to be drawn when called. */
+export function figuresFor(report: FitReport): (() => Figure)[] {
+  const { trajectories } = report;
+  return [
+    ...(trajectories ? [() => trajectoryFigure(trajectories)] : []),
+    ...report.caterpillars.map((c, i) => () => caterpillarFigure(c, i)),
+    () => residualFigure(report),
+    () => qqFigure(report),
+  ];
 }
 
 function trajectoryFigure(t: Trajectories): Figure {
@@ -77,10 +74,9 @@ function footnote(text: string): Plot.Markish {
 
 function caterpillarFigure(c: Caterpillar, index: number): Figure {
   const total = c.levels.length;
-  const order = Array.from(c.modes.keys()).sort((a, b) => c.modes[b] - c.modes[a]); // largest at the top, as lme4's dotplot
-  const half = MAX_PLOTTED_LEVELS / 2;
-  const capped = total > MAX_PLOTTED_LEVELS;
-  const rows = (capped ? [...order.slice(0, half), ...order.slice(-half)] : order).map((i) => ({
+  const capped = c.plotted.length < total;
+  const half = c.plotted.length / 2;
+  const rows = c.plotted.map((i) => ({
     level: c.levels[i],
     mode: c.modes[i],
     low: c.modes[i] - Z95 * c.sd[i],
@@ -133,7 +129,7 @@ const RESIDUAL_DOT = { r: 2, fill: "steelblue", fillOpacity: 0.6 };
 const REFERENCE_LINE = "#c0392b";
 
 function residualFigure(report: FitReport): Figure {
-  const scatter = report.residuals;
+  const { scatter } = report;
   const binned = scatter.kind === "bins";
   const note = binned ? `${scatter.n} residuals, binned: darker cells hold more` : undefined;
   const svg = residualPlot(
