@@ -14,7 +14,7 @@ const MAX_QQ_POINTS = 2000;
  * largest modes and half of the smallest. 176 000 levels drew 700 000 SVG
  * elements, which took the page 8 s; the download of the random effects has all.
  */
-export const MAX_PLOTTED_LEVELS = 200;
+const MAX_PLOTTED_LEVELS = 200;
 /** Above this many residuals, a scatter of dots becomes a 2D histogram (an SVG of more dots is slow and a blot). */
 const MAX_DOTS = 5000;
 /** The histogram's cells along each axis. */

@@ -7,7 +7,7 @@ import type { ColumnTypes, Roles } from "./roles";
 import { watchWorker } from "./watch-worker";
 
 /** Checking a formula of a few thousand terms takes milliseconds: one still running after this never ends. */
-export const CHECK_TIMEOUT_MS = 3000;
+const CHECK_TIMEOUT_MS = 3000;
 
 /** The outcome of a check: the roles read from the formula, or why it is not a formula. */
 export type CheckResult = { ok: true; roles?: Roles } | { ok: false; failure: FitFailure };
