@@ -25,10 +25,6 @@ export async function readData(source: DataSource): Promise<DataFrame> {
   return parseCSV(text);
 }
 
-export function sourceName(source: DataSource): string {
-  return source.kind === "example" ? source.name : source.file.name;
-}
-
 const PREVIEW_ROWS = 6;
 
 /** The data's size, column names and types, and first rows as text (NA for missing). */

@@ -7,6 +7,10 @@ import type { ColumnTypes, Roles } from "./roles";
 /** Where data come from. A File crosses to the worker as a handle, not as its bytes: the worker reads it. */
 export type DataSource = { kind: "example"; name: string; url: string } | { kind: "file"; file: File };
 
+export function sourceName(source: DataSource): string {
+  return source.kind === "example" ? source.name : source.file.name;
+}
+
 /** Read and parse the data; they stay in the fit worker for the fits that follow. */
 export interface LoadRequest {
   type: "load";

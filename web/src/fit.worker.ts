@@ -3,9 +3,9 @@
 // and during long fits; it reports the optimiser's progress as it goes. The
 // data stay here: only a summary goes to the page, and no fit copies them over.
 import { lmer, parseFormula, type DataFrame } from "lmm-wasm";
-import { readData, sourceName, summarize } from "./data-reader";
+import { readData, summarize } from "./data-reader";
 import { buildReport } from "./fit-report";
-import type { FitProgress, FitRequest, FitWorkerMessage, FitWorkerRequest, LoadRequest } from "./fit-protocol";
+import { sourceName, type FitProgress, type FitRequest, type FitWorkerMessage, type FitWorkerRequest, type LoadRequest } from "./fit-protocol";
 import { rolesFromFormula } from "./roles";
 import { failureOf, serve } from "./worker-common";
 

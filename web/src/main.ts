@@ -5,7 +5,7 @@ import { byId, h } from "./dom";
 import { clearError, messageOf, reportUncaughtErrors, showError, showPageError } from "./error-display";
 import { EXAMPLES, findExample, type Example } from "./examples";
 import { FitClient, FitError } from "./fit-client";
-import type { DataSource, FitProgress } from "./fit-protocol";
+import { sourceName, type DataSource, type FitProgress } from "./fit-protocol";
 import { FormulaChecker } from "./formula-checker";
 import { ModelForm } from "./model-form";
 import { renderResults } from "./results-view";
@@ -37,7 +37,7 @@ let fitCount = 0;
 async function useData(source: DataSource, example?: Example, formula?: string): Promise<boolean> {
   const load = ++loadCount;
   clearError(dataError);
-  preview.replaceChildren(h("p", { class: "muted", id: "data-loading" }, `Reading ${source.kind === "example" ? source.name : source.file.name}…`));
+  preview.replaceChildren(h("p", { class: "muted", id: "data-loading" }, `Reading ${sourceName(source)}…`));
   let loaded: LoadedData;
   try {
     loaded = { summary: await client.load(source), example };

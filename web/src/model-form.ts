@@ -71,10 +71,11 @@ export class ModelForm {
       return;
     }
     this.formulaInput.value = formula;
+    const text = this.formula;
     void this.check();
     // The same check as the line above: the checker runs it once.
-    void this.checker.check(formula, columns).then((result) => {
-      if (result.ok && result.roles && this.formula === formula && this.columns === columns) this.showRoles(result.roles);
+    void this.checker.check(text, columns).then((result) => {
+      if (result.ok && result.roles && this.formula === text && this.columns === columns) this.showRoles(result.roles);
     });
   }
 
@@ -94,10 +95,6 @@ export class ModelForm {
   /** A problem with the model (from the fit): next to the formula, with a caret when it has a position. */
   showError(message: string, position?: number): void {
     showError(this.errorSlot, message, position === undefined ? undefined : { text: this.formula, position });
-  }
-
-  clearError(): void {
-    clearError(this.errorSlot);
   }
 
   private showRoles(roles: Roles): void {
