@@ -1,10 +1,12 @@
 // The web app's logic that needs no browser: the formula the column pickers
-// write and the roles read back from a formula, the share links, and the
-// report a fit sends from the worker to the page (plots' data and downloads).
+// write and the roles read back from a formula, the share links, the summary
+// of loaded data and the report a fit sends from the worker to the page (plots'
+// data and downloads).
 import { describe, expect, it } from "vitest";
 import { lmer, parseCSV, parseFormula, readCSV } from "../src/index.js";
+import { summarize } from "../web/src/data-reader.js";
 import { randomEffectsCSV } from "../web/src/downloads.js";
-import { buildReport } from "../web/src/fit-report.js";
+import { buildReport, levelsToPlot } from "../web/src/fit-report.js";
 import { formulaFromRoles, formulaName, guessRoles, rolesFromFormula } from "../web/src/roles.js";
 import { linkTo, readLink } from "../web/src/share-link.js";
 
@@ -48,6 +50,19 @@ describe("roles and formulas", () => {
   });
 });
 
+describe("the summary of loaded data", () => {
+  it("holds the size, the column types and the first six rows as text, NA for missing", () => {
+    const rows = ["id,visit,y", ...Array.from({ length: 8 }, (_, i) => `s${i},${i},${i === 1 ? "NA" : i / 2}`)];
+    const summary = summarize(parseCSV(rows.join("\n")), "small.csv");
+    expect([summary.name, summary.nrow, summary.names]).toEqual(["small.csv", 8, ["id", "visit", "y"]]);
+    expect([...summary.columns.values()].map((c) => c.kind)).toEqual(["text", "numeric", "numeric"]);
+    expect(summary.preview).toHaveLength(6);
+    expect(summary.preview[1]).toEqual(["s1", "1", "NA"]);
+    // What the column pickers read from it is what they would read from the data.
+    expect(guessRoles(summary)).toEqual({ response: "y", time: "visit", group: undefined, subject: "id" });
+  });
+});
+
 describe("share links", () => {
   it("carry example, formula and ML, and read back the same", () => {
     const base = new URL("https://example.org/app/index.html?old=1#x");
@@ -74,7 +89,7 @@ describe("the fit report", () => {
 
     const [intercepts, slopes] = report.caterpillars;
     expect([intercepts.group, intercepts.column, slopes.column]).toEqual(["Subject", "(Intercept)", "Days"]);
-    expect(slopes.modes).toEqual(m.ranef.Subject.Days);
+    expect([...slopes.modes]).toEqual(m.ranef.Subject.Days);
     const variance = m.condVar()[0].variance;
     slopes.sd.forEach((sd, l) => expect(sd).toBeCloseTo(Math.sqrt(variance[l][1][1]), 12));
 
@@ -82,17 +97,28 @@ describe("the fit report", () => {
     expect(report.qq.theoretical).toHaveLength(180);
     expect(report.qq.theoretical[0]).toBeCloseTo(-2.772921, 5);
     expect(report.qq.sample).toEqual([...m.residuals].sort((a, b) => a - b));
+    expect(report.qq.n).toBe(180);
+    expect(report.scatter).toEqual({ kind: "points", points: [...m.fitted].map((f, i) => ({ fitted: f, residual: m.residuals[i] })) });
+    expect([report.fitted, report.residuals]).toEqual([m.fitted, m.residuals]);
     expect(report.tables.fixed.rows[1][0]).toBe("Days");
   });
 
-  it("thins a QQ plot of many residuals to its order statistics, keeping both extremes", async () => {
+  it("thins a QQ plot of many residuals to its order statistics, keeping both extremes, and bins the residuals vs fitted", async () => {
     const rows = ["y,g", ...Array.from({ length: 6000 }, (_, i) => `${Math.sin(i) + (i % 7)},g${i % 50}`)];
     const data = parseCSV(rows.join("\n"));
     const m = await lmer("y ~ 1 + (1 | g)", data);
-    const { qq, trajectories } = buildReport(m, data, "many", rolesFromFormula(parseFormula("y ~ 1 + (1 | g)"), data), 0);
+    const { qq, scatter: residuals, trajectories } = buildReport(m, data, "many", rolesFromFormula(parseFormula("y ~ 1 + (1 | g)"), data), 0);
     expect(qq.sample.length).toBeLessThanOrEqual(2000);
+    expect(qq.n).toBe(6000);
     const sorted = [...m.residuals].sort((a, b) => a - b);
     expect([qq.sample[0], qq.sample.at(-1)]).toEqual([sorted[0], sorted.at(-1)]);
+    if (residuals.kind !== "bins") throw new Error("6000 residuals are binned");
+    expect(residuals.n).toBe(6000);
+    expect(residuals.bins.reduce((sum, b) => sum + b.count, 0)).toBe(6000);
+    // Each residual lies in its cell: the cells span the residuals' range, both ends included.
+    const [low, high] = [Math.min(...residuals.bins.map((b) => b.y1)), Math.max(...residuals.bins.map((b) => b.y2))];
+    expect(low).toBe(sorted[0]);
+    expect(high).toBeCloseTo(sorted.at(-1)!, 10);
     expect(trajectories).toBeUndefined(); // no time variable
   });
 });
@@ -107,5 +133,25 @@ describe("CSV downloads (issue 16, item 9)", () => {
     const lines = (await randomEffectsCSV(report).text()).split("\n");
     expect(lines.find((l) => l.includes("=1+2"))).toMatch(/^Subject,"'=1\+2",\(Intercept\),-?\d/);
     expect(lines.find((l) => l.includes("-cmd"))).toMatch(/^Subject,"'-cmd",\(Intercept\),-?\d/);
+  });
+});
+
+describe("the caterpillar's levels", () => {
+  it("are all shown up to the cap, largest mode first; beyond it, the most extreme half and half", () => {
+    expect(levelsToPlot(Float64Array.of(0.5, -1, 2, 0), 4)).toEqual([2, 0, 3, 1]);
+    const modes = Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i * 7.3));
+    const shown = levelsToPlot(modes, 200);
+    const byMode = [...modes.keys()].sort((a, b) => modes[b] - modes[a]);
+    expect(shown).toEqual([...byMode.slice(0, 100), ...byMode.slice(900)]);
+    expect(modes[shown[0]]).toBe(Math.max(...modes));
+    expect(modes[shown.at(-1)!]).toBe(Math.min(...modes));
+  });
+
+  it("come with the report: every level of a small factor, sorted", async () => {
+    const data = await readCSV(example("sleepstudy"));
+    const m = await lmer("Reaction ~ Days + (Days | Subject)", data);
+    const [intercepts] = buildReport(m, data, "sleepstudy", undefined, 0).caterpillars;
+    expect(intercepts.plotted).toHaveLength(18);
+    expect(intercepts.plotted.map((i) => intercepts.modes[i])).toEqual([...intercepts.modes].sort((a, b) => b - a));
   });
 });

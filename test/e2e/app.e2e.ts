@@ -1,8 +1,8 @@
 // The web app in Chromium, as a user drives it: the built site (npm run
-// build:web) served from a plain static server on localhost.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+// build:web) served from a plain static server on localhost. The app under
+// load, and its workers failing, are in load.e2e.ts.
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { LmerJSON } from "../../src/index.js";
@@ -14,51 +14,27 @@ import {
   expectThetaSigmaMatch,
   type ModelCase,
 } from "../reference-cases.js";
-import { launchChromium, type Chromium } from "./chromium.js";
-import { serveDirectory, type StaticServer } from "./static-server.js";
+import { downloaded, marksOf, root, startApp, waitForFit, type App } from "./app-page.js";
+import { serveDirectory } from "./static-server.js";
 
-const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 // The README's screenshot is refreshed on request, so that a test run leaves the work tree as it was.
 const SCREENSHOT = process.env.UPDATE_SCREENSHOT ? root("docs/screenshot.png") : root("test/e2e/output/screenshot.png");
 
-let server: StaticServer;
-let browser: Chromium;
-/** Errors thrown on any page of the app: there must be none. */
-const pageErrors: string[] = [];
+let app: App;
+let openApp: App["openApp"];
 
 beforeAll(async () => {
-  server = await serveDirectory(root("web/dist"));
-  browser = await launchChromium();
+  app = await startApp();
+  openApp = app.openApp;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => app?.close());
 
 afterEach(() => {
-  expect(pageErrors).toEqual([]);
+  expect(app.pageErrors).toEqual([]);
 });
 
-/** A fresh page of the app (at `url`, by default the site's root), its uncaught errors collected in pageErrors. */
-async function openApp(query = "", url = server.url): Promise<Page> {
-  const page = await browser.context.newPage();
-  page.on("pageerror", (error) => pageErrors.push(error.message));
-  await page.goto(`${url}${query}`);
-  return page;
-}
-
 const reference = (id: string): ModelCase => MODEL_CASES.find((c) => c.id === id)!;
-
-async function waitForFit(page: Page): Promise<void> {
-  await page.waitForFunction(() => /^Fitted in/.test(document.getElementById("fit-status")?.textContent ?? ""), undefined, { timeout: 60_000 });
-}
-
-/** Click a download button and return the file's bytes. */
-async function downloaded(page: Page, selector: string): Promise<Buffer> {
-  const [download] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
-  return readFile(await download.path());
-}
 
 async function downloadedJSON(page: Page): Promise<LmerJSON> {
   return JSON.parse((await downloaded(page, "#download-json")).toString("utf8"));
@@ -69,18 +45,6 @@ function expectLme4Numbers(fit: LmerJSON, ref: ModelCase): void {
   expectFixedEffectsMatch(fit, ref);
   expectThetaSigmaMatch(fit, ref);
   expectSatterthwaiteMatches(fit.satterthwaite!, ref);
-}
-
-/** Count the shapes each mark of a figure drew: { dot: 180, line: 1, ... }. */
-async function marksOf(page: Page, figureId: string): Promise<Record<string, number>> {
-  return page.$eval(`#plot-${figureId} svg`, (svg) => {
-    const counts: Record<string, number> = {};
-    for (const g of svg.querySelectorAll(":scope > g[aria-label]")) {
-      const label = g.getAttribute("aria-label")!;
-      if (!label.includes("axis")) counts[label] = (counts[label] ?? 0) + g.querySelectorAll("path, circle, line, rect, text").length;
-    }
-    return counts;
-  });
 }
 
 describe("fitting sleepstudy through the UI", () => {
@@ -156,7 +120,8 @@ describe("the model inputs", () => {
     const page = await openApp();
     await page.selectOption("#example-select", "orthodont");
     await expect.poll(() => page.inputValue("#formula-input")).toBe("distance ~ age * Sex + (age | Subject)");
-    expect(await page.inputValue("#role-group")).toBe("Sex");
+    // The roles come from the formula worker's check of the example's formula.
+    await expect.poll(() => page.inputValue("#role-group")).toBe("Sex");
     await page.selectOption("#role-group", "");
     expect(await page.inputValue("#formula-input")).toBe("distance ~ age + (age | Subject)");
     await page.selectOption("#role-time", "");

@@ -1,36 +1,19 @@
 // Where the data come from: a bundled example, the file picker, or a file
-// dropped on the page. Every source ends in parseCSV, the library's browser path.
-import { parseCSV, type DataFrame } from "lmm-wasm";
+// dropped on the page. The fit worker reads and parses them (data-reader.ts);
+// the page shows the summary it sends back.
 import { h, textTable } from "./dom";
 import type { Example } from "./examples";
+import type { DataSource, DataSummary } from "./fit-protocol";
 
-/** A parsed data set, its name, and the example it came from (if it did). */
+/** Loaded data as the page knows them, and the example they came from (if they did). */
 export interface LoadedData {
-  frame: DataFrame;
-  name: string;
+  summary: DataSummary;
   example?: Example;
 }
 
-export async function loadExample(example: Example): Promise<LoadedData> {
-  let text: string;
-  try {
-    const response = await fetch(example.url);
-    if (!response.ok) throw new Error(`the server answered ${response.status} ${response.statusText}`);
-    text = await response.text();
-  } catch (error) {
-    throw new Error(`The example '${example.name}' could not be fetched (${(error as Error).message}).`);
-  }
-  return { frame: parseCSV(text), name: example.name, example };
-}
-
-export async function loadFile(file: File): Promise<LoadedData> {
-  let text: string;
-  try {
-    text = await file.text();
-  } catch (error) {
-    throw new Error(`The file '${file.name}' could not be read (${(error as Error).message}).`);
-  }
-  return { frame: parseCSV(text), name: file.name };
+export function exampleSource(example: Example): DataSource {
+  // The worker's own address is not the page's: give it the example's in full.
+  return { kind: "example", name: example.name, url: new URL(example.url, window.location.href).href };
 }
 
 /**
@@ -60,25 +43,17 @@ export function watchFileInputs(input: HTMLInputElement, dropZone: HTMLElement, 
   });
 }
 
-const PREVIEW_ROWS = 6;
-
 /** The data's size and its first rows, each column headed by its name and type. */
 export function dataPreview(data: LoadedData): HTMLElement {
-  const { frame } = data;
-  const cell = (name: string, row: number) => {
-    const col = frame.columns.get(name)!;
-    const v = col.values[row];
-    return v === null || Number.isNaN(v) ? "NA" : String(v);
-  };
-  const shown = Math.min(PREVIEW_ROWS, frame.nrow);
-  const rows = Array.from({ length: shown }, (_, r) => frame.names.map((name) => cell(name, r)));
-  const header = frame.names.map((name) => `${name} (${frame.columns.get(name)!.kind})`);
-  const numeric = frame.names.map((name) => frame.columns.get(name)!.kind === "numeric");
+  const { summary, example } = data;
+  const { names, columns, nrow, preview } = summary;
+  const header = names.map((name) => `${name} (${columns.get(name)!.kind})`);
+  const numeric = names.map((name) => columns.get(name)!.kind === "numeric");
   return h(
     "div",
     { class: "preview" },
-    h("p", {}, h("strong", {}, data.name), `: ${frame.nrow} rows, ${frame.names.length} columns`, data.example ? ` (${data.example.about})` : ""),
-    h("div", { class: "table-scroll" }, textTable(header, rows, numeric)),
-    frame.nrow > shown ? h("p", { class: "muted" }, `First ${shown} of ${frame.nrow} rows.`) : null,
+    h("p", {}, h("strong", {}, summary.name), `: ${nrow} rows, ${names.length} columns`, example ? ` (${example.about})` : ""),
+    h("div", { class: "table-scroll" }, textTable(header, preview, numeric)),
+    nrow > preview.length ? h("p", { class: "muted" }, `First ${preview.length} of ${nrow} rows.`) : null,
   );
 }

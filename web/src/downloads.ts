@@ -13,8 +13,10 @@ export function download(blob: Blob, filename: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
+/** m.toJSON() as the worker had it: its fitted values and residuals come back as the last two keys. */
 export function modelJSON(report: FitReport): Blob {
-  return new Blob([JSON.stringify(report.json, null, 2)], { type: "application/json" });
+  const json = { ...report.json, fitted: Array.from(report.fitted), residuals: Array.from(report.residuals) };
+  return new Blob([JSON.stringify(json, null, 2)], { type: "application/json" });
 }
 
 // The library's CSV writer: a level or group name that starts like a formula

@@ -1,73 +1,108 @@
-// The page's side of the fit worker: one fit at a time, as a promise, with
-// progress callbacks; cancelling ends the worker (a fit cannot be interrupted
-// inside WASM) and the next fit starts a fresh one.
-import type { FitFailure, FitProgress, FitReport, FitRequest, WorkerMessage } from "./fit-protocol";
+// The page's side of the fit worker: one request at a time (a load or a fit),
+// as a promise, with progress callbacks. Cancelling ends the worker (a fit
+// cannot be interrupted inside WASM); so does a new load. A fresh worker is
+// given the data loaded last before anything else, so a cancelled fit or a
+// worker that died costs a re-read of the file, never the user's data; a
+// worker that dies (see watch-worker.ts) fails the request it was serving.
+import type {
+  DataSource,
+  DataSummary,
+  FitFailure,
+  FitProgress,
+  FitReport,
+  FitRequest,
+  FitWorkerMessage,
+  FitWorkerRequest,
+  LoadRequest,
+} from "./fit-protocol";
+import { watchWorker } from "./watch-worker";
 
-/** A fit that did not give a report: the user's input, our fault, or a cancel. */
+/** A request that did not give its answer: the user's input, our fault, a cancel, or a worker that stopped. */
 export class FitError extends Error {
-  constructor(readonly failure: FitFailure | { kind: "cancelled"; message: string }) {
+  constructor(readonly failure: FitFailure | { kind: "cancelled" | "stopped"; message: string }) {
     super(failure.message);
   }
 }
 
 interface Pending {
   id: number;
-  resolve: (report: FitReport) => void;
+  settle: (message: Extract<FitWorkerMessage, { type: "loaded" | "result" }>) => void;
   reject: (error: FitError) => void;
-  onProgress: (progress: FitProgress) => void;
+  onProgress?: (progress: FitProgress) => void;
 }
 
+type Request = Omit<LoadRequest, "id"> | Omit<FitRequest, "id">;
+
 export class FitClient {
-  private worker?: Worker;
+  private worker?: { post: (request: FitWorkerRequest) => void; end: () => void };
   private pending?: Pending;
   private nextId = 1;
+  /** The data loaded last, given again to each fresh worker. */
+  private source?: DataSource;
 
-  /** Fit in the worker; a fit still running is cancelled first. */
-  fit(request: Omit<FitRequest, "id">, onProgress: (progress: FitProgress) => void): Promise<FitReport> {
+  /** Read and parse the data in the worker; what runs there is stopped first. */
+  async load(source: DataSource): Promise<DataSummary> {
     this.cancel();
+    this.source = undefined;
+    const { summary } = await this.send<{ type: "loaded"; summary: DataSummary }>({ type: "load", source });
+    this.source = source;
+    return summary;
+  }
+
+  /** Fit to the data loaded last; a fit still running is cancelled first. */
+  async fit(formula: string, REML: boolean, onProgress: (progress: FitProgress) => void): Promise<FitReport> {
+    this.cancel();
+    const { report } = await this.send<{ type: "result"; report: FitReport }>({ type: "fit", formula, REML }, onProgress);
+    return report;
+  }
+
+  /** Stop the running request, if any; its promise rejects with kind "cancelled". */
+  cancel(): void {
+    if (!this.pending) return;
+    this.worker?.end();
+    this.worker = undefined;
+    this.rejectPending({ kind: "cancelled", message: "The fit was cancelled." });
+  }
+
+  private send<T>(request: Request, onProgress?: (progress: FitProgress) => void): Promise<T> {
     const id = this.nextId++;
     const worker = (this.worker ??= this.startWorker());
-    return new Promise((resolve, reject) => {
-      this.pending = { id, resolve, reject, onProgress };
-      worker.postMessage({ id, ...request } satisfies FitRequest);
+    return new Promise<T>((resolve, reject) => {
+      this.pending = { id, settle: (message) => resolve(message as T), reject, onProgress };
+      worker.post({ ...request, id } as FitWorkerRequest);
     });
   }
 
-  /** Stop the running fit, if any; its promise rejects with kind "cancelled". */
-  cancel(): void {
-    if (!this.pending) return;
-    this.stopWorker({ kind: "cancelled", message: "The fit was cancelled." });
-  }
-
-  private startWorker(): Worker {
+  private startWorker(): NonNullable<FitClient["worker"]> {
     const worker = new Worker(new URL("./fit.worker.ts", import.meta.url), { type: "module" });
-    worker.onmessage = (event: MessageEvent<WorkerMessage>) => this.receive(event.data);
-    // A worker that fails to load or throws outside a fit would otherwise leave the fit hanging.
-    worker.onerror = (event) => {
-      event.preventDefault();
-      this.stopWorker({ kind: "internal", message: `The fit worker stopped: ${event.message || "it could not be loaded"}.` });
-    };
-    worker.onmessageerror = () => this.stopWorker({ kind: "internal", message: "The fit worker sent a message the page could not read." });
-    return worker;
+    const end = watchWorker<Exclude<FitWorkerMessage, { type: "alive" }>>(worker, {
+      role: "fit worker",
+      message: (message) => this.receive(message),
+      stopped: (why) => {
+        this.worker = undefined;
+        this.rejectPending({ kind: "stopped", message: why });
+      },
+    });
+    // The reply to this load has no pending request: the page has these data's summary already.
+    if (this.source) worker.postMessage({ type: "load", id: 0, source: this.source } satisfies FitWorkerRequest);
+    return { post: (request) => worker.postMessage(request), end };
   }
 
-  private stopWorker(failure: FitError["failure"]): void {
-    this.worker?.terminate();
-    this.worker = undefined;
+  private rejectPending(failure: FitError["failure"]): void {
     const pending = this.pending;
     this.pending = undefined;
     pending?.reject(new FitError(failure));
   }
 
-  private receive(message: WorkerMessage): void {
+  private receive(message: Exclude<FitWorkerMessage, { type: "alive" }>): void {
     const pending = this.pending;
     if (!pending || message.id !== pending.id) return;
     if (message.type === "progress") {
-      pending.onProgress(message.progress);
+      pending.onProgress?.(message.progress);
       return;
     }
     this.pending = undefined;
-    if (message.type === "result") pending.resolve(message.report);
-    else pending.reject(new FitError(message.failure));
+    if (message.type === "error") pending.reject(new FitError(message.failure));
+    else pending.settle(message);
   }
 }

@@ -1,14 +1,45 @@
-// The messages between the page and the fit worker, and the report a fit sends
-// back: everything the tables, plots and downloads need, as plain data.
-import type { DataFrame, LmerJSON, SummaryTables } from "lmm-wasm";
-import type { Roles } from "./roles";
+// The messages between the page and its two workers (the fit worker, which
+// holds the data, and the formula checker), and the report a fit sends back:
+// everything the tables, plots and downloads need, as plain data.
+import type { LmerJSON, SummaryTables } from "lmm-wasm";
+import type { ColumnTypes, Roles } from "./roles";
 
-export interface FitRequest {
+/** Where data come from. A File crosses to the worker as a handle, not as its bytes: the worker reads it. */
+export type DataSource = { kind: "example"; name: string; url: string } | { kind: "file"; file: File };
+
+export function sourceName(source: DataSource): string {
+  return source.kind === "example" ? source.name : source.file.name;
+}
+
+/** Read and parse the data; they stay in the fit worker for the fits that follow. */
+export interface LoadRequest {
+  type: "load";
   id: number;
-  data: DataFrame;
-  dataName: string;
+  source: DataSource;
+}
+
+/** Fit a model to the data loaded last. */
+export interface FitRequest {
+  type: "fit";
+  id: number;
   formula: string;
   REML: boolean;
+}
+
+export type FitWorkerRequest = LoadRequest | FitRequest;
+
+/** Check a formula's syntax; with the data's column types, also read the roles from it. */
+export interface CheckRequest {
+  id: number;
+  formula: string;
+  columns?: ColumnTypes;
+}
+
+/** What the page shows of loaded data: its size, column names and types, and first rows as text. */
+export interface DataSummary extends ColumnTypes {
+  name: string;
+  nrow: number;
+  preview: string[][];
 }
 
 /** A fit's stage: optimising theta, then inference and conditional variances at the optimum. */
@@ -16,7 +47,7 @@ export type FitProgress =
   | { stage: "optimizing"; evaluations: number; objective: number }
   | { stage: "inference" };
 
-/** Why a fit failed: the user's input (shown by the inputs), or a fault of ours. */
+/** Why a request failed: the user's input (shown by the inputs), or a fault of ours. */
 export interface FitFailure {
   kind: "input" | "internal";
   message: string;
@@ -24,19 +55,34 @@ export interface FitFailure {
   position?: number;
 }
 
-export type WorkerMessage =
+/**
+ * A worker's first message. `lock` names the Web Lock it holds for as long as
+ * it lives (absent where the page is not a secure context and has no locks).
+ */
+export interface Alive {
+  type: "alive";
+  lock?: string;
+}
+
+export type FitWorkerMessage =
+  | Alive
+  | { type: "loaded"; id: number; summary: DataSummary }
   | { type: "progress"; id: number; progress: FitProgress }
   | { type: "result"; id: number; report: FitReport }
   | { type: "error"; id: number; failure: FitFailure };
+
+export type CheckWorkerMessage = Alive | { type: "checked"; id: number; roles?: Roles } | { type: "error"; id: number; failure: FitFailure };
 
 /** Conditional modes of one random-effects column with their conditional SDs. */
 export interface Caterpillar {
   group: string;
   column: string;
   levels: string[];
-  modes: number[];
+  modes: Float64Array;
   /** Conditional standard deviations, level by level. */
-  sd: number[];
+  sd: Float64Array;
+  /** The levels the plot shows, as indices, largest mode first: all, or the most extreme of many. */
+  plotted: number[];
 }
 
 /** The data and population mean curves of the trajectory plot. */
@@ -55,10 +101,28 @@ export interface QQ {
   theoretical: number[];
   sample: number[];
   line: { intercept: number; slope: number };
+  /** How many residuals the points were taken from. */
+  n: number;
 }
 
+/**
+ * Residuals against fitted values: each point, or above a cap a 2D histogram,
+ * binned in the worker so that the page never loops over a million rows.
+ */
+export type ResidualScatter =
+  | { kind: "points"; points: { fitted: number; residual: number }[] }
+  | { kind: "bins"; bins: { x1: number; x2: number; y1: number; y2: number; count: number }[]; n: number };
+
+/**
+ * A fit as the page gets it. Row-sized and level-sized arrays are typed arrays,
+ * moved to the page rather than copied: a million numbers in plain arrays take
+ * the page's thread most of a second to receive.
+ */
 export interface FitReport {
-  json: LmerJSON;
+  /** m.toJSON() but its fitted values and residuals, which follow as typed arrays. */
+  json: Omit<LmerJSON, "fitted" | "residuals">;
+  fitted: Float64Array;
+  residuals: Float64Array;
   /** lme4's summary text, and its tables as cells. */
   summary: string;
   tables: SummaryTables;
@@ -66,6 +130,7 @@ export interface FitReport {
   caterpillars: Caterpillar[];
   /** Absent when the formula has no numeric time variable or no subject factor. */
   trajectories?: Trajectories;
+  scatter: ResidualScatter;
   qq: QQ;
   seconds: number;
 }

@@ -2,22 +2,36 @@
 // worker, next to the model, so only the report crosses to the page).
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
 import { summaryTables, type Column, type DataFrame, type LmerModel } from "lmm-wasm";
-import type { Caterpillar, FitReport, QQ, Trajectories } from "./fit-protocol";
+import type { Caterpillar, FitReport, QQ, ResidualScatter, Trajectories } from "./fit-protocol";
 import type { Roles } from "./roles";
 
 /** More subject lines than this make the trajectory plot a blur (and a slow SVG). */
 const MAX_SUBJECTS = 200;
 /** A QQ plot of this many order statistics looks the same as one of all of them. */
 const MAX_QQ_POINTS = 2000;
+/**
+ * A caterpillar of more levels shows the most extreme: half this many of the
+ * largest modes and half of the smallest. 176 000 levels drew 700 000 SVG
+ * elements, which took the page 8 s; the download of the random effects has all.
+ */
+const MAX_PLOTTED_LEVELS = 200;
+/** Above this many residuals, a scatter of dots becomes a 2D histogram (an SVG of more dots is slow and a blot). */
+const MAX_DOTS = 5000;
+/** The histogram's cells along each axis. */
+const BINS = 60;
 
 export function buildReport(m: LmerModel, data: DataFrame, dataName: string, roles: Roles | undefined, seconds: number): FitReport {
+  const { fitted, residuals, ...json } = m.toJSON();
   return {
-    json: m.toJSON(),
+    json,
+    fitted: Float64Array.from(fitted),
+    residuals: Float64Array.from(residuals),
     summary: m.summary(),
     tables: summaryTables(m),
     dataName,
     caterpillars: caterpillars(m),
     trajectories: roles ? trajectories(m, data, roles) : undefined,
+    scatter: residualScatter(m.fitted, m.residuals),
     qq: normalQQ(m.residuals),
     seconds,
   };
@@ -25,14 +39,28 @@ export function buildReport(m: LmerModel, data: DataFrame, dataName: string, rol
 
 function caterpillars(m: LmerModel): Caterpillar[] {
   return m.condVar().flatMap((term) =>
-    term.names.map((column, c) => ({
-      group: term.group,
-      column,
-      levels: term.levels,
-      modes: m.ranef[term.group][column] as number[],
-      sd: term.variance.map((v) => Math.sqrt(v[c][c])),
-    })),
+    term.names.map((column, c) => {
+      const modes = Float64Array.from(m.ranef[term.group][column] as number[]);
+      return {
+        group: term.group,
+        column,
+        levels: term.levels,
+        modes,
+        sd: Float64Array.from(term.variance, (v) => Math.sqrt(v[c][c])),
+        plotted: levelsToPlot(modes, MAX_PLOTTED_LEVELS),
+      };
+    }),
   );
+}
+
+/**
+ * The levels a caterpillar shows, as indices, largest mode first (at the top,
+ * as in lme4's dotplot): all of them, or beyond `cap` the cap/2 largest and
+ * the cap/2 smallest.
+ */
+export function levelsToPlot(modes: Float64Array, cap: number): number[] {
+  const order = Array.from(modes.keys()).sort((a, b) => modes[b] - modes[a]);
+  return order.length > cap ? [...order.slice(0, cap / 2), ...order.slice(-cap / 2)] : order;
 }
 
 const label = (col: Column, row: number) => String(col.values[row]);
@@ -71,6 +99,31 @@ function trajectories(m: LmerModel, data: DataFrame, roles: Roles): Trajectories
   return { roles: { response, time, group, subject }, points, means, subjectsShown: shown.size, subjectsTotal: subjects.length };
 }
 
+function residualScatter(fitted: Float64Array, residuals: Float64Array): ResidualScatter {
+  const n = fitted.length;
+  if (n <= MAX_DOTS) return { kind: "points", points: Array.from(fitted, (f, i) => ({ fitted: f, residual: residuals[i] })) };
+  const edges = (values: Float64Array) => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of values) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    const width = hi > lo ? (hi - lo) / BINS : 1;
+    return { lo, width, cell: (v: number) => Math.min(BINS - 1, Math.floor((v - lo) / width)) };
+  };
+  const [x, y] = [edges(fitted), edges(residuals)];
+  const counts = new Uint32Array(BINS * BINS);
+  for (let i = 0; i < n; i++) counts[x.cell(fitted[i]) * BINS + y.cell(residuals[i])]++;
+  const bins: Extract<ResidualScatter, { kind: "bins" }>["bins"] = [];
+  counts.forEach((count, k) => {
+    if (count === 0) return;
+    const [i, j] = [Math.floor(k / BINS), k % BINS];
+    bins.push({ x1: x.lo + i * x.width, x2: x.lo + (i + 1) * x.width, y1: y.lo + j * y.width, y2: y.lo + (j + 1) * y.width, count });
+  });
+  return { kind: "bins", bins, n };
+}
+
 /** R's ppoints(n): the probabilities of a normal QQ plot's theoretical quantiles. */
 function ppoint(i: number, n: number): number {
   const a = n <= 10 ? 3 / 8 : 1 / 2;
@@ -98,5 +151,5 @@ function normalQQ(residuals: Float64Array): QQ {
   const [z1, z3] = [normalQuantile(0.25, 0, 1), normalQuantile(0.75, 0, 1)];
   const [y1, y3] = [quantileOfSorted(sorted, 0.25), quantileOfSorted(sorted, 0.75)];
   const slope = (y3 - y1) / (z3 - z1);
-  return { theoretical, sample, line: { intercept: y1 - slope * z1, slope } };
+  return { theoretical, sample, line: { intercept: y1 - slope * z1, slope }, n };
 }

@@ -1,27 +1,38 @@
-// The fit runs here, off the page's thread, so the page stays responsive
-// during long fits; it reports the optimiser's progress as it goes.
-import { lmer, LmmError, parseFormula } from "lmm-wasm";
+// The fit worker: it reads and parses the data and fits models to them, off
+// the page's thread, so the page stays responsive while a large file is parsed
+// and during long fits; it reports the optimiser's progress as it goes. The
+// data stay here: only a summary goes to the page, and no fit copies them over.
+import { lmer, parseFormula, type DataFrame } from "lmm-wasm";
+import { readData, summarize } from "./data-reader";
 import { buildReport } from "./fit-report";
-import type { FitFailure, FitProgress, FitRequest, WorkerMessage } from "./fit-protocol";
+import { sourceName, type FitProgress, type FitRequest, type FitWorkerMessage, type FitWorkerRequest, type LoadRequest } from "./fit-protocol";
 import { rolesFromFormula } from "./roles";
+import { failureOf, serve } from "./worker-common";
 
 /** Progress messages at most this often: a fast fit evaluates thousands of times a second. */
 const PROGRESS_INTERVAL_MS = 100;
 
-const post = (message: WorkerMessage) => self.postMessage(message);
+const post = (message: FitWorkerMessage, transfer: Transferable[] = []) => self.postMessage(message, { transfer });
 
-function failure(error: unknown): FitFailure {
-  if (error instanceof LmmError) return { kind: "input", message: error.message, position: error.position };
-  return { kind: "internal", message: error instanceof Error ? error.message : String(error) };
+/** The data loaded last, with their name: a fit waits for a load still running. */
+let data: Promise<{ frame: DataFrame; name: string }> | undefined;
+
+async function load({ id, source }: LoadRequest): Promise<void> {
+  const name = sourceName(source);
+  data = readData(source).then((frame) => ({ frame, name }));
+  const { frame } = await data;
+  post({ type: "loaded", id, summary: summarize(frame, name) });
 }
 
-async function fit({ id, data, dataName, formula, REML }: FitRequest): Promise<void> {
+async function fit({ id, formula, REML }: FitRequest): Promise<void> {
+  if (!data) throw new Error("no data were loaded before the fit");
+  const { frame, name } = await data;
   const started = performance.now();
   let lastReport = -Infinity;
   const progress = (p: FitProgress) => post({ type: "progress", id, progress: p });
-  const m = await lmer(formula, data, {
+  const m = await lmer(formula, frame, {
     REML,
-    dataName,
+    dataName: name,
     onProgress: ({ evaluations, objective }) => {
       const now = performance.now();
       if (now - lastReport < PROGRESS_INTERVAL_MS) return;
@@ -30,11 +41,14 @@ async function fit({ id, data, dataName, formula, REML }: FitRequest): Promise<v
     },
   });
   progress({ stage: "inference" });
-  const roles = rolesFromFormula(parseFormula(formula), data);
-  const report = buildReport(m, data, dataName, roles, (performance.now() - started) / 1000);
-  post({ type: "result", id, report });
+  const roles = rolesFromFormula(parseFormula(formula), frame);
+  const report = buildReport(m, frame, name, roles, (performance.now() - started) / 1000);
+  const moved = [report.fitted, report.residuals, ...report.caterpillars.flatMap((c) => [c.modes, c.sd])].map((a) => a.buffer);
+  post({ type: "result", id, report }, moved);
 }
 
-self.onmessage = (event: MessageEvent<FitRequest>) => {
-  fit(event.data).catch((error: unknown) => post({ type: "error", id: event.data.id, failure: failure(error) }));
-};
+serve<FitWorkerRequest>(post, (request) => {
+  (request.type === "load" ? load(request) : fit(request)).catch((error: unknown) =>
+    post({ type: "error", id: request.id, failure: failureOf(error) }),
+  );
+});

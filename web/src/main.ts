@@ -1,11 +1,12 @@
 // The app: data in, model chosen, fit in the worker, results out; the URL
 // carries the example, formula and method so that a link refits the same model.
-import { loadExample, loadFile, watchFileInputs, dataPreview, type LoadedData } from "./data-source";
+import { dataPreview, exampleSource, watchFileInputs, type LoadedData } from "./data-source";
 import { byId, h } from "./dom";
 import { clearError, messageOf, reportUncaughtErrors, showError, showPageError } from "./error-display";
-import { EXAMPLES, findExample } from "./examples";
+import { EXAMPLES, findExample, type Example } from "./examples";
 import { FitClient, FitError } from "./fit-client";
-import type { FitProgress } from "./fit-protocol";
+import { sourceName, type DataSource, type FitProgress } from "./fit-protocol";
+import { FormulaChecker } from "./formula-checker";
 import { ModelForm } from "./model-form";
 import { renderResults } from "./results-view";
 import { linkTo, readLink } from "./share-link";
@@ -23,22 +24,23 @@ const shareLink = byId<HTMLAnchorElement>("share-link");
 const results = byId("results");
 
 const client = new FitClient();
-const form = new ModelForm(() => void fit());
+const form = new ModelForm(new FormulaChecker(), () => void fit());
 let data: LoadedData | undefined;
 // Only the latest load and the latest fit may change the page.
 let loadCount = 0;
 let fitCount = 0;
 
 /**
- * Load data from a source; the formula is the given one, the example's, or
- * written from guessed roles. A fit still running on the old data is cancelled.
+ * Load data from a source (in the fit worker); the formula is the given one,
+ * the example's, or written from guessed roles. Loading stops a running fit.
  */
-async function useData(source: () => Promise<LoadedData>, formula?: string): Promise<boolean> {
+async function useData(source: DataSource, example?: Example, formula?: string): Promise<boolean> {
   const load = ++loadCount;
   clearError(dataError);
+  preview.replaceChildren(h("p", { class: "muted", id: "data-loading" }, `Reading ${sourceName(source)}…`));
   let loaded: LoadedData;
   try {
-    loaded = await source();
+    loaded = { summary: await client.load(source), example };
   } catch (error) {
     if (load !== loadCount) return false;
     data = undefined;
@@ -48,11 +50,10 @@ async function useData(source: () => Promise<LoadedData>, formula?: string): Pro
     return false;
   }
   if (load !== loadCount) return false;
-  client.cancel();
   data = loaded;
-  exampleSelect.value = loaded.example?.name ?? "";
+  exampleSelect.value = example?.name ?? "";
   preview.replaceChildren(dataPreview(loaded));
-  form.setData(loaded.frame, formula ?? loaded.example?.formula);
+  form.setData(loaded.summary, formula ?? example?.formula);
   results.hidden = true;
   return true;
 }
@@ -82,9 +83,8 @@ async function fit(): Promise<void> {
     showError(dataError, "Load data first: choose an example or a CSV file.");
     return;
   }
-  if (!form.checkSyntax()) return;
-  form.clearError();
   const run = ++fitCount;
+  if (!(await form.check()) || run !== fitCount) return;
   const { formula, REML } = form;
   showLink(data.example?.name, formula, REML);
   setRunning(true);
@@ -95,12 +95,13 @@ async function fit(): Promise<void> {
   tick();
   const ticker = window.setInterval(tick, 200);
   try {
-    const report = await client.fit({ data: data.frame, dataName: data.name, formula, REML }, (progress) => {
+    const report = await client.fit(formula, REML, (progress) => {
       latest = describeProgress(progress, REML);
       tick();
     });
     if (run !== fitCount) return;
-    renderResults(results, report);
+    await renderResults(results, report);
+    if (run !== fitCount) return;
     status.textContent = `Fitted in ${report.seconds.toFixed(2)} s.`;
   } catch (error) {
     if (run !== fitCount) return;
@@ -111,6 +112,8 @@ async function fit(): Promise<void> {
       status.textContent = "The model could not be fitted: see the message under the formula.";
     } else if (failure.kind === "cancelled") {
       status.textContent = `Cancelled after ${elapsed()}.`;
+    } else if (failure.kind === "stopped") {
+      status.textContent = `${failure.message} Fit again to start a fresh worker (it reads the data again).`;
     } else {
       status.textContent = "The fit failed.";
       showPageError(failure.message);
@@ -124,9 +127,9 @@ async function fit(): Promise<void> {
 for (const example of EXAMPLES) exampleSelect.append(h("option", { value: example.name }, `${example.name}: ${example.about}`));
 exampleSelect.addEventListener("change", () => {
   const example = findExample(exampleSelect.value);
-  if (example) void useData(() => loadExample(example));
+  if (example) void useData(exampleSource(example), example);
 });
-watchFileInputs(byId<HTMLInputElement>("file-input"), byId("drop-zone"), (file) => void useData(() => loadFile(file)));
+watchFileInputs(byId<HTMLInputElement>("file-input"), byId("drop-zone"), (file) => void useData({ kind: "file", file }));
 fitButton.addEventListener("click", () => void fit());
 cancelButton.addEventListener("click", () => client.cancel());
 
@@ -143,7 +146,7 @@ async function openLink(): Promise<void> {
     showError(dataError, `The link names an unknown example '${link.example}': choose one of ${EXAMPLES.map((e) => e.name).join(", ")}.`);
     return;
   }
-  if (await useData(() => loadExample(example), link.formula)) await fit();
+  if (await useData(exampleSource(example), example, link.formula)) await fit();
 }
 
 openLink().catch(showPageError);

@@ -1,10 +1,10 @@
 // The model inputs: column pickers that write the longitudinal formula, the
-// formula itself (any lme4 formula; its syntax checked as it is typed), and
-// REML or ML.
-import { LmmError, parseFormula, type DataFrame } from "lmm-wasm";
+// formula itself (any lme4 formula; its syntax checked as it is typed, in the
+// formula worker), and REML or ML.
 import { byId, h } from "./dom";
 import { clearError, showError } from "./error-display";
-import { formulaFromRoles, guessRoles, rolesFromFormula, type Roles } from "./roles";
+import type { FormulaChecker } from "./formula-checker";
+import { formulaFromRoles, guessRoles, type ColumnTypes, type Roles } from "./roles";
 
 const NONE = "";
 
@@ -18,11 +18,18 @@ export class ModelForm {
   private readonly mlInput = byId<HTMLInputElement>("method-ml");
   private readonly remlInput = byId<HTMLInputElement>("method-reml");
 
-  constructor(onSubmit: () => void) {
+  private columns?: ColumnTypes;
+  /** Only the latest check may change what the page shows. */
+  private checks = 0;
+
+  constructor(
+    private readonly checker: FormulaChecker,
+    onSubmit: () => void,
+  ) {
     for (const select of [this.response, this.time, this.group, this.subject]) {
       select.addEventListener("change", () => this.writeFormulaFromRoles());
     }
-    this.formulaInput.addEventListener("input", () => this.checkSyntax());
+    this.formulaInput.addEventListener("input", () => void this.check());
     this.formulaInput.addEventListener("keydown", (event) => {
       if (event.key === "Enter") onSubmit();
     });
@@ -34,7 +41,7 @@ export class ModelForm {
 
   set formula(text: string) {
     this.formulaInput.value = text;
-    this.checkSyntax();
+    void this.check();
   }
 
   get REML(): boolean {
@@ -47,49 +54,47 @@ export class ModelForm {
 
   /**
    * New data: offer its columns in the pickers. With a formula (an example's or
-   * a link's) the pickers show its roles; without, they show a guess and write it.
+   * a link's) the pickers show its roles once it is checked; without, they show
+   * a guess and write it.
    */
-  setData(frame: DataFrame, formula?: string): void {
-    const columns = (kind?: "numeric" | "text") => frame.names.filter((n) => kind === undefined || frame.columns.get(n)!.kind === kind);
-    fillSelect(this.response, columns("numeric"), false);
-    fillSelect(this.time, columns("numeric"), true);
-    fillSelect(this.group, columns("text"), true);
-    fillSelect(this.subject, columns(), false);
+  setData(columns: ColumnTypes, formula?: string): void {
+    this.columns = columns;
+    const named = (kind?: "numeric" | "text") => columns.names.filter((n) => kind === undefined || columns.columns.get(n)!.kind === kind);
+    fillSelect(this.response, named("numeric"), false);
+    fillSelect(this.time, named("numeric"), true);
+    fillSelect(this.group, named("text"), true);
+    fillSelect(this.subject, named(), false);
     if (formula === undefined) {
-      const guess = guessRoles(frame);
+      const guess = guessRoles(columns);
       if (guess) this.showRoles(guess);
       this.writeFormulaFromRoles();
       return;
     }
-    this.formula = formula;
-    try {
-      const roles = rolesFromFormula(parseFormula(formula), frame);
-      if (roles) this.showRoles(roles);
-    } catch {
-      // A malformed formula from a link: checkSyntax has already shown why.
-    }
+    this.formulaInput.value = formula;
+    const text = this.formula;
+    void this.check();
+    // The same check as the line above: the checker runs it once.
+    void this.checker.check(text, columns).then((result) => {
+      if (result.ok && result.roles && this.formula === text && this.columns === columns) this.showRoles(result.roles);
+    });
   }
 
-  /** Check the formula's syntax, showing the error with a caret; true when it parses. */
-  checkSyntax(): boolean {
-    try {
-      parseFormula(this.formula);
-      clearError(this.errorSlot);
-      return true;
-    } catch (error) {
-      if (!(error instanceof LmmError)) throw error;
-      this.showError(error.message, error.position);
-      return false;
-    }
+  /**
+   * Check the formula in the formula worker, showing the error with a caret;
+   * true when it parses and no newer check has started since.
+   */
+  async check(): Promise<boolean> {
+    const count = ++this.checks;
+    const result = await this.checker.check(this.formula, this.columns);
+    if (count !== this.checks) return false;
+    if (result.ok) clearError(this.errorSlot);
+    else this.showError(result.failure.message, result.failure.position);
+    return result.ok;
   }
 
   /** A problem with the model (from the fit): next to the formula, with a caret when it has a position. */
   showError(message: string, position?: number): void {
     showError(this.errorSlot, message, position === undefined ? undefined : { text: this.formula, position });
-  }
-
-  clearError(): void {
-    clearError(this.errorSlot);
   }
 
   private showRoles(roles: Roles): void {

@@ -15,8 +15,6 @@ export interface Figure {
 }
 
 const WIDTH = 640;
-/** Above this many residuals, a scatter of dots becomes a 2D histogram. */
-const MAX_DOTS = 5000;
 /** 95% intervals, as lme4's dotplot of ranef(condVar = TRUE). */
 const Z95 = 1.959963984540054;
 /** Level names are written on the caterpillar's axis up to this many levels. */
@@ -27,12 +25,15 @@ function asSvg(plot: SVGSVGElement | HTMLElement): SVGSVGElement {
   throw new Error("a figure was drawn with an HTML legend: its download would lack it");
 }
 
-export function figuresFor(report: FitReport): Figure[] {
-  const figures: Figure[] = [];
-  if (report.trajectories) figures.push(trajectoryFigure(report.trajectories));
-  report.caterpillars.forEach((c, i) => figures.push(caterpillarFigure(c, i)));
-  figures.push(residualFigure(report), qqFigure(report));
-  return figures;
+/** The figures of a fit, each to be drawn when called. */
+export function figuresFor(report: FitReport): (() => Figure)[] {
+  const { trajectories } = report;
+  return [
+    ...(trajectories ? [() => trajectoryFigure(trajectories)] : []),
+    ...report.caterpillars.map((c, i) => () => caterpillarFigure(c, i)),
+    () => residualFigure(report),
+    () => qqFigure(report),
+  ];
 }
 
 function trajectoryFigure(t: Trajectories): Figure {
@@ -66,70 +67,95 @@ function trajectoryFigure(t: Trajectories): Figure {
   };
 }
 
+/** A line inside the SVG, below the x axis, so that a downloaded figure says it too. */
+function footnote(text: string): Plot.Markish {
+  return Plot.text([text], { frameAnchor: "bottom-left", dy: 42, textAnchor: "start", fill: "#555" });
+}
+
 function caterpillarFigure(c: Caterpillar, index: number): Figure {
-  const rows = c.levels
-    .map((level, i) => ({ level, mode: c.modes[i], low: c.modes[i] - Z95 * c.sd[i], high: c.modes[i] + Z95 * c.sd[i] }))
-    .sort((a, b) => b.mode - a.mode); // largest at the top, as lme4's dotplot
+  const total = c.levels.length;
+  const capped = c.plotted.length < total;
+  const half = c.plotted.length / 2;
+  const rows = c.plotted.map((i) => ({
+    level: c.levels[i],
+    mode: c.modes[i],
+    low: c.modes[i] - Z95 * c.sd[i],
+    high: c.modes[i] + Z95 * c.sd[i],
+  }));
   const labelled = rows.length <= MAX_LABELLED_LEVELS;
+  const shown = `showing ${rows.length} of ${total} levels: the ${half} largest and the ${half} smallest modes`;
   const svg = asSvg(
     Plot.plot({
       width: WIDTH,
       height: Math.min(900, Math.max(160, 14 * rows.length + 50)),
       marginLeft: labelled ? Math.min(160, 12 + 7 * Math.max(...rows.map((r) => r.level.length))) : 20,
+      marginBottom: capped ? 56 : undefined,
       x: { label: `${c.column} | ${c.group}`, grid: true },
       y: { domain: rows.map((r) => r.level), label: null, axis: labelled ? "left" : null },
       marks: [
         Plot.ruleX([0], { stroke: "#999" }),
         Plot.ruleY(rows, { y: "level", x1: "low", x2: "high", stroke: "steelblue" }),
         Plot.dot(rows, { y: "level", x: "mode", fill: "currentColor", r: labelled ? 3 : 1.5 }),
+        capped ? footnote(shown) : null,
       ],
     }),
   );
   return {
     id: `caterpillar-${index + 1}`,
     title: `Conditional modes: ${c.column} | ${c.group}`,
-    note: `${rows.length} levels sorted by their mode, with 95% intervals from the conditional variances.`,
+    note: capped
+      ? `${total} levels, too many to draw: ${shown}, sorted, with 95% intervals from the conditional variances. The random effects CSV has every level.`
+      : `${total} levels sorted by their mode, with 95% intervals from the conditional variances.`,
     svg,
   };
 }
 
-/** A plot of the residuals against `xLabel`, in the shared style of the two diagnostics. */
-function residualPlot(xLabel: string, marks: Plot.Markish[], color?: Plot.ScaleOptions): SVGSVGElement {
-  return asSvg(Plot.plot({ width: WIDTH, height: 360, x: { label: xLabel }, y: { label: "Residuals", grid: true }, color, marks }));
+/** A plot of the residuals against `xLabel`, in the shared style of the two diagnostics; `note` says what was thinned or binned. */
+function residualPlot(xLabel: string, marks: Plot.Markish[], note?: string, color?: Plot.ScaleOptions): SVGSVGElement {
+  return asSvg(
+    Plot.plot({
+      width: WIDTH,
+      height: note ? 380 : 360,
+      marginBottom: note ? 56 : undefined,
+      x: { label: xLabel },
+      y: { label: "Residuals", grid: true },
+      color,
+      marks: [...marks, note ? footnote(note) : null],
+    }),
+  );
 }
 
 const RESIDUAL_DOT = { r: 2, fill: "steelblue", fillOpacity: 0.6 };
 const REFERENCE_LINE = "#c0392b";
 
 function residualFigure(report: FitReport): Figure {
-  const { fitted, residuals } = report.json;
-  const points = fitted.map((f, i) => ({ fitted: f, residual: residuals[i] }));
-  const binned = points.length > MAX_DOTS;
+  const { scatter } = report;
+  const binned = scatter.kind === "bins";
+  const note = binned ? `${scatter.n} residuals, binned: darker cells hold more` : undefined;
   const svg = residualPlot(
     "Fitted values",
     [
       binned
-        ? Plot.rect(points, Plot.bin({ fill: "count" }, { x: "fitted", y: "residual", thresholds: 60 }))
-        : Plot.dot(points, { x: "fitted", y: "residual", ...RESIDUAL_DOT }),
+        ? Plot.rect(scatter.bins, { x1: "x1", x2: "x2", y1: "y1", y2: "y2", fill: "count" })
+        : Plot.dot(scatter.points, { x: "fitted", y: "residual", ...RESIDUAL_DOT }),
       Plot.ruleY([0], { stroke: REFERENCE_LINE }),
     ],
+    note,
     binned ? { scheme: "blues", type: "log" } : undefined,
   );
-  return {
-    id: "residuals-fitted",
-    title: "Residuals vs fitted",
-    note: binned ? `${points.length} residuals, binned: darker cells hold more.` : undefined,
-    svg,
-  };
+  return { id: "residuals-fitted", title: "Residuals vs fitted", note: note && `${note}.`, svg };
 }
 
 function qqFigure(report: FitReport): Figure {
-  const { theoretical, sample, line } = report.qq;
+  const { theoretical, sample, line, n } = report.qq;
   const points = theoretical.map((x, i) => ({ x, y: sample[i] }));
   const ends = [theoretical[0], theoretical[theoretical.length - 1]].map((x) => ({ x, y: line.intercept + line.slope * x }));
-  const svg = residualPlot("Theoretical normal quantiles", [
-    Plot.line(ends, { x: "x", y: "y", stroke: REFERENCE_LINE }),
-    Plot.dot(points, { x: "x", y: "y", ...RESIDUAL_DOT }),
-  ]);
-  return { id: "qq-residuals", title: "Normal QQ plot of the residuals", note: "The line passes through the quartiles (R's qqline).", svg };
+  const thinned = points.length < n ? `showing ${points.length} of ${n} residuals: evenly spaced order statistics, both extremes included` : undefined;
+  const svg = residualPlot(
+    "Theoretical normal quantiles",
+    [Plot.line(ends, { x: "x", y: "y", stroke: REFERENCE_LINE }), Plot.dot(points, { x: "x", y: "y", ...RESIDUAL_DOT })],
+    thinned,
+  );
+  const about = "The line passes through the quartiles (R's qqline).";
+  return { id: "qq-residuals", title: "Normal QQ plot of the residuals", note: thinned ? `${about} Thinned, ${thinned}.` : about, svg };
 }

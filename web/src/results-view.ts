@@ -53,9 +53,15 @@ function figureCard(figure: Figure, stem: string): HTMLElement {
   );
 }
 
-export function renderResults(container: HTMLElement, report: FitReport): void {
+/**
+ * Show the results: the tables at once, then the figures one per task. A
+ * large fit's figure takes a few hundred ms to draw; between them the page
+ * paints and answers input. Resolves when all are drawn (or the results were replaced).
+ */
+export async function renderResults(container: HTMLElement, report: FitReport): Promise<void> {
   const stem = fileStem(report);
   const { tables, json } = report;
+  const plots = h("div", { class: "plots" });
   const parts = [
     h("h2", {}, "3. Results"),
     describeFit(report),
@@ -76,8 +82,13 @@ export function renderResults(container: HTMLElement, report: FitReport): void {
       h("section", { class: "card" }, h("h3", {}, "Fit"), summaryTable(tables.fit, "fit-criteria")),
     ),
     h("details", { class: "card" }, h("summary", {}, "lme4's summary as text"), h("pre", { id: "summary-text" }, report.summary)),
-    h("div", { class: "plots" }, ...figuresFor(report).map((f) => figureCard(f, stem))),
+    plots,
   ];
   container.replaceChildren(...parts.filter((part) => part !== null));
   container.hidden = false;
+  for (const draw of figuresFor(report)) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (!plots.isConnected) return;
+    plots.append(figureCard(draw(), stem));
+  }
 }

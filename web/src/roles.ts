@@ -1,7 +1,7 @@
 // The columns that play the longitudinal roles (response, time, group,
 // subject): the column pickers write a formula from them, and the plots read
 // them back from any formula, so a typed formula gets the same plots.
-import type { DataFrame, ParsedFormula } from "lmm-wasm";
+import type { Column, ParsedFormula } from "lmm-wasm";
 
 /** Which column plays which part in `response ~ time * group + (time | subject)`. */
 export interface Roles {
@@ -9,6 +9,15 @@ export interface Roles {
   time?: string;
   group?: string;
   subject?: string;
+}
+
+/**
+ * The data's column names and types: all the roles need. A DataFrame is one;
+ * the page has only this, sent by the fit worker that holds the data.
+ */
+export interface ColumnTypes {
+  names: string[];
+  columns: ReadonlyMap<string, { kind: Column["kind"] }>;
 }
 
 const SYNTACTIC_NAME = /^[A-Za-z._][A-Za-z0-9._]*$/;
@@ -34,7 +43,7 @@ export function formulaFromRoles(roles: Roles): string {
  * grouping factor (a single column); time is a numeric fixed-effect variable,
  * preferably one with a random slope; group is a text fixed-effect variable.
  */
-export function rolesFromFormula(formula: ParsedFormula, data: DataFrame): Roles | undefined {
+export function rolesFromFormula(formula: ParsedFormula, data: ColumnTypes): Roles | undefined {
   if (formula.response === undefined) return undefined;
   const first = formula.random[0];
   const subject = first?.group.length === 1 ? first.group[0] : undefined;
@@ -57,7 +66,7 @@ const NAME_HINTS: Record<"time" | "group" | "subject", RegExp> = {
  * A first guess at the roles of a new file's columns, from their names and
  * types: the user corrects it with the column pickers.
  */
-export function guessRoles(data: DataFrame): Roles | undefined {
+export function guessRoles(data: ColumnTypes): Roles | undefined {
   const numeric = data.names.filter((n) => data.columns.get(n)!.kind === "numeric");
   const text = data.names.filter((n) => data.columns.get(n)!.kind === "text");
   const named = (role: keyof typeof NAME_HINTS, among: string[]) => among.find((n) => NAME_HINTS[role].test(n));
