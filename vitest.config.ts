@@ -1,6 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // Caches stay out of node_modules: a write there makes npm's hidden lockfile
+  // stale, and the next npx lmm re-reads the whole tree (about 12 s).
+  cacheDir: ".cache/vite",
   // The web app's modules import the library by its package name.
   resolve: { alias: { "lmm-wasm": new URL("./src/index.ts", import.meta.url).pathname } },
   test: {

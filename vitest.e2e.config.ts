@@ -4,6 +4,8 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // Out of node_modules, as in vitest.config.ts.
+  cacheDir: ".cache/vite",
   test: {
     include: ["test/e2e/**/*.e2e.ts"],
     testTimeout: 120_000,

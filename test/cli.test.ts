@@ -1,7 +1,7 @@
 // The `lmm` command line: main(argv, out, err) with captured output, and the
 // real bin against the built dist/.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -173,6 +173,19 @@ describe("bin/lmm.js", () => {
     expect(p.status).toBe(2);
     expect(p.stdout).toBe("");
     expect(p.stderr).toMatch(/^lmm: Unknown example 'nope'/);
+  });
+});
+
+describe("npx lmm on its first run", () => {
+  // npm trusts node_modules/.package-lock.json only while nothing in
+  // node_modules is newer; the build and the test runner once wrote caches
+  // there, and the first `npx lmm` after `npm ci` re-read the whole tree (12 s).
+  const hidden = join(root, "node_modules/.package-lock.json");
+  it.skipIf(!existsSync(hidden))("finds npm's hidden lockfile fresh after the install, build and tests", () => {
+    const fresh = statSync(hidden).mtimeMs;
+    const dir = join(root, "node_modules");
+    const newer = [".", ...readdirSync(dir)].filter((name) => statSync(join(dir, name)).mtimeMs > fresh);
+    expect(newer).toEqual([]);
   });
 });
 

@@ -9,6 +9,8 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export default defineConfig({
   root: here("."),
+  // Out of node_modules, as in vitest.config.ts.
+  cacheDir: here("../.cache/vite"),
   base: "./",
   resolve: { alias: { "lmm-wasm": here("..") } },
   worker: { format: "es" },
