@@ -293,6 +293,15 @@ describe("degenerate fits (issue 16, item 1)", () => {
     expect((await rejection(lmer("y ~ x + (1 | g)", data))).message).toMatch(/exact linear function of the fixed effects \(zero residual variance\)/);
   });
 
+  it("a response constant within each group (zero residual variance, no maximum) is refused, not fitted with sigma ~ 0", async () => {
+    // Unbalanced groups: an estimate from sigma ~ 1e-8 (we printed 12.23; lme4 stops at 16 with
+    // "nearly unidentifiable") means nothing, since the likelihood grows without bound.
+    const sizes = [2, 5, 3, 8, 4];
+    const g = sizes.flatMap((n, i) => Array<string>(n).fill(`g${i}`));
+    const y = sizes.flatMap((n, i) => Array<number>(n).fill([10, 12, 20, 21, 15][i]));
+    expect((await rejection(lmer("y ~ 1 + (1 | g)", { y, g }))).message).toMatch(/'y' is constant within each level of 'g': the residual variance is zero/);
+  });
+
   it("values whose squares overflow are refused, naming the column", async () => {
     expect((await rejection(lmer("y ~ x + (1 | g)", { ...base, y: base.y.map((v) => v * 1e200) }))).message).toMatch(/'y' holds values as large as 1\.28e\+201, whose squares overflow/);
   });

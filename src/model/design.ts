@@ -331,7 +331,22 @@ export function degenerateFitCause(design: Design): string {
   if (dropAliased(withY).dropped.includes("\0y")) {
     return `the response ${quote(design.response)} is an exact linear function of the fixed effects (zero residual variance): there is nothing left for the random effects and the residuals to explain.`;
   }
+  const within = design.terms.find((t) => constantWithinLevels(design.y, t.factor.codes));
+  if (within) {
+    return `the response ${quote(design.response)} is constant within each level of ${quote(within.group)}: the residual variance is zero, and the likelihood has no maximum (it grows without bound as the residual sd goes to 0).`;
+  }
   return `the scale of ${quote(largest.name)} (values up to ${largest.max.toExponential(2)}) is too large for the others: center and rescale it.`;
+}
+
+/** Whether y takes one value within each level of a grouping factor. */
+function constantWithinLevels(y: Float64Array, codes: Int32Array): boolean {
+  const first = new Map<number, number>();
+  for (let i = 0; i < y.length; i++) {
+    const v = first.get(codes[i]);
+    if (v === undefined) first.set(codes[i], y[i]);
+    else if (v !== y[i]) return false;
+  }
+  return true;
 }
 
 /**

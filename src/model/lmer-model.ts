@@ -47,6 +47,19 @@ export interface Convergence {
 /** Denominator degrees of freedom for the t tests of the fixed effects. */
 export type DdfMethod = "satterthwaite" | "kenward-roger" | "none";
 
+/** A residual sd at most this fraction of the response's is zero (see the check in the constructor). */
+const ZERO_RESIDUAL = 1e-7;
+
+/** Standard deviation of x (0 for a constant). */
+function spread(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  const mean = s / x.length;
+  let ss = 0;
+  for (let i = 0; i < x.length; i++) ss += (x[i] - mean) ** 2;
+  return Math.sqrt(ss / x.length);
+}
+
 /** lme4's isSingular tolerance on the relative factor's diagonal. */
 const SINGULAR_TOL = 1e-4;
 
@@ -219,9 +232,13 @@ export class LmerModel {
     this.solution = sol;
     this.factors = Ts;
 
-    // Never print NaN or Inf as an estimate: a degenerate fit is refused with its cause.
+    // Never print NaN or Inf as an estimate, nor the estimates of a likelihood
+    // without a maximum (a residual sd of zero: the objective falls without
+    // bound as sigma goes to 0): a degenerate fit is refused with its cause.
     const estimates = [this.objective, this.sigma, ...Object.values(this.fixef), ...Object.values(this.se)];
-    if (!(this.sigma > 0) || !estimates.every(Number.isFinite)) throw new LmmError(`The model cannot be fitted: ${degenerateFitCause(design)}`);
+    if (!(this.sigma > ZERO_RESIDUAL * spread(design.y)) || !estimates.every(Number.isFinite)) {
+      throw new LmmError(`The model cannot be fitted: ${degenerateFitCause(design)}`);
+    }
 
     this.logLik = -this.objective / 2;
     this.npar = p + this.theta.length + 1;
