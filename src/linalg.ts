@@ -1,5 +1,12 @@
 // Small dense helpers for p x p and q x q matrices (row-major) outside the hot loops.
 
+/** Sum of a[i] b[i]. */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
 /** The n x n identity, row-major. */
 export function identity(n: number): Float64Array {
   const I = new Float64Array(n * n);

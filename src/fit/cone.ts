@@ -11,7 +11,7 @@
 // this module tests it with directional differences and returns a lower point
 // when it fails, from which the optimiser continues.
 
-import { symmetricEigen } from "../linalg.js";
+import { dot, symmetricEigen, timesTranspose } from "../linalg.js";
 import { factorAt, thetaLength, writeFactorAt } from "../model/parameters.js";
 
 /** What a check of a point found: a lower start to continue from (or null), and what was checked. */
@@ -66,12 +66,43 @@ export function rankOneUpdate(T: Float64Array, w: ArrayLike<number>, q: number):
   return L;
 }
 
+/** One term's covariance (relative to sigma^2) split by its eigen-decomposition. */
+interface TermCovariance {
+  T: Float64Array;
+  /** The largest eigenvalue, or 1 if smaller: the scale of the moves. */
+  scale: number;
+  /** Unit eigenvectors of the zero eigenvalues. */
+  nullSpace: Float64Array[];
+  /** Eigenvectors of the others, each times the root of its eigenvalue (Sigma = sum of v v'). */
+  range: Float64Array[];
+}
+
+function termCovariance(theta: ArrayLike<number>, at: number, q: number): TermCovariance {
+  const T = factorAt(theta, at, q);
+  const { values, vectors } = symmetricEigen(timesTranspose(T, q), q);
+  const scale = Math.max(1, ...values);
+  const column = (c: number, times: number) => Float64Array.from({ length: q }, (_, r) => vectors[r * q + c] * times);
+  const nullSpace: Float64Array[] = [];
+  const range: Float64Array[] = [];
+  for (let c = 0; c < q; c++) {
+    if (values[c] <= NULL_TOL * scale) nullSpace.push(column(c, 1));
+    else range.push(column(c, Math.sqrt(values[c])));
+  }
+  return { T, scale, nullSpace, range };
+}
+
+/** The lower factor of T T' + sum of w w' over the given vectors. */
+function updated(T: Float64Array, vectors: Float64Array[], q: number): Float64Array {
+  return vectors.reduce((L, w) => rankOneUpdate(L, w, q), T);
+}
+
 /**
  * The probe for models whose terms have q_1, q_2, ... columns (theta laid out
- * term by term): for each term whose Sigma is singular, the null space of Sigma,
- * the restricted G estimated by directional differences, and trial moves along
- * its most negative direction and along each null vector. Returns the lowest
- * point found if it is lower than fx.
+ * term by term). For each term whose Sigma is singular: the point on the
+ * boundary itself (its tiny eigenvalues set to 0), then trial moves into the
+ * cone along each null vector and along the most negative direction of G on the
+ * null space (estimated by directional differences). Returns the lowest point
+ * found if it is lower than fx, and the jump (see ProbeResult).
  */
 export function coneProbe(qs: readonly number[]): Probe {
   return (f, x, fx) => {
@@ -82,11 +113,11 @@ export function coneProbe(qs: readonly number[]): Probe {
     let evaluations = 0;
     let directions = 0;
     let singularTerms = 0;
-    const evalAt = (theta: Float64Array) => {
+    const evalAt = (theta: Float64Array, slack = 0) => {
       evaluations++;
       const v = f(theta);
-      if (v < fbest) {
-        fbest = v;
+      if (v < fbest + slack) {
+        fbest = Math.min(fbest, v);
         best = theta;
       }
       return v;
@@ -94,49 +125,22 @@ export function coneProbe(qs: readonly number[]): Probe {
     const jump = Float64Array.from(x);
     let at = 0;
     for (const q of qs) {
-      const T = factorAt(x, at, q);
-      const S = new Float64Array(q * q);
-      for (let i = 0; i < q; i++) {
-        for (let j = 0; j < q; j++) {
-          let s = 0;
-          for (let k = 0; k <= Math.min(i, j); k++) s += T[i * q + k] * T[j * q + k];
-          S[i * q + j] = s;
-        }
-      }
-      const { values, vectors } = symmetricEigen(S, q);
-      const scale = Math.max(1, ...values);
-      const nullSpace: Float64Array[] = [];
-      for (let c = 0; c < q; c++) {
-        if (values[c] <= NULL_TOL * scale) nullSpace.push(Float64Array.from({ length: q }, (_, r) => vectors[r * q + c]));
-      }
+      const { T, scale, nullSpace, range } = termCovariance(x, at, q);
+      const withFactor = (L: Float64Array) => {
+        const theta = Float64Array.from(x);
+        writeFactorAt(theta, at, L, q);
+        return theta;
+      };
       if (nullSpace.length > 0) {
         singularTerms++;
         // The search can stall a hair inside the boundary (a tiny eigenvalue
-        // where the optimum has 0): try the point on the boundary itself.
-        let snapped: Float64Array = new Float64Array(q * q);
-        for (let c = 0; c < q; c++) {
-          if (values[c] > NULL_TOL * scale) snapped = rankOneUpdate(snapped, Float64Array.from({ length: q }, (_, r) => vectors[r * q + c] * Math.sqrt(values[c])), q);
-        }
-        const onBoundary = Float64Array.from(x);
-        writeFactorAt(onBoundary, at, snapped, q);
-        // Taken when lower than fx at all (fbest + margin <= fx), not by the
-        // margin: the move is tiny and lands where lme4 reports an exact 0.
-        evaluations++;
-        const fSnapped = f(onBoundary);
-        if (fSnapped < fbest + margin) {
-          fbest = Math.min(fbest, fSnapped);
-          best = onBoundary;
-        }
-        const positive = values.filter((v) => v > NULL_TOL * scale);
-        const fill = positive.length > 0 ? positive.reduce((a, b) => a + b) / positive.length : 1;
-        let filled = T;
-        for (const w of nullSpace) filled = rankOneUpdate(filled, w.map((v) => v * Math.sqrt(fill)), q);
-        writeFactorAt(jump, at, filled, q);
-        const moveAlong = (w: Float64Array, e: number) => {
-          const theta = Float64Array.from(x);
-          writeFactorAt(theta, at, rankOneUpdate(T, w.map((v) => v * Math.sqrt(e * scale)), q), q);
-          return theta;
-        };
+        // where the optimum has 0): the point on the boundary is taken when
+        // lower than fx at all, not by the margin, and lands where lme4
+        // reports an exact 0.
+        evalAt(withFactor(updated(new Float64Array(q * q), range, q)), margin);
+        const fill = range.length > 0 ? range.reduce((sum, v) => sum + dot(v, v), 0) / range.length : 1;
+        writeFactorAt(jump, at, updated(T, nullSpace.map((w) => w.map((v) => v * Math.sqrt(fill))), q), q);
+        const moveAlong = (w: Float64Array, e: number) => withFactor(rankOneUpdate(T, w.map((v) => v * Math.sqrt(e * scale)), q));
         const trial = [...nullSpace];
         const lowest = mostNegativeDirection(nullSpace, (w) => (evalAt(moveAlong(w, DIFF_STEP)) - fx) / DIFF_STEP);
         if (lowest) trial.push(lowest);
@@ -150,6 +154,7 @@ export function coneProbe(qs: readonly number[]): Probe {
     return { start: best, jump: singularTerms > 0 ? jump : null, evaluations, directions, singularTerms };
   };
 }
+
 
 /**
  * The unit direction N v in the span of the null vectors N that minimises

@@ -4,6 +4,7 @@
 // differences; the deviance is smooth through the bound (it depends on
 // Lambda Lambda'), so differences may step across it.
 import type { Probe, ProbeResult } from "./cone.js";
+import { dot } from "../linalg.js";
 
 /** Tolerances and the optional analytic gradient of `minimize()`. */
 export interface OptimizerOptions {
@@ -346,11 +347,6 @@ function predictedDecrease(H: Float64Array, g: Float64Array, x: Float64Array, lo
   return Math.abs(s) / 2;
 }
 
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
 
 /** H <- (I - rho s y') H (I - rho y s') + rho s s', rho = 1 / s'y. */
 function bfgsUpdate(H: Float64Array, s: Float64Array, y: Float64Array, sy: number): void {
