@@ -13,6 +13,7 @@ import { kenwardRoger, type KenwardRogerTable } from "../inference/kenward-roger
 import { anovaTypeIII, type AnovaRow } from "../inference/anova-type3.js";
 import { bootConfint, profileConfint, waldConfint, type ConfintRow } from "../inference/confint.js";
 import { predict, type PredictOptions } from "./predict.js";
+import { iccOf, r2Of, varianceParts, type Icc, type R2, type VarianceParts } from "../inference/variance-explained.js";
 import type { DataInput } from "../data.js";
 
 /** One row of lme4's as.data.frame(VarCorr(m)). */
@@ -309,6 +310,29 @@ export class LmerModel {
    * Satterthwaite denominator df and two-sided p-values of the t tests, as
    * lmerTest's summary gives them; computed on first use (a few evaluations).
    */
+  /**
+   * The variances the ICC and R^2 are built from (insight::get_variance): the
+   * fixed-effects predictions', the random effects' (averaged over the rows)
+   * and the residual; null for a singular fit, as performance gives none then.
+   */
+  get varianceParts(): VarianceParts | null {
+    if (this.singular) return null;
+    const covariances = this.factors.map((T, t) => timesTranspose(T, this.design.terms[t].names.length).map((v) => v * this.sigma * this.sigma));
+    return varianceParts(this.design.X, this.coefNames.map((name) => this.fixef[name]), this.design.terms, covariances, this.sigma);
+  }
+
+  /** Intraclass correlation, adjusted and unadjusted (performance::icc); null for a singular fit. */
+  get icc(): Icc | null {
+    const v = this.varianceParts;
+    return v && iccOf(v);
+  }
+
+  /** Nakagawa's marginal and conditional R^2 (performance::r2_nakagawa); null for a singular fit. */
+  get r2(): R2 | null {
+    const v = this.varianceParts;
+    return v && r2Of(v);
+  }
+
   get satterthwaite(): DdfTable {
     this.ddfTable ??= satterthwaite(this.deviance, this.theta, this.sigma, this.coefNames, this.t);
     return this.ddfTable;

@@ -33,6 +33,10 @@ export interface LmerJSON {
   kenward_roger?: { df: Record<string, number>; se: Record<string, number>; p: Record<string, number> };
   fitted: number[];
   residuals: number[];
+  /** performance::icc (null for a singular fit, as performance gives none). */
+  icc: { adjusted: number; unadjusted: number } | null;
+  /** performance::r2_nakagawa (null for a singular fit). */
+  r2: { marginal: number; conditional: number } | null;
 }
 
 /** A fitted model as the JSON contract (what `m.toJSON()` and `lmm fit --json` emit). */
@@ -72,5 +76,7 @@ export function modelToJSON(m: LmerModel): LmerJSON {
     ...(m.ddf === "kenward-roger" ? { kenward_roger: m.kenwardRoger } : {}),
     fitted: Array.from(m.fitted),
     residuals: Array.from(m.residuals),
+    icc: m.icc,
+    r2: m.r2,
   };
 }

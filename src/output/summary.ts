@@ -112,7 +112,11 @@ function randomEffects(m: LmerModel): string[] {
   const groups = Object.entries(m.ngrps)
     .map(([g, n]) => `${g}, ${n}`)
     .join("; ");
-  return ["Random effects:", ...text, `Number of obs: ${m.nobs}, groups:  ${groups}`];
+  const lines = ["Random effects:", ...text, `Number of obs: ${m.nobs}, groups:  ${groups}`];
+  // The empty model's question: how much of the variance lies between groups.
+  const icc = m.coefNames.length === 1 && m.coefNames[0] === "(Intercept)" ? m.icc : null;
+  if (icc) lines.push(`Intraclass correlation (ICC): ${formatFixed(icc.adjusted, 4)}`);
+  return lines;
 }
 
 function fixedEffectsTable(m: LmerModel): SummaryTable {
