@@ -1,7 +1,7 @@
 // Bad input through the public API: every problem is an LmmError whose message
 // names it, never a TypeError or RangeError from deep inside the fit.
 import { describe, expect, it } from "vitest";
-import { LmmError, lmer, parseCSV } from "../src/index.js";
+import { LmmError, lmer, parseCSV, simulate } from "../src/index.js";
 
 /** The LmmError a promise rejects with; fails the test if it resolves or rejects with something else. */
 async function rejection(p: Promise<unknown>): Promise<LmmError> {
@@ -312,5 +312,29 @@ describe("degenerate fits (issue 16, item 1)", () => {
     expect(m.coefNames).toEqual(["(Intercept)", "x"]);
     expect(m.fixef).toEqual(ref.fixef);
     expect(m.messages).toContain("the response appeared on the right-hand side and was dropped");
+  });
+});
+
+describe("options are checked, never silently ignored (issue 12, part 6)", () => {
+  it("an unknown option is named with the nearest known one", async () => {
+    expect((await rejection(lmer("y ~ x + (1 | g)", base, { REMl: false } as never))).message).toMatch(/^Unknown option 'REMl' of lmer\(\)\. Did you mean 'REML'\? The options are: /);
+    expect((await rejection(lmer("y ~ x + (1 | g)", base, { weights: "w" } as never))).message).toMatch(/^Unknown option 'weights' of lmer\(\)\. The options are: 'levels', 'factors', 'REML'/);
+  });
+
+  it("a string where a boolean belongs is refused, not taken as true", async () => {
+    expect((await rejection(lmer("y ~ x + (1 | g)", base, { REML: "false" } as never))).message).toBe('REML must be true or false, not the string "false" (lmer()).');
+  });
+
+  it("the optimizer's options, predict's, confint's, anova's and simulate's are checked too", async () => {
+    expect((await rejection(lmer("y ~ x + (1 | g)", base, { optimizer: { maxIter: 5 } as never }))).message).toMatch(/Unknown option 'maxIter' of the optimizer options\. Did you mean 'maxIterations'\?/);
+    const m = await lmer("y ~ x + (1 | g)", base);
+    expect(thrown(() => m.predict(undefined, { newLevels: true } as never)).message).toMatch(/Unknown option 'newLevels' of predict\(\)/);
+    expect((await rejection(m.confint({ method: "bootstrap" as "boot" }))).message).toBe("Unknown method 'bootstrap' for confint(): choose wald, profile or boot.");
+    expect(thrown(() => simulate(m, 2, { sed: 1 } as never)).message).toMatch(/Unknown option 'sed' of simulate\(\) and bootstrap\(\)\. Did you mean 'seed'\?/);
+  });
+
+  it("anova(otherModel) says to use likelihoodRatioTest", async () => {
+    const m = await lmer("y ~ x + (1 | g)", base);
+    expect(thrown(() => m.anova(m as never)).message).toMatch(/to compare two models use likelihoodRatioTest\(m0, m1\)/);
   });
 });

@@ -56,7 +56,7 @@ describe("argument checks", () => {
 
   it("rejects an unknown interval method, an out-of-range level and an unknown ddf", async () => {
     const m = await lmer("y ~ x + (1 | g)", base);
-    await expect(m.confint({ method: "bayes" as "wald" })).rejects.toThrow(/Unknown confidence-interval method 'bayes'/);
+    await expect(m.confint({ method: "bayes" as "wald" })).rejects.toThrow(/Unknown method 'bayes' for confint\(\): choose wald, profile or boot/);
     await expect(m.confint({ method: "wald", level: 2 })).rejects.toThrow(LmmError);
     await expect(lmer("y ~ x + (1 | g)", base, { ddf: "kr" as "none" })).rejects.toThrow(/Unknown ddf 'kr'/);
   });

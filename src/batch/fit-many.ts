@@ -5,7 +5,8 @@
 import { cellNumber, toDataFrame, type DataFrame, type DataInput } from "../data.js";
 import { LmmError, quote, quoteList } from "../errors.js";
 import { parseFormula } from "../formula.js";
-import type { DesignOptions } from "../model/design.js";
+import { DESIGN_OPTIONS, type DesignOptions } from "../model/design.js";
+import { checkOptions, type OptionSpec } from "../options.js";
 import { FeatureFitter, unfitted, type FeatureFit, type FeatureFitterOptions } from "./feature-fitter.js";
 import { runInWorkers } from "./pool.js";
 import type { ResponseMatrix } from "./responses.js";
@@ -37,6 +38,19 @@ export interface BatchOptions extends DesignOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** The names and kinds of BatchOptions, for checkOptions. */
+const BATCH_OPTIONS: OptionSpec = {
+  ...DESIGN_OPTIONS,
+  REML: "boolean",
+  coef: "string[]",
+  sampleColumn: "string",
+  ddf: ["satterthwaite", "none"],
+  threads: "count",
+  previous: "array",
+  onRecord: "function",
+  onProgress: "function",
+};
+
 /** The per-feature results of a batch, one record per input feature, in input order. */
 export interface BatchResult {
   /** Column names: feature, nobs, per coefficient NAME/_se/_t/_df/_p/_fdr, variance components, logLik, converged, singular, status. */
@@ -66,11 +80,8 @@ export interface BatchSetup {
  * res.records[0]["time:groupB_p"];
  */
 export async function fitMany(formula: string, samples: DataInput, responses: ResponseMatrix, options: BatchOptions = {}): Promise<BatchResult> {
-  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
-    throw new LmmError(`threads must be a whole number of at least 1 (got ${options.threads}).`);
-  }
+  checkOptions(options, BATCH_OPTIONS, "fitMany()");
   const ddf = options.ddf ?? "satterthwaite";
-  if (ddf !== "satterthwaite" && ddf !== "none") throw new LmmError(`Unknown ddf ${quote(ddf)} for a batch: choose satterthwaite or none.`);
   const parsed = parseFormula(formula);
   if (parsed.response) {
     throw new LmmError(`A batch formula has no response on the left (each feature is the response): write '~ ${formula.slice(formula.indexOf("~") + 1).trim()}'.`);

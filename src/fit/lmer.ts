@@ -3,11 +3,12 @@
 // (optimizeLmer) and the fitted object (mkMerMod). Each stage is exported.
 import { toDataFrame, type DataInput } from "../data.js";
 import { parseFormula } from "../formula.js";
-import { buildDesign, type Design, type DesignOptions } from "../model/design.js";
+import { buildDesign, DESIGN_OPTIONS, type Design, type DesignOptions } from "../model/design.js";
+import { checkOptions, type OptionSpec } from "../options.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel, type DdfMethod } from "../model/lmer-model.js";
 import { thetaStart } from "../model/parameters.js";
-import type { OptimizerOptions, OptimizerProgress } from "./optimizer.js";
+import { OPTIMIZER_OPTIONS, type OptimizerOptions, type OptimizerProgress } from "./optimizer.js";
 import { optimizeTheta } from "./optimize-theta.js";
 import { workingBasis } from "./working-basis.js";
 import { prepareWorkerFor } from "../model/unit-split.js";
@@ -38,6 +39,17 @@ export interface LmerOptions extends DesignOptions {
   threads?: boolean;
 }
 
+/** The names and kinds of LmerOptions, for checkOptions. */
+const LMER_OPTIONS: OptionSpec = {
+  ...DESIGN_OPTIONS,
+  REML: "boolean",
+  dataName: "string",
+  ddf: ["satterthwaite", "kenward-roger", "none"],
+  optimizer: "object",
+  onProgress: "function",
+  threads: "boolean",
+};
+
 /**
  * Fit a linear mixed model with lme4's formula syntax.
  *
@@ -46,14 +58,14 @@ export interface LmerOptions extends DesignOptions {
  * console.log(m.summary());
  */
 export async function lmer(formula: string, data: DataInput, options: LmerOptions = {}): Promise<LmerModel> {
+  checkOptions(options, LMER_OPTIONS, "lmer()");
   return fitDesign(buildDesign(parseFormula(formula), toDataFrame(data), options), options);
 }
 
 /** Fit a model whose design is already built (e.g. to refit by ML for a likelihood-ratio test). */
 export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof DesignOptions> = {}): Promise<LmerModel> {
-  if (options.ddf !== undefined && !["satterthwaite", "kenward-roger", "none"].includes(options.ddf)) {
-    throw new LmmError(`Unknown ddf ${quote(options.ddf)}: choose satterthwaite, kenward-roger or none.`);
-  }
+  checkOptions(options, LMER_OPTIONS, "fitDesign()");
+  checkOptions(options.optimizer, OPTIMIZER_OPTIONS, "the optimizer options");
   const y = design.y;
   if (y.every((v) => v === y[0])) {
     throw new LmmError(`The response ${quote(design.response)} is ${y[0]} in every row used: there is no variation for a model to explain.`);

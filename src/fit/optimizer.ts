@@ -5,6 +5,7 @@
 // Lambda Lambda'), so differences may step across it.
 import type { Probe, ProbeResult } from "./cone.js";
 import { dot } from "../linalg.js";
+import type { OptionSpec } from "../options.js";
 
 /** Tolerances and the optional analytic gradient of `minimize()`. */
 export interface OptimizerOptions {
@@ -31,6 +32,16 @@ export interface OptimizerOptions {
    */
   probe?: Probe;
 }
+
+/** The names and kinds of OptimizerOptions, for checkOptions. */
+export const OPTIMIZER_OPTIONS: OptionSpec = {
+  gradient: "function",
+  gradTol: "number",
+  fTol: "number",
+  maxIterations: "number",
+  onProgress: "function",
+  probe: "function",
+};
 
 /** What `onProgress` is told after each evaluation of the objective. */
 export interface OptimizerProgress {

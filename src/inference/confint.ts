@@ -95,7 +95,7 @@ export async function bootConfint(model: LmerModel, options: SimulateOptions & {
   checkLevel(level);
   const nsim = options.nsim ?? 500;
   checkCount("nsim", nsim, 2, MAX_NSIM);
-  const b = await bootstrap(model, nsim, options);
+  const b = await bootstrap(model, nsim, { seed: options.seed });
   const names = varianceParameters(model.design.terms, model.theta, model.sigma).map((p) => p.name);
   const draws = names.map(() => new Float64Array(nsim));
   for (let s = 0; s < nsim; s++) varianceParameters(model.design.terms, b.theta[s], b.sigma[s]).forEach((p, k) => (draws[k][s] = p.value));

@@ -2,6 +2,7 @@
 // simulate() and bootMer()): new responses y* = X beta + Z b* + e* with
 // b* ~ N(0, sigma^2 Lambda Lambda') and e* ~ N(0, sigma^2), and refits of them.
 import { optimizeTheta } from "../fit/optimize-theta.js";
+import { checkOptions } from "../options.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import type { LmerModel } from "../model/lmer-model.js";
 import { thetaToFactors } from "../model/parameters.js";
@@ -30,6 +31,7 @@ export function simulate(m: LmerModel, nsim: number, options: SimulateOptions = 
 /** The responses of simulate(), one at a time (the bootstrap holds one response, not nsim); the arguments are checked at once. */
 function simulations(m: LmerModel, nsim: number, options: SimulateOptions): Generator<Float64Array> {
   checkCount("nsim", nsim, 1, MAX_NSIM);
+  checkOptions(options, { seed: "number" }, "simulate() and bootstrap()");
   if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new LmmError(`The seed must be a whole number, not ${options.seed}.`);
   return draws(m, nsim, options.seed ?? 42);
 }

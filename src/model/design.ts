@@ -3,6 +3,7 @@
 // random-effects term per `( ... | g)`, ordered as lme4 orders them. This is
 // lme4's lFormula: its result can be inspected on its own.
 import { cellNumber, type Column, type DataFrame } from "../data.js";
+import type { OptionSpec } from "../options.js";
 import { LmmError, quote, quoteList } from "../errors.js";
 import { formulaVariables, rName, type ParsedFormula, type Term, type TermList } from "../formula.js";
 import { encodeWithLevels, interactFactors, levelLabel, makeFactor, type Factor } from "./factor.js";
@@ -15,6 +16,9 @@ export interface DesignOptions {
   /** Numeric columns to treat as factors in the fixed and random effects. */
   factors?: string[];
 }
+
+/** The names and kinds of DesignOptions, for checkOptions. */
+export const DESIGN_OPTIONS: OptionSpec = { levels: "object", factors: "string[]" };
 
 /**
  * Columns of a model matrix with R's names. A column used more than once in a

@@ -13,6 +13,7 @@ import { kenwardRoger, type KenwardRogerTable } from "../inference/kenward-roger
 import { anovaTypeIII, type AnovaRow } from "../inference/anova-type3.js";
 import { bootConfint, profileConfint, waldConfint, type ConfintRow } from "../inference/confint.js";
 import { predict, type PredictOptions } from "./predict.js";
+import { checkOptions } from "../options.js";
 import { iccOf, r2Of, varianceParts, type Icc, type R2, type VarianceParts } from "../inference/variance-explained.js";
 import type { DataInput } from "../data.js";
 
@@ -369,11 +370,16 @@ export class LmerModel {
    * to predict unseen groups at the population level.
    */
   predict(newdata?: DataInput, options?: PredictOptions): Float64Array {
+    checkOptions(options, { re: "boolean", allowNewLevels: "boolean" }, "predict()");
     return predict(this, newdata, options);
   }
 
   /** Type III F tests of each fixed-effects term (lmerTest's anova(m)); Satterthwaite's df unless `ddf` says Kenward-Roger. */
   anova(options: { ddf?: "satterthwaite" | "kenward-roger" } = {}): AnovaRow[] {
+    if (options instanceof LmerModel) {
+      throw new LmmError("anova() of one model gives its type III tests; to compare two models use likelihoodRatioTest(m0, m1) (lme4's anova(m0, m1)).");
+    }
+    checkOptions(options, { ddf: ["satterthwaite", "kenward-roger"] }, "anova()");
     return anovaTypeIII(this, options);
   }
 
@@ -392,18 +398,12 @@ export class LmerModel {
    * "boot" (parametric-bootstrap percentiles; seeded).
    */
   async confint(options: { method?: "wald" | "profile" | "boot"; level?: number; nsim?: number; seed?: number } = {}): Promise<ConfintRow[]> {
+    checkOptions(options, { method: ["wald", "profile", "boot"], level: "number", nsim: "number", seed: "number" }, "confint()");
     const level = options.level ?? 0.95;
     const method = options.method ?? "profile";
-    switch (method) {
-      case "wald":
-        return waldConfint(this, level);
-      case "boot":
-        return bootConfint(this, { level, nsim: options.nsim, seed: options.seed });
-      case "profile":
-        return profileConfint(this, level);
-      default:
-        throw new LmmError(`Unknown confidence-interval method ${quote(method)}: choose wald, profile or boot.`);
-    }
+    if (method === "wald") return waldConfint(this, level);
+    if (method === "boot") return bootConfint(this, { level, nsim: options.nsim, seed: options.seed });
+    return profileConfint(this, level);
   }
 
   /** Response name. */
