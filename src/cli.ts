@@ -7,6 +7,7 @@ import { readCSV } from "./csv.js";
 import { LmmError, quote } from "./errors.js";
 import { lmer } from "./fit/lmer.js";
 import { formatLrt, likelihoodRatioTest } from "./inference/anova.js";
+import { formatRanova, ranova } from "./inference/ranova.js";
 import { formatAnova } from "./inference/anova-type3.js";
 import { formatConfint } from "./output/confint.js";
 import { batchCommand, type Terminal } from "./batch/command.js";
@@ -71,10 +72,11 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
   if (intervals) out(`\n${formatConfint(intervals, method!)}`);
 }
 
-async function compareCommand(data: string, formula0: string, formula1: string, flags: { json?: boolean }, out: (s: string) => void): Promise<void> {
+async function compareCommand(data: string, formulas: string[], flags: { json?: boolean; refit?: string }, out: (s: string) => void): Promise<void> {
+  if (flags.refit !== undefined && flags.refit !== "true" && flags.refit !== "false") throw new LmmError(`--refit takes true or false, not ${quote(flags.refit)}.`);
   const frame = await readCSV(data);
-  const [m0, m1] = await Promise.all([lmer(formula0, frame, { ddf: "none" }), lmer(formula1, frame, { ddf: "none" })]);
-  const lrt = await likelihoodRatioTest(m0, m1);
+  const models = await Promise.all(formulas.map((f) => lmer(f, frame, { ddf: "none" })));
+  const lrt = await likelihoodRatioTest(...models, { refit: flags.refit !== "false" });
   out(flags.json ? JSON.stringify(lrt, null, 2) + "\n" : formatLrt(lrt, basename(data)));
 }
 
@@ -130,13 +132,13 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     .action((data, formula, flags) => fitCommand(data, formula, flags, out));
   program
     .command("compare")
-    .description("Likelihood-ratio test of two nested models (lme4's anova(m0, m1); REML fits are refitted by ML).")
+    .description("Likelihood-ratio tests of nested models (lme4's anova(m0, m1, ...); ordered by npar; REML fits are refitted by ML).")
     .argument("<data>", "CSV file with a header row")
-    .argument("<formula0>", "the smaller model")
-    .argument("<formula1>", "the larger model")
+    .argument("<formulas...>", "two or more models")
+    .option("--refit <bool>", "false: compare REML criteria without refitting (models with the same fixed effects)")
     .option("--json", "print the table as JSON")
     .addHelpText("after", '\nExample:\n  lmm compare sleepstudy.csv "Reaction ~ Days + (1 | Subject)" "Reaction ~ Days + (Days | Subject)"')
-    .action((data, f0, f1, flags) => compareCommand(data, f0, f1, flags, out));
+    .action((data, formulas, flags) => compareCommand(data, formulas, flags, out));
   program
     .command("anova")
     .description("Type III F tests of each fixed-effects term with Satterthwaite's df (lmerTest's anova(m)).")
@@ -153,6 +155,19 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
       const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none" });
       const rows = model.anova({ ddf });
       out(flags.json ? JSON.stringify(rows, null, 2) + "\n" : formatAnova(rows, ddf === "kenward-roger" ? "Kenward-Roger" : "Satterthwaite"));
+    });
+  program
+    .command("ranova")
+    .description("Likelihood-ratio tests of the random effects by single term deletions (lmerTest's ranova(m)).")
+    .argument("<data>", "CSV file with a header row")
+    .argument("<formula>", "lme4 formula")
+    .option("--ml", "fit by maximum likelihood instead of REML")
+    .option("--json", 'print { "ranova": [ { term, npar, logLik, AIC, LRT, Df, p } ] }')
+    .addHelpText("after", '\nExample:\n  lmm ranova sleepstudy.csv "Reaction ~ Days + (Days | Subject)"')
+    .action(async (data, formula, flags) => {
+      const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none" });
+      const rows = await ranova(model);
+      out(flags.json ? JSON.stringify({ ranova: rows }, null, 2) + "\n" : formatRanova(rows, model.formula));
     });
   program
     .command("predict")

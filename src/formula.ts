@@ -399,7 +399,8 @@ interface GroupingFactor {
 }
 
 function groupingFactors(node: Node): GroupingFactor[] {
-  // `a/b/c` -> a, b:a, c:b:a (lme4's names); `a:b` stays `a:b`.
+  // `a/b/c` -> c:b:a, b:a, a (lme4's names, in the order of lme4's findbars,
+  // which the term order of ties and ranova's rows follow); `a:b` stays `a:b`.
   const structural = (n: Node) => (n.t === "bin" && (n.op === "/" || n.op === "+")) || n.t === "paren";
   return foldTree<Node, GroupingFactor[]>(
     node,
@@ -409,8 +410,8 @@ function groupingFactors(node: Node): GroupingFactor[] {
       if (n.t === "bin" && n.op === "+") return (outer.push(...inner), outer);
       if (n.t === "bin" && n.op === "/") {
         if (inner.length !== 1) throw new LmmError(`Formula: the right side of '/' at position ${n.pos + 1} must be one grouping factor.`, { position: n.pos });
-        const last = outer[outer.length - 1];
-        outer.push({ vars: [...inner[0].vars, ...last.vars], name: `${inner[0].name}:${last.name}` });
+        const innermost = outer[0];
+        outer.unshift({ vars: [...inner[0].vars, ...innermost.vars], name: `${inner[0].name}:${innermost.name}` });
         return outer;
       }
       const e = expand(n, false);

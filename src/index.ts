@@ -1,6 +1,8 @@
 // Public API of lmm-wasm.
 export { lmer, fitDesign, type LmerOptions } from "./fit/lmer.js";
-export { likelihoodRatioTest, formatLrt, type LrtTable } from "./inference/anova.js";
+export { likelihoodRatioTest, formatLrt, type LrtTable, type LrtRow, type LrtOptions } from "./inference/anova.js";
+export { ranova, formatRanova, type RanovaRow } from "./inference/ranova.js";
+export { iccOf, r2Of, varianceParts, type Icc, type R2, type VarianceParts } from "./inference/variance-explained.js";
 export { simulate, bootstrap, type SimulateOptions, type BootstrapResult } from "./inference/simulate.js";
 export { anovaTypeIII, formatAnova, type AnovaRow } from "./inference/anova-type3.js";
 export { LmerModel, type VarCorrRow, type RanefTable, type Convergence, type DdfMethod } from "./model/lmer-model.js";

@@ -52,12 +52,12 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-/** The known name nearest to `name` (case aside, a prefix of it, or within a third of its letters), if any. */
+/** The known name nearest to `name` (case aside, a prefix of it, or within two edits or a third of its letters), if any. */
 function nearest(name: string, known: string[]): string | undefined {
   let best: { name: string; d: number } | undefined;
   for (const k of known) {
     const d = k.toLowerCase() === name.toLowerCase() || k.toLowerCase().startsWith(name.toLowerCase()) ? 0 : editDistance(name, k);
-    if (d <= Math.max(1, Math.floor(k.length / 3)) && (!best || d < best.d)) best = { name: k, d };
+    if (d <= Math.max(2, Math.floor(k.length / 3)) && (!best || d < best.d)) best = { name: k, d };
   }
   return best?.name;
 }

@@ -218,9 +218,25 @@ describe("argument errors from the command parser", () => {
     expect(text.out).toMatch(/^m1\s+6\s+1763\.9\s+1783\.1\s+-875\.97\s+1751\.9\s+42\.1393\s+2\s+7\.072e-10 \*\*\*$/m);
     const json = await run("compare", data, f0, f1, "--json");
     const lrt = JSON.parse(json.out);
-    expect(lrt.npar).toEqual([4, 6]);
-    expect(lrt.df).toBe(2);
-    expect(lrt.p).toBeCloseTo(7.07e-10, 11);
+    expect(lrt.rows.map((r: { npar: number }) => r.npar)).toEqual([4, 6]);
+    expect(lrt.rows[1].Df).toBe(2);
+    expect(lrt.rows[1]["Pr(>Chisq)"]).toBeCloseTo(7.07e-10, 11);
+  });
+
+  it("lmm compare takes three models, ordered by npar, and --refit false compares REML criteria", async () => {
+    const data = "test/reference/data/sleepstudy.csv";
+    const text = await run("compare", data, "Reaction ~ Days + (Days | Subject)", "Reaction ~ 1 + (1 | Subject)", "Reaction ~ Days + (1 | Subject)");
+    expect(text.code).toBe(0);
+    // lme4: anova(m0, m1, m) on sleepstudy (BIC 1814.850, Chisq 116.462).
+    expect(text.out).toMatch(/^m0\s+3\s+1916\.5\s+1926\.1\s+-955\.27\s+1910\.5\s*$/m);
+    expect(text.out).toMatch(/^m1\s+4\s+1802\.1\s+1814\.9\s+-897\.04\s+1794\.1\s+116\.46\d+\s+1\s+< 2\.2e-16 \*\*\*$/m);
+    expect(text.out).toMatch(/^m2\s+6\s+1763\.9\s+1783\.1\s+-875\.97\s+1751\.9\s+42\.1393\s+2\s+7\.072e-10 \*\*\*$/m);
+    const reml = JSON.parse((await run("compare", data, "Reaction ~ Days + (1 | Subject)", "Reaction ~ Days + (Days | Subject)", "--refit", "false", "--json")).out);
+    // lme4: anova(m1, m, refit = FALSE): deviance 1786.5 and 1743.6, Chisq 42.837, p 4.99e-10.
+    expect(reml.rows.map((r: { deviance: number }) => r.deviance.toFixed(1))).toEqual(["1786.5", "1743.6"]);
+    expect(reml.rows[1].Chisq).toBeCloseTo(42.837, 2);
+    expect(reml.rows[1]["Pr(>Chisq)"]).toBeCloseTo(4.99e-10, 11);
+    expectUserError(await run("compare", data, "Reaction ~ 1 + (1 | Subject)", "Reaction ~ Days + (1 | Subject)", "--refit", "false"));
   });
   it("--ddf kenward-roger and --confint profile|wald|boot, in text and in JSON", async () => {
     const kr = await run("fit", "--example", "sleepstudy", "--ddf", "kenward-roger", "--json", "--confint", "profile");
@@ -253,5 +269,18 @@ describe("argument errors from the command parser", () => {
     expect(v.code).toBe(0);
     expect(v.out.trim()).toBe(version);
     expectUserError(await run("fit", "--example", "sleepstudy", "other.csv", "y ~ x + (1 | g)"));
+  });
+});
+
+describe("lmm ranova", () => {
+  it("prints lmerTest's table and --json its rows", async () => {
+    const text = await run("ranova", "test/reference/data/sleepstudy.csv", "Reaction ~ Days + (Days || Subject)");
+    expect(text.code).toBe(0);
+    // lmerTest: ranova(lmer(Reaction ~ Days + (Days || Subject), sleepstudy)).
+    expect(text.out).toMatch(/^\(1 \| Subject\)\s+4 -883\.26 1774\.5 22\.856  1  1\.746e-06 \*\*\*$/m);
+    expect(text.out).toMatch(/^Days in \(0 \+ Days \| Subject\)\s+4 -893\.23 1794\.5 42\.796  1  6\.076e-11 \*\*\*$/m);
+    const json = JSON.parse((await run("ranova", "test/reference/data/pastes.csv", "strength ~ 1 + (1 | batch/cask)", "--json")).out);
+    expect(json.ranova.map((r: { term: string }) => r.term)).toEqual(["<none>", "(1 | cask:batch)", "(1 | batch)"]);
+    expect(json.ranova[2].p).toBeCloseTo(0.4174, 4);
   });
 });

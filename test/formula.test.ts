@@ -121,16 +121,16 @@ describe("random-effects terms", () => {
     expect(r.map((t) => t.groupName)).toEqual(["g", "g"]);
   });
 
-  it("(1|a/b) gives the groups a and b:a", () => {
+  it("(1|a/b) gives the groups b:a and a, in lme4's findbars order", () => {
     const r = parseFormula("y ~ (1 | a/b)").random;
-    expect(r.map((t) => t.groupName)).toEqual(["a", "b:a"]);
-    expect(r[0].group).toEqual(["a"]);
-    expect([...r[1].group].sort()).toEqual(["a", "b"]);
+    expect(r.map((t) => t.groupName)).toEqual(["b:a", "a"]);
+    expect(r[1].group).toEqual(["a"]);
+    expect([...r[0].group].sort()).toEqual(["a", "b"]);
     expect(r.every((t) => t.lhs.intercept && t.lhs.terms.length === 0)).toBe(true);
   });
 
-  it("(1|a/b/c) gives a, b:a and c:b:a", () => {
-    expect(parseFormula("y ~ (1 | a/b/c)").random.map((t) => t.groupName)).toEqual(["a", "b:a", "c:b:a"]);
+  it("(1|a/b/c) gives c:b:a, b:a and a, as lme4's findbars", () => {
+    expect(parseFormula("y ~ (1 | a/b/c)").random.map((t) => t.groupName)).toEqual(["c:b:a", "b:a", "a"]);
   });
 
   it("(1|a:b) keeps the name a:b", () => {

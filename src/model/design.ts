@@ -42,6 +42,8 @@ export interface RandomEffectsTerm {
   /** Names of the q columns, e.g. `(Intercept)`, `Days`. */
   names: string[];
   columns: Float64Array[];
+  /** For each column, the index of its term in lhs.terms (-1: the intercept), as R's "assign". */
+  assign?: number[];
 }
 
 /** A model's design (lme4's lFormula): rows used, response, X and the random-effects terms. */
@@ -475,7 +477,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
     const factor = fb.groupingFactor(rt.group);
     const Z = fb.modelMatrix(rt.lhs);
     if (Z.columns.length === 0) throw new LmmError(`The random-effects term for ${quote(rt.groupName)} has no columns: write (1 | ${rt.groupName}) or (x | ${rt.groupName}).`);
-    return { group: rt.groupName, groupVars: rt.group, lhs: rt.lhs, factor, names: Z.names, columns: Z.columns };
+    return { group: rt.groupName, groupVars: rt.group, lhs: rt.lhs, factor, names: Z.names, columns: Z.columns, assign: Z.assign };
   });
   for (const t of terms) {
     const L = t.factor.levels.length;
