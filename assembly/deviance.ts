@@ -4,12 +4,13 @@
 // log|L|^2, log|R_X|^2 and the penalised residual sum of squares off the factor.
 import { ld, st, ldi, ptr, field } from "./memory";
 import { groupIndex, isContiguous } from "./groups";
-import { choleskyLower, solveRowLowerT, logDiagonal } from "./dense";
+import { choleskyLower, solveRowsLowerT, logDiagonal } from "./dense";
 import { choleskyBlocked, denseWorkSize } from "./blocked";
 import { isSlopeModel, factorSlopeUnits } from "./slope";
 import { isInterceptModel, factorInterceptUnits } from "./intercept";
 import { hasTailRows, updateTailByRows } from "./tailrows";
 import { scaleScalarTail } from "./scalartail";
+import { denseTailWorkSize, worthDenseTail, updateTailDense } from "./densetail";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
   D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK, D_HALF,
@@ -68,9 +69,12 @@ function tmatOffset(terms: usize, t: i32): i32 {
   return ldi(terms, t * TERM_STRIDE + T_TMAT0);
 }
 
-/** f64 scratch at D_WORK: the blocked tail kernels', or the sweeps of slope.ts (two mt x mt f64x2; S and four units' S R). */
+/**
+ * f64 scratch at D_WORK: the blocked tail kernels', the sweeps of slope.ts (two
+ * mt x mt f64x2; S and four units' S R), or the dense tail updates of densetail.ts.
+ */
 export function workSize(mt: i32): i32 {
-  return max(denseWorkSize(mt), 4 * mt * mt + 8 * mt);
+  return max(max(denseWorkSize(mt), 4 * mt * mt + 8 * mt), denseTailWorkSize(mt));
 }
 
 /** The tail of F starts as the tail of A (scaled in place afterwards). */
@@ -159,7 +163,7 @@ function factorUnits(desc: usize): f64 {
       logdet += Math.log(product);
       product = 1.0;
     }
-    for (let i = q; i < nrows; i++) solveRowLowerT(p + (<usize>(i * q) << 3), p, q, q);
+    solveRowsLowerT(p + (<usize>(q * q) << 3), nrows - q, q, p, q, q);
     // Schur-complement update of every target block this unit touches.
     const off = p + (<usize>(q * q) << 3);
     const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP) - (tailRows ? 1 : 0);
@@ -180,7 +184,10 @@ function factorUnits(desc: usize): f64 {
       }
     }
   }
-  if (tailRows) updateTailByRows(desc);
+  if (tailRows) {
+    if (worthDenseTail(desc)) updateTailDense(desc);
+    else updateTailByRows(desc);
+  }
   return logdet + Math.log(product);
 }
 

@@ -12,6 +12,7 @@ import { choleskyBlockedReverse } from "./blocked";
 import { isSlopeModel, reverseSlopeUnits, symmetricTailAdjoint } from "./slope";
 import { isInterceptModel, reverseInterceptUnits } from "./intercept";
 import { hasTailRows, gatherTailByRows } from "./tailrows";
+import { worthDenseTail, gatherTailDense } from "./densetail";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR,
   D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX, D_WORK, D_HALF,
@@ -168,7 +169,10 @@ export function reverseUnits(desc: usize, cLogdetL: f64): void {
   const nunits = field(desc, D_NUNITS);
   const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
   const tailb = fb + (<usize>tailOff << 3);
-  if (hasTailRows(desc)) gatherTailByRows(desc);
+  if (hasTailRows(desc)) {
+    if (worthDenseTail(desc)) gatherTailDense(desc);
+    else gatherTailByRows(desc);
+  }
   for (let u = nunits - 1; u >= 0; u--) reverseUnit(desc, u, cLogdetL);
 
   // Scaling F = Lambda' A Lambda, reversed, panel by panel.
