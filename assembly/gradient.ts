@@ -9,6 +9,7 @@ import { groupIndex, isContiguous } from "./groups";
 import { choleskyLowerReverse } from "./dense";
 import { reverseScalarTailScaling } from "./scalartail";
 import { choleskyBlockedReverse } from "./blocked";
+import { reversePanelScaling, reverseTailScaling } from "./scaling";
 import { isSlopeModel, reverseSlopeUnits, symmetricTailAdjoint } from "./slope";
 import { isInterceptModel, reverseInterceptUnits } from "./intercept";
 import { hasTailRows, gatherTailByRows } from "./tailrows";
@@ -74,47 +75,6 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
 }
 
 /**
- * Block B = Ts' A Tc of a scaled matrix (rows r0.. of `len`, `ncol` columns), reversed:
- * Tc_bar += A' Ts Bbar and Ts_bar += A Tc Bbar'. A term index < 0 means no factor (X, y).
- */
-function reverseScaling(
-  a: usize, bbar: usize, r0: i32, len: i32, c0: i32, ncol: i32, stride: i32,
-  tm: usize, tb: usize, rowT: i32, colT: i32, diagonal: bool,
-): void {
-  for (let i = 0; i < len; i++) {
-    const ri = (r0 + i) * stride + c0;
-    const jmax = diagonal ? i + 1 : ncol; // a diagonal block's adjoint is lower triangular
-    // Tc_bar[x][b] += sum_i A[i][x] * (Ts Bbar)[i][b]
-    for (let b = 0; b < jmax; b++) {
-      let v = 0.0;
-      if (rowT >= 0) {
-        for (let m = 0; m <= i; m++) {
-          const bm = (r0 + m) * stride + c0 + b;
-          if (diagonal && b > m) continue;
-          v += ld(tm, rowT + i * len + m) * ld(bbar, bm);
-        }
-      } else v = ld(bbar, ri + b);
-      if (v == 0.0) continue;
-      for (let x = 0; x < ncol; x++) st(tb, colT + x * ncol + b, ld(tb, colT + x * ncol + b) + ld(a, ri + x) * v);
-    }
-  }
-  if (rowT < 0) return;
-  // Ts_bar[x][y] += sum_j (A Tc)[x][j] * Bbar[y][j]
-  for (let x = 0; x < len; x++) {
-    const rx = (r0 + x) * stride + c0;
-    for (let j = 0; j < ncol; j++) {
-      let w = 0.0;
-      for (let m = j; m < ncol; m++) w += ld(a, rx + m) * ld(tm, colT + m * ncol + j);
-      if (w == 0.0) continue;
-      for (let y = 0; y < len; y++) {
-        if (diagonal && j > y) continue;
-        st(tb, rowT + x * len + y, ld(tb, rowT + x * len + y) + w * ld(bbar, (r0 + y) * stride + c0 + j));
-      }
-    }
-  }
-}
-
-/**
  * Gradient with respect to theta of cLogdetL log|L|^2 + cLogdetRX log|R_X|^2 +
  * cR2 r2 at the theta of the last `evaluate` call (which must have succeeded).
  * The profiled deviance is (1, REML ? 1 : 0, nu / r2). Writes ntheta values to `grad`.
@@ -164,46 +124,16 @@ export function reverseUnits(desc: usize, cLogdetL: f64): void {
     reverseInterceptUnits(desc, cLogdetL, sym);
     return;
   }
-  const fb = ptr(desc, D_FBAR), a = ptr(desc, D_A);
-  const terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
   const nunits = field(desc, D_NUNITS);
-  const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
-  const tailb = fb + (<usize>tailOff << 3);
   if (hasTailRows(desc)) {
     if (worthDenseTail(desc)) gatherTailDense(desc);
     else gatherTailByRows(desc);
   }
   for (let u = nunits - 1; u >= 0; u--) reverseUnit(desc, u, cLogdetL);
 
-  // Scaling F = Lambda' A Lambda, reversed, panel by panel.
-  const units = ptr(desc, D_UNITS), segs = ptr(desc, D_SEGS);
-  for (let u = 0; u < nunits; u++) {
-    const um = u * UNIT_STRIDE;
-    const off = ldi(units, um + U_PANEL);
-    const q = ldi(units, um + U_Q);
-    const colT = ldi(terms, ldi(units, um + U_TERM) * TERM_STRIDE + T_TMAT0);
-    const s0 = ldi(units, um + U_SEG0), ns = ldi(units, um + U_NSEG);
-    const pa = a + (<usize>off << 3), pb = fb + (<usize>off << 3);
-    for (let s = s0; s < s0 + ns; s++) {
-      const term = ldi(segs, s * SEG_STRIDE + S_TERM);
-      const rowT = term < 0 ? -1 : ldi(terms, term * TERM_STRIDE + T_TMAT0);
-      reverseScaling(pa, pb, ldi(segs, s * SEG_STRIDE + S_START), ldi(segs, s * SEG_STRIDE + S_LEN), 0, q, q, tm, tb, rowT, colT, s == s0);
-    }
-  }
-  if (reverseScalarTailScaling(desc)) return;
-  const tsegs = ptr(desc, D_TAILSEGS), nts = field(desc, D_NTAILSEGS);
-  const ta = a + (<usize>tailOff << 3);
-  for (let c = 0; c < nts; c++) {
-    const cterm = ldi(tsegs, c * SEG_STRIDE + S_TERM);
-    if (cterm < 0) continue;
-    const c0 = ldi(tsegs, c * SEG_STRIDE + S_START), qc = ldi(tsegs, c * SEG_STRIDE + S_LEN);
-    const colT = ldi(terms, cterm * TERM_STRIDE + T_TMAT0);
-    for (let r = c; r < nts; r++) {
-      const rterm = ldi(tsegs, r * SEG_STRIDE + S_TERM);
-      const rowT = rterm < 0 ? -1 : ldi(terms, rterm * TERM_STRIDE + T_TMAT0);
-      reverseScaling(ta, tailb, ldi(tsegs, r * SEG_STRIDE + S_START), ldi(tsegs, r * SEG_STRIDE + S_LEN), c0, qc, mt, tm, tb, rowT, colT, r == c);
-    }
-  }
+  // Scaling F = Lambda' A Lambda, reversed: the panels, then the tail.
+  reversePanelScaling(desc);
+  if (!reverseScalarTailScaling(desc)) reverseTailScaling(desc);
 }
 
 /** theta is each T's lower triangle, column by column: its gradient is read off Tbar. */
