@@ -58,9 +58,6 @@ export function worthDenseTail(desc: usize): bool {
 function fillColumns(desc: usize, wt: usize, u0: i32, u1: i32): i32 {
   const units = ptr(desc, D_UNITS), groups = ptr(desc, D_GROUPS), idx = ptr(desc, D_IDX);
   const f = ptr(desc, D_F), mt = field(desc, D_MT);
-  let cols = 0;
-  for (let u = u0; u < u1; u++) cols += ldi(units, u * UNIT_STRIDE + U_Q);
-  memory.fill(wt, 0, <usize>(cols * mt) << 3);
   let col = 0;
   for (let u = u0; u < u1; u++) {
     const um = u * UNIT_STRIDE;
@@ -68,17 +65,31 @@ function fillColumns(desc: usize, wt: usize, u0: i32, u1: i32): i32 {
     const rows = f + (<usize>(ldi(units, um + U_PANEL) + q * q) << 3);
     const gm = (ldi(units, um + U_GROUP0) + ldi(units, um + U_NGROUP) - 1) * GROUP_STRIDE;
     const first = ldi(groups, gm + G_FIRST), end = ldi(groups, gm + G_END);
+    const base = wt + (<usize>(col * mt) << 3);
+    col += q;
+    if (end - first == mt) {
+      // The unit meets every tail row (its indices are then 0..mt-1): W' rows are R' as it is.
+      const rk = rows + (<usize>(first * q) << 3);
+      if (q == 1) {
+        memory.copy(base, rk, <usize>mt << 3);
+        continue;
+      }
+      for (let k = 0; k < mt; k++) {
+        const r = rk + (<usize>(k * q) << 3), t = base + (<usize>k << 3);
+        for (let m = 0; m < q; m++) store<f64>(t + (<usize>(m * mt) << 3), ld(r, m));
+      }
+      continue;
+    }
+    memory.fill(base, 0, <usize>(q * mt) << 3);
     const ix = idx + (<usize>ldi(groups, gm + G_IDX0) << 2);
     const contiguous = isContiguous(ix, first, noff);
-    const base = wt + (<usize>(col * mt) << 3);
     for (let k = first; k < end; k++) {
       const t = base + (<usize>groupIndex(ix, contiguous, first, k) << 3);
       const rk = rows + (<usize>(k * q) << 3);
       for (let m = 0; m < q; m++) store<f64>(t + (<usize>(m * mt) << 3), ld(rk, m));
     }
-    col += q;
   }
-  return cols;
+  return col;
 }
 
 /** The last unit of the chunk from u0: as many units as fit in KCH columns (at least one). */

@@ -4,17 +4,17 @@
 // log|L|^2, log|R_X|^2 and the penalised residual sum of squares off the factor.
 import { ld, st, ldi, ptr, field } from "./memory";
 import { groupIndex, isContiguous } from "./groups";
-import { choleskyLower, solveRowsLowerT, logDiagonal } from "./dense";
+import { choleskyLower, logDiagonal } from "./dense";
 import { choleskyBlocked, denseWorkSize } from "./blocked";
 import { isSlopeModel, factorSlopeUnits } from "./slope";
 import { isInterceptModel, factorInterceptUnits } from "./intercept";
 import { hasTailRows, updateTailByRows } from "./tailrows";
 import { scaleScalarTail } from "./scalartail";
 import { denseTailWorkSize, worthDenseTail, updateTailDense } from "./densetail";
-import { rowTimesLower, rowsTimesLowerT } from "./scaling";
+import { rowTimesLower, rowsTimesLowerT, solvePanelRows } from "./scaling";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
-  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_N, D_REML, D_IDX, D_WORK, D_HALF,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK, D_HALF,
   U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
   G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
   S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
@@ -83,7 +83,12 @@ function scale(desc: usize): void {
       const term = ldi(segs, s * SEG_STRIDE + S_TERM);
       if (term < 0) continue;
       const r0 = ldi(segs, s * SEG_STRIDE + S_START), len = ldi(segs, s * SEG_STRIDE + S_LEN);
-      rowsTimesLowerT(p + <usize>r0 * rowBytes, len, q, q, tm + (<usize>tmatOffset(terms, term) << 3));
+      const ts = tm + (<usize>tmatOffset(terms, term) << 3);
+      if (len == 1) {
+        // A scalar term's unit: one row times its T's one entry.
+        const t = load<f64>(ts), row = p + <usize>r0 * rowBytes;
+        for (let j = 0; j < q; j++) st(row, j, t * ld(row, j));
+      } else rowsTimesLowerT(p + <usize>r0 * rowBytes, len, q, q, ts);
     }
     for (let i = 0; i < q; i++) st(p, i * q + i, ld(p, i * q + i) + 1.0);
   }
@@ -114,6 +119,7 @@ function scale(desc: usize): void {
  */
 function factorUnits(desc: usize): f64 {
   const f = ptr(desc, D_F), units = ptr(desc, D_UNITS), groups = ptr(desc, D_GROUPS), idx = ptr(desc, D_IDX);
+  const scratch = ptr(desc, D_SCRATCH);
   const nunits = field(desc, D_NUNITS);
   const tailRows = hasTailRows(desc); // then the tail group (each unit's last) waits for updateTailByRows
   // Sum of log pivots, folding a running product (one log per many units).
@@ -129,7 +135,7 @@ function factorUnits(desc: usize): f64 {
       logdet += Math.log(product);
       product = 1.0;
     }
-    solveRowsLowerT(p + (<usize>(q * q) << 3), nrows - q, q, p, q, q);
+    solvePanelRows(p + (<usize>(q * q) << 3), nrows - q, p, q, scratch);
     // Schur-complement update of every target block this unit touches.
     const off = p + (<usize>(q * q) << 3);
     const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP) - (tailRows ? 1 : 0);
@@ -143,6 +149,14 @@ function factorUnits(desc: usize): f64 {
       for (let j = first; j < end; j++) {
         const rj = off + (<usize>(j * q) << 3);
         const cj = base + groupIndex(ix, contiguous, first, j);
+        if (q == 1 && contiguous) {
+          // Scalar rows into consecutive target rows: one column of the target.
+          const x = load<f64>(rj);
+          let t = f + (<usize>(cj + groupIndex(ix, true, first, j) * stride) << 3);
+          const step = <usize>stride << 3;
+          for (let i = j; i < noff; i++, t += step) store<f64>(t, load<f64>(t) - ld(off, i) * x);
+          continue;
+        }
         for (let i = j; i < noff; i++) {
           const t = cj + groupIndex(ix, contiguous, first, i) * stride;
           st(f, t, ld(f, t) - dotSmall(off + (<usize>(i * q) << 3), rj, q));

@@ -16,7 +16,7 @@ import { hasTailRows, gatherTailByRows } from "./tailrows";
 import { worthDenseTail, gatherTailDense } from "./densetail";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR,
-  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX, D_WORK, D_HALF,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX, D_WORK, D_HALF, D_SCRATCH,
   U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
   G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
   S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
@@ -54,12 +54,19 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
     }
   }
   // R = P L^{-T}, reversed: Pbar = Rbar L^{-1}, Lbar -= tril(Pbar' R).
-  for (let i = 0; i < noff; i++) {
-    const row = i * q;
-    for (let k = q - 1; k >= 0; k--) {
-      let s = ld(rb, row + k);
-      for (let m = k + 1; m < q; m++) s -= ld(rb, row + m) * ld(p, m * q + k);
-      st(rb, row + k, s / ld(p, k * q + k));
+  const rinv = ptr(desc, D_SCRATCH);
+  for (let k = 0; k < q; k++) st(rinv, k, 1.0 / ld(p, k * q + k));
+  if (q == 1) {
+    const r0 = ld(rinv, 0);
+    for (let i = 0; i < noff; i++) st(rb, i, ld(rb, i) * r0);
+  } else {
+    for (let i = 0; i < noff; i++) {
+      const row = i * q;
+      for (let k = q - 1; k >= 0; k--) {
+        let s = ld(rb, row + k);
+        for (let m = k + 1; m < q; m++) s -= ld(rb, row + m) * ld(p, m * q + k);
+        st(rb, row + k, s * ld(rinv, k));
+      }
     }
   }
   for (let a = 0; a < q; a++) {

@@ -82,15 +82,16 @@ export function reversePanelScaling(desc: usize): void {
       const r0 = ldi(segs, s * SEG_STRIDE + S_START), len = ldi(segs, s * SEG_STRIDE + S_LEN);
       const ar = pa + <usize>r0 * rowBytes, br = pb + <usize>r0 * rowBytes, gr = g + <usize>r0 * rowBytes;
       if (term < 0) {
-        memory.copy(gr, br, <usize>len * rowBytes); // no Ts: G = Bbar
+        // No Ts: G = Bbar.
+        for (let k = 0; k < len * q; k++) st(gr, k, ld(br, k));
         continue;
       }
       const ts = tm + (<usize>tmatSlot(terms, term) << 3), tsb = tb + (<usize>tmatSlot(terms, term) << 3);
       // G = Ts Bbar (Ts lower): row i = sum_{m <= i} Ts[i][m] Bbar_m.
       for (let i = 0; i < len; i++) {
         const gi = gr + <usize>i * rowBytes;
-        memory.fill(gi, 0, rowBytes);
-        for (let m = 0; m <= i; m++) axpyRow(gi, br + <usize>m * rowBytes, ld(ts, i * len + m), q);
+        scaledRow(gi, br, ld(ts, i * len), q);
+        for (let m = 1; m <= i; m++) axpyRow(gi, br + <usize>m * rowBytes, ld(ts, i * len + m), q);
       }
       // H = A Tc (row x), Ts_bar[x][y] += H_x . Bbar_y for y <= x (T's lower triangle).
       for (let x = 0; x < len; x++) {
@@ -204,6 +205,14 @@ export function rowsTimesLowerT(f: usize, q: i32, w: i32, stride: i32, t: usize)
   }
 }
 
+/** out[0..n) = a x[0..n), two lanes at a time. */
+@inline function scaledRow(out: usize, x: usize, a: f64, n: i32): void {
+  const v = f64x2.splat(a);
+  let k = 0;
+  for (; k + 1 < n; k += 2) v128.store(out + (<usize>k << 3), f64x2.mul(v128.load(x + (<usize>k << 3)), v));
+  if (k < n) st(out, k, ld(x, k) * a);
+}
+
 /** row[0..n) *= a, two lanes at a time. */
 @inline function scaleRow(row: usize, a: f64, n: i32): void {
   const v = f64x2.splat(a);
@@ -221,4 +230,29 @@ export function rowsTimesLowerT(f: usize, q: i32, w: i32, stride: i32, t: usize)
     v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.mul(v128.load(x + o), v)));
   }
   if (k < n) st(y, k, ld(y, k) + a * ld(x, k));
+}
+
+/**
+ * A unit's off-diagonal rows R = P L^{-T} (rows of q entries, row-major; L the
+ * unit's q x q factor): x_j = (p_j - sum_{k<j} x_k L[j][k]) / L[j][j], the
+ * divisions as products with the q reciprocals kept in `rinv` (q f64).
+ */
+export function solvePanelRows(rows: usize, count: i32, l: usize, q: i32, rinv: usize): void {
+  for (let j = 0; j < q; j++) st(rinv, j, 1.0 / ld(l, j * q + j));
+  if (q == 1) {
+    const r = ld(rinv, 0);
+    for (let i = 0; i < count; i++) st(rows, i, ld(rows, i) * r);
+    return;
+  }
+  const rowBytes = <usize>q << 3;
+  for (let i = 0; i < count; i++) {
+    const x = rows + <usize>i * rowBytes;
+    st(x, 0, ld(x, 0) * ld(rinv, 0));
+    for (let j = 1; j < q; j++) {
+      const lj = l + (<usize>(j * q) << 3);
+      let s = ld(x, 0) * ld(lj, 0);
+      for (let k = 1; k < j; k++) s += ld(x, k) * ld(lj, k);
+      st(x, j, (ld(x, j) - s) * ld(rinv, j));
+    }
+  }
 }
