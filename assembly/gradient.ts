@@ -43,6 +43,20 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
     const contiguous = isContiguous(ix, first, noff);
     for (let j = first; j < end; j++) {
       const cj = base + groupIndex(ix, contiguous, first, j);
+      if (q == 1 && contiguous) {
+        // Scalar rows from consecutive target rows (one column of the target).
+        const x = ld(r, j);
+        let t = fb + (<usize>(cj + groupIndex(ix, true, first, j) * stride) << 3);
+        const step = <usize>stride << 3;
+        let acc = 0.0;
+        for (let i = j; i < noff; i++, t += step) {
+          const ab = load<f64>(t);
+          st(rb, i, ld(rb, i) - ab * x);
+          acc += ab * ld(r, i);
+        }
+        st(rb, j, ld(rb, j) - acc);
+        continue;
+      }
       for (let i = j; i < noff; i++) {
         const ab = ld(fb, cj + groupIndex(ix, contiguous, first, i) * stride);
         if (ab == 0.0) continue;
@@ -53,30 +67,46 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
       }
     }
   }
-  // R = P L^{-T}, reversed: Pbar = Rbar L^{-1}, Lbar -= tril(Pbar' R).
+  // R = P L^{-T}, reversed: Pbar = Rbar L^{-1}, Lbar -= tril(Pbar' R), row by
+  // row: each row's Pbar is solved, then its outer product with R added into
+  // acc (q x q at D_WORK, pairs of columns: many short independent sums).
   const rinv = ptr(desc, D_SCRATCH);
   for (let k = 0; k < q; k++) st(rinv, k, 1.0 / ld(p, k * q + k));
   if (q == 1) {
     const r0 = ld(rinv, 0);
-    for (let i = 0; i < noff; i++) st(rb, i, ld(rb, i) * r0);
-  } else {
+    let s = 0.0;
     for (let i = 0; i < noff; i++) {
-      const row = i * q;
+      const v = ld(rb, i) * r0;
+      st(rb, i, v);
+      s += v * ld(r, i);
+    }
+    st(pb, 0, ld(pb, 0) - s + (2.0 * cLogdetL) / ld(p, 0));
+  } else {
+    const acc = ptr(desc, D_WORK);
+    memory.fill(acc, 0, <usize>(q * q) << 3);
+    const rowBytes = <usize>q << 3;
+    for (let i = 0; i < noff; i++) {
+      const bi = rb + <usize>i * rowBytes, ri = r + <usize>i * rowBytes;
       for (let k = q - 1; k >= 0; k--) {
-        let s = ld(rb, row + k);
-        for (let m = k + 1; m < q; m++) s -= ld(rb, row + m) * ld(p, m * q + k);
-        st(rb, row + k, s * ld(rinv, k));
+        let s = ld(bi, k);
+        for (let m = k + 1; m < q; m++) s -= ld(bi, m) * ld(p, m * q + k);
+        st(bi, k, s * ld(rinv, k));
+      }
+      for (let a = 0; a < q; a++) {
+        const ba = v128.load64_splat(bi + (<usize>a << 3));
+        const row = acc + <usize>a * rowBytes;
+        for (let b = 0; b <= a; b += 2) {
+          // b + 1 <= a + 1 < q except for b = a = q - 1 (q odd): then the one lane.
+          if (b + 1 < q) v128.store(row + (<usize>b << 3), f64x2.add(v128.load(row + (<usize>b << 3)), f64x2.mul(ba, v128.load(ri + (<usize>b << 3)))));
+          else st(row, b, ld(row, b) + f64x2.extract_lane(ba, 0) * ld(ri, b));
+        }
       }
     }
-  }
-  for (let a = 0; a < q; a++) {
-    for (let b = 0; b <= a; b++) {
-      let s = 0.0;
-      for (let i = 0; i < noff; i++) s += ld(rb, i * q + a) * ld(r, i * q + b);
-      st(pb, a * q + b, ld(pb, a * q + b) - s);
+    for (let a = 0; a < q; a++) {
+      for (let b = 0; b <= a; b++) st(pb, a * q + b, ld(pb, a * q + b) - ld(acc, a * q + b));
+      // log|L|^2 = 2 sum log L_kk
+      st(pb, a * q + a, ld(pb, a * q + a) + (2.0 * cLogdetL) / ld(p, a * q + a));
     }
-    // log|L|^2 = 2 sum log L_kk
-    st(pb, a * q + a, ld(pb, a * q + a) + (2.0 * cLogdetL) / ld(p, a * q + a));
   }
   choleskyLowerReverse(p, pb, q, q);
 }
