@@ -1,25 +1,17 @@
 // The scaling F = Lambda' A Lambda of the generic path and its reverse: the
 // adjoint of F carried to each term's T. Block by block, B = Ts' A Tc gives
 // Tc_bar += A' Ts Bbar and Ts_bar += A Tc Bbar'; here the blocks of a panel
-// share their Tc, and the tail's are summed as one product (below). Rows of
-// q <= 8 entries: two f64 lanes at a time, in the order of the scalar sums
-// (the forward results are the same to the last bit as a plain loop's).
+// share their Tc, and the tail's are summed as one product (below). Rows of a
+// unit's q entries (a few): two f64 lanes at a time, in the order of the scalar
+// sums (the forward results are the same to the last bit as a plain loop's).
 import { ld, st, ldi, ptr, field } from "./memory";
 import { symmetrise } from "./dense";
 import {
   D_NUNITS, D_UNITS, D_SEGS, D_TERMS, D_TMATS, D_TBAR, D_A, D_FBAR, D_TAILOFF, D_MT,
   D_TAILSEGS, D_NTAILSEGS, D_WORK,
-  U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, UNIT_STRIDE,
+  U_PANEL, U_Q, U_TERM, U_SEG0, U_NSEG, UNIT_STRIDE,
   S_START, S_LEN, S_TERM, SEG_STRIDE, T_TMAT0, TERM_STRIDE,
 } from "./layout";
-
-/** f64 size of the largest panel (rows x q). */
-function maxPanel(desc: usize): i32 {
-  const units = ptr(desc, D_UNITS), nunits = field(desc, D_NUNITS);
-  let most = 0;
-  for (let u = 0; u < nunits; u++) most = max(most, ldi(units, u * UNIT_STRIDE + U_NROWS) * ldi(units, u * UNIT_STRIDE + U_Q));
-  return most;
-}
 
 /** Where term t's T (and its Tbar) starts, in f64. */
 function tmatSlot(terms: usize, t: i32): i32 {
@@ -36,9 +28,7 @@ export function reversePanelScaling(desc: usize): void {
   const a = ptr(desc, D_A), fb = ptr(desc, D_FBAR), units = ptr(desc, D_UNITS), segs = ptr(desc, D_SEGS);
   const terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
   const nunits = field(desc, D_NUNITS);
-  // Scratch: G (the largest panel's rows x q), then H (one row).
   const g = ptr(desc, D_WORK);
-  const h = g + (<usize>maxPanel(desc) << 3);
   for (let u = 0; u < nunits; u++) {
     const um = u * UNIT_STRIDE;
     const off = <usize>ldi(units, um + U_PANEL) << 3;
@@ -75,23 +65,25 @@ export function reversePanelScaling(desc: usize): void {
     // The own block's adjoint lives in its lower triangle: the upper one (never
     // read by the factorisation) is zeroed so that every block reads alike.
     for (let i = 0; i < q; i++) for (let j = i + 1; j < q; j++) st(pb, i * q + j, 0.0);
-    const nrows = ldi(units, um + U_NROWS);
     const rowBytes = <usize>q << 3;
+    // Scratch: a row of G, a row of H, the q x q sums of Tc_bar.
+    const h = g + rowBytes, acc = h + rowBytes;
+    memory.fill(acc, 0, <usize>q * rowBytes);
     for (let s = s0; s < s0 + ns; s++) {
       const term = ldi(segs, s * SEG_STRIDE + S_TERM);
       const r0 = ldi(segs, s * SEG_STRIDE + S_START), len = ldi(segs, s * SEG_STRIDE + S_LEN);
-      const ar = pa + <usize>r0 * rowBytes, br = pb + <usize>r0 * rowBytes, gr = g + <usize>r0 * rowBytes;
+      const ar = pa + <usize>r0 * rowBytes, br = pb + <usize>r0 * rowBytes;
       if (term < 0) {
         // No Ts: G = Bbar.
-        for (let k = 0; k < len * q; k++) st(gr, k, ld(br, k));
+        for (let i = 0; i < len; i++) outerLower(acc, ar + <usize>i * rowBytes, br + <usize>i * rowBytes, q);
         continue;
       }
       const ts = tm + (<usize>tmatSlot(terms, term) << 3), tsb = tb + (<usize>tmatSlot(terms, term) << 3);
-      // G = Ts Bbar (Ts lower): row i = sum_{m <= i} Ts[i][m] Bbar_m.
+      // G = Ts Bbar (Ts lower): row i = sum_{m <= i} Ts[i][m] Bbar_m; acc += A_i' G_i.
       for (let i = 0; i < len; i++) {
-        const gi = gr + <usize>i * rowBytes;
-        scaledRow(gi, br, ld(ts, i * len), q);
-        for (let m = 1; m <= i; m++) axpyRow(gi, br + <usize>m * rowBytes, ld(ts, i * len + m), q);
+        scaledRow(g, br, ld(ts, i * len), q);
+        for (let m = 1; m <= i; m++) axpyRow(g, br + <usize>m * rowBytes, ld(ts, i * len + m), q);
+        outerLower(acc, ar + <usize>i * rowBytes, g, q);
       }
       // H = A Tc (row x), Ts_bar[x][y] += H_x . Bbar_y for y <= x (T's lower triangle).
       for (let x = 0; x < len; x++) {
@@ -99,22 +91,22 @@ export function reversePanelScaling(desc: usize): void {
         for (let y = 0; y <= x; y++) st(tsb, x * len + y, ld(tsb, x * len + y) + dotRow(h, br + <usize>y * rowBytes, q));
       }
     }
-    // Tc_bar[x][b] += sum_i A[i][x] G[i][b] over the whole panel, for b <= x (pairs of b).
-    for (let x = 0; x < q; x++) {
-      const ax = pa + (<usize>x << 3);
-      for (let b = 0; b <= x; b += 2) {
-        let acc = f64x2.splat(0.0);
-        const gb = g + (<usize>b << 3);
-        if (b + 1 < q) {
-          for (let i = 0; i < nrows; i++) acc = f64x2.add(acc, f64x2.mul(v128.load64_splat(ax + <usize>i * rowBytes), v128.load(gb + <usize>i * rowBytes)));
-          const o = tcb + (<usize>(x * q + b) << 3);
-          v128.store(o, f64x2.add(v128.load(o), acc));
-        } else {
-          let v = 0.0;
-          for (let i = 0; i < nrows; i++) v += load<f64>(ax + <usize>i * rowBytes) * load<f64>(gb + <usize>i * rowBytes);
-          st(tcb, x * q + b, ld(tcb, x * q + b) + v);
-        }
-      }
+    for (let x = 0; x < q; x++) for (let b = 0; b <= x; b++) st(tcb, x * q + b, ld(tcb, x * q + b) + ld(acc, x * q + b));
+  }
+}
+
+/**
+ * acc[x][b] += a[x] g[b] for b <= x < q (acc q x q row-major), pairs of b; the
+ * pair at b = x also writes acc[x][x + 1], above the diagonal, which is never read.
+ */
+@inline function outerLower(acc: usize, a: usize, g: usize, q: i32): void {
+  const rowBytes = <usize>q << 3;
+  for (let x = 0; x < q; x++) {
+    const ax = v128.load64_splat(a + (<usize>x << 3));
+    const row = acc + <usize>x * rowBytes;
+    for (let b = 0; b <= x; b += 2) {
+      if (b + 1 < q) v128.store(row + (<usize>b << 3), f64x2.add(v128.load(row + (<usize>b << 3)), f64x2.mul(ax, v128.load(g + (<usize>b << 3)))));
+      else st(row, b, ld(row, b) + f64x2.extract_lane(ax, 0) * ld(g, b));
     }
   }
 }
