@@ -84,10 +84,10 @@ function scale(desc: usize): void {
       if (term < 0) continue;
       const r0 = ldi(segs, s * SEG_STRIDE + S_START), len = ldi(segs, s * SEG_STRIDE + S_LEN);
       const ts = tm + (<usize>tmatOffset(terms, term) << 3);
-      if (len == 1) {
-        // A scalar term's unit: one row times its T's one entry.
+      if (ldi(terms, term * TERM_STRIDE + T_Q) == 1) {
+        // A run of units of a scalar term (see blocks.ts): each row times its T's one entry.
         const t = load<f64>(ts), row = p + <usize>r0 * rowBytes;
-        for (let j = 0; j < q; j++) st(row, j, t * ld(row, j));
+        for (let j = 0; j < len * q; j++) st(row, j, t * ld(row, j));
       } else rowsTimesLowerT(p + <usize>r0 * rowBytes, len, q, q, ts);
     }
     for (let i = 0; i < q; i++) st(p, i * q + i, ld(p, i * q + i) + 1.0);

@@ -10,7 +10,7 @@ import {
   D_NUNITS, D_UNITS, D_SEGS, D_TERMS, D_TMATS, D_TBAR, D_A, D_FBAR, D_TAILOFF, D_MT,
   D_TAILSEGS, D_NTAILSEGS, D_WORK,
   U_PANEL, U_Q, U_TERM, U_SEG0, U_NSEG, UNIT_STRIDE,
-  S_START, S_LEN, S_TERM, SEG_STRIDE, T_TMAT0, TERM_STRIDE,
+  S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_TMAT0, TERM_STRIDE,
 } from "./layout";
 
 /** Where term t's T (and its Tbar) starts, in f64. */
@@ -49,8 +49,17 @@ export function reversePanelScaling(desc: usize): void {
           continue;
         }
         const slot = tmatSlot(terms, term);
-        const qs = len; // a segment is one unit of its term: len = that term's q
-        // G = Ts Bbar (rows of the segment), Tc_bar += A . G; Ts_bar[x][y] += A_x t Bbar_y.
+        const qs = ldi(terms, term * TERM_STRIDE + T_Q);
+        if (qs == 1) {
+          // A run of scalar units of one term: per row, Tc_bar += A ts Bbar, Ts_bar += A tc Bbar.
+          const ts = ld(tm, slot);
+          let w = 0.0;
+          for (let i = r0; i < r0 + len; i++) w += ld(pa, i) * ld(pb, i);
+          acc += w * ts;
+          st(tb, slot, ld(tb, slot) + w * t);
+          continue;
+        }
+        // One unit of its term (len = qs): G = Ts Bbar (rows of the segment), Tc_bar += A . G; Ts_bar[x][y] += A_x t Bbar_y.
         for (let i = 0; i < qs; i++) {
           let gi = 0.0;
           for (let m = 0; m <= i; m++) gi += ld(tm, slot + i * qs + m) * ld(pb, r0 + m);
@@ -79,7 +88,21 @@ export function reversePanelScaling(desc: usize): void {
         continue;
       }
       const ts = tm + (<usize>tmatSlot(terms, term) << 3), tsb = tb + (<usize>tmatSlot(terms, term) << 3);
-      // G = Ts Bbar (Ts lower): row i = sum_{m <= i} Ts[i][m] Bbar_m; acc += A_i' G_i.
+      if (ldi(terms, term * TERM_STRIDE + T_Q) == 1) {
+        // A run of scalar units of one term: per row, G = ts Bbar_i, Ts_bar += (A_i Tc) . Bbar_i.
+        const t = load<f64>(ts);
+        let w = 0.0;
+        for (let i = 0; i < len; i++) {
+          const ai = ar + <usize>i * rowBytes, bi = br + <usize>i * rowBytes;
+          scaledRow(g, bi, t, q);
+          outerLower(acc, ai, g, q);
+          rowTimesLower(h, ai, tc, q);
+          w += dotRow(h, bi, q);
+        }
+        store<f64>(tsb, load<f64>(tsb) + w);
+        continue;
+      }
+      // One unit of its term (len = its q). G = Ts Bbar (Ts lower): row i = sum_{m <= i} Ts[i][m] Bbar_m; acc += A_i' G_i.
       for (let i = 0; i < len; i++) {
         scaledRow(g, br, ld(ts, i * len), q);
         for (let m = 1; m <= i; m++) axpyRow(g, br + <usize>m * rowBytes, ld(ts, i * len + m), q);
