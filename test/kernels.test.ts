@@ -131,10 +131,11 @@ describe.each([
   ["fully crossed (dense tail updates)", true, false],
   ["sparse (tail updates by row)", false, false],
   ["fully crossed, zero-correlation terms", true, true],
+  ["fully crossed, zero-correlation item terms", true, "items"],
 ] as const)("WASM deviance kernel vs dense TypeScript, subjects x items, %s", (_name, full, split) => {
   for (const [q1, q2] of [[3, 1], [3, 4], [4, 4], [5, 2], [6, 3], [8, 8], [1, 3], [2, 5]]) {
     it(`q = ${q1} on subjects, ${q2} on items`, async () => {
-      const seed = 7000 + 100 * q1 + 10 * q2 + (full ? 1 : 0) + (split ? 2 : 0);
+      const seed = 7000 + 100 * q1 + 10 * q2 + (full ? 1 : 0) + (split === true ? 2 : split ? 4 : 0);
       const design = randomCrossedDesign(seed, q1, q2, full, split);
       const dev = await ProfiledDeviance.create(design, false);
       if (full) expect(tailFill(dev.layout)).toBeGreaterThanOrEqual(0.5);

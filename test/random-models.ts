@@ -91,9 +91,10 @@ export function cholesky(A: Float64Array, n: number): Float64Array {
  * columns on subject, `q2` on item, every (subject, item) cell observed once or
  * twice (`full`), or each subject meeting only one or two items (sparse). With
  * `split`, the subject's columns become q1 scalar terms on the same factor (a
- * zero-correlation term as lme4 expands `||`), and so do the item's.
+ * zero-correlation term as lme4 expands `||`), and so do the item's ("items":
+ * the item's alone).
  */
-export function randomCrossedDesign(seed: number, q1: number, q2: number, full: boolean, split = false): Design {
+export function randomCrossedDesign(seed: number, q1: number, q2: number, full: boolean, split: boolean | "items" = false): Design {
   const r = rng(seed);
   // Every item is some subject's own (S >= I); sparse designs have more items, so
   // that each subject meets well under half of the tail.
@@ -116,7 +117,7 @@ export function randomCrossedDesign(seed: number, q1: number, q2: number, full: 
   const make = (group: string, codes: number[], L: number, q: number): RandomEffectsTerm[] => {
     const factor = { codes: Int32Array.from(codes), levels: Array.from({ length: L }, (_, l) => `${group}${l}`) };
     const names = Array.from({ length: q }, (_, j) => (j === 0 ? "(Intercept)" : `z${j}`));
-    if (!split) return [{ group, factor, names, columns: within.slice(0, q) }];
+    if (!split || (split === "items" && group === "subj")) return [{ group, factor, names, columns: within.slice(0, q) }];
     return names.map((name, j) => ({ group, factor, names: [name], columns: [within[j]] }));
   };
   return {
