@@ -6,11 +6,16 @@ import { ld, st } from "./memory";
 import { axpy, choleskyLower, choleskyLowerReverse, solveRowsLowerT, symmetrise } from "./dense";
 import { gemmSubtract, gemmWorkSize } from "./gemm";
 
-const NB: i32 = 64; // block size
+const NB: i32 = 64; // block size (the largest)
+
+/** Block size for an n x n matrix: 32 below 256 rows (more of the work in the matrix-matrix kernel), else 64. */
+@inline function blockSize(n: i32): i32 {
+  return n < 256 ? 32 : NB;
+}
 
 /** f64 scratch the blocked kernels need for an n x n matrix. */
 export function denseWorkSize(n: i32): i32 {
-  return n <= NB ? 0 : gemmWorkSize(n) + NB * NB;
+  return n <= blockSize(n) ? 0 : gemmWorkSize(n) + NB * NB;
 }
 
 /**
@@ -19,9 +24,10 @@ export function denseWorkSize(n: i32): i32 {
  * L[j1:, j0:j1] = A[j1:, j0:j1] L_D^{-T}. Returns false when a pivot is not positive.
  */
 export function choleskyBlocked(a: usize, n: i32, stride: i32, work: usize): bool {
-  if (n <= NB) return choleskyLower(a, n, stride);
-  for (let j0 = 0; j0 < n; j0 += NB) {
-    const b = min(NB, n - j0), j1 = j0 + b;
+  const nb = blockSize(n);
+  if (n <= nb) return choleskyLower(a, n, stride);
+  for (let j0 = 0; j0 < n; j0 += nb) {
+    const b = min(nb, n - j0), j1 = j0 + b;
     const d = at(a, j0, j0, stride);
     if (j0 > 0) {
       const left = at(a, j0, 0, stride);
@@ -43,14 +49,15 @@ export function choleskyBlocked(a: usize, n: i32, stride: i32, work: usize): boo
  *   Dbar <- reverse Cholesky of D;  Rbar -= Cbar' B + (Dbar + Dbar') R.
  */
 export function choleskyBlockedReverse(l: usize, abar: usize, n: i32, stride: i32, work: usize): void {
-  if (n <= NB) {
+  const nb = blockSize(n);
+  if (n <= nb) {
     choleskyLowerReverse(l, abar, n, stride);
     return;
   }
-  const sym = work + (<usize>gemmWorkSize(n) << 3); // NB x NB: Dbar + Dbar'
-  const lastBlock = (n - 1) / NB * NB;
-  for (let j0 = lastBlock; j0 >= 0; j0 -= NB) {
-    const b = min(NB, n - j0), j1 = j0 + b, below = n - j1;
+  const sym = work + (<usize>gemmWorkSize(n) << 3); // nb x nb: Dbar + Dbar'
+  const lastBlock = (n - 1) / nb * nb;
+  for (let j0 = lastBlock; j0 >= 0; j0 -= nb) {
+    const b = min(nb, n - j0), j1 = j0 + b, below = n - j1;
     const d = at(l, j0, j0, stride), dbar = at(abar, j0, j0, stride);
     const cbar = at(abar, j1, j0, stride);
     solveRowsRightLower(cbar, below, stride, d, b, stride);

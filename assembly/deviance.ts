@@ -4,12 +4,14 @@
 // log|L|^2, log|R_X|^2 and the penalised residual sum of squares off the factor.
 import { ld, st, ldi, ptr, field } from "./memory";
 import { groupIndex, isContiguous } from "./groups";
-import { choleskyLower, solveRowLowerT, logDiagonal } from "./dense";
+import { choleskyLower, logDiagonal } from "./dense";
 import { choleskyBlocked, denseWorkSize } from "./blocked";
 import { isSlopeModel, factorSlopeUnits } from "./slope";
 import { isInterceptModel, factorInterceptUnits } from "./intercept";
 import { hasTailRows, updateTailByRows } from "./tailrows";
 import { scaleScalarTail } from "./scalartail";
+import { denseTailWorkSize, worthDenseTail, updateTailDense } from "./densetail";
+import { rowTimesLower, rowsTimesLowerT, solvePanelRows } from "./scaling";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
   D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK, D_HALF,
@@ -35,42 +37,16 @@ function buildTmats(desc: usize): void {
   }
 }
 
-/** A panel of `nrows` rows and q columns, row-major: F <- A T (T lower q x q). */
-function scalePanelRight(a: usize, f: usize, nrows: i32, q: i32, tm: usize, tOff: i32): void {
-  if (q == 1) {
-    const t = ld(tm, tOff);
-    for (let i = 0; i < nrows; i++) st(f, i, ld(a, i) * t);
-    return;
-  }
-  for (let i = 0; i < nrows; i++) {
-    const k = i * q;
-    for (let j = 0; j < q; j++) {
-      let s = 0.0;
-      for (let m = j; m < q; m++) s += ld(a, k + m) * ld(tm, tOff + m * q + j);
-      st(f, k + j, s);
-    }
-  }
-}
-
-/** rows [r0, r0 + q) of a block with `ncol` columns: block <- T' block (T lower q x q). */
-function scaleRowsLeft(f: usize, r0: i32, q: i32, ncol: i32, stride: i32, tm: usize, tOff: i32): void {
-  for (let i = 0; i < q; i++) {
-    const ri = (r0 + i) * stride;
-    for (let j = 0; j < ncol; j++) {
-      let s = 0.0;
-      for (let m = i; m < q; m++) s += ld(tm, tOff + m * q + i) * ld(f, (r0 + m) * stride + j);
-      st(f, ri + j, s);
-    }
-  }
-}
-
 function tmatOffset(terms: usize, t: i32): i32 {
   return ldi(terms, t * TERM_STRIDE + T_TMAT0);
 }
 
-/** f64 scratch at D_WORK: the blocked tail kernels', or the sweeps of slope.ts (two mt x mt f64x2; S and four units' S R). */
+/**
+ * f64 scratch at D_WORK: the blocked tail kernels', the sweeps of slope.ts (two
+ * mt x mt f64x2; S and four units' S R), or the dense tail updates of densetail.ts.
+ */
 export function workSize(mt: i32): i32 {
-  return max(denseWorkSize(mt), 4 * mt * mt + 8 * mt);
+  return max(max(denseWorkSize(mt), 4 * mt * mt + 8 * mt), denseTailWorkSize(mt));
 }
 
 /** The tail of F starts as the tail of A (scaled in place afterwards). */
@@ -82,7 +58,7 @@ function copyTail(desc: usize): void {
 /** F <- Lambda' A Lambda (+ I on the random-effects diagonal), panel by panel, then the tail. */
 function scale(desc: usize): void {
   const a = ptr(desc, D_A), f = ptr(desc, D_F), terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS);
-  const scratch = ptr(desc, D_SCRATCH), segs = ptr(desc, D_SEGS), units = ptr(desc, D_UNITS);
+  const segs = ptr(desc, D_SEGS), units = ptr(desc, D_UNITS);
   const nunits = field(desc, D_NUNITS);
   const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
   const scalarTail = scaleScalarTail(desc);
@@ -91,51 +67,50 @@ function scale(desc: usize): void {
   for (let u = 0; u < nunits; u++) {
     const um = u * UNIT_STRIDE;
     const off = <usize>ldi(units, um + U_PANEL) << 3;
-    const p = f + off;
+    const p = f + off, pa = a + off;
     const q = ldi(units, um + U_Q), nrows = ldi(units, um + U_NROWS);
-    const tOff = tmatOffset(terms, ldi(units, um + U_TERM));
-    scalePanelRight(a + off, p, nrows, q, tm, tOff);
+    const tc = tm + (<usize>tmatOffset(terms, ldi(units, um + U_TERM)) << 3);
+    // Every row times Tc, then each segment's rows times its Ts'.
+    const rowBytes = <usize>q << 3;
+    if (q == 1) {
+      const t = load<f64>(tc);
+      for (let i = 0; i < nrows; i++) st(p, i, ld(pa, i) * t);
+    } else {
+      for (let i = 0; i < nrows; i++) rowTimesLower(p + <usize>i * rowBytes, pa + <usize>i * rowBytes, tc, q);
+    }
     const s0 = ldi(units, um + U_SEG0), ns = ldi(units, um + U_NSEG);
     for (let s = s0; s < s0 + ns; s++) {
       const term = ldi(segs, s * SEG_STRIDE + S_TERM);
       if (term < 0) continue;
-      const len = ldi(segs, s * SEG_STRIDE + S_LEN);
-      scaleRowsLeft(p, ldi(segs, s * SEG_STRIDE + S_START), len, q, q, tm, tmatOffset(terms, term));
+      const r0 = ldi(segs, s * SEG_STRIDE + S_START), len = ldi(segs, s * SEG_STRIDE + S_LEN);
+      const ts = tm + (<usize>tmatOffset(terms, term) << 3);
+      if (ldi(terms, term * TERM_STRIDE + T_Q) == 1) {
+        // A run of units of a scalar term (see blocks.ts): each row times its T's one entry.
+        const t = load<f64>(ts), row = p + <usize>r0 * rowBytes;
+        for (let j = 0; j < len * q; j++) st(row, j, t * ld(row, j));
+      } else rowsTimesLowerT(p + <usize>r0 * rowBytes, len, q, q, ts);
     }
     for (let i = 0; i < q; i++) st(p, i * q + i, ld(p, i * q + i) + 1.0);
   }
 
   if (scalarTail) return;
-  // Tail: rows and columns of each dense-term unit are scaled by its T (X, y unscaled).
+  // Tail: rows and columns of each dense-term unit are scaled by its T (X, y unscaled):
+  // columns [c0, c0 + q) of rows c0.. times T, then rows [c0, c0 + q) (columns ..c0 + q) times T'.
   const tail = f + (<usize>tailOff << 3);
   const tsegs = ptr(desc, D_TAILSEGS), nts = field(desc, D_NTAILSEGS);
   for (let s = 0; s < nts; s++) {
     const term = ldi(tsegs, s * SEG_STRIDE + S_TERM);
     if (term < 0) continue;
-    const start = ldi(tsegs, s * SEG_STRIDE + S_START), q = ldi(tsegs, s * SEG_STRIDE + S_LEN);
-    const to = tmatOffset(terms, term);
-    scaleColsRight(tail, start, q, mt, tm, to, scratch);
-    scaleRowsLeft(tail, start, q, start + q, mt, tm, to);
+    const c0 = ldi(tsegs, s * SEG_STRIDE + S_START), q = ldi(tsegs, s * SEG_STRIDE + S_LEN);
+    const t = tm + (<usize>tmatOffset(terms, term) << 3);
+    for (let r = c0; r < mt; r++) {
+      const at = tail + (<usize>(r * mt + c0) << 3);
+      rowTimesLower(at, at, t, q);
+    }
+    rowsTimesLowerT(tail + (<usize>(c0 * mt) << 3), q, c0 + q, mt, t);
   }
   const nd = field(desc, D_ND);
   for (let i = 0; i < nd; i++) st(tail, i * mt + i, ld(tail, i * mt + i) + 1.0);
-}
-
-/** columns [c0, c0 + q) of rows c0..mt-1 of the tail: block <- block * T. */
-function scaleColsRight(tail: usize, c0: i32, q: i32, mt: i32, tm: usize, tOff: i32, scratch: usize): void {
-  for (let r = c0; r < mt; r++) {
-    const k = r * mt + c0;
-    if (q == 1) {
-      st(tail, k, ld(tail, k) * ld(tm, tOff));
-      continue;
-    }
-    for (let j = 0; j < q; j++) {
-      let s = 0.0;
-      for (let m = j; m < q; m++) s += ld(tail, k + m) * ld(tm, tOff + m * q + j);
-      st(scratch, j, s);
-    }
-    for (let j = 0; j < q; j++) st(tail, k + j, ld(scratch, j));
-  }
 }
 
 /**
@@ -144,6 +119,7 @@ function scaleColsRight(tail: usize, c0: i32, q: i32, mt: i32, tm: usize, tOff: 
  */
 function factorUnits(desc: usize): f64 {
   const f = ptr(desc, D_F), units = ptr(desc, D_UNITS), groups = ptr(desc, D_GROUPS), idx = ptr(desc, D_IDX);
+  const scratch = ptr(desc, D_SCRATCH);
   const nunits = field(desc, D_NUNITS);
   const tailRows = hasTailRows(desc); // then the tail group (each unit's last) waits for updateTailByRows
   // Sum of log pivots, folding a running product (one log per many units).
@@ -159,7 +135,7 @@ function factorUnits(desc: usize): f64 {
       logdet += Math.log(product);
       product = 1.0;
     }
-    for (let i = q; i < nrows; i++) solveRowLowerT(p + (<usize>(i * q) << 3), p, q, q);
+    solvePanelRows(p + (<usize>(q * q) << 3), nrows - q, p, q, scratch);
     // Schur-complement update of every target block this unit touches.
     const off = p + (<usize>(q * q) << 3);
     const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP) - (tailRows ? 1 : 0);
@@ -173,6 +149,14 @@ function factorUnits(desc: usize): f64 {
       for (let j = first; j < end; j++) {
         const rj = off + (<usize>(j * q) << 3);
         const cj = base + groupIndex(ix, contiguous, first, j);
+        if (q == 1 && contiguous) {
+          // Scalar rows into consecutive target rows: one column of the target.
+          const x = load<f64>(rj);
+          let t = f + (<usize>(cj + groupIndex(ix, true, first, j) * stride) << 3);
+          const step = <usize>stride << 3;
+          for (let i = j; i < noff; i++, t += step) store<f64>(t, load<f64>(t) - ld(off, i) * x);
+          continue;
+        }
         for (let i = j; i < noff; i++) {
           const t = cj + groupIndex(ix, contiguous, first, i) * stride;
           st(f, t, ld(f, t) - dotSmall(off + (<usize>(i * q) << 3), rj, q));
@@ -180,7 +164,10 @@ function factorUnits(desc: usize): f64 {
       }
     }
   }
-  if (tailRows) updateTailByRows(desc);
+  if (tailRows) {
+    if (worthDenseTail(desc)) updateTailDense(desc);
+    else updateTailByRows(desc);
+  }
   return logdet + Math.log(product);
 }
 

@@ -9,12 +9,14 @@ import { groupIndex, isContiguous } from "./groups";
 import { choleskyLowerReverse } from "./dense";
 import { reverseScalarTailScaling } from "./scalartail";
 import { choleskyBlockedReverse } from "./blocked";
+import { reversePanelScaling, reverseTailScaling } from "./scaling";
 import { isSlopeModel, reverseSlopeUnits, symmetricTailAdjoint } from "./slope";
 import { isInterceptModel, reverseInterceptUnits } from "./intercept";
 import { hasTailRows, gatherTailByRows } from "./tailrows";
+import { worthDenseTail, gatherTailDense } from "./densetail";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR,
-  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX, D_WORK, D_HALF,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX, D_WORK, D_HALF, D_SCRATCH,
   U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
   G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
   S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
@@ -41,6 +43,20 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
     const contiguous = isContiguous(ix, first, noff);
     for (let j = first; j < end; j++) {
       const cj = base + groupIndex(ix, contiguous, first, j);
+      if (q == 1 && contiguous) {
+        // Scalar rows from consecutive target rows (one column of the target).
+        const x = ld(r, j);
+        let t = fb + (<usize>(cj + groupIndex(ix, true, first, j) * stride) << 3);
+        const step = <usize>stride << 3;
+        let acc = 0.0;
+        for (let i = j; i < noff; i++, t += step) {
+          const ab = load<f64>(t);
+          st(rb, i, ld(rb, i) - ab * x);
+          acc += ab * ld(r, i);
+        }
+        st(rb, j, ld(rb, j) - acc);
+        continue;
+      }
       for (let i = j; i < noff; i++) {
         const ab = ld(fb, cj + groupIndex(ix, contiguous, first, i) * stride);
         if (ab == 0.0) continue;
@@ -51,66 +67,48 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
       }
     }
   }
-  // R = P L^{-T}, reversed: Pbar = Rbar L^{-1}, Lbar -= tril(Pbar' R).
-  for (let i = 0; i < noff; i++) {
-    const row = i * q;
-    for (let k = q - 1; k >= 0; k--) {
-      let s = ld(rb, row + k);
-      for (let m = k + 1; m < q; m++) s -= ld(rb, row + m) * ld(p, m * q + k);
-      st(rb, row + k, s / ld(p, k * q + k));
+  // R = P L^{-T}, reversed: Pbar = Rbar L^{-1}, Lbar -= tril(Pbar' R), row by
+  // row: each row's Pbar is solved, then its outer product with R added into
+  // acc (q x q at D_WORK, pairs of columns: many short independent sums).
+  const rinv = ptr(desc, D_SCRATCH);
+  for (let k = 0; k < q; k++) st(rinv, k, 1.0 / ld(p, k * q + k));
+  if (q == 1) {
+    const r0 = ld(rinv, 0);
+    let s = 0.0;
+    for (let i = 0; i < noff; i++) {
+      const v = ld(rb, i) * r0;
+      st(rb, i, v);
+      s += v * ld(r, i);
     }
-  }
-  for (let a = 0; a < q; a++) {
-    for (let b = 0; b <= a; b++) {
-      let s = 0.0;
-      for (let i = 0; i < noff; i++) s += ld(rb, i * q + a) * ld(r, i * q + b);
-      st(pb, a * q + b, ld(pb, a * q + b) - s);
-    }
-    // log|L|^2 = 2 sum log L_kk
-    st(pb, a * q + a, ld(pb, a * q + a) + (2.0 * cLogdetL) / ld(p, a * q + a));
-  }
-  choleskyLowerReverse(p, pb, q, q);
-}
-
-/**
- * Block B = Ts' A Tc of a scaled matrix (rows r0.. of `len`, `ncol` columns), reversed:
- * Tc_bar += A' Ts Bbar and Ts_bar += A Tc Bbar'. A term index < 0 means no factor (X, y).
- */
-function reverseScaling(
-  a: usize, bbar: usize, r0: i32, len: i32, c0: i32, ncol: i32, stride: i32,
-  tm: usize, tb: usize, rowT: i32, colT: i32, diagonal: bool,
-): void {
-  for (let i = 0; i < len; i++) {
-    const ri = (r0 + i) * stride + c0;
-    const jmax = diagonal ? i + 1 : ncol; // a diagonal block's adjoint is lower triangular
-    // Tc_bar[x][b] += sum_i A[i][x] * (Ts Bbar)[i][b]
-    for (let b = 0; b < jmax; b++) {
-      let v = 0.0;
-      if (rowT >= 0) {
-        for (let m = 0; m <= i; m++) {
-          const bm = (r0 + m) * stride + c0 + b;
-          if (diagonal && b > m) continue;
-          v += ld(tm, rowT + i * len + m) * ld(bbar, bm);
+    st(pb, 0, ld(pb, 0) - s + (2.0 * cLogdetL) / ld(p, 0));
+  } else {
+    const acc = ptr(desc, D_WORK);
+    memory.fill(acc, 0, <usize>(q * q) << 3);
+    const rowBytes = <usize>q << 3;
+    for (let i = 0; i < noff; i++) {
+      const bi = rb + <usize>i * rowBytes, ri = r + <usize>i * rowBytes;
+      for (let k = q - 1; k >= 0; k--) {
+        let s = ld(bi, k);
+        for (let m = k + 1; m < q; m++) s -= ld(bi, m) * ld(p, m * q + k);
+        st(bi, k, s * ld(rinv, k));
+      }
+      for (let a = 0; a < q; a++) {
+        const ba = v128.load64_splat(bi + (<usize>a << 3));
+        const row = acc + <usize>a * rowBytes;
+        for (let b = 0; b <= a; b += 2) {
+          // b + 1 <= a + 1 < q except for b = a = q - 1 (q odd): then the one lane.
+          if (b + 1 < q) v128.store(row + (<usize>b << 3), f64x2.add(v128.load(row + (<usize>b << 3)), f64x2.mul(ba, v128.load(ri + (<usize>b << 3)))));
+          else st(row, b, ld(row, b) + f64x2.extract_lane(ba, 0) * ld(ri, b));
         }
-      } else v = ld(bbar, ri + b);
-      if (v == 0.0) continue;
-      for (let x = 0; x < ncol; x++) st(tb, colT + x * ncol + b, ld(tb, colT + x * ncol + b) + ld(a, ri + x) * v);
-    }
-  }
-  if (rowT < 0) return;
-  // Ts_bar[x][y] += sum_j (A Tc)[x][j] * Bbar[y][j]
-  for (let x = 0; x < len; x++) {
-    const rx = (r0 + x) * stride + c0;
-    for (let j = 0; j < ncol; j++) {
-      let w = 0.0;
-      for (let m = j; m < ncol; m++) w += ld(a, rx + m) * ld(tm, colT + m * ncol + j);
-      if (w == 0.0) continue;
-      for (let y = 0; y < len; y++) {
-        if (diagonal && j > y) continue;
-        st(tb, rowT + x * len + y, ld(tb, rowT + x * len + y) + w * ld(bbar, (r0 + y) * stride + c0 + j));
       }
     }
+    for (let a = 0; a < q; a++) {
+      for (let b = 0; b <= a; b++) st(pb, a * q + b, ld(pb, a * q + b) - ld(acc, a * q + b));
+      // log|L|^2 = 2 sum log L_kk
+      st(pb, a * q + a, ld(pb, a * q + a) + (2.0 * cLogdetL) / ld(p, a * q + a));
+    }
   }
+  choleskyLowerReverse(p, pb, q, q);
 }
 
 /**
@@ -163,43 +161,16 @@ export function reverseUnits(desc: usize, cLogdetL: f64): void {
     reverseInterceptUnits(desc, cLogdetL, sym);
     return;
   }
-  const fb = ptr(desc, D_FBAR), a = ptr(desc, D_A);
-  const terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS), tb = ptr(desc, D_TBAR);
   const nunits = field(desc, D_NUNITS);
-  const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
-  const tailb = fb + (<usize>tailOff << 3);
-  if (hasTailRows(desc)) gatherTailByRows(desc);
+  if (hasTailRows(desc)) {
+    if (worthDenseTail(desc)) gatherTailDense(desc);
+    else gatherTailByRows(desc);
+  }
   for (let u = nunits - 1; u >= 0; u--) reverseUnit(desc, u, cLogdetL);
 
-  // Scaling F = Lambda' A Lambda, reversed, panel by panel.
-  const units = ptr(desc, D_UNITS), segs = ptr(desc, D_SEGS);
-  for (let u = 0; u < nunits; u++) {
-    const um = u * UNIT_STRIDE;
-    const off = ldi(units, um + U_PANEL);
-    const q = ldi(units, um + U_Q);
-    const colT = ldi(terms, ldi(units, um + U_TERM) * TERM_STRIDE + T_TMAT0);
-    const s0 = ldi(units, um + U_SEG0), ns = ldi(units, um + U_NSEG);
-    const pa = a + (<usize>off << 3), pb = fb + (<usize>off << 3);
-    for (let s = s0; s < s0 + ns; s++) {
-      const term = ldi(segs, s * SEG_STRIDE + S_TERM);
-      const rowT = term < 0 ? -1 : ldi(terms, term * TERM_STRIDE + T_TMAT0);
-      reverseScaling(pa, pb, ldi(segs, s * SEG_STRIDE + S_START), ldi(segs, s * SEG_STRIDE + S_LEN), 0, q, q, tm, tb, rowT, colT, s == s0);
-    }
-  }
-  if (reverseScalarTailScaling(desc)) return;
-  const tsegs = ptr(desc, D_TAILSEGS), nts = field(desc, D_NTAILSEGS);
-  const ta = a + (<usize>tailOff << 3);
-  for (let c = 0; c < nts; c++) {
-    const cterm = ldi(tsegs, c * SEG_STRIDE + S_TERM);
-    if (cterm < 0) continue;
-    const c0 = ldi(tsegs, c * SEG_STRIDE + S_START), qc = ldi(tsegs, c * SEG_STRIDE + S_LEN);
-    const colT = ldi(terms, cterm * TERM_STRIDE + T_TMAT0);
-    for (let r = c; r < nts; r++) {
-      const rterm = ldi(tsegs, r * SEG_STRIDE + S_TERM);
-      const rowT = rterm < 0 ? -1 : ldi(terms, rterm * TERM_STRIDE + T_TMAT0);
-      reverseScaling(ta, tailb, ldi(tsegs, r * SEG_STRIDE + S_START), ldi(tsegs, r * SEG_STRIDE + S_LEN), c0, qc, mt, tm, tb, rowT, colT, r == c);
-    }
-  }
+  // Scaling F = Lambda' A Lambda, reversed: the panels, then the tail.
+  reversePanelScaling(desc);
+  if (!reverseScalarTailScaling(desc)) reverseTailScaling(desc);
 }
 
 /** theta is each T's lower triangle, column by column: its gradient is read off Tbar. */

@@ -54,7 +54,9 @@ export const G_STRIDE: i32 = 3;
 export const G_IDX0: i32 = 4;
 export const GROUP_STRIDE: i32 = 5;
 
-// A segment is a run of rows scaled by one term's T' (term -1: unscaled X, y rows).
+// A segment is a run of rows scaled by one term's T' (term -1: unscaled X, y rows):
+// one unit of the term (its q rows), or in a panel, consecutive units of a
+// scalar term (q = 1), each row scaled by the term's one entry.
 export const S_START: i32 = 0;
 export const S_LEN: i32 = 1;
 export const S_TERM: i32 = 2;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { buildDesign, parseFormula, ProfiledDeviance, readCSV } from "../src/index.js";
 import { MODEL_CASES, dataPath } from "./reference-cases.js";
-import { randomDesign, randomDesignsWithQ, randomTheta, rng, STRUCTURES } from "./random-models.js";
+import { randomCrossedDesign, randomDesign, randomDesignsWithQ, randomTheta, rng, STRUCTURES } from "./random-models.js";
 
 // The step balances truncation (h^2) against round-off in the objective, which
 // on badly conditioned data (oxboys: heights around 150, so y'y dwarfs r2) is
@@ -60,4 +60,20 @@ describe.each([
       expectGradientsAgree(dev, randomTheta(design, rng(seed + 3), false));
     });
   });
+});
+
+describe.each([
+  ["fully crossed (dense tail updates)", true, false],
+  ["sparse (tail updates by row)", false, false],
+  ["fully crossed, zero-correlation terms", true, true],
+  ["fully crossed, zero-correlation item terms", true, "items"],
+] as const)("gradient on subjects x items designs, %s", (_name, full, split) => {
+  for (const [q1, q2] of [[3, 1], [4, 4], [5, 2], [6, 3], [8, 8], [2, 5]]) {
+    it(`q = ${q1} on subjects, ${q2} on items`, async () => {
+      const seed = 8000 + 100 * q1 + 10 * q2 + (full ? 1 : 0) + (split === true ? 2 : split ? 4 : 0);
+      const design = randomCrossedDesign(seed, q1, q2, full, split);
+      const dev = await ProfiledDeviance.create(design, q1 % 2 === 1);
+      expectGradientsAgree(dev, randomTheta(design, rng(seed + 3), false));
+    });
+  }
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { Design } from "../src/model/design.js";
 import { ProfiledDeviance } from "../src/model/deviance.js";
 import { thetaToFactors } from "../src/model/parameters.js";
-import { cholesky, randomDesign, randomDesignsWithQ, randomTheta, rng, STRUCTURES } from "./random-models.js";
+import { cholesky, randomCrossedDesign, randomDesign, randomDesignsWithQ, randomTheta, rng, STRUCTURES, tailFill } from "./random-models.js";
 
 // ---- dense reference -------------------------------------------------------
 
@@ -121,6 +121,28 @@ describe.each([
       await expectMatchesDense(design, seed, trial % 2 === 1, trial >= 6);
     });
   });
+});
+
+// Crossed vector-valued terms (subjects x items, q = 1..8 on each): fully
+// crossed, the units' tail updates run as one packed product
+// (assembly/densetail.ts); sparse, tail row by tail row (tailrows.ts); split
+// into scalar terms on one factor (as `||`), a chain of q = 1 units.
+describe.each([
+  ["fully crossed (dense tail updates)", true, false],
+  ["sparse (tail updates by row)", false, false],
+  ["fully crossed, zero-correlation terms", true, true],
+  ["fully crossed, zero-correlation item terms", true, "items"],
+] as const)("WASM deviance kernel vs dense TypeScript, subjects x items, %s", (_name, full, split) => {
+  for (const [q1, q2] of [[3, 1], [3, 4], [4, 4], [5, 2], [6, 3], [8, 8], [1, 3], [2, 5]]) {
+    it(`q = ${q1} on subjects, ${q2} on items`, async () => {
+      const seed = 7000 + 100 * q1 + 10 * q2 + (full ? 1 : 0) + (split === true ? 2 : split ? 4 : 0);
+      const design = randomCrossedDesign(seed, q1, q2, full, split);
+      const dev = await ProfiledDeviance.create(design, false);
+      if (full) expect(tailFill(dev.layout)).toBeGreaterThanOrEqual(0.5);
+      else expect(tailFill(dev.layout)).toBeLessThan(0.5);
+      await expectMatchesDense(design, seed, q1 % 2 === 0, q2 === 4);
+    });
+  }
 });
 
 describe("block structure", () => {

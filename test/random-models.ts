@@ -2,6 +2,7 @@
 // support, for property tests, and the textbook Cholesky the kernels are checked against.
 import type { Design, RandomEffectsTerm } from "../src/model/design.js";
 import { mulberry32 } from "../src/random.js";
+import { G, GROUP_STRIDE, U, UNIT_STRIDE } from "../src/wasm/layout.js";
 
 export const STRUCTURES: Structure[] = ["single", "nested", "crossed", "three", "repeated"];
 
@@ -83,4 +84,64 @@ export function cholesky(A: Float64Array, n: number): Float64Array {
     }
   }
   return L;
+}
+
+/**
+ * A subjects x items design as in psycholinguistics (kb07): `q1` random-effect
+ * columns on subject, `q2` on item, every (subject, item) cell observed once or
+ * twice (`full`), or each subject meeting only one or two items (sparse). With
+ * `split`, the subject's columns become q1 scalar terms on the same factor (a
+ * zero-correlation term as lme4 expands `||`), and so do the item's ("items":
+ * the item's alone).
+ */
+export function randomCrossedDesign(seed: number, q1: number, q2: number, full: boolean, split: boolean | "items" = false): Design {
+  const r = rng(seed);
+  // Every item is some subject's own (S >= I); sparse designs have more items, so
+  // that each subject meets well under half of the tail.
+  const S = full ? 4 + Math.floor(r() * 3) : 8 + Math.floor(r() * 3);
+  const I = full ? 3 + Math.floor(r() * 2) : 6 + Math.floor(r() * 3);
+  const subj: number[] = [];
+  const item: number[] = [];
+  for (let s = 0; s < S; s++) {
+    for (let i = 0; i < I; i++) {
+      // Sparse: the subject's own item and the next one, every other subject.
+      const met = full ? (r() < 0.9 ? 1 : 2) : i === s % I || (s % 2 === 0 && i === (s + 1) % I) ? 1 : 0;
+      for (let k = 0; k < met; k++) (subj.push(s), item.push(i));
+    }
+  }
+  const n = subj.length;
+  const p = 1 + Math.floor(r() * 3);
+  const X = Array.from({ length: p }, (_, j) => Float64Array.from({ length: n }, () => (j === 0 ? 1 : r() * 2 - 1)));
+  const y = Float64Array.from({ length: n }, () => r() * 10);
+  const within = Array.from({ length: Math.max(q1, q2) }, (_, j) => Float64Array.from({ length: n }, () => (j === 0 ? 1 : r() - 0.5)));
+  const make = (group: string, codes: number[], L: number, q: number): RandomEffectsTerm[] => {
+    const factor = { codes: Int32Array.from(codes), levels: Array.from({ length: L }, (_, l) => `${group}${l}`) };
+    const names = Array.from({ length: q }, (_, j) => (j === 0 ? "(Intercept)" : `z${j}`));
+    if (!split || (split === "items" && group === "subj")) return [{ group, factor, names, columns: within.slice(0, q) }];
+    return names.map((name, j) => ({ group, factor, names: [name], columns: [within[j]] }));
+  };
+  return {
+    formula: { response: "y", fixed: { intercept: true, terms: [] }, random: [], text: "random crossed" },
+    n, rows: Int32Array.from({ length: n }, (_, i) => i), droppedRows: 0, response: "y", y,
+    X: { names: X.map((_, j) => `x${j}`), columns: X, assign: X.map((_, j) => j - 1) }, droppedColumns: [],
+    terms: [...make("subj", subj, S, q1), ...make("item", item, I, q2)],
+  };
+}
+
+/**
+ * The fill of the dense tail by the units' updates, as assembly/densetail.ts
+ * measures it: at 0.5 or more, they run as one packed product.
+ */
+export function tailFill(layout: { units: Int32Array; groups: Int32Array; nUnits: number; mt: number }): number {
+  let sparse = 0;
+  let dense = 0;
+  for (let u = 0; u < layout.nUnits; u++) {
+    const rec = u * UNIT_STRIDE;
+    const q = layout.units[rec + U.Q];
+    const g = (layout.units[rec + U.GROUP0] + layout.units[rec + U.NGROUP] - 1) * GROUP_STRIDE; // the tail group is last
+    const rows = layout.groups[g + G.END] - layout.groups[g + G.FIRST];
+    sparse += q * rows * rows;
+    dense += q * layout.mt * layout.mt;
+  }
+  return sparse / dense;
 }

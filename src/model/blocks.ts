@@ -254,6 +254,25 @@ class Planner {
     return this.ancRows[t] - this.ancRows[s];
   }
 
+  /**
+   * Whether tail unit j (of crossed term d) met by unit u joins the segment of
+   * the one before it: units of a scalar term (q = 1) in a row of the panel are
+   * one segment, a run whose rows are each scaled by the term's one entry of T
+   * (with `||`, a term per column: thousands of 1 x 1 segments otherwise).
+   */
+  extendsRun(j: number, u: number, d: number): boolean {
+    return this.q[d] === 1 && j > this.tailUnits.start[u] && this.dTermOf(this.tailUnits.pool[j - 1]) === d;
+  }
+
+  /** The segments of unit u's tail units (see extendsRun). */
+  tailSegmentCount(u: number): number {
+    let count = 0;
+    for (let j = this.tailUnits.start[u]; j < this.tailUnits.start[u + 1]; j++) {
+      if (!this.extendsRun(j, u, this.dTermOf(this.tailUnits.pool[j]))) count++;
+    }
+    return count;
+  }
+
   /** Write unit u's tail rows into `out`; returns how many. */
   tailRowsOf(u: number, out: Int32Array): number {
     const { start, pool } = this.crossRows;
@@ -299,7 +318,7 @@ class Planner {
         units[rec + U.GLOBAL] = this.globalBase[t] + l * q[t];
         // own rows, each ancestor, each tail unit met, X and y
         units[rec + U.SEG0] = nSegs;
-        units[rec + U.NSEG] = 2 + nAncestors + tailUnitStart[u + 1] - tailUnitStart[u];
+        units[rec + U.NSEG] = 2 + nAncestors + this.tailSegmentCount(u);
         nSegs += units[rec + U.NSEG];
         // one group per ancestor panel, one for the tail
         units[rec + U.GROUP0] = nGroups;
@@ -368,7 +387,8 @@ class Planner {
         let row = ancRows[t];
         for (let j = tailUnits.start[u]; j < tailUnits.start[u + 1]; j++) {
           const d = this.dTermOf(tailUnits.pool[j]);
-          addSeg(row, q[d], d);
+          if (this.extendsRun(j, u, d)) segs[sg - 2]++; // one more row of a scalar term's run
+          else addSeg(row, q[d], d);
           row += q[d];
         }
         addSeg(row, p + 1, -1);
