@@ -20,7 +20,8 @@ export interface ProbeResult {
   /**
    * Where no lower point is near: a point of the cone's interior (each singular
    * term's null space filled in at the size of its other variances) from which a
-   * search may find another basin; null when no term is singular.
+   * search may find another basin; null when no singular term has other
+   * variances (a scalar term at 0 has none).
    */
   jump: Float64Array | null;
   /** Evaluations of the objective made by the check. */
@@ -123,6 +124,7 @@ export function coneProbe(qs: readonly number[]): Probe {
       return v;
     };
     const jump = Float64Array.from(x);
+    let jumps = false;
     let at = 0;
     for (const q of qs) {
       const { T, scale, nullSpace, range } = termCovariance(x, at, q);
@@ -138,8 +140,13 @@ export function coneProbe(qs: readonly number[]): Probe {
         // lower than fx at all, not by the margin, and lands where lme4
         // reports an exact 0.
         evalAt(withFactor(updated(new Float64Array(q * q), range, q)), margin);
-        const fill = range.length > 0 ? range.reduce((sum, v) => sum + dot(v, v), 0) / range.length : 1;
-        writeFactorAt(jump, at, updated(T, nullSpace.map((w) => w.map((v) => v * Math.sqrt(fill))), q), q);
+        // A term with no variance left (a scalar term at 0) has no size to fill in
+        // at; the trial moves below already reach it at the scale of 1.
+        if (range.length > 0) {
+          const fill = range.reduce((sum, v) => sum + dot(v, v), 0) / range.length;
+          writeFactorAt(jump, at, updated(T, nullSpace.map((w) => w.map((v) => v * Math.sqrt(fill))), q), q);
+          jumps = true;
+        }
         const moveAlong = (w: Float64Array, e: number) => withFactor(rankOneUpdate(T, w.map((v) => v * Math.sqrt(e * scale)), q));
         const trial = [...nullSpace];
         const lowest = mostNegativeDirection(nullSpace, (w) => (evalAt(moveAlong(w, DIFF_STEP)) - fx) / DIFF_STEP);
@@ -151,7 +158,7 @@ export function coneProbe(qs: readonly number[]): Probe {
       }
       at += thetaLength(q);
     }
-    return { start: best, jump: singularTerms > 0 ? jump : null, evaluations, directions, singularTerms };
+    return { start: best, jump: jumps ? jump : null, evaluations, directions, singularTerms };
   };
 }
 
