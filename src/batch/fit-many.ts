@@ -6,8 +6,8 @@ import { cellNumber, toDataFrame, type DataFrame, type DataInput } from "../data
 import { LmmError, quote, quoteList } from "../errors.js";
 import { parseFormula } from "../formula.js";
 import type { DesignOptions } from "../model/design.js";
-import { FeatureFitter, unfitted, type FeatureFit, type FeatureFitterOptions } from "./feature-fitter.js";
-import { runInWorkers } from "./pool.js";
+import { FeatureFitter, unfitted, type FeatureFit } from "./feature-fitter.js";
+import { runInWorkers, type BatchSetup } from "./pool.js";
 import type { ResponseMatrix } from "./responses.js";
 import { addFdr, resultColumns, toRecord, type BatchRecord } from "./results.js";
 
@@ -48,13 +48,6 @@ export interface BatchResult {
   messages: string[];
   /** Threads that fitted (1 when there were too few features to share). */
   threads: number;
-}
-
-/** Message to the fitting side: what every worker (or this thread) needs to build the design. */
-export interface BatchSetup {
-  formula: string;
-  samples: DataFrame;
-  options: FeatureFitterOptions;
 }
 
 /**

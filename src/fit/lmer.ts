@@ -3,9 +3,11 @@
 // (optimizeLmer) and the fitted object (mkMerMod). Each stage is exported.
 import { toDataFrame, type DataInput } from "../data.js";
 import { parseFormula } from "../formula.js";
-import { buildDesign, type Design, type DesignOptions } from "../model/design.js";
+import { buildDesign } from "../model/build-design.js";
+import type { Design, DesignOptions } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
-import { LmerModel, type DdfMethod } from "../model/lmer-model.js";
+import { LmerModel } from "../model/lmer-model.js";
+import type { DdfMethod } from "../model/fitted.js";
 import { thetaStart } from "../model/parameters.js";
 import type { OptimizerOptions, OptimizerProgress } from "./optimizer.js";
 import { optimizeTheta } from "./optimize-theta.js";

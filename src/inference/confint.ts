@@ -1,7 +1,7 @@
 // Confidence intervals as lme4's confint(m, method = "Wald") and
 // confint(m, method = "profile"), with lme4's parameter names and order.
 import qnorm from "@stdlib/stats-base-dists-normal-quantile";
-import type { LmerModel } from "../model/lmer-model.js";
+import type { FittedModel } from "../model/fitted.js";
 import type { RandomEffectsTerm } from "../model/design.js";
 import { thetaToFactors } from "../model/parameters.js";
 import { timesTranspose } from "../linalg.js";
@@ -26,7 +26,7 @@ function checkLevel(level: number): number {
  * confint(m, method = "Wald"), whose variance-parameter rows are NA and are
  * left out here). For a REML fit these use the REML estimates and SEs.
  */
-export function waldConfint(model: LmerModel, level = 0.95): ConfintRow[] {
+export function waldConfint(model: FittedModel, level = 0.95): ConfintRow[] {
   const z = checkLevel(level);
   return model.coefNames.map((name) => {
     const b = model.fixef[name];
@@ -44,7 +44,7 @@ export function waldConfint(model: LmerModel, level = 0.95): ConfintRow[] {
  * the profile does not reach before the parameter's limit is that limit (0 for
  * an sd, -1 or 1 for a correlation), as lme4 reports it.
  */
-export async function profileConfint(model: LmerModel, level = 0.95): Promise<ConfintRow[]> {
+export async function profileConfint(model: FittedModel, level = 0.95): Promise<ConfintRow[]> {
   const z = checkLevel(level);
   const profile = await Profile.create(model);
   const rows = profile.parameters.map((par) => ({ name: par.name, ...profile.interval(par, z) }));
@@ -90,7 +90,7 @@ function percentile(sorted: Float64Array, p: number): number {
  * `nsim` responses simulated from the fit are refitted, and each parameter's
  * interval is read off the distribution of its estimates. Seeded, so reproducible.
  */
-export async function bootConfint(model: LmerModel, options: SimulateOptions & { level?: number; nsim?: number } = {}): Promise<ConfintRow[]> {
+export async function bootConfint(model: FittedModel, options: SimulateOptions & { level?: number; nsim?: number } = {}): Promise<ConfintRow[]> {
   const level = options.level ?? 0.95;
   checkLevel(level);
   const nsim = options.nsim ?? 500;

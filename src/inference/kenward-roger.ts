@@ -28,7 +28,7 @@
 // Memory is a few dense Q x Q arrays, hence KR_MAX_RANDOM_EFFECTS.
 import tcdf from "@stdlib/stats-base-dists-t-cdf";
 import { LmmError } from "../errors.js";
-import type { LmerModel } from "../model/lmer-model.js";
+import type { FittedModel } from "../model/fitted.js";
 import { thetaToFactors } from "../model/parameters.js";
 import { identity, solveLinear, symmetricEigen } from "../linalg.js";
 
@@ -285,7 +285,7 @@ export function krDdf(A1: number, A2: number, q: number): number {
  * pbkrtest's vcovAdj for a REML fit: the adjusted covariance Phi_A with the
  * P_r and W that the df of a contrast needs.
  */
-export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment {
+export function kenwardRogerAdjustment(model: FittedModel): KenwardRogerAdjustment {
   if (!model.REML) {
     throw new LmmError(
       "Kenward-Roger's method is only available for REML fits (as in lmerTest): refit by REML (REML: true, or drop --ml), or use Satterthwaite's df.",
@@ -555,7 +555,7 @@ export function contrastDdf(adj: KenwardRogerAdjustment, L: ArrayLike<number>): 
  * summary(m, ddf = "Kenward-Roger"): per coefficient the KR df, the adjusted
  * SE and the two-sided p-value. REML fits only, as lmerTest.
  */
-export function kenwardRoger(model: LmerModel): KenwardRogerTable {
+export function kenwardRoger(model: FittedModel): KenwardRogerTable {
   const out: KenwardRogerTable = { df: {}, se: {}, p: {} };
   if (model.coefNames.length === 0) {
     if (!model.REML) kenwardRogerAdjustment(model); // the same error as with coefficients

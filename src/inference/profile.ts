@@ -48,7 +48,7 @@ import { optimizeTheta } from "../fit/optimize-theta.js";
 import { inverseFromCholesky } from "../linalg.js";
 import type { Design } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
-import type { LmerModel } from "../model/lmer-model.js";
+import type { FittedModel } from "../model/fitted.js";
 import { thetaLower } from "../model/parameters.js";
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -323,7 +323,7 @@ export class Profile {
   }
 
   /** Refit by ML (a REML fit) and lay out the profile's parameters. */
-  static async create(model: LmerModel): Promise<Profile> {
+  static async create(model: FittedModel): Promise<Profile> {
     const design = model.design;
     const dev = await ProfiledDeviance.create(design, false);
     const opt = optimizeTheta(dev, design.terms, model.theta);

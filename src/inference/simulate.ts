@@ -3,7 +3,7 @@
 // b* ~ N(0, sigma^2 Lambda Lambda') and e* ~ N(0, sigma^2), and refits of them.
 import { optimizeTheta } from "../fit/optimize-theta.js";
 import { ProfiledDeviance } from "../model/deviance.js";
-import type { LmerModel } from "../model/lmer-model.js";
+import type { FittedModel } from "../model/fitted.js";
 import { thetaToFactors } from "../model/parameters.js";
 import { predict } from "../model/predict.js";
 import { mulberry32, normalSource } from "../random.js";
@@ -23,18 +23,18 @@ export interface SimulateOptions {
 export const MAX_NSIM = 100_000;
 
 /** `nsim` responses simulated from the fitted model (unconditional on the random effects). */
-export function simulate(m: LmerModel, nsim: number, options: SimulateOptions = {}): Float64Array[] {
+export function simulate(m: FittedModel, nsim: number, options: SimulateOptions = {}): Float64Array[] {
   return Array.from(simulations(m, nsim, options));
 }
 
 /** The responses of simulate(), one at a time (the bootstrap holds one response, not nsim); the arguments are checked at once. */
-function simulations(m: LmerModel, nsim: number, options: SimulateOptions): Generator<Float64Array> {
+function simulations(m: FittedModel, nsim: number, options: SimulateOptions): Generator<Float64Array> {
   checkCount("nsim", nsim, 1, MAX_NSIM);
   if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new LmmError(`The seed must be a whole number, not ${options.seed}.`);
   return draws(m, nsim, options.seed ?? 42);
 }
 
-function* draws(m: LmerModel, nsim: number, seed: number): Generator<Float64Array> {
+function* draws(m: FittedModel, nsim: number, seed: number): Generator<Float64Array> {
   const { n, terms } = m.design;
   const mean = predict(m, undefined, { re: false });
   const Ts = thetaToFactors(terms, m.theta);
@@ -78,7 +78,7 @@ export interface BootstrapResult {
  * Parametric bootstrap: simulate `nsim` responses from the fit and refit each
  * (same design, same REML/ML), starting from the fitted theta.
  */
-export async function bootstrap(m: LmerModel, nsim: number, options: SimulateOptions = {}): Promise<BootstrapResult> {
+export async function bootstrap(m: FittedModel, nsim: number, options: SimulateOptions = {}): Promise<BootstrapResult> {
   const responses = simulations(m, nsim, options); // checks nsim before the arrays below are sized by it
   const dev = await ProfiledDeviance.create(m.design, m.REML);
   const p = m.coefNames.length;

@@ -3,7 +3,8 @@
 import { inverseFromCholesky, timesTranspose } from "../linalg.js";
 import { LmmError, quote } from "../errors.js";
 import type { OptimizerResult } from "../fit/optimizer.js";
-import { degenerateFitCause, type Design } from "./design.js";
+import { degenerateFitCause } from "./build-design.js";
+import type { Design } from "./design.js";
 import type { ProfiledDeviance } from "./deviance.js";
 import { thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
 import { formatSummary } from "../output/summary.js";
@@ -14,38 +15,7 @@ import { anovaTypeIII, type AnovaRow } from "../inference/anova-type3.js";
 import { bootConfint, profileConfint, waldConfint, type ConfintRow } from "../inference/confint.js";
 import { predict, type PredictOptions } from "./predict.js";
 import type { DataInput } from "../data.js";
-
-/** One row of lme4's as.data.frame(VarCorr(m)). */
-export interface VarCorrRow {
-  grp: string;
-  var1: string | null;
-  var2: string | null;
-  /** Variance or covariance. */
-  vcov: number;
-  /** Standard deviation or correlation. */
-  sdcor: number;
-}
-
-/** Conditional modes of one grouping factor: level names and one array per column. */
-export interface RanefTable {
-  levels: string[];
-  [column: string]: string[] | number[];
-}
-
-/** How the optimisation ended. */
-export interface Convergence {
-  converged: boolean;
-  message: string;
-  iterations: number;
-  evaluations: number;
-  /** Largest |projected gradient| of the objective at the optimum. */
-  maxGrad: number;
-  /** What was checked before the optimum was accepted (gradient, directions into the covariance cone, restarts). */
-  optimality: string;
-}
-
-/** Denominator degrees of freedom for the t tests of the fixed effects. */
-export type DdfMethod = "satterthwaite" | "kenward-roger" | "none";
+import type { Convergence, DdfMethod, FittedModel, RanefTable, VarCorrRow } from "./fitted.js";
 
 /** lme4's isSingular tolerance on the relative factor's diagonal. */
 const SINGULAR_TOL = 1e-4;
@@ -96,7 +66,7 @@ function difference(a: Float64Array, b: Float64Array): Float64Array {
  * inference (Satterthwaite, Kenward-Roger, intervals, type III tests) on demand.
  * Made by `lmer()`; the deviance object stays attached for further evaluations.
  */
-export class LmerModel {
+export class LmerModel implements FittedModel {
   /** The formula as given. */
   readonly formula: string;
   readonly REML: boolean;
