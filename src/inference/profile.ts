@@ -90,6 +90,25 @@ function termLayouts(design: Design): TermLayout[] {
   });
 }
 
+/**
+ * The free variables of an inner problem with natural parameter k held at a
+ * value: their positions among theta's, their lower bounds, and the full point.
+ */
+function holding(k: number, lowerNat: Float64Array): { idx: number[]; lower: Float64Array; full: (x: Float64Array, value: number) => Float64Array } {
+  const ntheta = lowerNat.length;
+  const idx = Array.from({ length: ntheta }, (_, i) => i).filter((i) => i !== k);
+  return {
+    idx,
+    lower: Float64Array.from(idx, (i) => lowerNat[i]),
+    full: (x, value) => {
+      const nat = new Float64Array(ntheta);
+      idx.forEach((i, m) => (nat[i] = x[m]));
+      nat[k] = value;
+      return nat;
+    },
+  };
+}
+
 /** A correlation held fixed while theta is built: row i, column j of one term. */
 interface CorConstraint {
   term: number;
@@ -306,6 +325,12 @@ export class Profile {
   readonly parameters: ProfiledParameter[] = [];
   /** ML deviance at the ML estimates. */
   readonly base: number;
+  /** The ML estimates of the sd/cor parameters, theta order. */
+  private readonly sdcorML: Float64Array;
+  /** The natural point (s, u, sigma) of the ML estimates. */
+  private readonly naturalML: Float64Array;
+  /** The deviance with one sd at 0, by theta position (bounds a correlation's profile). */
+  private readonly sdAtZero = new Map<number, number>();
 
   private constructor(
     private readonly dev: ProfiledDeviance,
@@ -319,6 +344,10 @@ export class Profile {
     private readonly seML: Float64Array,
   ) {
     this.base = base;
+    this.sdcorML = sdcor(layouts, thetaML, sigmaML);
+    this.naturalML = new Float64Array(thetaML.length + 1);
+    this.naturalML.set(thetaToNatural(layouts, thetaML));
+    this.naturalML[thetaML.length] = sigmaML;
     this.addVarianceParameters();
   }
 
@@ -329,12 +358,9 @@ export class Profile {
     const opt = optimizeTheta(dev, design.terms, model.theta);
     const thetaML = opt.x;
     const base = dev.evaluate(thetaML);
-    const { r2 } = dev.parts();
-    const n = design.n;
     const p = design.X.columns.length;
-    const sigmaML = Math.sqrt(r2 / n);
-    const sol = dev.solve();
-    const betaML = sol.slice(sol.length - p);
+    const sigmaML = dev.sigma();
+    const betaML = dev.beta();
     const V = inverseFromCholesky(dev.fixedFactor(), p);
     const seML = Float64Array.from({ length: p }, (_, j) => sigmaML * Math.sqrt(V[j * p + j]));
     return new Profile(dev, termLayouts(design), thetaML, sigmaML, betaML, base, design, seML);
@@ -430,165 +456,172 @@ export class Profile {
     return best;
   }
 
+  /** The sd/cor parameters of each term, in theta order, then sigma. */
   private addVarianceParameters(): void {
-    const layouts = this.layouts;
-    const ntheta = this.thetaML.length;
-    const natML = new Float64Array(ntheta + 1);
-    natML.set(thetaToNatural(layouts, this.thetaML));
-    natML[ntheta] = this.sigmaML;
-    const est = sdcor(layouts, this.thetaML, this.sigmaML);
-    const lowerNat = this.naturalLower();
-    const n = this.dev.n;
-
-    // Starts of each inner minimisation: the solution at the nearest value
-    // already profiled (continuation along the profile) and the ML estimate (the
-    // inner problems can have several local minima; the lower one wins).
-    // `cap` is a deviance the profile never exceeds (see correlations below).
-    const profileOf = (problemAt: (x: number) => InnerProblem, estimate: number, cap: () => number = () => Infinity) => {
-      const points: { x: number; nat: Float64Array }[] = [{ x: estimate, nat: natML }];
-      return (x: number) => {
-        let near = points[0];
-        for (const pt of points) if (Math.abs(pt.x - x) < Math.abs(near.x - x)) near = pt;
-        const { value, nat } = this.solveInner(problemAt(x), near === points[0] ? [natML] : [near.nat, natML]);
-        points.push({ x, nat });
-        return this.zetaOf(x, estimate, Math.min(value, cap()));
-      };
-    };
-    // The deviance minimised with standard deviation k at 0, per k (on demand).
-    const atZero = new Map<number, number>();
-    const sdZeroProblems = new Map<number, (v: number) => InnerProblem>();
-    const devianceAtZero = (k: number) => {
-      if (!atZero.has(k)) atZero.set(k, this.solveInner(sdZeroProblems.get(k)!(0), [natML]).value);
-      return atZero.get(k)!;
-    };
-
-    const without = (k: number) => {
-      const idx = Array.from({ length: ntheta }, (_, i) => i).filter((i) => i !== k);
-      return {
-        idx,
-        lower: Float64Array.from(idx, (i) => lowerNat[i]),
-        full: (x: Float64Array, value: number) => {
-          const nat = new Float64Array(ntheta);
-          idx.forEach((i, m) => (nat[i] = x[m]));
-          nat[k] = value;
-          return nat;
-        },
-      };
-    };
-
-    layouts.forEach((L, t) => {
+    this.layouts.forEach((L, t) => {
       for (let j = 0; j < L.q; j++) {
-        for (let i = j; i < L.q; i++) {
-          const k = L.pos[i][j];
-          if (i === j) {
-            // Standard deviation of column i: sigma = v / s_i.
-            const problemAt = (v: number): InnerProblem => {
-              if (v === 0) {
-                const w = without(k);
-                return this.inner(
-                  (x, theta) => ({ sigma: null, excess: naturalToTheta(layouts, w.full(x, 0), theta) }),
-                  w.lower,
-                  (nat) => Float64Array.from(w.idx, (m) => nat[m]),
-                  (x) => {
-                    const nat = new Float64Array(ntheta + 1);
-                    nat.set(w.full(x, 0));
-                    const theta = new Float64Array(ntheta);
-                    naturalToTheta(layouts, nat, theta);
-                    this.dev.evaluate(theta);
-                    nat[ntheta] = Math.sqrt(this.dev.parts().r2 / n);
-                    return nat;
-                  },
-                );
-              }
-              return this.inner(
-                (x, theta) => ({ sigma: v / x[k], excess: naturalToTheta(layouts, x, theta) }),
-                lowerNat,
-                (nat) => {
-                  const x = nat.slice(0, ntheta);
-                  x[k] = v / nat[ntheta];
-                  return x;
-                },
-                (x) => {
-                  const nat = new Float64Array(ntheta + 1);
-                  nat.set(x);
-                  nat[ntheta] = v / x[k];
-                  return nat;
-                },
-              );
-            };
-            sdZeroProblems.set(k, problemAt);
-            const estimate = est[k];
-            this.parameters.push({
-              name: `sd_${L.names[i]}|${L.group}`,
-              kind: "sd",
-              estimate,
-              min: 0,
-              max: Infinity,
-              zeta: profileOf(problemAt, estimate),
-              scale: estimate > 0 ? 0.1 * estimate : 0.1 * this.sigmaML,
-            });
-          } else {
-            // Correlation of columns i and j: sigma profiled out.
-            const w = without(k);
-            const problemAt = (rho: number): InnerProblem =>
-              this.inner(
-                (x, theta) => ({ sigma: null, excess: naturalToTheta(layouts, w.full(x, 0), theta, { term: t, i, j, rho }) }),
-                w.lower,
-                (nat) => Float64Array.from(w.idx, (m) => nat[m]),
-                (x) => {
-                  const nat = new Float64Array(ntheta + 1);
-                  const theta = new Float64Array(ntheta);
-                  naturalToTheta(layouts, w.full(x, 0), theta, { term: t, i, j, rho });
-                  nat.set(thetaToNatural(layouts, theta));
-                  this.dev.evaluate(theta);
-                  nat[ntheta] = Math.sqrt(this.dev.parts().r2 / n);
-                  return nat;
-                },
-              );
-            const estimate = est[k];
-            this.parameters.push({
-              name: `cor_${L.names[i]}.${L.names[j]}|${L.group}`,
-              kind: "cor",
-              estimate,
-              min: -1,
-              max: 1,
-              // With either standard deviation at 0 the correlation is free:
-              // those deviances bound the profile (lme4's optimiser finds them
-              // as the sd goes to 0; a local search at a fixed rho may not).
-              zeta: profileOf(problemAt, estimate, () => Math.min(devianceAtZero(L.pos[i][i]), devianceAtZero(L.pos[j][j]))),
-              scale: 0.1 * Math.max(1e-3, 1 - Math.abs(Number.isFinite(estimate) ? estimate : 0)),
-            });
-          }
-        }
+        for (let i = j; i < L.q; i++) this.parameters.push(i === j ? this.sdParameter(L, i) : this.correlationParameter(L, t, i, j));
       }
     });
+    this.parameters.push(this.sigmaParameter());
+  }
 
-    // sigma: theta's relative sds rescale so that the absolute ones stay put.
-    const sigmaProblem = (s0: number): InnerProblem =>
-      this.inner(
-        (x, theta) => ({ sigma: s0, excess: naturalToTheta(layouts, x, theta) }),
-        lowerNat,
-        (nat) => {
-          const x = nat.slice(0, ntheta);
-          for (const L of layouts) for (let i = 0; i < L.q; i++) x[L.pos[i][i]] *= nat[ntheta] / s0;
-          return x;
-        },
+  /**
+   * zeta as a function of a parameter's value, each value's inner problem from
+   * `problemAt`. Starts of each inner minimisation: the solution at the nearest
+   * value already profiled (continuation along the profile) and the ML estimate
+   * (the inner problems can have several local minima; the lower one wins).
+   * `cap` is a deviance the profile never exceeds (see the correlations).
+   */
+  private profileOf(problemAt: (x: number) => InnerProblem, estimate: number, cap: () => number = () => Infinity): (x: number) => number {
+    const natML = this.naturalML;
+    const points: { x: number; nat: Float64Array }[] = [{ x: estimate, nat: natML }];
+    return (x: number) => {
+      let near = points[0];
+      for (const pt of points) if (Math.abs(pt.x - x) < Math.abs(near.x - x)) near = pt;
+      const { value, nat } = this.solveInner(problemAt(x), near === points[0] ? [natML] : [near.nat, natML]);
+      points.push({ x, nat });
+      return this.zetaOf(x, estimate, Math.min(value, cap()));
+    };
+  }
+
+  /**
+   * The inner problem with the relative sd at theta position k held at v / sigma:
+   * sigma = v / s_k is eliminated; at v = 0, s_k = 0 and sigma is profiled out.
+   */
+  private sdProblem(k: number, v: number): InnerProblem {
+    const layouts = this.layouts;
+    const ntheta = this.thetaML.length;
+    if (v === 0) {
+      const w = holding(k, this.naturalLower());
+      return this.inner(
+        (x, theta) => ({ sigma: null, excess: naturalToTheta(layouts, w.full(x, 0), theta) }),
+        w.lower,
+        (nat) => Float64Array.from(w.idx, (m) => nat[m]),
         (x) => {
           const nat = new Float64Array(ntheta + 1);
-          nat.set(x);
-          nat[ntheta] = s0;
+          nat.set(w.full(x, 0));
+          const theta = new Float64Array(ntheta);
+          naturalToTheta(layouts, nat, theta);
+          this.dev.evaluate(theta);
+          nat[ntheta] = this.dev.sigma();
           return nat;
         },
       );
-    this.parameters.push({
+    }
+    return this.inner(
+      (x, theta) => ({ sigma: v / x[k], excess: naturalToTheta(layouts, x, theta) }),
+      this.naturalLower(),
+      (nat) => {
+        const x = nat.slice(0, ntheta);
+        x[k] = v / nat[ntheta];
+        return x;
+      },
+      (x) => {
+        const nat = new Float64Array(ntheta + 1);
+        nat.set(x);
+        nat[ntheta] = v / x[k];
+        return nat;
+      },
+    );
+  }
+
+  /** The inner problem with the correlation of columns i and j of term t held at rho (sigma profiled out: the constraint is scale free). */
+  private correlationProblem(t: number, i: number, j: number, rho: number): InnerProblem {
+    const layouts = this.layouts;
+    const ntheta = this.thetaML.length;
+    const w = holding(layouts[t].pos[i][j], this.naturalLower());
+    return this.inner(
+      (x, theta) => ({ sigma: null, excess: naturalToTheta(layouts, w.full(x, 0), theta, { term: t, i, j, rho }) }),
+      w.lower,
+      (nat) => Float64Array.from(w.idx, (m) => nat[m]),
+      (x) => {
+        const nat = new Float64Array(ntheta + 1);
+        const theta = new Float64Array(ntheta);
+        naturalToTheta(layouts, w.full(x, 0), theta, { term: t, i, j, rho });
+        nat.set(thetaToNatural(layouts, theta));
+        this.dev.evaluate(theta);
+        nat[ntheta] = this.dev.sigma();
+        return nat;
+      },
+    );
+  }
+
+  /** The inner problem with sigma held at s0: theta's relative sds rescale so that the absolute ones stay put. */
+  private sigmaProblem(s0: number): InnerProblem {
+    const layouts = this.layouts;
+    const ntheta = this.thetaML.length;
+    return this.inner(
+      (x, theta) => ({ sigma: s0, excess: naturalToTheta(layouts, x, theta) }),
+      this.naturalLower(),
+      (nat) => {
+        const x = nat.slice(0, ntheta);
+        for (const L of layouts) for (let i = 0; i < L.q; i++) x[L.pos[i][i]] *= nat[ntheta] / s0;
+        return x;
+      },
+      (x) => {
+        const nat = new Float64Array(ntheta + 1);
+        nat.set(x);
+        nat[ntheta] = s0;
+        return nat;
+      },
+    );
+  }
+
+  /** The deviance minimised with the sd at theta position k at 0 (computed once, on demand). */
+  private devianceWithSdAtZero(k: number): number {
+    let value = this.sdAtZero.get(k);
+    if (value === undefined) {
+      value = this.solveInner(this.sdProblem(k, 0), [this.naturalML]).value;
+      this.sdAtZero.set(k, value);
+    }
+    return value;
+  }
+
+  /** The standard deviation of column i of a term. */
+  private sdParameter(L: TermLayout, i: number): ProfiledParameter {
+    const k = L.pos[i][i];
+    const estimate = this.sdcorML[k];
+    return {
+      name: `sd_${L.names[i]}|${L.group}`,
+      kind: "sd",
+      estimate,
+      min: 0,
+      max: Infinity,
+      zeta: this.profileOf((v) => this.sdProblem(k, v), estimate),
+      scale: estimate > 0 ? 0.1 * estimate : 0.1 * this.sigmaML,
+    };
+  }
+
+  /** The correlation of columns i and j (i > j) of term t. */
+  private correlationParameter(L: TermLayout, t: number, i: number, j: number): ProfiledParameter {
+    const estimate = this.sdcorML[L.pos[i][j]];
+    // With either standard deviation at 0 the correlation is free: those
+    // deviances bound the profile (lme4's optimiser finds them as the sd goes
+    // to 0; a local search at a fixed rho may not).
+    const cap = () => Math.min(this.devianceWithSdAtZero(L.pos[i][i]), this.devianceWithSdAtZero(L.pos[j][j]));
+    return {
+      name: `cor_${L.names[i]}.${L.names[j]}|${L.group}`,
+      kind: "cor",
+      estimate,
+      min: -1,
+      max: 1,
+      zeta: this.profileOf((rho) => this.correlationProblem(t, i, j, rho), estimate, cap),
+      scale: 0.1 * Math.max(1e-3, 1 - Math.abs(Number.isFinite(estimate) ? estimate : 0)),
+    };
+  }
+
+  /** The residual standard deviation. */
+  private sigmaParameter(): ProfiledParameter {
+    return {
       name: "sigma",
       kind: "sigma",
       estimate: this.sigmaML,
       min: 0,
       max: Infinity,
-      zeta: profileOf(sigmaProblem, this.sigmaML),
-      scale: this.sigmaML / Math.sqrt(2 * n),
-    });
+      zeta: this.profileOf((s0) => this.sigmaProblem(s0), this.sigmaML),
+      scale: this.sigmaML / Math.sqrt(2 * this.dev.n),
+    };
   }
 
   /**

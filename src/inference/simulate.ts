@@ -81,8 +81,6 @@ export interface BootstrapResult {
 export async function bootstrap(m: FittedModel, nsim: number, options: SimulateOptions = {}): Promise<BootstrapResult> {
   const responses = simulations(m, nsim, options); // checks nsim before the arrays below are sized by it
   const dev = await ProfiledDeviance.create(m.design, m.REML);
-  const p = m.coefNames.length;
-  const nu = m.REML ? m.nobs - p : m.nobs;
   const result: BootstrapResult = {
     fixef: Object.fromEntries(m.coefNames.map((name) => [name, new Float64Array(nsim)])),
     theta: [],
@@ -96,10 +94,10 @@ export async function bootstrap(m: FittedModel, nsim: number, options: SimulateO
     const opt = optimizeTheta(dev, m.design.terms, m.theta);
     if (!opt.converged) result.notConverged++;
     dev.evaluate(opt.x);
-    const sol = dev.solve();
-    m.coefNames.forEach((name, j) => (result.fixef[name][s] = sol[sol.length - p + j]));
+    const beta = dev.beta();
+    m.coefNames.forEach((name, j) => (result.fixef[name][s] = beta[j]));
     result.theta.push(opt.x);
-    result.sigma[s] = Math.sqrt(dev.parts().r2 / nu);
+    result.sigma[s] = dev.sigma();
     result.objective[s++] = opt.f;
   }
   return result;

@@ -104,6 +104,8 @@ export class LmerModel implements FittedModel {
   readonly ngrps: Record<string, number> = {};
   /** [v of the units, v of the dense terms, beta] at the optimum, as `ProfiledDeviance.solve()`. */
   private readonly solution: Float64Array;
+  /** The fixed effects at the optimum (the end of `solution`). */
+  private readonly beta: Float64Array;
   /** Each term's relative factor T at the optimum. */
   private readonly factors: Float64Array[];
   private cache: { effects?: Float64Array[]; ranef?: Record<string, RanefTable>; fitted?: Float64Array; residuals?: Float64Array } = {};
@@ -143,11 +145,10 @@ export class LmerModel implements FittedModel {
     };
 
     deviance.evaluate(opt.x);
-    const parts = deviance.parts();
-    this.objective = parts.objective;
-    this.sigma = Math.sqrt(parts.r2 / deviance.nu);
+    this.objective = deviance.parts().objective;
+    this.sigma = deviance.sigma();
     const sol = deviance.solve();
-    const beta = sol.subarray(sol.length - p);
+    const beta = deviance.beta(sol);
 
     this.coefNames = X.names;
     const V = inverseFromCholesky(deviance.fixedFactor(), p).map((v) => v * this.sigma * this.sigma);
@@ -187,6 +188,7 @@ export class LmerModel implements FittedModel {
     // Conditional modes and fitted values are computed on first use (a batch of
     // fits reads neither; a cohort's fitted values are 10^6 rows).
     this.solution = sol;
+    this.beta = beta;
     this.factors = Ts;
 
     // Never print NaN or Inf as an estimate: a degenerate fit is refused with its cause.
@@ -238,12 +240,10 @@ export class LmerModel implements FittedModel {
   get fitted(): Float64Array {
     if (!this.cache.fitted) {
       const { X, terms, n } = this.design;
-      const p = X.columns.length;
-      const beta = this.solution.subarray(this.solution.length - p);
       const effects = this.levelEffects();
       // Each row adds X beta, then each term's z b, in column order.
       const fitted = new Float64Array(n);
-      for (let j = 0; j < p; j++) addScaled(fitted, X.columns[j], beta[j]);
+      X.columns.forEach((x, j) => addScaled(fitted, x, this.beta[j]));
       terms.forEach((term, k) => {
         const q = term.names.length;
         for (let c = 0; c < q; c++) addScaledByLevel(fitted, term.columns[c], term.factor.codes, effects[k], q, c);
