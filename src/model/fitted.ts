@@ -36,12 +36,8 @@ export interface Convergence {
 /** Denominator degrees of freedom for the t tests of the fixed effects. */
 export type DdfMethod = "satterthwaite" | "kenward-roger" | "none";
 
-/**
- * The estimates of a fitted linear mixed model at its optimum, with its design
- * and the deviance it was fitted with (left attached for further evaluations).
- * Inference, output and prediction read a fit through this interface.
- */
-export interface FittedModel {
+/** The estimates of a fitted linear mixed model at its optimum, as plain values. */
+export interface FitEstimates {
   /** The formula as given. */
   readonly formula: string;
   readonly REML: boolean;
@@ -83,6 +79,15 @@ export interface FittedModel {
   readonly dataName?: string;
   /** The df method of the summary's and JSON's t tests (lmerTest's default: Satterthwaite). */
   readonly ddf: DdfMethod;
+}
+
+/**
+ * A fitted linear mixed model: its estimates, its design and the deviance it
+ * was fitted with (left attached for further evaluations), and what is computed
+ * from them on first use. Inference, output and prediction read a fit through
+ * this interface.
+ */
+export interface FittedModel extends FitEstimates {
   readonly design: Design;
   readonly deviance: ProfiledDeviance;
   /** Conditional modes (BLUPs) per grouping factor, merged as lme4's ranef(). */
