@@ -137,3 +137,13 @@ describe.each(LRT_CASES.map((c) => [c.id, c] as const))("%s (likelihood-ratio te
     await expect(likelihoodRatioTest(m0, m1)).rejects.toThrow(/different data/);
   });
 });
+
+describe("likelihood-ratio test of models with the same number of parameters", () => {
+  it("says they are not nested and gives no p-value", async () => {
+    const data = await readCSV("test/reference/data/sleepstudy.csv");
+    const lrt = await likelihoodRatioTest(await lmer("Reaction ~ Days + (1 | Subject)", data), await lmer("Reaction ~ 1 + (Days || Subject)", data));
+    expect(lrt.df).toBe(0);
+    expect(Number.isNaN(lrt.p)).toBe(true);
+    expect(lrt.note).toMatch(/not nested/);
+  });
+});
