@@ -3,8 +3,8 @@
 import qnorm from "@stdlib/stats-base-dists-normal-quantile";
 import type { FittedModel } from "../model/fitted.js";
 import type { RandomEffectsTerm } from "../model/design.js";
-import { thetaToFactors } from "../model/parameters.js";
-import { timesTranspose } from "../linalg.js";
+import { termStructures } from "../model/parameters.js";
+import { sdcorName, TermCovariance } from "../model/covariance/structure.js";
 import { Profile } from "./profile.js";
 import { bootstrap, checkCount, MAX_NSIM, type SimulateOptions } from "./simulate.js";
 import { LmmError } from "../errors.js";
@@ -61,18 +61,10 @@ export async function profileConfint(model: FittedModel, level = 0.95): Promise<
  */
 export function varianceParameters(terms: RandomEffectsTerm[], theta: ArrayLike<number>, sigma: number): { name: string; value: number }[] {
   const out: { name: string; value: number }[] = [];
-  const Ts = thetaToFactors(terms, theta);
-  terms.forEach((term, k) => {
-    const q = term.names.length;
-    const TTt = timesTranspose(Ts[k], q);
-    const cov = (i: number, j: number) => TTt[i * q + j] * sigma * sigma;
-    for (let j = 0; j < q; j++) {
-      for (let i = j; i < q; i++) {
-        const suffix = `|${term.group}`;
-        if (i === j) out.push({ name: `sd_${term.names[i]}${suffix}`, value: Math.sqrt(cov(i, i)) });
-        else out.push({ name: `cor_${term.names[i]}.${term.names[j]}${suffix}`, value: cov(i, j) / Math.sqrt(cov(i, i) * cov(j, j)) });
-      }
-    }
+  termStructures(terms).forEach(({ structure, at }, k) => {
+    const { group, names } = terms[k];
+    const cov = new TermCovariance(structure.factor(theta, at), structure.q, sigma);
+    for (const [i, j] of structure.covariancePairs()) out.push({ name: sdcorName(group, names, i, j), value: i === j ? cov.sd(i) : cov.cor(i, j) });
   });
   out.push({ name: "sigma", value: sigma });
   return out;

@@ -30,7 +30,7 @@ import tcdf from "@stdlib/stats-base-dists-t-cdf";
 import { LmmError } from "../errors.js";
 import type { Design, RandomEffectsTerm } from "../model/design.js";
 import type { FittedModel } from "../model/fitted.js";
-import { thetaToFactors } from "../model/parameters.js";
+import { structureOf, thetaToFactors } from "../model/parameters.js";
 import { crossprod, identity, matmul, solveLinear, spdInverse, symmetricEigen, symmetrise, transpose } from "../linalg.js";
 
 /** Kenward-Roger df, adjusted standard errors and p-values by coefficient name. */
@@ -373,28 +373,30 @@ function zSigma2Z(sp: SigmaProducts, v: number, u: number): number {
   return (M[v * Q + u] - t) / s2;
 }
 
-/** The variance parameters but the residual's: per term the lower triangle column by column, each as the ones of its D_r. */
+/**
+ * The variance parameters but the residual's: per term the entries (a, b) of
+ * its covariance that its structure gives a parameter (for an unstructured term
+ * the lower triangle column by column), each as the ones of its D_r.
+ */
 function variancePatterns(terms: readonly RandomEffectsTerm[], z: RandomEffectsLayout): Pattern[] {
   const patterns: Pattern[] = [];
   terms.forEach((t, k) => {
     const q = z.qs[k];
     const L = t.factor.levels.length;
-    for (let b = 0; b < q; b++) {
-      for (let a = b; a < q; a++) {
-        const len = a === b ? L : 2 * L;
-        const u = new Int32Array(len);
-        const v = new Int32Array(len);
-        for (let l = 0, e = 0; l < L; l++) {
-          const base = z.offsets[k] + l * q;
-          u[e] = base + a;
-          v[e++] = base + b;
-          if (a !== b) {
-            u[e] = base + b;
-            v[e++] = base + a;
-          }
+    for (const [a, b] of structureOf(t).covariancePairs()) {
+      const len = a === b ? L : 2 * L;
+      const u = new Int32Array(len);
+      const v = new Int32Array(len);
+      for (let l = 0, e = 0; l < L; l++) {
+        const base = z.offsets[k] + l * q;
+        u[e] = base + a;
+        v[e++] = base + b;
+        if (a !== b) {
+          u[e] = base + b;
+          v[e++] = base + a;
         }
-        patterns.push({ u, v });
       }
+      patterns.push({ u, v });
     }
   });
   return patterns;

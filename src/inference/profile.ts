@@ -10,21 +10,17 @@
 // of each pair (`cor_Days.(Intercept)|Subject`); then `sigma`; then the fixed
 // effects.
 //
-// How the other parameters are minimised over. Write each term's relative
-// factor as T = diag(s) C: s >= 0 the relative standard deviations (sd = sigma s)
-// and C the lower-triangular Cholesky factor of the correlation matrix, rows of
-// unit length, written through canonical partial correlations z = sin(u)
-// (c_i1 = z_i1, c_ik = z_ik sqrt(1 - sum_{l<k} c_il^2), c_ii the rest): every u
-// gives a valid correlation matrix and every correlation matrix has such a u,
-// so the inner problems have simple bounds (s >= 0, u free). Then
-//  - sigma fixed at s0: minimise d(theta, s0) over (s, u), with the non-profiled
-//    deviance d(theta, sigma) = log|L|^2 + r2/sigma^2 + n log(2 pi sigma^2);
+// How the other parameters are minimised over: in each term's profile
+// parameterisation (CovarianceStructure.toNatural/fromNatural; for an
+// unstructured term, relative sds s >= 0 and partial correlations sin(u) with u
+// free, so the inner problems have simple bounds). Then
+//  - sigma fixed at s0: minimise d(theta, s0) over the natural parameters, with
+//    the non-profiled deviance d(theta, sigma) = log|L|^2 + r2/sigma^2 + n log(2 pi sigma^2);
 //  - an sd fixed at v > 0: sigma is eliminated, sigma = v / s_i, and d(theta,
-//    v / s_i) is minimised over (s, u); at v = 0, s_i = 0 and sigma is profiled;
-//  - a correlation fixed at rho: the constraint is linear in the partial
-//    correlation z_ij given the rows before (z_i1 = rho when j is the first
-//    column), so z_ij is solved for; sigma is profiled out (the constraint is
-//    scale free).
+//    v / s_i) is minimised; at v = 0, s_i = 0 and sigma is profiled;
+//  - a correlation fixed at rho: the structure builds theta with it held
+//    (fromNatural's fixed correlation); sigma is profiled out (the constraint
+//    is scale free).
 // Gradients: the analytic gradient of the deviance with respect to theta (and
 // sigma) times the Jacobian of the cheap map (s, u) -> (theta, sigma), the latter
 // by central differences.
@@ -49,7 +45,8 @@ import { inverseFromCholesky } from "../linalg.js";
 import type { Design } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import type { FittedModel } from "../model/fitted.js";
-import { thetaLower } from "../model/parameters.js";
+import { termStructures } from "../model/parameters.js";
+import { sdcorName, type CovarianceStructure, type FixedCorrelation } from "../model/covariance/structure.js";
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -68,26 +65,21 @@ export interface ProfiledParameter {
   scale: number;
 }
 
-/** Positions of one term's parameters in theta: pos[i][j] (i >= j). */
+/** One term's part of the profile: its covariance structure, where its entries start in theta (and in the natural point), its names. */
 interface TermLayout {
-  q: number;
-  offset: number;
-  pos: number[][];
+  structure: CovarianceStructure;
+  at: number;
   group: string;
   names: string[];
 }
 
 function termLayouts(design: Design): TermLayout[] {
-  let offset = 0;
-  return design.terms.map((t) => {
-    const q = t.names.length;
-    const pos: number[][] = Array.from({ length: q }, () => new Array<number>(q).fill(-1));
-    let k = offset;
-    for (let j = 0; j < q; j++) for (let i = j; i < q; i++) pos[i][j] = k++;
-    const out = { q, offset, pos, group: t.group, names: t.names };
-    offset = k;
-    return out;
-  });
+  return termStructures(design.terms).map(({ structure, at }, k) => ({ structure, at, group: design.terms[k].group, names: design.terms[k].names }));
+}
+
+/** Where the parameter of a term's covariance pair (i, j) sits in theta and in the natural point. */
+function position(L: TermLayout, i: number, j: number): number {
+  return L.at + L.structure.covariancePairs().findIndex(([a, b]) => a === i && b === j);
 }
 
 /**
@@ -109,92 +101,33 @@ function holding(k: number, lowerNat: Float64Array): { idx: number[]; lower: Flo
   };
 }
 
-/** A correlation held fixed while theta is built: row i, column j of one term. */
-interface CorConstraint {
+/** A correlation held fixed while theta is built: rows i > j of term `term`. */
+interface CorConstraint extends FixedCorrelation {
   term: number;
-  i: number;
-  j: number;
-  rho: number;
 }
 
 /**
- * theta from the natural parameters (s on diagonal positions, u elsewhere), with
- * an optional correlation constraint. Returns the infeasibility of the
- * constraint (0 when it holds; the amount by which |z| exceeds 1 otherwise, z
- * then clamped).
+ * theta from the natural parameters, with an optional correlation constraint.
+ * Returns the infeasibility of the constraint (0 when it holds; the amount by
+ * which the partial correlation it needs exceeds 1 otherwise).
  */
 function naturalToTheta(layouts: TermLayout[], nat: ArrayLike<number>, theta: Float64Array, con?: CorConstraint): number {
   let excess = 0;
-  layouts.forEach((L, t) => {
-    const { q, pos } = L;
-    const C = new Float64Array(q * q);
-    for (let i = 0; i < q; i++) {
-      let rem = 1;
-      for (let k = 0; k < i; k++) {
-        let z: number;
-        if (con && con.term === t && con.i === i && con.j === k) {
-          let partial = 0;
-          for (let l = 0; l < k; l++) partial += C[i * q + l] * C[k * q + l];
-          const coef = Math.sqrt(Math.max(rem, 0)) * C[k * q + k];
-          z = coef > 0 ? (con.rho - partial) / coef : 0;
-          if (Math.abs(z) > 1) {
-            excess += Math.abs(z) - 1;
-            z = Math.sign(z);
-          }
-        } else z = Math.sin(nat[pos[i][k]]);
-        const c = z * Math.sqrt(Math.max(rem, 0));
-        C[i * q + k] = c;
-        rem -= c * c;
-      }
-      C[i * q + i] = Math.sqrt(Math.max(rem, 0));
-    }
-    for (let i = 0; i < q; i++) {
-      const s = nat[pos[i][i]];
-      for (let k = 0; k <= i; k++) theta[pos[i][k]] = s * C[i * q + k];
-    }
-  });
+  layouts.forEach((L, t) => (excess += L.structure.fromNatural(nat, L.at, theta, con?.term === t ? con : undefined)));
   return excess;
 }
 
-/** The natural parameters (s, u) of theta. */
+/** The natural parameters of theta. */
 function thetaToNatural(layouts: TermLayout[], theta: ArrayLike<number>): Float64Array {
   const nat = new Float64Array(theta.length);
-  for (const L of layouts) {
-    const { q, pos } = L;
-    for (let i = 0; i < q; i++) {
-      let norm = 0;
-      for (let k = 0; k <= i; k++) norm += theta[pos[i][k]] ** 2;
-      norm = Math.sqrt(norm);
-      nat[pos[i][i]] = norm;
-      let rem = 1;
-      for (let k = 0; k < i; k++) {
-        const c = norm > 0 ? theta[pos[i][k]] / norm : 0;
-        const r = Math.sqrt(Math.max(rem, 0));
-        const z = r > 1e-300 ? Math.max(-1, Math.min(1, c / r)) : 0;
-        nat[pos[i][k]] = Math.asin(z);
-        rem -= c * c;
-      }
-    }
-  }
+  for (const L of layouts) L.structure.toNatural(theta, L.at, nat);
   return nat;
 }
 
-/** Standard deviations and correlations of a term from theta and sigma (lme4's Cv_to_Sv). */
+/** The sd/cor parameters from theta and sigma, in theta's order. */
 function sdcor(layouts: TermLayout[], theta: ArrayLike<number>, sigma: number): Float64Array {
   const out = new Float64Array(theta.length);
-  for (const L of layouts) {
-    const { q, pos } = L;
-    const row = (i: number) => Array.from({ length: i + 1 }, (_, k) => theta[pos[i][k]]);
-    const norms = Array.from({ length: q }, (_, i) => Math.hypot(...row(i)));
-    for (let i = 0; i < q; i++) {
-      out[pos[i][i]] = sigma * norms[i];
-      for (let j = 0; j < i; j++) {
-        let s = 0;
-        for (let k = 0; k <= j; k++) s += theta[pos[i][k]] * theta[pos[j][k]];
-        out[pos[i][j]] = norms[i] > 0 && norms[j] > 0 ? s / (norms[i] * norms[j]) : NaN;
-      }
-    }
-  }
+  for (const L of layouts) L.structure.profileEstimates(theta, L.at, sigma, out);
   return out;
 }
 
@@ -434,20 +367,15 @@ export class Profile {
 
   /** Lower bounds of the natural parameters (s >= 0, u free). */
   private naturalLower(): Float64Array {
-    return thetaLower(this.design.terms);
+    return Float64Array.from(this.layouts.flatMap((L) => L.structure.naturalLower()));
   }
 
   /** The inner minimum from each start (natural points); the lowest wins. */
   private solveInner(problem: InnerProblem, starts: Float64Array[]): { value: number; nat: Float64Array } {
     let best = { value: Infinity, nat: starts[0] };
-    const lower = this.naturalLower();
     for (const start of starts) {
-      // A partial correlation at -1 or 1 (u at -/+ pi/2) is a stationary point of
-      // sin(u) whichever way the deviance pulls: start a little inside.
       const nat = Float64Array.from(start);
-      for (let i = 0; i < lower.length; i++) {
-        if (lower[i] === -Infinity && Math.abs(Math.sin(nat[i])) > 1 - 1e-8) nat[i] = Math.sign(Math.sin(nat[i])) * (Math.PI / 2 - 0.1);
-      }
+      for (const L of this.layouts) L.structure.moveInside(nat, L.at);
       const x0 = problem.start(nat);
       if (x0.length === 0) return { value: problem.f(x0), nat: problem.natural(x0) };
       const opt = minimize(problem.f, x0, problem.lower, { gradient: problem.gradient });
@@ -459,9 +387,7 @@ export class Profile {
   /** The sd/cor parameters of each term, in theta order, then sigma. */
   private addVarianceParameters(): void {
     this.layouts.forEach((L, t) => {
-      for (let j = 0; j < L.q; j++) {
-        for (let i = j; i < L.q; i++) this.parameters.push(i === j ? this.sdParameter(L, i) : this.correlationParameter(L, t, i, j));
-      }
+      for (const [i, j] of L.structure.covariancePairs()) this.parameters.push(i === j ? this.sdParameter(L, i) : this.correlationParameter(L, t, i, j));
     });
     this.parameters.push(this.sigmaParameter());
   }
@@ -530,7 +456,7 @@ export class Profile {
   private correlationProblem(t: number, i: number, j: number, rho: number): InnerProblem {
     const layouts = this.layouts;
     const ntheta = this.thetaML.length;
-    const w = holding(layouts[t].pos[i][j], this.naturalLower());
+    const w = holding(position(layouts[t], i, j), this.naturalLower());
     return this.inner(
       (x, theta) => ({ sigma: null, excess: naturalToTheta(layouts, w.full(x, 0), theta, { term: t, i, j, rho }) }),
       w.lower,
@@ -556,7 +482,11 @@ export class Profile {
       this.naturalLower(),
       (nat) => {
         const x = nat.slice(0, ntheta);
-        for (const L of layouts) for (let i = 0; i < L.q; i++) x[L.pos[i][i]] *= nat[ntheta] / s0;
+        for (const L of layouts) {
+          L.structure.covariancePairs().forEach(([i, j], k) => {
+            if (i === j) x[L.at + k] *= nat[ntheta] / s0;
+          });
+        }
         return x;
       },
       (x) => {
@@ -580,10 +510,10 @@ export class Profile {
 
   /** The standard deviation of column i of a term. */
   private sdParameter(L: TermLayout, i: number): ProfiledParameter {
-    const k = L.pos[i][i];
+    const k = position(L, i, i);
     const estimate = this.sdcorML[k];
     return {
-      name: `sd_${L.names[i]}|${L.group}`,
+      name: sdcorName(L.group, L.names, i, i),
       kind: "sd",
       estimate,
       min: 0,
@@ -595,13 +525,13 @@ export class Profile {
 
   /** The correlation of columns i and j (i > j) of term t. */
   private correlationParameter(L: TermLayout, t: number, i: number, j: number): ProfiledParameter {
-    const estimate = this.sdcorML[L.pos[i][j]];
+    const estimate = this.sdcorML[position(L, i, j)];
     // With either standard deviation at 0 the correlation is free: those
     // deviances bound the profile (lme4's optimiser finds them as the sd goes
     // to 0; a local search at a fixed rho may not).
-    const cap = () => Math.min(this.devianceWithSdAtZero(L.pos[i][i]), this.devianceWithSdAtZero(L.pos[j][j]));
+    const cap = () => Math.min(this.devianceWithSdAtZero(position(L, i, i)), this.devianceWithSdAtZero(position(L, j, j)));
     return {
-      name: `cor_${L.names[i]}.${L.names[j]}|${L.group}`,
+      name: sdcorName(L.group, L.names, i, j),
       kind: "cor",
       estimate,
       min: -1,

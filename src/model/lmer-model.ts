@@ -1,12 +1,13 @@
 // The fitted model (lme4's merMod): estimates, variance components, conditional
 // modes, fitted values and fit statistics at the optimum.
-import { inverseFromCholesky, timesTranspose } from "../linalg.js";
+import { inverseFromCholesky } from "../linalg.js";
 import { LmmError, quote } from "../errors.js";
 import type { OptimizerResult } from "../fit/optimizer.js";
 import { degenerateFitCause } from "./build-design.js";
 import type { Design, RandomEffectsTerm } from "./design.js";
 import type { ProfiledDeviance } from "./deviance.js";
-import { thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
+import { structureOf, thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
+import { TermCovariance } from "./covariance/structure.js";
 import { formatSummary } from "../output/summary.js";
 import { modelToJSON, type LmerJSON } from "../output/json.js";
 import { satterthwaite, type DdfTable } from "../inference/satterthwaite.js";
@@ -60,25 +61,22 @@ function difference(a: Float64Array, b: Float64Array): Float64Array {
   return out;
 }
 
-/** Variance components as lme4's as.data.frame(VarCorr(m)): Sigma_t = sigma^2 T T' per term, then the residual. */
+/** Variance components as lme4's as.data.frame(VarCorr(m)): per term its standard deviations, then its correlations; then the residual. */
 function varianceComponents(terms: readonly RandomEffectsTerm[], Ts: Float64Array[], sigma: number): VarCorrRow[] {
   const varcorr: VarCorrRow[] = [];
   const seen = new Map<string, number>();
   terms.forEach((term, k) => {
     const q = term.names.length;
-    const S = timesTranspose(Ts[k], q).map((v) => v * sigma * sigma);
+    const cov = new TermCovariance(Ts[k], q, sigma);
+    const pairs = structureOf(term).covariancePairs();
     const c = seen.get(term.group) ?? 0;
     seen.set(term.group, c + 1);
     const grp = c === 0 ? term.group : `${term.group}.${c}`;
-    for (let i = 0; i < q; i++) {
-      varcorr.push({ grp, var1: term.names[i], var2: null, vcov: S[i * q + i], sdcor: Math.sqrt(S[i * q + i]) });
+    for (const [i] of pairs.filter(([i, j]) => i === j)) {
+      varcorr.push({ grp, var1: term.names[i], var2: null, vcov: cov.S[i * q + i], sdcor: cov.sd(i) });
     }
-    for (let j = 0; j < q; j++) {
-      for (let i = j + 1; i < q; i++) {
-        const cov = S[i * q + j];
-        const denom = Math.sqrt(S[i * q + i] * S[j * q + j]);
-        varcorr.push({ grp, var1: term.names[j], var2: term.names[i], vcov: cov, sdcor: denom > 0 ? cov / denom : NaN });
-      }
+    for (const [i, j] of pairs.filter(([i, j]) => i > j)) {
+      varcorr.push({ grp, var1: term.names[j], var2: term.names[i], vcov: cov.S[i * q + j], sdcor: cov.cor(i, j) });
     }
   });
   varcorr.push({ grp: "Residual", var1: null, var2: null, vcov: sigma * sigma, sdcor: sigma });
