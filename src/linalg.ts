@@ -1,4 +1,5 @@
-// Small dense helpers for p x p and q x q matrices (row-major) outside the hot loops.
+// Small dense helpers (row-major) outside the hot loops: p x p and q x q matrices,
+// and the Q x Q ones of the Kenward-Roger adjustment.
 
 /** Sum of a[i] b[i]. */
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -140,4 +141,96 @@ export function solveLinear(A: Float64Array, B: Float64Array, n: number, m: numb
     }
   }
   return b;
+}
+
+/** C = A B for A (r x k), B (k x c); zeros of A are skipped (A may be sparse). */
+export function matmul(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
+  const C = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) {
+    const ci = i * c;
+    for (let l = 0; l < k; l++) {
+      const a = A[i * k + l];
+      if (a === 0) continue;
+      const bl = l * c;
+      for (let j = 0; j < c; j++) C[ci + j] += a * B[bl + j];
+    }
+  }
+  return C;
+}
+
+/** A' B for A (k x r), B (k x c): r x c; zeros of A are skipped. */
+export function crossprod(A: Float64Array, B: Float64Array, k: number, r: number, c: number): Float64Array {
+  const C = new Float64Array(r * c);
+  for (let l = 0; l < k; l++) {
+    for (let i = 0; i < r; i++) {
+      const a = A[l * r + i];
+      if (a === 0) continue;
+      const ci = i * c;
+      const bl = l * c;
+      for (let j = 0; j < c; j++) C[ci + j] += a * B[bl + j];
+    }
+  }
+  return C;
+}
+
+/** A' for A (r x c). */
+export function transpose(A: Float64Array, r: number, c: number): Float64Array {
+  const out = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = A[i * c + j];
+  return out;
+}
+
+/** A <- (A + A') / 2 in place, for a square n x n A that rounding left slightly asymmetric; returns A. */
+export function symmetrise(A: Float64Array, n: number): Float64Array {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) A[i * n + j] = A[j * n + i] = (A[i * n + j] + A[j * n + i]) / 2;
+  }
+  return A;
+}
+
+/** sum_{k < len} a[ia + k] b[ib + k]: a dot product of two contiguous runs, four partial sums at a time. */
+export function dotRuns(a: Float64Array, ia: number, b: Float64Array, ib: number, len: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < len; k += 4) {
+    s0 += a[ia + k] * b[ib + k];
+    s1 += a[ia + k + 1] * b[ib + k + 1];
+    s2 += a[ia + k + 2] * b[ib + k + 2];
+    s3 += a[ia + k + 3] * b[ib + k + 3];
+  }
+  for (; k < len; k++) s0 += a[ia + k] * b[ib + k];
+  return s0 + s1 + s2 + s3;
+}
+
+/**
+ * Inverse of a symmetric positive-definite matrix by Cholesky, A = L L',
+ * A^-1 = L^-T L^-1; null if not positive definite. Every inner loop is a
+ * contiguous dot product.
+ */
+export function spdInverse(A: Float64Array, n: number): Float64Array | null {
+  const L = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    const d = A[j * n + j] - dotRuns(L, j * n, L, j * n, j);
+    if (!(d > 0)) return null;
+    const ljj = Math.sqrt(d);
+    L[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) L[i * n + j] = (A[i * n + j] - dotRuns(L, i * n, L, j * n, j)) / ljj;
+  }
+  // Row j of U holds column j of L^-1 (U = L^-T, upper triangular): forward
+  // substitution for L x = e_j, x_i = -(sum_{j<=k<i} L[i, k] x_k) / L[i, i].
+  const U = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    const uj = j * n;
+    U[uj + j] = 1 / L[j * n + j];
+    for (let i = j + 1; i < n; i++) U[uj + i] = -dotRuns(L, i * n + j, U, uj + j, i - j) / L[i * n + i];
+  }
+  // A^-1[i, j] = sum_{k >= max(i, j)} L^-1[k, i] L^-1[k, j] = U[i, k:] . U[j, k:].
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) out[i * n + j] = out[j * n + i] = dotRuns(U, i * n + j, U, j * n + j, n - j);
+  }
+  return out;
 }

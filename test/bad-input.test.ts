@@ -1,7 +1,8 @@
 // Bad input through the public API: every problem is an LmmError whose message
 // names it, never a TypeError or RangeError from deep inside the fit.
 import { describe, expect, it } from "vitest";
-import { LmmError, lmer, parseCSV, simulate } from "../src/index.js";
+import { bootstrap, LmmError, lmer, parseCSV, simulate } from "../src/index.js";
+import { SMALL_DATA as base } from "./small-data.js";
 
 /** The LmmError a promise rejects with; fails the test if it resolves or rejects with something else. */
 async function rejection(p: Promise<unknown>): Promise<LmmError> {
@@ -336,5 +337,23 @@ describe("options are checked, never silently ignored (issue 12, part 6)", () =>
   it("anova(otherModel) says to use likelihoodRatioTest", async () => {
     const m = await lmer("y ~ x + (1 | g)", base);
     expect(thrown(() => m.anova(m as never)).message).toMatch(/to compare two models use likelihoodRatioTest\(m0, m1\)/);
+  });
+});
+
+describe("argument checks", () => {
+  it("rejects bad simulation and bootstrap counts and seeds", async () => {
+    const m = await lmer("y ~ x + (1 | g)", base);
+    expect(() => simulate(m, -1)).toThrow(LmmError);
+    expect(() => simulate(m, 1.5)).toThrow(/whole number/);
+    expect(() => simulate(m, 1, { seed: 0.5 })).toThrow(/seed/);
+    await expect(bootstrap(m, 0)).rejects.toThrow(LmmError);
+    await expect(m.confint({ method: "boot", nsim: 1 })).rejects.toThrow(/from 2 to 100,000/);
+  });
+
+  it("rejects an unknown interval method, an out-of-range level and an unknown ddf", async () => {
+    const m = await lmer("y ~ x + (1 | g)", base);
+    await expect(m.confint({ method: "bayes" as "wald" })).rejects.toThrow(/Unknown method 'bayes' for confint\(\): choose wald, profile or boot/);
+    await expect(m.confint({ method: "wald", level: 2 })).rejects.toThrow(LmmError);
+    await expect(lmer("y ~ x + (1 | g)", base, { ddf: "kr" as "none" })).rejects.toThrow(/Unknown ddf 'kr'/);
   });
 });

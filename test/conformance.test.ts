@@ -139,3 +139,13 @@ describe.each(LRT_CASES.map((c) => [c.id, c] as const))("%s (likelihood-ratio te
     await expect(likelihoodRatioTest(m0, m1)).rejects.toThrow(/different data/);
   });
 });
+
+describe("likelihood-ratio test of models with the same number of parameters", () => {
+  it("says they are not nested and gives no p-value", async () => {
+    const data = await readCSV("test/reference/data/sleepstudy.csv");
+    const lrt = await likelihoodRatioTest(await lmer("Reaction ~ Days + (1 | Subject)", data), await lmer("Reaction ~ 1 + (Days || Subject)", data));
+    expect(lrt.rows[1].Df).toBe(0);
+    expect(lrt.rows[1]["Pr(>Chisq)"]).toBeNull();
+    expect(lrt.note).toMatch(/not nested/);
+  });
+});

@@ -2,7 +2,8 @@
 // factor levels, grouping factors, missing values, aliased columns, and
 // lme4's ordering of random-effects terms.
 import { describe, expect, it } from "vitest";
-import { buildDesign, LmmError, parseFormula, toDataFrame, type DataInput, type DesignOptions } from "../src/index.js";
+import { buildDesign, lmer, LmmError, parseFormula, toDataFrame, type DataInput, type DesignOptions } from "../src/index.js";
+import { SMALL_DATA as base } from "./small-data.js";
 
 const design = (formula: string, data: DataInput, options?: DesignOptions) => buildDesign(parseFormula(formula), toDataFrame(data), options);
 const col = (d: { X: { names: string[]; columns: Float64Array[] } }, name: string) => {
@@ -239,5 +240,25 @@ describe("coefficient names stay distinct (issue 16, item 2)", () => {
   it("escapes a backtick in the name and backticks factor names too", () => {
     const d = design("y ~ `a\\`b` + `the sex` + (1 | Subject)", { ...growth, "a`b": growth.age, "the sex": growth.Sex });
     expect(d.X.names).toEqual(["(Intercept)", "`a\\`b`", "`the sex`Male"]);
+  });
+});
+
+describe("JavaScript column types", () => {
+  it("treats strings that look like numbers as text (a factor), as R's character vectors", async () => {
+    const m = await lmer("y ~ x + f + (1 | g)", { ...base, f: base.x.map((_, i) => (i % 2 ? "2" : "1")) });
+    expect(m.coefNames).toEqual(["(Intercept)", "x", "f2"]);
+  });
+
+  it("codes booleans as the factor levels FALSE and TRUE, and rejects other objects", async () => {
+    const m = await lmer("y ~ b + (1 | g)", { ...base, b: base.x.map((v) => v > 2) });
+    expect(m.coefNames).toEqual(["(Intercept)", "bTRUE"]);
+    await expect(lmer("y ~ o + (1 | g)", { ...base, o: base.x.map(() => ({})) })).rejects.toThrow(/Column 'o' holds a object at row 1/);
+  });
+
+  it("keeps a number column numeric when some cells are missing-value strings", async () => {
+    const y: (number | string)[] = [...base.y];
+    y[3] = "NA";
+    const m = await lmer("y ~ x + (1 | g)", { ...base, y });
+    expect(m.droppedRows).toBe(1);
   });
 });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { LmmError, lmer, readCSV } from "../src/index.js";
 import { MODEL_CASES, dataPath } from "./reference-cases.js";
+import { SMALL_DATA as base } from "./small-data.js";
 
 const CASES = ["orthodont_agesex_reml", "cake_nested_reml", "pastes_nested_reml", "penicillin_crossed_reml", "machines_slope_reml"];
 
@@ -62,5 +63,19 @@ describe("predict with fixed-effect factors", () => {
     const p = m.predict({ age: [10], Sex: ["Male"], Subject: ["M01"] }, { re: false });
     const f = m.fixef;
     expect(p[0]).toBeCloseTo(f["(Intercept)"] + 10 * f.age + f.SexMale + 10 * f["age:SexMale"], 9);
+  });
+});
+
+describe("prediction with new data of the wrong shape", () => {
+  it("names a fitted numeric variable given as text, and a missing column", async () => {
+    const m = await lmer("Reaction ~ Days + (Days | Subject)", await readCSV("test/reference/data/sleepstudy.csv"));
+    expect(() => m.predict({ Days: ["x"], Subject: ["308"] })).toThrow(/Column 'Days' of the new data holds text/);
+    expect(() => m.predict({ Subject: ["308"] })).toThrow(/new data has no column 'Days'/);
+  });
+
+  it("codes a fitted factor whose new values all look like numbers", async () => {
+    const m = await lmer("y ~ x + f + (1 | g)", { ...base, f: base.x.map((_, i) => (i % 2 ? "1" : "ctl")) });
+    const p = m.predict({ x: [1], f: ["1"], g: ["1"] }, { re: false });
+    expect(p[0]).toBeCloseTo(m.fixef["(Intercept)"] + m.fixef.x, 10);
   });
 });

@@ -5,7 +5,8 @@
 // pattern of missing samples (features of one assay tend to share patterns).
 import { LmmError, quote } from "../errors.js";
 import { optimizeTheta } from "../fit/optimize-theta.js";
-import { buildDesign, type Design, type DesignOptions } from "../model/design.js";
+import { buildDesign } from "../model/build-design.js";
+import type { Design, DesignOptions } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel } from "../model/lmer-model.js";
 import { thetaStart } from "../model/parameters.js";

@@ -7,8 +7,8 @@ import { LmmError, quote, quoteList } from "../errors.js";
 import { parseFormula } from "../formula.js";
 import { DESIGN_OPTIONS, type DesignOptions } from "../model/design.js";
 import { checkOptions, type OptionSpec } from "../options.js";
-import { FeatureFitter, unfitted, type FeatureFit, type FeatureFitterOptions } from "./feature-fitter.js";
-import { runInWorkers } from "./pool.js";
+import { FeatureFitter, unfitted, type FeatureFit } from "./feature-fitter.js";
+import { runInWorkers, type BatchSetup } from "./pool.js";
 import type { ResponseMatrix } from "./responses.js";
 import { addFdr, resultColumns, toRecord, type BatchRecord } from "./results.js";
 
@@ -62,13 +62,6 @@ export interface BatchResult {
   messages: string[];
   /** Threads that fitted (1 when there were too few features to share). */
   threads: number;
-}
-
-/** Message to the fitting side: what every worker (or this thread) needs to build the design. */
-export interface BatchSetup {
-  formula: string;
-  samples: DataFrame;
-  options: FeatureFitterOptions;
 }
 
 /**

@@ -2,10 +2,17 @@
 // each running worker.js with a WASM instance of its own. Chunks of features go
 // to whichever worker is free (two in flight per worker, so none waits on a
 // message round trip); results come back per chunk.
-import type { BatchSetup } from "./fit-many.js";
-import type { FeatureFit } from "./feature-fitter.js";
+import type { DataFrame } from "../data.js";
+import type { FeatureFit, FeatureFitterOptions } from "./feature-fitter.js";
 import { LmmError } from "../errors.js";
 import { IN_NODE } from "../runtime.js";
+
+/** Message to the fitting side: what every worker (or this thread) needs to build the design. */
+export interface BatchSetup {
+  formula: string;
+  samples: DataFrame;
+  options: FeatureFitterOptions;
+}
 
 /** Messages from worker.js. */
 export type FromWorker =

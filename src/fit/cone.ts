@@ -12,7 +12,7 @@
 // when it fails, from which the optimiser continues.
 
 import { dot, symmetricEigen, timesTranspose } from "../linalg.js";
-import { factorAt, thetaLength, writeFactorAt } from "../model/parameters.js";
+import { factorAt, thetaLength, writeFactorAt } from "../model/covariance/unstructured.js";
 
 /** What a check of a point found: a lower start to continue from (or null), and what was checked. */
 export interface ProbeResult {

@@ -3,10 +3,12 @@
 // (optimizeLmer) and the fitted object (mkMerMod). Each stage is exported.
 import { toDataFrame, type DataInput } from "../data.js";
 import { parseFormula } from "../formula.js";
-import { buildDesign, DESIGN_OPTIONS, type Design, type DesignOptions } from "../model/design.js";
+import { buildDesign } from "../model/build-design.js";
+import { DESIGN_OPTIONS, type Design, type DesignOptions } from "../model/design.js";
 import { checkOptions, type OptionSpec } from "../options.js";
 import { ProfiledDeviance } from "../model/deviance.js";
-import { LmerModel, type DdfMethod } from "../model/lmer-model.js";
+import { LmerModel } from "../model/lmer-model.js";
+import type { DdfMethod } from "../model/fitted.js";
 import { thetaStart } from "../model/parameters.js";
 import { OPTIMIZER_OPTIONS, type OptimizerOptions, type OptimizerProgress } from "./optimizer.js";
 import { optimizeTheta } from "./optimize-theta.js";

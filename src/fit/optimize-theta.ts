@@ -14,7 +14,7 @@ export function optimizeTheta(
   start: ArrayLike<number>,
   options: OptimizerOptions = {},
 ): OptimizerResult {
-  return minimize((theta) => deviance.evaluate(theta), start, thetaLower(terms as RandomEffectsTerm[]), {
+  return minimize((theta) => deviance.evaluate(theta), start, thetaLower(terms), {
     gradient: () => deviance.gradient(),
     probe: coneProbe(terms.map((t) => t.names.length)),
     ...options,

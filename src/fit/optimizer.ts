@@ -55,7 +55,7 @@ export interface OptimizerProgress {
 export interface OptimizerResult {
   x: Float64Array;
   f: number;
-  /** Gradient at x (central differences). */
+  /** Gradient at x: the analytic one when `gradient` was given, else central differences. */
   gradient: Float64Array;
   /** Largest |projected gradient| at x: the convergence check. */
   maxGrad: number;
@@ -246,7 +246,8 @@ function quasiNewton(
   const diff = differentiator(fc, opts.gradient);
   const first = diff.at(x, fx);
   let g = first.g;
-  // Curvature is needed only to (re)start H; finite differences give it for free.
+  // Curvature is needed only to (re)start H: central differences give it with the
+  // gradient; with an analytic gradient it is computed when a (re)start needs it.
   let curvature = first.curvature;
   const start = () => diagonalStart(g, (curvature ??= diff.curvature(x, g)));
   // H approximates the inverse Hessian on the free variables.

@@ -10,7 +10,7 @@
 import { rankOneUpdate } from "./cone.js";
 import { quote } from "../errors.js";
 import type { Design, RandomEffectsTerm } from "../model/design.js";
-import { factorAt, thetaLength, writeFactorAt } from "../model/parameters.js";
+import { factorAt, thetaLength, writeFactorAt } from "../model/covariance/unstructured.js";
 
 /** A covariate whose mean exceeds this many standard deviations is centred. */
 const CENTRE_RATIO = 3;

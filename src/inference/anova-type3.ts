@@ -6,7 +6,7 @@
 // contrast is split along the eigenvectors of L C L', each direction gets its
 // Satterthwaite df nu_m, and the F df is 2E / (E - q), E = sum nu_m / (nu_m - 2).
 import { LmmError } from "../errors.js";
-import type { LmerModel } from "../model/lmer-model.js";
+import type { FittedModel } from "../model/fitted.js";
 import { formatPValue, SIGNIF_CODES, significanceStars, table } from "../output/format.js";
 import { fUpper } from "./tails.js";
 import { identity, solveLinear, symmetricEigen } from "../linalg.js";
@@ -37,7 +37,7 @@ function fDenominatorDf(nu: number[]): number {
  * Type III F tests of every fixed-effects term (lmerTest's anova(m)), with
  * Satterthwaite's df (default) or Kenward-Roger's (pbkrtest's KRmodcomp).
  */
-export function anovaTypeIII(m: LmerModel, options: { ddf?: "satterthwaite" | "kenward-roger" } = {}): AnovaRow[] {
+export function anovaTypeIII(m: FittedModel, options: { ddf?: "satterthwaite" | "kenward-roger" } = {}): AnovaRow[] {
   const { design } = m;
   if (design.droppedColumns.length > 0 || !design.sumCodedX) {
     throw new LmmError("Type III tests need a full-rank fixed-effects matrix: remove the aliased terms from the formula first.");

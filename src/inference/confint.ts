@@ -1,10 +1,10 @@
 // Confidence intervals as lme4's confint(m, method = "Wald") and
 // confint(m, method = "profile"), with lme4's parameter names and order.
 import qnorm from "@stdlib/stats-base-dists-normal-quantile";
-import type { LmerModel } from "../model/lmer-model.js";
+import type { FittedModel } from "../model/fitted.js";
 import type { RandomEffectsTerm } from "../model/design.js";
-import { thetaToFactors } from "../model/parameters.js";
-import { timesTranspose } from "../linalg.js";
+import { termStructures } from "../model/parameters.js";
+import { sdcorName, TermCovariance } from "../model/covariance/structure.js";
 import { Profile } from "./profile.js";
 import { bootstrap, checkCount, MAX_NSIM, type SimulateOptions } from "./simulate.js";
 import { LmmError } from "../errors.js";
@@ -26,7 +26,7 @@ function checkLevel(level: number): number {
  * confint(m, method = "Wald"), whose variance-parameter rows are NA and are
  * left out here). For a REML fit these use the REML estimates and SEs.
  */
-export function waldConfint(model: LmerModel, level = 0.95): ConfintRow[] {
+export function waldConfint(model: FittedModel, level = 0.95): ConfintRow[] {
   const z = checkLevel(level);
   return model.coefNames.map((name) => {
     const b = model.fixef[name];
@@ -44,7 +44,7 @@ export function waldConfint(model: LmerModel, level = 0.95): ConfintRow[] {
  * the profile does not reach before the parameter's limit is that limit (0 for
  * an sd, -1 or 1 for a correlation), as lme4 reports it.
  */
-export async function profileConfint(model: LmerModel, level = 0.95): Promise<ConfintRow[]> {
+export async function profileConfint(model: FittedModel, level = 0.95): Promise<ConfintRow[]> {
   const z = checkLevel(level);
   const profile = await Profile.create(model);
   const rows = profile.parameters.map((par) => ({ name: par.name, ...profile.interval(par, z) }));
@@ -61,18 +61,10 @@ export async function profileConfint(model: LmerModel, level = 0.95): Promise<Co
  */
 export function varianceParameters(terms: RandomEffectsTerm[], theta: ArrayLike<number>, sigma: number): { name: string; value: number }[] {
   const out: { name: string; value: number }[] = [];
-  const Ts = thetaToFactors(terms, theta);
-  terms.forEach((term, k) => {
-    const q = term.names.length;
-    const TTt = timesTranspose(Ts[k], q);
-    const cov = (i: number, j: number) => TTt[i * q + j] * sigma * sigma;
-    for (let j = 0; j < q; j++) {
-      for (let i = j; i < q; i++) {
-        const suffix = `|${term.group}`;
-        if (i === j) out.push({ name: `sd_${term.names[i]}${suffix}`, value: Math.sqrt(cov(i, i)) });
-        else out.push({ name: `cor_${term.names[i]}.${term.names[j]}${suffix}`, value: cov(i, j) / Math.sqrt(cov(i, i) * cov(j, j)) });
-      }
-    }
+  termStructures(terms).forEach(({ structure, at }, k) => {
+    const { group, names } = terms[k];
+    const cov = new TermCovariance(structure.factor(theta, at), structure.q, sigma);
+    for (const [i, j] of structure.covariancePairs()) out.push({ name: sdcorName(group, names, i, j), value: i === j ? cov.sd(i) : cov.cor(i, j) });
   });
   out.push({ name: "sigma", value: sigma });
   return out;
@@ -90,7 +82,7 @@ function percentile(sorted: Float64Array, p: number): number {
  * `nsim` responses simulated from the fit are refitted, and each parameter's
  * interval is read off the distribution of its estimates. Seeded, so reproducible.
  */
-export async function bootConfint(model: LmerModel, options: SimulateOptions & { level?: number; nsim?: number } = {}): Promise<ConfintRow[]> {
+export async function bootConfint(model: FittedModel, options: SimulateOptions & { level?: number; nsim?: number } = {}): Promise<ConfintRow[]> {
   const level = options.level ?? 0.95;
   checkLevel(level);
   const nsim = options.nsim ?? 500;

@@ -28,9 +28,10 @@
 // Memory is a few dense Q x Q arrays, hence KR_MAX_RANDOM_EFFECTS.
 import tcdf from "@stdlib/stats-base-dists-t-cdf";
 import { LmmError } from "../errors.js";
-import type { LmerModel } from "../model/lmer-model.js";
-import { thetaToFactors } from "../model/parameters.js";
-import { identity, solveLinear, symmetricEigen } from "../linalg.js";
+import type { Design, RandomEffectsTerm } from "../model/design.js";
+import type { FittedModel } from "../model/fitted.js";
+import { structureOf, thetaToFactors } from "../model/parameters.js";
+import { crossprod, identity, matmul, solveLinear, spdInverse, symmetricEigen, symmetrise, transpose } from "../linalg.js";
 
 /** Kenward-Roger df, adjusted standard errors and p-values by coefficient name. */
 export interface KenwardRogerTable {
@@ -62,103 +63,12 @@ export interface KenwardRogerAdjustment {
 export const KR_MAX_RANDOM_EFFECTS = 2000;
 
 // ---------------------------------------------------------------------------
-// Small dense helpers (row-major).
-
-/** C = A B for A (r x k), B (k x c). */
-function matmul(A: Float64Array, B: Float64Array, r: number, k: number, c: number): Float64Array {
-  const C = new Float64Array(r * c);
-  for (let i = 0; i < r; i++) {
-    const ci = i * c;
-    for (let l = 0; l < k; l++) {
-      const a = A[i * k + l];
-      if (a === 0) continue;
-      const bl = l * c;
-      for (let j = 0; j < c; j++) C[ci + j] += a * B[bl + j];
-    }
-  }
-  return C;
-}
-
-/** A' B for A (k x r), B (k x c): r x c. */
-function crossprod(A: Float64Array, B: Float64Array, k: number, r: number, c: number): Float64Array {
-  const C = new Float64Array(r * c);
-  for (let l = 0; l < k; l++) {
-    for (let i = 0; i < r; i++) {
-      const a = A[l * r + i];
-      if (a === 0) continue;
-      const ci = i * c;
-      const bl = l * c;
-      for (let j = 0; j < c; j++) C[ci + j] += a * B[bl + j];
-    }
-  }
-  return C;
-}
-
-/** A' for A (r x c). */
-function transpose(A: Float64Array, r: number, c: number): Float64Array {
-  const out = new Float64Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = A[i * c + j];
-  return out;
-}
+// Dense helpers of the adjustment (row-major; general ones are in linalg.ts).
 
 /** (A - B) * s, elementwise. */
 function subScale(A: Float64Array, B: Float64Array, s: number): Float64Array {
   const out = new Float64Array(A.length);
   for (let i = 0; i < A.length; i++) out[i] = (A[i] - B[i]) * s;
-  return out;
-}
-
-function symmetrise(A: Float64Array, n: number): Float64Array {
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) A[i * n + j] = A[j * n + i] = (A[i * n + j] + A[j * n + i]) / 2;
-  }
-  return A;
-}
-
-/** sum_{k < len} a[ia + k] b[ib + k], four at a time. */
-function dot(a: Float64Array, ia: number, b: Float64Array, ib: number, len: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let k = 0;
-  for (; k + 3 < len; k += 4) {
-    s0 += a[ia + k] * b[ib + k];
-    s1 += a[ia + k + 1] * b[ib + k + 1];
-    s2 += a[ia + k + 2] * b[ib + k + 2];
-    s3 += a[ia + k + 3] * b[ib + k + 3];
-  }
-  for (; k < len; k++) s0 += a[ia + k] * b[ib + k];
-  return s0 + s1 + s2 + s3;
-}
-
-/**
- * Inverse of a symmetric positive-definite matrix by Cholesky, A = L L',
- * A^-1 = L^-T L^-1; null if not positive definite. Every inner loop is a
- * contiguous dot product.
- */
-function spdInverse(A: Float64Array, n: number): Float64Array | null {
-  const L = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    const d = A[j * n + j] - dot(L, j * n, L, j * n, j);
-    if (!(d > 0)) return null;
-    const ljj = Math.sqrt(d);
-    L[j * n + j] = ljj;
-    for (let i = j + 1; i < n; i++) L[i * n + j] = (A[i * n + j] - dot(L, i * n, L, j * n, j)) / ljj;
-  }
-  // Row j of U holds column j of L^-1 (U = L^-T, upper triangular): forward
-  // substitution for L x = e_j, x_i = -(sum_{j<=k<i} L[i, k] x_k) / L[i, i].
-  const U = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    const uj = j * n;
-    U[uj + j] = 1 / L[j * n + j];
-    for (let i = j + 1; i < n; i++) U[uj + i] = -dot(L, i * n + j, U, uj + j, i - j) / L[i * n + i];
-  }
-  // A^-1[i, j] = sum_{k >= max(i, j)} L^-1[k, i] L^-1[k, j] = U[i, k:] . U[j, k:].
-  const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) out[i * n + j] = out[j * n + i] = dot(U, i * n + j, U, j * n + j, n - j);
-  }
   return out;
 }
 
@@ -281,23 +191,14 @@ export function krDdf(A1: number, A2: number, q: number): number {
   return 4 + (q + 2) / (q * rho - 1);
 }
 
-/**
- * pbkrtest's vcovAdj for a REML fit: the adjusted covariance Phi_A with the
- * P_r and W that the df of a contrast needs.
- */
-export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment {
-  if (!model.REML) {
-    throw new LmmError(
-      "Kenward-Roger's method is only available for REML fits (as in lmerTest): refit by REML (REML: true, or drop --ml), or use Satterthwaite's df.",
-    );
-  }
-  const { design } = model;
-  const { n, terms } = design;
-  const Xc = design.X.columns;
-  const p = Xc.length;
-  const s2 = model.sigma * model.sigma;
+/** Where the random effects sit: term k, level l, component a -> offsets[k] + l q_k + a, of Q in all. */
+interface RandomEffectsLayout {
+  qs: number[];
+  offsets: number[];
+  Q: number;
+}
 
-  // Column layout of Z: term k, level l, component a -> offset[k] + l q_k + a.
+function randomEffectsLayout(terms: readonly RandomEffectsTerm[]): RandomEffectsLayout {
   const qs = terms.map((t) => t.names.length);
   const offsets: number[] = [];
   let Q = 0;
@@ -310,8 +211,15 @@ export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment
       `Kenward-Roger's method needs dense ${Q} x ${Q} matrices of the random effects (more than ${KR_MAX_RANDOM_EFFECTS}); use Satterthwaite's df for a model this large.`,
     );
   }
+  return { qs, offsets, Q };
+}
 
-  // Cross-products Z'Z (Q x Q), Z'X (Q x p), X'X (p x p), one pass over the rows.
+/** Z'Z (A, Q x Q), Z'X (B, Q x p) and X'X (p x p), in one pass over the rows. */
+function crossProducts(design: Design, z: RandomEffectsLayout): { A: Float64Array; B: Float64Array; XX: Float64Array } {
+  const { n, terms } = design;
+  const Xc = design.X.columns;
+  const p = Xc.length;
+  const { qs, offsets, Q } = z;
   const nz = qs.reduce((a, b) => a + b, 0);
   const idx = new Int32Array(nz);
   const val = new Float64Array(nz);
@@ -338,15 +246,33 @@ export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment
     }
     for (let j = 0; j < p; j++) for (let l = 0; l < p; l++) XX[j * p + l] += xrow[j] * xrow[l];
   }
+  return { A, B, XX };
+}
 
-  // Lambda: block diagonal, T_k for each level of term k.
-  const Ts = thetaToFactors(terms, model.theta);
-  /** Lambda M, or Lambda' M when `transpose`, for M (Q x c); T's zeros above the diagonal are skipped. */
-  const applyLambda = (M: Float64Array, c: number, transpose: boolean): Float64Array => {
+/** Products with Lambda: block diagonal, T_k for each level of term k; T's zeros above the diagonal are skipped. */
+class Lambda {
+  constructor(
+    private readonly terms: readonly RandomEffectsTerm[],
+    private readonly Ts: Float64Array[],
+    private readonly z: RandomEffectsLayout,
+  ) {}
+
+  /** Lambda M for M (Q x c). */
+  times(M: Float64Array, c: number): Float64Array {
+    return this.apply(M, c, false);
+  }
+
+  /** Lambda' M for M (Q x c). */
+  transposeTimes(M: Float64Array, c: number): Float64Array {
+    return this.apply(M, c, true);
+  }
+
+  private apply(M: Float64Array, c: number, transpose: boolean): Float64Array {
+    const { qs, offsets, Q } = this.z;
     const out = new Float64Array(Q * c);
-    terms.forEach((t, k) => {
+    this.terms.forEach((t, k) => {
       const q = qs[k];
-      const T = Ts[k];
+      const T = this.Ts[k];
       for (let l = 0; l < t.factor.levels.length; l++) {
         const base = offsets[k] + l * q;
         for (let a = 0; a < q; a++) {
@@ -361,15 +287,15 @@ export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment
       }
     });
     return out;
-  };
-  const lambdaT = (M: Float64Array, c: number) => applyLambda(M, c, true);
-  const lambdaTimes = (M: Float64Array, c: number) => applyLambda(M, c, false);
+  }
+
   /** M Lambda for M (r x Q). */
-  const timesLambda = (M: Float64Array, r: number): Float64Array => {
+  rightOf(M: Float64Array, r: number): Float64Array {
+    const { qs, offsets, Q } = this.z;
     const out = new Float64Array(r * Q);
-    terms.forEach((t, k) => {
+    this.terms.forEach((t, k) => {
       const q = qs[k];
-      const T = Ts[k];
+      const T = this.Ts[k];
       for (let l = 0; l < t.factor.levels.length; l++) {
         const base = offsets[k] + l * q;
         for (let b = 0; b < q; b++) {
@@ -382,76 +308,114 @@ export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment
       }
     });
     return out;
-  };
+  }
+}
 
-  // C = I + Lambda' Z'Z Lambda; W0 = Lambda C^-1 Lambda'.
-  const C = symmetrise(timesLambda(lambdaT(A, Q), Q), Q);
+/** W0 = Lambda C^-1 Lambda' with C = I + Lambda' Z'Z Lambda: Sigma^-1 = (I - Z W0 Z') / sigma^2 (Woodbury). */
+function woodburyCore(A: Float64Array, lambda: Lambda, Q: number): Float64Array {
+  const C = symmetrise(lambda.rightOf(lambda.transposeTimes(A, Q), Q), Q);
   for (let i = 0; i < Q; i++) C[i * Q + i] += 1;
   const Ci = blockwiseInverse(C, Q);
   // Lambda Ci Lambda' = Lambda (Lambda Ci)', Ci symmetric.
-  const W0 = symmetrise(lambdaTimes(transpose(lambdaTimes(Ci, Q), Q, Q), Q), Q);
+  return symmetrise(lambda.times(transpose(lambda.times(Ci, Q), Q, Q), Q), Q);
+}
 
-  // Sigma^-1 = (I - Z W0 Z') / s2, so Z'Sigma^-1 U = (Z'U - A W0 Z'U) / s2 and
-  // (Sigma^-1 U)'(Sigma^-1 V) = (U'Sigma^-1 V - (Z'U)' W0 (Z'Sigma^-1 V)) / s2.
-  // A is sparse: products keep it on the left (matmul skips its zeros).
-  const AW = matmul(A, W0, Q, Q, Q); // A W0; W0 A = AW'
-  const M = symmetrise(subScale(A, matmul(A, transpose(AW, Q, Q), Q, Q, Q), 1 / s2), Q); // Z'Sigma^-1 Z
-  const N = subScale(B, matmul(AW, B, Q, Q, p), 1 / s2); // Z'Sigma^-1 X
+/** The products with powers of Sigma^-1 that the derivatives of the adjustment are made of. */
+interface SigmaProducts {
+  Q: number;
+  /** A W0 (W0 A is its transpose). */
+  AW: Float64Array;
+  /** Z'Sigma^-1 Z (Q x Q). */
+  M: Float64Array;
+  /** Z'Sigma^-1 X (Q x p). */
+  N: Float64Array;
+  /** Z'Sigma^-2 X (Q x p). */
+  Y: Float64Array;
+  /** X'Sigma^-2 X and X'Sigma^-3 X (p x p). */
+  X2: Float64Array;
+  X3: Float64Array;
+  /** tr(Sigma^-2). */
+  trSigma2: number;
+  s2: number;
+}
+
+/**
+ * Sigma^-1 = (I - Z W0 Z') / s2, so Z'Sigma^-1 U = (Z'U - A W0 Z'U) / s2 and
+ * (Sigma^-1 U)'(Sigma^-1 V) = (U'Sigma^-1 V - (Z'U)' W0 (Z'Sigma^-1 V)) / s2.
+ * A is sparse: products keep it on the left (matmul skips its zeros).
+ */
+function sigmaProducts(cp: { A: Float64Array; B: Float64Array; XX: Float64Array }, W0: Float64Array, Q: number, p: number, n: number, s2: number): SigmaProducts {
+  const { A, B, XX } = cp;
+  const AW = matmul(A, W0, Q, Q, Q);
+  const M = symmetrise(subScale(A, matmul(A, transpose(AW, Q, Q), Q, Q, Q), 1 / s2), Q);
+  const N = subScale(B, matmul(AW, B, Q, Q, p), 1 / s2);
   const W0B = matmul(W0, B, Q, Q, p);
   const XSX = symmetrise(subScale(XX, crossprod(B, W0B, Q, p, p), 1 / s2), p); // X'Sigma^-1 X
-  const Y = subScale(N, matmul(AW, N, Q, Q, p), 1 / s2); // Z'Sigma^-2 X
+  const Y = subScale(N, matmul(AW, N, Q, Q, p), 1 / s2);
   const W0N = matmul(W0, N, Q, Q, p);
-  const X2 = symmetrise(subScale(XSX, crossprod(B, W0N, Q, p, p), 1 / s2), p); // X'Sigma^-2 X
-  const X3 = symmetrise(subScale(X2, crossprod(N, W0N, Q, p, p), 1 / s2), p); // X'Sigma^-3 X
-  /** (Z'Sigma^-2 Z)[v, u] = (M[v, u] - (A W0 M)[v, u]) / s2. */
-  const R = (v: number, u: number): number => {
-    let t = 0;
-    for (let k = 0; k < Q; k++) t += AW[v * Q + k] * M[u * Q + k];
-    return (M[v * Q + u] - t) / s2;
-  };
+  const X2 = symmetrise(subScale(XSX, crossprod(B, W0N, Q, p, p), 1 / s2), p);
+  const X3 = symmetrise(subScale(X2, crossprod(N, W0N, Q, p, p), 1 / s2), p);
   let trAW = 0;
   let trAW2 = 0;
   for (let i = 0; i < Q; i++) {
     trAW += AW[i * Q + i];
     for (let j = 0; j < Q; j++) trAW2 += AW[i * Q + j] * AW[j * Q + i];
   }
-  const trSigma2 = (n - 2 * trAW + trAW2) / (s2 * s2); // tr(Sigma^-2)
+  const trSigma2 = (n - 2 * trAW + trAW2) / (s2 * s2);
+  return { Q, AW, M, N, Y, X2, X3, trSigma2, s2 };
+}
 
-  // The variance parameters: per term the lower triangle column by column, then the residual.
+/** (Z'Sigma^-2 Z)[v, u] = (M[v, u] - (A W0 M)[v, u]) / s2. */
+function zSigma2Z(sp: SigmaProducts, v: number, u: number): number {
+  const { Q, AW, M, s2 } = sp;
+  let t = 0;
+  for (let k = 0; k < Q; k++) t += AW[v * Q + k] * M[u * Q + k];
+  return (M[v * Q + u] - t) / s2;
+}
+
+/**
+ * The variance parameters but the residual's: per term the entries (a, b) of
+ * its covariance that its structure gives a parameter (for an unstructured term
+ * the lower triangle column by column), each as the ones of its D_r.
+ */
+function variancePatterns(terms: readonly RandomEffectsTerm[], z: RandomEffectsLayout): Pattern[] {
   const patterns: Pattern[] = [];
   terms.forEach((t, k) => {
-    const q = qs[k];
+    const q = z.qs[k];
     const L = t.factor.levels.length;
-    for (let b = 0; b < q; b++) {
-      for (let a = b; a < q; a++) {
-        const len = a === b ? L : 2 * L;
-        const u = new Int32Array(len);
-        const v = new Int32Array(len);
-        for (let l = 0, e = 0; l < L; l++) {
-          const base = offsets[k] + l * q;
-          u[e] = base + a;
-          v[e++] = base + b;
-          if (a !== b) {
-            u[e] = base + b;
-            v[e++] = base + a;
-          }
+    for (const [a, b] of structureOf(t).covariancePairs()) {
+      const len = a === b ? L : 2 * L;
+      const u = new Int32Array(len);
+      const v = new Int32Array(len);
+      for (let l = 0, e = 0; l < L; l++) {
+        const base = z.offsets[k] + l * q;
+        u[e] = base + a;
+        v[e++] = base + b;
+        if (a !== b) {
+          u[e] = base + b;
+          v[e++] = base + a;
         }
-        patterns.push({ u, v });
       }
+      patterns.push({ u, v });
     }
   });
+  return patterns;
+}
+
+/** P_r = -X'Sigma^-1 G_r Sigma^-1 X per variance parameter, the residual's last. */
+function firstDerivatives(patterns: Pattern[], sp: SigmaProducts, p: number): Float64Array[] {
+  const P = patterns.map((pat) => symmetrise(sandwich(pat, sp.N, p, sp.N, p).map((x) => -x), p));
+  P.push(sp.X2.map((x) => -x));
+  return P;
+}
+
+/** Q_rs (r <= s) and the traces tr(Sigma^-1 G_r Sigma^-1 G_s) (Kt, m x m), the residual's last. */
+function secondDerivatives(patterns: Pattern[], sp: SigmaProducts, p: number): { QQ: Float64Array[][]; Kt: Float64Array } {
+  const { Q, M, N, Y, X3, trSigma2 } = sp;
   const mr = patterns.length;
   const m = mr + 1;
-
-  const phi = new Float64Array(p * p);
-  model.vcov.forEach((row, i) => row.forEach((x, j) => (phi[i * p + j] = x)));
-
-  // P_r, the Q x p products M D_s N, then Ktrace, Q_rs, IE2.
-  const P: Float64Array[] = [];
-  for (let r = 0; r < mr; r++) P.push(symmetrise(sandwich(patterns[r], N, p, N, p).map((x) => -x), p));
-  P.push(X2.map((x) => -x));
+  // The Q x p products M D_s N.
   const MDN = patterns.map((pat) => matmul(M, applyPattern(pat, N, Q, p), Q, Q, p));
-
   const Kt = new Float64Array(m * m);
   const QQ: Float64Array[][] = Array.from({ length: m }, () => new Array<Float64Array>(m));
   for (let r = 0; r < m; r++) {
@@ -469,7 +433,7 @@ export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment
         Qrs = sandwich(a, N, p, MDN[s], p);
       } else if (r < mr) {
         const a = patterns[r];
-        for (let e = 0; e < a.u.length; e++) k += R(a.v[e], a.u[e]);
+        for (let e = 0; e < a.u.length; e++) k += zSigma2Z(sp, a.v[e], a.u[e]);
         Qrs = sandwich(a, N, p, Y, p);
       } else {
         k = trSigma2;
@@ -479,8 +443,12 @@ export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment
       QQ[r][s] = Qrs;
     }
   }
+  return { QQ, Kt };
+}
 
-  const PhiP = P.map((Pr) => matmul(phi, Pr, p, p, p));
+/** IE2_rs = tr(Sigma^-1 G_r Sigma^-1 G_s) - 2 tr(Phi Q_rs) + tr(Phi P_r Phi P_s). */
+function expectedInformation(phi: Float64Array, P: Float64Array[], PhiP: Float64Array[], QQ: Float64Array[][], Kt: Float64Array, p: number): Float64Array {
+  const m = P.length;
   const PPhi = P.map((Pr) => matmul(Pr, phi, p, p, p));
   const IE2 = new Float64Array(m * m);
   for (let r = 0; r < m; r++) {
@@ -495,9 +463,12 @@ export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment
       IE2[r * m + s] = IE2[s * m + r] = Kt[r * m + s] - 2 * t1 + t2;
     }
   }
-  const W = twiceInverse(IE2, m);
+  return IE2;
+}
 
-  // U = sum_rs W_rs (Q_rs - P_r Phi P_s) over all (r, s), Q_sr = Q_rs'.
+/** Phi_A = Phi + 2 Phi U Phi with U = sum_rs W_rs (Q_rs - P_r Phi P_s) over all (r, s), Q_sr = Q_rs'. */
+function adjustedCovariance(phi: Float64Array, P: Float64Array[], PhiP: Float64Array[], QQ: Float64Array[][], W: Float64Array, p: number): Float64Array {
+  const m = P.length;
   const UU = new Float64Array(p * p);
   for (let r = 0; r < m; r++) {
     for (let s = r; s < m; s++) {
@@ -514,8 +485,33 @@ export function kenwardRogerAdjustment(model: LmerModel): KenwardRogerAdjustment
     }
   }
   const G = matmul(matmul(phi, UU, p, p, p), phi, p, p, p);
-  const phiA = symmetrise(phi.map((x, i) => x + 2 * G[i]), p);
-  return { phi, phiA, P, W, p };
+  return symmetrise(phi.map((x, i) => x + 2 * G[i]), p);
+}
+
+/**
+ * pbkrtest's vcovAdj for a REML fit: the adjusted covariance Phi_A with the
+ * P_r and W that the df of a contrast needs.
+ */
+export function kenwardRogerAdjustment(model: FittedModel): KenwardRogerAdjustment {
+  if (!model.REML) {
+    throw new LmmError(
+      "Kenward-Roger's method is only available for REML fits (as in lmerTest): refit by REML (REML: true, or drop --ml), or use Satterthwaite's df.",
+    );
+  }
+  const { design } = model;
+  const p = design.X.columns.length;
+  const z = randomEffectsLayout(design.terms);
+  const cp = crossProducts(design, z);
+  const W0 = woodburyCore(cp.A, new Lambda(design.terms, thetaToFactors(design.terms, model.theta), z), z.Q);
+  const sp = sigmaProducts(cp, W0, z.Q, p, design.n, model.sigma * model.sigma);
+  const patterns = variancePatterns(design.terms, z);
+  const phi = new Float64Array(p * p);
+  model.vcov.forEach((row, i) => row.forEach((x, j) => (phi[i * p + j] = x)));
+  const P = firstDerivatives(patterns, sp, p);
+  const { QQ, Kt } = secondDerivatives(patterns, sp, p);
+  const PhiP = P.map((Pr) => matmul(phi, Pr, p, p, p));
+  const W = twiceInverse(expectedInformation(phi, P, PhiP, QQ, Kt, p), P.length);
+  return { phi, phiA: adjustedCovariance(phi, P, PhiP, QQ, W, p), P, W, p };
 }
 
 /**
@@ -555,7 +551,7 @@ export function contrastDdf(adj: KenwardRogerAdjustment, L: ArrayLike<number>): 
  * summary(m, ddf = "Kenward-Roger"): per coefficient the KR df, the adjusted
  * SE and the two-sided p-value. REML fits only, as lmerTest.
  */
-export function kenwardRoger(model: LmerModel): KenwardRogerTable {
+export function kenwardRoger(model: FittedModel): KenwardRogerTable {
   const out: KenwardRogerTable = { df: {}, se: {}, p: {} };
   if (model.coefNames.length === 0) {
     if (!model.REML) kenwardRogerAdjustment(model); // the same error as with coefficients
@@ -586,18 +582,9 @@ export function contrastFTest(adj: KenwardRogerAdjustment, L: Float64Array[], be
   const { phi, phiA, P, W, p } = adj;
   const q = L.length;
   const m = P.length;
-  const mul = (A: Float64Array, B: Float64Array, n: number, k: number, c: number) => {
-    const out = new Float64Array(n * c);
-    for (let i = 0; i < n; i++) for (let t = 0; t < k; t++) {
-      const a = A[i * k + t];
-      if (a !== 0) for (let j = 0; j < c; j++) out[i * c + j] += a * B[t * c + j];
-    }
-    return out;
-  };
   const Lm = new Float64Array(q * p);
   L.forEach((row, r) => Lm.set(row, r * p));
-  const Lt = new Float64Array(p * q);
-  for (let r = 0; r < q; r++) for (let j = 0; j < p; j++) Lt[j * q + r] = Lm[r * p + j];
+  const Lt = transpose(Lm, q, p);
   // L Phi L' and L Phi_A L' are positive definite for a full-rank contrast.
   const inverse = (S: Float64Array) => {
     const inv = solveLinear(S, identity(q), q, q);
@@ -605,12 +592,12 @@ export function contrastFTest(adj: KenwardRogerAdjustment, L: Float64Array[], be
     return inv;
   };
   // Wald statistic on the adjusted covariance.
-  const Lb = mul(Lm, Float64Array.from(beta), q, p, 1);
-  const LPhiALt = mul(mul(Lm, phiA, q, p, p), Lt, q, p, q);
-  const wald = Lb.reduce((s, v, r) => s + v * mul(inverse(LPhiALt), Lb, q, q, 1)[r], 0);
+  const Lb = matmul(Lm, Float64Array.from(beta), q, p, 1);
+  const LPhiALt = matmul(matmul(Lm, phiA, q, p, p), Lt, q, p, q);
+  const wald = Lb.reduce((s, v, r) => s + v * matmul(inverse(LPhiALt), Lb, q, q, 1)[r], 0);
   // Theta and the U_r.
-  const Theta = mul(mul(Lt, inverse(mul(mul(Lm, phi, q, p, p), Lt, q, p, q)), p, q, q), Lm, p, q, p);
-  const U = P.map((Pr) => mul(mul(mul(Theta, phi, p, p, p), Pr, p, p, p), phi, p, p, p));
+  const Theta = matmul(matmul(Lt, inverse(matmul(matmul(Lm, phi, q, p, p), Lt, q, p, q)), p, q, q), Lm, p, q, p);
+  const U = P.map((Pr) => matmul(matmul(matmul(Theta, phi, p, p, p), Pr, p, p, p), phi, p, p, p));
   const trace = (A: Float64Array) => {
     let s = 0;
     for (let i = 0; i < p; i++) s += A[i * p + i];

@@ -10,21 +10,17 @@
 // of each pair (`cor_Days.(Intercept)|Subject`); then `sigma`; then the fixed
 // effects.
 //
-// How the other parameters are minimised over. Write each term's relative
-// factor as T = diag(s) C: s >= 0 the relative standard deviations (sd = sigma s)
-// and C the lower-triangular Cholesky factor of the correlation matrix, rows of
-// unit length, written through canonical partial correlations z = sin(u)
-// (c_i1 = z_i1, c_ik = z_ik sqrt(1 - sum_{l<k} c_il^2), c_ii the rest): every u
-// gives a valid correlation matrix and every correlation matrix has such a u,
-// so the inner problems have simple bounds (s >= 0, u free). Then
-//  - sigma fixed at s0: minimise d(theta, s0) over (s, u), with the non-profiled
-//    deviance d(theta, sigma) = log|L|^2 + r2/sigma^2 + n log(2 pi sigma^2);
+// How the other parameters are minimised over: in each term's profile
+// parameterisation (CovarianceStructure.toNatural/fromNatural; for an
+// unstructured term, relative sds s >= 0 and partial correlations sin(u) with u
+// free, so the inner problems have simple bounds). Then
+//  - sigma fixed at s0: minimise d(theta, s0) over the natural parameters, with
+//    the non-profiled deviance d(theta, sigma) = log|L|^2 + r2/sigma^2 + n log(2 pi sigma^2);
 //  - an sd fixed at v > 0: sigma is eliminated, sigma = v / s_i, and d(theta,
-//    v / s_i) is minimised over (s, u); at v = 0, s_i = 0 and sigma is profiled;
-//  - a correlation fixed at rho: the constraint is linear in the partial
-//    correlation z_ij given the rows before (z_i1 = rho when j is the first
-//    column), so z_ij is solved for; sigma is profiled out (the constraint is
-//    scale free).
+//    v / s_i) is minimised; at v = 0, s_i = 0 and sigma is profiled;
+//  - a correlation fixed at rho: the structure builds theta with it held
+//    (fromNatural's fixed correlation); sigma is profiled out (the constraint
+//    is scale free).
 // Gradients: the analytic gradient of the deviance with respect to theta (and
 // sigma) times the Jacobian of the cheap map (s, u) -> (theta, sigma), the latter
 // by central differences.
@@ -48,8 +44,9 @@ import { optimizeTheta } from "../fit/optimize-theta.js";
 import { inverseFromCholesky } from "../linalg.js";
 import type { Design } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
-import type { LmerModel } from "../model/lmer-model.js";
-import { thetaLower } from "../model/parameters.js";
+import type { FittedModel } from "../model/fitted.js";
+import { termStructures } from "../model/parameters.js";
+import { sdcorName, type CovarianceStructure, type FixedCorrelation } from "../model/covariance/structure.js";
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -68,114 +65,69 @@ export interface ProfiledParameter {
   scale: number;
 }
 
-/** Positions of one term's parameters in theta: pos[i][j] (i >= j). */
+/** One term's part of the profile: its covariance structure, where its entries start in theta (and in the natural point), its names. */
 interface TermLayout {
-  q: number;
-  offset: number;
-  pos: number[][];
+  structure: CovarianceStructure;
+  at: number;
   group: string;
   names: string[];
 }
 
 function termLayouts(design: Design): TermLayout[] {
-  let offset = 0;
-  return design.terms.map((t) => {
-    const q = t.names.length;
-    const pos: number[][] = Array.from({ length: q }, () => new Array<number>(q).fill(-1));
-    let k = offset;
-    for (let j = 0; j < q; j++) for (let i = j; i < q; i++) pos[i][j] = k++;
-    const out = { q, offset, pos, group: t.group, names: t.names };
-    offset = k;
-    return out;
-  });
+  return termStructures(design.terms).map(({ structure, at }, k) => ({ structure, at, group: design.terms[k].group, names: design.terms[k].names }));
 }
 
-/** A correlation held fixed while theta is built: row i, column j of one term. */
-interface CorConstraint {
-  term: number;
-  i: number;
-  j: number;
-  rho: number;
+/** Where the parameter of a term's covariance pair (i, j) sits in theta and in the natural point. */
+function position(L: TermLayout, i: number, j: number): number {
+  return L.at + L.structure.covariancePairs().findIndex(([a, b]) => a === i && b === j);
 }
 
 /**
- * theta from the natural parameters (s on diagonal positions, u elsewhere), with
- * an optional correlation constraint. Returns the infeasibility of the
- * constraint (0 when it holds; the amount by which |z| exceeds 1 otherwise, z
- * then clamped).
+ * The free variables of an inner problem with natural parameter k held at a
+ * value: their positions among theta's, their lower bounds, and the full point.
+ */
+function holding(k: number, lowerNat: Float64Array): { idx: number[]; lower: Float64Array; full: (x: Float64Array, value: number) => Float64Array } {
+  const ntheta = lowerNat.length;
+  const idx = Array.from({ length: ntheta }, (_, i) => i).filter((i) => i !== k);
+  return {
+    idx,
+    lower: Float64Array.from(idx, (i) => lowerNat[i]),
+    full: (x, value) => {
+      const nat = new Float64Array(ntheta);
+      idx.forEach((i, m) => (nat[i] = x[m]));
+      nat[k] = value;
+      return nat;
+    },
+  };
+}
+
+/** A correlation held fixed while theta is built: rows i > j of term `term`. */
+interface CorConstraint extends FixedCorrelation {
+  term: number;
+}
+
+/**
+ * theta from the natural parameters, with an optional correlation constraint.
+ * Returns the infeasibility of the constraint (0 when it holds; the amount by
+ * which the partial correlation it needs exceeds 1 otherwise).
  */
 function naturalToTheta(layouts: TermLayout[], nat: ArrayLike<number>, theta: Float64Array, con?: CorConstraint): number {
   let excess = 0;
-  layouts.forEach((L, t) => {
-    const { q, pos } = L;
-    const C = new Float64Array(q * q);
-    for (let i = 0; i < q; i++) {
-      let rem = 1;
-      for (let k = 0; k < i; k++) {
-        let z: number;
-        if (con && con.term === t && con.i === i && con.j === k) {
-          let partial = 0;
-          for (let l = 0; l < k; l++) partial += C[i * q + l] * C[k * q + l];
-          const coef = Math.sqrt(Math.max(rem, 0)) * C[k * q + k];
-          z = coef > 0 ? (con.rho - partial) / coef : 0;
-          if (Math.abs(z) > 1) {
-            excess += Math.abs(z) - 1;
-            z = Math.sign(z);
-          }
-        } else z = Math.sin(nat[pos[i][k]]);
-        const c = z * Math.sqrt(Math.max(rem, 0));
-        C[i * q + k] = c;
-        rem -= c * c;
-      }
-      C[i * q + i] = Math.sqrt(Math.max(rem, 0));
-    }
-    for (let i = 0; i < q; i++) {
-      const s = nat[pos[i][i]];
-      for (let k = 0; k <= i; k++) theta[pos[i][k]] = s * C[i * q + k];
-    }
-  });
+  layouts.forEach((L, t) => (excess += L.structure.fromNatural(nat, L.at, theta, con?.term === t ? con : undefined)));
   return excess;
 }
 
-/** The natural parameters (s, u) of theta. */
+/** The natural parameters of theta. */
 function thetaToNatural(layouts: TermLayout[], theta: ArrayLike<number>): Float64Array {
   const nat = new Float64Array(theta.length);
-  for (const L of layouts) {
-    const { q, pos } = L;
-    for (let i = 0; i < q; i++) {
-      let norm = 0;
-      for (let k = 0; k <= i; k++) norm += theta[pos[i][k]] ** 2;
-      norm = Math.sqrt(norm);
-      nat[pos[i][i]] = norm;
-      let rem = 1;
-      for (let k = 0; k < i; k++) {
-        const c = norm > 0 ? theta[pos[i][k]] / norm : 0;
-        const r = Math.sqrt(Math.max(rem, 0));
-        const z = r > 1e-300 ? Math.max(-1, Math.min(1, c / r)) : 0;
-        nat[pos[i][k]] = Math.asin(z);
-        rem -= c * c;
-      }
-    }
-  }
+  for (const L of layouts) L.structure.toNatural(theta, L.at, nat);
   return nat;
 }
 
-/** Standard deviations and correlations of a term from theta and sigma (lme4's Cv_to_Sv). */
+/** The sd/cor parameters from theta and sigma, in theta's order. */
 function sdcor(layouts: TermLayout[], theta: ArrayLike<number>, sigma: number): Float64Array {
   const out = new Float64Array(theta.length);
-  for (const L of layouts) {
-    const { q, pos } = L;
-    const row = (i: number) => Array.from({ length: i + 1 }, (_, k) => theta[pos[i][k]]);
-    const norms = Array.from({ length: q }, (_, i) => Math.hypot(...row(i)));
-    for (let i = 0; i < q; i++) {
-      out[pos[i][i]] = sigma * norms[i];
-      for (let j = 0; j < i; j++) {
-        let s = 0;
-        for (let k = 0; k <= j; k++) s += theta[pos[i][k]] * theta[pos[j][k]];
-        out[pos[i][j]] = norms[i] > 0 && norms[j] > 0 ? s / (norms[i] * norms[j]) : NaN;
-      }
-    }
-  }
+  for (const L of layouts) L.structure.profileEstimates(theta, L.at, sigma, out);
   return out;
 }
 
@@ -306,6 +258,12 @@ export class Profile {
   readonly parameters: ProfiledParameter[] = [];
   /** ML deviance at the ML estimates. */
   readonly base: number;
+  /** The ML estimates of the sd/cor parameters, theta order. */
+  private readonly sdcorML: Float64Array;
+  /** The natural point (s, u, sigma) of the ML estimates. */
+  private readonly naturalML: Float64Array;
+  /** The deviance with one sd at 0, by theta position (bounds a correlation's profile). */
+  private readonly sdAtZero = new Map<number, number>();
 
   private constructor(
     private readonly dev: ProfiledDeviance,
@@ -319,22 +277,23 @@ export class Profile {
     private readonly seML: Float64Array,
   ) {
     this.base = base;
+    this.sdcorML = sdcor(layouts, thetaML, sigmaML);
+    this.naturalML = new Float64Array(thetaML.length + 1);
+    this.naturalML.set(thetaToNatural(layouts, thetaML));
+    this.naturalML[thetaML.length] = sigmaML;
     this.addVarianceParameters();
   }
 
   /** Refit by ML (a REML fit) and lay out the profile's parameters. */
-  static async create(model: LmerModel): Promise<Profile> {
+  static async create(model: FittedModel): Promise<Profile> {
     const design = model.design;
     const dev = await ProfiledDeviance.create(design, false);
     const opt = optimizeTheta(dev, design.terms, model.theta);
     const thetaML = opt.x;
     const base = dev.evaluate(thetaML);
-    const { r2 } = dev.parts();
-    const n = design.n;
     const p = design.X.columns.length;
-    const sigmaML = Math.sqrt(r2 / n);
-    const sol = dev.solve();
-    const betaML = sol.slice(sol.length - p);
+    const sigmaML = dev.sigma();
+    const betaML = dev.beta();
     const V = inverseFromCholesky(dev.fixedFactor(), p);
     const seML = Float64Array.from({ length: p }, (_, j) => sigmaML * Math.sqrt(V[j * p + j]));
     return new Profile(dev, termLayouts(design), thetaML, sigmaML, betaML, base, design, seML);
@@ -408,20 +367,15 @@ export class Profile {
 
   /** Lower bounds of the natural parameters (s >= 0, u free). */
   private naturalLower(): Float64Array {
-    return thetaLower(this.design.terms);
+    return Float64Array.from(this.layouts.flatMap((L) => L.structure.naturalLower()));
   }
 
   /** The inner minimum from each start (natural points); the lowest wins. */
   private solveInner(problem: InnerProblem, starts: Float64Array[]): { value: number; nat: Float64Array } {
     let best = { value: Infinity, nat: starts[0] };
-    const lower = this.naturalLower();
     for (const start of starts) {
-      // A partial correlation at -1 or 1 (u at -/+ pi/2) is a stationary point of
-      // sin(u) whichever way the deviance pulls: start a little inside.
       const nat = Float64Array.from(start);
-      for (let i = 0; i < lower.length; i++) {
-        if (lower[i] === -Infinity && Math.abs(Math.sin(nat[i])) > 1 - 1e-8) nat[i] = Math.sign(Math.sin(nat[i])) * (Math.PI / 2 - 0.1);
-      }
+      for (const L of this.layouts) L.structure.moveInside(nat, L.at);
       const x0 = problem.start(nat);
       if (x0.length === 0) return { value: problem.f(x0), nat: problem.natural(x0) };
       const opt = minimize(problem.f, x0, problem.lower, { gradient: problem.gradient });
@@ -430,165 +384,174 @@ export class Profile {
     return best;
   }
 
+  /** The sd/cor parameters of each term, in theta order, then sigma. */
   private addVarianceParameters(): void {
+    this.layouts.forEach((L, t) => {
+      for (const [i, j] of L.structure.covariancePairs()) this.parameters.push(i === j ? this.sdParameter(L, i) : this.correlationParameter(L, t, i, j));
+    });
+    this.parameters.push(this.sigmaParameter());
+  }
+
+  /**
+   * zeta as a function of a parameter's value, each value's inner problem from
+   * `problemAt`. Starts of each inner minimisation: the solution at the nearest
+   * value already profiled (continuation along the profile) and the ML estimate
+   * (the inner problems can have several local minima; the lower one wins).
+   * `cap` is a deviance the profile never exceeds (see the correlations).
+   */
+  private profileOf(problemAt: (x: number) => InnerProblem, estimate: number, cap: () => number = () => Infinity): (x: number) => number {
+    const natML = this.naturalML;
+    const points: { x: number; nat: Float64Array }[] = [{ x: estimate, nat: natML }];
+    return (x: number) => {
+      let near = points[0];
+      for (const pt of points) if (Math.abs(pt.x - x) < Math.abs(near.x - x)) near = pt;
+      const { value, nat } = this.solveInner(problemAt(x), near === points[0] ? [natML] : [near.nat, natML]);
+      points.push({ x, nat });
+      return this.zetaOf(x, estimate, Math.min(value, cap()));
+    };
+  }
+
+  /**
+   * The inner problem with the relative sd at theta position k held at v / sigma:
+   * sigma = v / s_k is eliminated; at v = 0, s_k = 0 and sigma is profiled out.
+   */
+  private sdProblem(k: number, v: number): InnerProblem {
     const layouts = this.layouts;
     const ntheta = this.thetaML.length;
-    const natML = new Float64Array(ntheta + 1);
-    natML.set(thetaToNatural(layouts, this.thetaML));
-    natML[ntheta] = this.sigmaML;
-    const est = sdcor(layouts, this.thetaML, this.sigmaML);
-    const lowerNat = this.naturalLower();
-    const n = this.dev.n;
-
-    // Starts of each inner minimisation: the solution at the nearest value
-    // already profiled (continuation along the profile) and the ML estimate (the
-    // inner problems can have several local minima; the lower one wins).
-    // `cap` is a deviance the profile never exceeds (see correlations below).
-    const profileOf = (problemAt: (x: number) => InnerProblem, estimate: number, cap: () => number = () => Infinity) => {
-      const points: { x: number; nat: Float64Array }[] = [{ x: estimate, nat: natML }];
-      return (x: number) => {
-        let near = points[0];
-        for (const pt of points) if (Math.abs(pt.x - x) < Math.abs(near.x - x)) near = pt;
-        const { value, nat } = this.solveInner(problemAt(x), near === points[0] ? [natML] : [near.nat, natML]);
-        points.push({ x, nat });
-        return this.zetaOf(x, estimate, Math.min(value, cap()));
-      };
-    };
-    // The deviance minimised with standard deviation k at 0, per k (on demand).
-    const atZero = new Map<number, number>();
-    const sdZeroProblems = new Map<number, (v: number) => InnerProblem>();
-    const devianceAtZero = (k: number) => {
-      if (!atZero.has(k)) atZero.set(k, this.solveInner(sdZeroProblems.get(k)!(0), [natML]).value);
-      return atZero.get(k)!;
-    };
-
-    const without = (k: number) => {
-      const idx = Array.from({ length: ntheta }, (_, i) => i).filter((i) => i !== k);
-      return {
-        idx,
-        lower: Float64Array.from(idx, (i) => lowerNat[i]),
-        full: (x: Float64Array, value: number) => {
-          const nat = new Float64Array(ntheta);
-          idx.forEach((i, m) => (nat[i] = x[m]));
-          nat[k] = value;
-          return nat;
-        },
-      };
-    };
-
-    layouts.forEach((L, t) => {
-      for (let j = 0; j < L.q; j++) {
-        for (let i = j; i < L.q; i++) {
-          const k = L.pos[i][j];
-          if (i === j) {
-            // Standard deviation of column i: sigma = v / s_i.
-            const problemAt = (v: number): InnerProblem => {
-              if (v === 0) {
-                const w = without(k);
-                return this.inner(
-                  (x, theta) => ({ sigma: null, excess: naturalToTheta(layouts, w.full(x, 0), theta) }),
-                  w.lower,
-                  (nat) => Float64Array.from(w.idx, (m) => nat[m]),
-                  (x) => {
-                    const nat = new Float64Array(ntheta + 1);
-                    nat.set(w.full(x, 0));
-                    const theta = new Float64Array(ntheta);
-                    naturalToTheta(layouts, nat, theta);
-                    this.dev.evaluate(theta);
-                    nat[ntheta] = Math.sqrt(this.dev.parts().r2 / n);
-                    return nat;
-                  },
-                );
-              }
-              return this.inner(
-                (x, theta) => ({ sigma: v / x[k], excess: naturalToTheta(layouts, x, theta) }),
-                lowerNat,
-                (nat) => {
-                  const x = nat.slice(0, ntheta);
-                  x[k] = v / nat[ntheta];
-                  return x;
-                },
-                (x) => {
-                  const nat = new Float64Array(ntheta + 1);
-                  nat.set(x);
-                  nat[ntheta] = v / x[k];
-                  return nat;
-                },
-              );
-            };
-            sdZeroProblems.set(k, problemAt);
-            const estimate = est[k];
-            this.parameters.push({
-              name: `sd_${L.names[i]}|${L.group}`,
-              kind: "sd",
-              estimate,
-              min: 0,
-              max: Infinity,
-              zeta: profileOf(problemAt, estimate),
-              scale: estimate > 0 ? 0.1 * estimate : 0.1 * this.sigmaML,
-            });
-          } else {
-            // Correlation of columns i and j: sigma profiled out.
-            const w = without(k);
-            const problemAt = (rho: number): InnerProblem =>
-              this.inner(
-                (x, theta) => ({ sigma: null, excess: naturalToTheta(layouts, w.full(x, 0), theta, { term: t, i, j, rho }) }),
-                w.lower,
-                (nat) => Float64Array.from(w.idx, (m) => nat[m]),
-                (x) => {
-                  const nat = new Float64Array(ntheta + 1);
-                  const theta = new Float64Array(ntheta);
-                  naturalToTheta(layouts, w.full(x, 0), theta, { term: t, i, j, rho });
-                  nat.set(thetaToNatural(layouts, theta));
-                  this.dev.evaluate(theta);
-                  nat[ntheta] = Math.sqrt(this.dev.parts().r2 / n);
-                  return nat;
-                },
-              );
-            const estimate = est[k];
-            this.parameters.push({
-              name: `cor_${L.names[i]}.${L.names[j]}|${L.group}`,
-              kind: "cor",
-              estimate,
-              min: -1,
-              max: 1,
-              // With either standard deviation at 0 the correlation is free:
-              // those deviances bound the profile (lme4's optimiser finds them
-              // as the sd goes to 0; a local search at a fixed rho may not).
-              zeta: profileOf(problemAt, estimate, () => Math.min(devianceAtZero(L.pos[i][i]), devianceAtZero(L.pos[j][j]))),
-              scale: 0.1 * Math.max(1e-3, 1 - Math.abs(Number.isFinite(estimate) ? estimate : 0)),
-            });
-          }
-        }
-      }
-    });
-
-    // sigma: theta's relative sds rescale so that the absolute ones stay put.
-    const sigmaProblem = (s0: number): InnerProblem =>
-      this.inner(
-        (x, theta) => ({ sigma: s0, excess: naturalToTheta(layouts, x, theta) }),
-        lowerNat,
-        (nat) => {
-          const x = nat.slice(0, ntheta);
-          for (const L of layouts) for (let i = 0; i < L.q; i++) x[L.pos[i][i]] *= nat[ntheta] / s0;
-          return x;
-        },
+    if (v === 0) {
+      const w = holding(k, this.naturalLower());
+      return this.inner(
+        (x, theta) => ({ sigma: null, excess: naturalToTheta(layouts, w.full(x, 0), theta) }),
+        w.lower,
+        (nat) => Float64Array.from(w.idx, (m) => nat[m]),
         (x) => {
           const nat = new Float64Array(ntheta + 1);
-          nat.set(x);
-          nat[ntheta] = s0;
+          nat.set(w.full(x, 0));
+          const theta = new Float64Array(ntheta);
+          naturalToTheta(layouts, nat, theta);
+          this.dev.evaluate(theta);
+          nat[ntheta] = this.dev.sigma();
           return nat;
         },
       );
-    this.parameters.push({
+    }
+    return this.inner(
+      (x, theta) => ({ sigma: v / x[k], excess: naturalToTheta(layouts, x, theta) }),
+      this.naturalLower(),
+      (nat) => {
+        const x = nat.slice(0, ntheta);
+        x[k] = v / nat[ntheta];
+        return x;
+      },
+      (x) => {
+        const nat = new Float64Array(ntheta + 1);
+        nat.set(x);
+        nat[ntheta] = v / x[k];
+        return nat;
+      },
+    );
+  }
+
+  /** The inner problem with the correlation of columns i and j of term t held at rho (sigma profiled out: the constraint is scale free). */
+  private correlationProblem(t: number, i: number, j: number, rho: number): InnerProblem {
+    const layouts = this.layouts;
+    const ntheta = this.thetaML.length;
+    const w = holding(position(layouts[t], i, j), this.naturalLower());
+    return this.inner(
+      (x, theta) => ({ sigma: null, excess: naturalToTheta(layouts, w.full(x, 0), theta, { term: t, i, j, rho }) }),
+      w.lower,
+      (nat) => Float64Array.from(w.idx, (m) => nat[m]),
+      (x) => {
+        const nat = new Float64Array(ntheta + 1);
+        const theta = new Float64Array(ntheta);
+        naturalToTheta(layouts, w.full(x, 0), theta, { term: t, i, j, rho });
+        nat.set(thetaToNatural(layouts, theta));
+        this.dev.evaluate(theta);
+        nat[ntheta] = this.dev.sigma();
+        return nat;
+      },
+    );
+  }
+
+  /** The inner problem with sigma held at s0: theta's relative sds rescale so that the absolute ones stay put. */
+  private sigmaProblem(s0: number): InnerProblem {
+    const layouts = this.layouts;
+    const ntheta = this.thetaML.length;
+    return this.inner(
+      (x, theta) => ({ sigma: s0, excess: naturalToTheta(layouts, x, theta) }),
+      this.naturalLower(),
+      (nat) => {
+        const x = nat.slice(0, ntheta);
+        for (const L of layouts) {
+          L.structure.covariancePairs().forEach(([i, j], k) => {
+            if (i === j) x[L.at + k] *= nat[ntheta] / s0;
+          });
+        }
+        return x;
+      },
+      (x) => {
+        const nat = new Float64Array(ntheta + 1);
+        nat.set(x);
+        nat[ntheta] = s0;
+        return nat;
+      },
+    );
+  }
+
+  /** The deviance minimised with the sd at theta position k at 0 (computed once, on demand). */
+  private devianceWithSdAtZero(k: number): number {
+    let value = this.sdAtZero.get(k);
+    if (value === undefined) {
+      value = this.solveInner(this.sdProblem(k, 0), [this.naturalML]).value;
+      this.sdAtZero.set(k, value);
+    }
+    return value;
+  }
+
+  /** The standard deviation of column i of a term. */
+  private sdParameter(L: TermLayout, i: number): ProfiledParameter {
+    const k = position(L, i, i);
+    const estimate = this.sdcorML[k];
+    return {
+      name: sdcorName(L.group, L.names, i, i),
+      kind: "sd",
+      estimate,
+      min: 0,
+      max: Infinity,
+      zeta: this.profileOf((v) => this.sdProblem(k, v), estimate),
+      scale: estimate > 0 ? 0.1 * estimate : 0.1 * this.sigmaML,
+    };
+  }
+
+  /** The correlation of columns i and j (i > j) of term t. */
+  private correlationParameter(L: TermLayout, t: number, i: number, j: number): ProfiledParameter {
+    const estimate = this.sdcorML[position(L, i, j)];
+    // With either standard deviation at 0 the correlation is free: those
+    // deviances bound the profile (lme4's optimiser finds them as the sd goes
+    // to 0; a local search at a fixed rho may not).
+    const cap = () => Math.min(this.devianceWithSdAtZero(position(L, i, i)), this.devianceWithSdAtZero(position(L, j, j)));
+    return {
+      name: sdcorName(L.group, L.names, i, j),
+      kind: "cor",
+      estimate,
+      min: -1,
+      max: 1,
+      zeta: this.profileOf((rho) => this.correlationProblem(t, i, j, rho), estimate, cap),
+      scale: 0.1 * Math.max(1e-3, 1 - Math.abs(Number.isFinite(estimate) ? estimate : 0)),
+    };
+  }
+
+  /** The residual standard deviation. */
+  private sigmaParameter(): ProfiledParameter {
+    return {
       name: "sigma",
       kind: "sigma",
       estimate: this.sigmaML,
       min: 0,
       max: Infinity,
-      zeta: profileOf(sigmaProblem, this.sigmaML),
-      scale: this.sigmaML / Math.sqrt(2 * n),
-    });
+      zeta: this.profileOf((s0) => this.sigmaProblem(s0), this.sigmaML),
+      scale: this.sigmaML / Math.sqrt(2 * this.dev.n),
+    };
   }
 
   /**

@@ -4,7 +4,7 @@
 import { optimizeTheta } from "../fit/optimize-theta.js";
 import { checkOptions } from "../options.js";
 import { ProfiledDeviance } from "../model/deviance.js";
-import type { LmerModel } from "../model/lmer-model.js";
+import type { FittedModel } from "../model/fitted.js";
 import { thetaToFactors } from "../model/parameters.js";
 import { predict } from "../model/predict.js";
 import { mulberry32, normalSource } from "../random.js";
@@ -24,19 +24,19 @@ export interface SimulateOptions {
 export const MAX_NSIM = 100_000;
 
 /** `nsim` responses simulated from the fitted model (unconditional on the random effects). */
-export function simulate(m: LmerModel, nsim: number, options: SimulateOptions = {}): Float64Array[] {
+export function simulate(m: FittedModel, nsim: number, options: SimulateOptions = {}): Float64Array[] {
   return Array.from(simulations(m, nsim, options));
 }
 
 /** The responses of simulate(), one at a time (the bootstrap holds one response, not nsim); the arguments are checked at once. */
-function simulations(m: LmerModel, nsim: number, options: SimulateOptions): Generator<Float64Array> {
+function simulations(m: FittedModel, nsim: number, options: SimulateOptions): Generator<Float64Array> {
   checkCount("nsim", nsim, 1, MAX_NSIM);
   checkOptions(options, { seed: "number" }, "simulate() and bootstrap()");
   if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new LmmError(`The seed must be a whole number, not ${options.seed}.`);
   return draws(m, nsim, options.seed ?? 42);
 }
 
-function* draws(m: LmerModel, nsim: number, seed: number): Generator<Float64Array> {
+function* draws(m: FittedModel, nsim: number, seed: number): Generator<Float64Array> {
   const { n, terms } = m.design;
   const mean = predict(m, undefined, { re: false });
   const Ts = thetaToFactors(terms, m.theta);
@@ -80,11 +80,9 @@ export interface BootstrapResult {
  * Parametric bootstrap: simulate `nsim` responses from the fit and refit each
  * (same design, same REML/ML), starting from the fitted theta.
  */
-export async function bootstrap(m: LmerModel, nsim: number, options: SimulateOptions = {}): Promise<BootstrapResult> {
+export async function bootstrap(m: FittedModel, nsim: number, options: SimulateOptions = {}): Promise<BootstrapResult> {
   const responses = simulations(m, nsim, options); // checks nsim before the arrays below are sized by it
   const dev = await ProfiledDeviance.create(m.design, m.REML);
-  const p = m.coefNames.length;
-  const nu = m.REML ? m.nobs - p : m.nobs;
   const result: BootstrapResult = {
     fixef: Object.fromEntries(m.coefNames.map((name) => [name, new Float64Array(nsim)])),
     theta: [],
@@ -98,10 +96,10 @@ export async function bootstrap(m: LmerModel, nsim: number, options: SimulateOpt
     const opt = optimizeTheta(dev, m.design.terms, m.theta);
     if (!opt.converged) result.notConverged++;
     dev.evaluate(opt.x);
-    const sol = dev.solve();
-    m.coefNames.forEach((name, j) => (result.fixef[name][s] = sol[sol.length - p + j]));
+    const beta = dev.beta();
+    m.coefNames.forEach((name, j) => (result.fixef[name][s] = beta[j]));
     result.theta.push(opt.x);
-    result.sigma[s] = Math.sqrt(dev.parts().r2 / nu);
+    result.sigma[s] = dev.sigma();
     result.objective[s++] = opt.f;
   }
   return result;

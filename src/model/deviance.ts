@@ -299,6 +299,11 @@ export class ProfiledDeviance {
     return this.reml ? this.n - this.layout.p : this.n;
   }
 
+  /** Residual standard deviation at the theta of the last `evaluate`: sqrt(r2 / nu). */
+  sigma(): number {
+    return Math.sqrt(this.parts().r2 / this.nu);
+  }
+
   /** Gradient of the objective with respect to theta at the theta of the last `evaluate` (NaN if it was not finite). */
   gradient(): Float64Array {
     return this.componentGradient(1, this.reml ? 1 : 0, this.nu / this.parts().r2);
@@ -391,6 +396,11 @@ export class ProfiledDeviance {
       sol[b0] += shift;
     }
     return sol;
+  }
+
+  /** The fixed effects beta of a `solve()` result (its last p entries, a view); by default solved at the last theta. */
+  beta(solution: Float64Array = this.solve()): Float64Array {
+    return solution.subarray(solution.length - this.layout.p);
   }
 
   /** The fixed-effects block L_XX of the factor at the last theta (row-major p x p, lower). */

@@ -1,11 +1,15 @@
 // The fitted model (lme4's merMod): estimates, variance components, conditional
 // modes, fitted values and fit statistics at the optimum.
 import { inverseFromCholesky, timesTranspose } from "../linalg.js";
-import { LmmError, quote } from "../errors.js";
+import { LmmError } from "../errors.js";
+import { checkOptions } from "../options.js";
+import { iccOf, r2Of, varianceParts, type Icc, type R2, type VarianceParts } from "../inference/variance-explained.js";
 import type { OptimizerResult } from "../fit/optimizer.js";
-import { degenerateFitCause, type Design } from "./design.js";
+import { degenerateFitCause } from "./build-design.js";
+import type { Design, RandomEffectsTerm } from "./design.js";
 import type { ProfiledDeviance } from "./deviance.js";
-import { thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
+import { structureOf, thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
+import { TermCovariance } from "./covariance/structure.js";
 import { formatSummary } from "../output/summary.js";
 import { modelToJSON, type LmerJSON } from "../output/json.js";
 import { satterthwaite, type DdfTable } from "../inference/satterthwaite.js";
@@ -13,43 +17,13 @@ import { kenwardRoger, type KenwardRogerTable } from "../inference/kenward-roger
 import { anovaTypeIII, type AnovaRow } from "../inference/anova-type3.js";
 import { bootConfint, profileConfint, waldConfint, type ConfintRow } from "../inference/confint.js";
 import { predict, type PredictOptions } from "./predict.js";
-import { checkOptions } from "../options.js";
-import { iccOf, r2Of, varianceParts, type Icc, type R2, type VarianceParts } from "../inference/variance-explained.js";
 import type { DataInput } from "../data.js";
+import type { Convergence, DdfMethod, FitEstimates, FittedModel, RanefTable, VarCorrRow } from "./fitted.js";
 
-/** One row of lme4's as.data.frame(VarCorr(m)). */
-export interface VarCorrRow {
-  grp: string;
-  var1: string | null;
-  var2: string | null;
-  /** Variance or covariance. */
-  vcov: number;
-  /** Standard deviation or correlation. */
-  sdcor: number;
-}
+/** lme4's isSingular tolerance on the relative factor's diagonal. */
+const SINGULAR_TOL = 1e-4;
 
-/** Conditional modes of one grouping factor: level names and one array per column. */
-export interface RanefTable {
-  levels: string[];
-  [column: string]: string[] | number[];
-}
-
-/** How the optimisation ended. */
-export interface Convergence {
-  converged: boolean;
-  message: string;
-  iterations: number;
-  evaluations: number;
-  /** Largest |projected gradient| of the objective at the optimum. */
-  maxGrad: number;
-  /** What was checked before the optimum was accepted (gradient, directions into the covariance cone, restarts). */
-  optimality: string;
-}
-
-/** Denominator degrees of freedom for the t tests of the fixed effects. */
-export type DdfMethod = "satterthwaite" | "kenward-roger" | "none";
-
-/** A residual sd at most this fraction of the response's is zero (see the check in the constructor). */
+/** A residual sd at most this fraction of the response's is zero (see fitEstimates' check). */
 const ZERO_RESIDUAL = 1e-7;
 
 /** Standard deviation of x (0 for a constant). */
@@ -61,9 +35,6 @@ function spread(x: Float64Array): number {
   for (let i = 0; i < x.length; i++) ss += (x[i] - mean) ** 2;
   return Math.sqrt(ss / x.length);
 }
-
-/** lme4's isSingular tolerance on the relative factor's diagonal. */
-const SINGULAR_TOL = 1e-4;
 
 // Loops over the rows (10^6 for cohorts) live in small functions of their own,
 // which V8 optimises at once (a loop in the long constructor runs unoptimised
@@ -105,59 +76,146 @@ function difference(a: Float64Array, b: Float64Array): Float64Array {
   return out;
 }
 
+/** Variance components as lme4's as.data.frame(VarCorr(m)): per term its standard deviations, then its correlations; then the residual. */
+function varianceComponents(terms: readonly RandomEffectsTerm[], Ts: Float64Array[], sigma: number): VarCorrRow[] {
+  const varcorr: VarCorrRow[] = [];
+  const seen = new Map<string, number>();
+  terms.forEach((term, k) => {
+    const q = term.names.length;
+    const cov = new TermCovariance(Ts[k], q, sigma);
+    const pairs = structureOf(term).covariancePairs();
+    const c = seen.get(term.group) ?? 0;
+    seen.set(term.group, c + 1);
+    const grp = c === 0 ? term.group : `${term.group}.${c}`;
+    for (const [i] of pairs.filter(([i, j]) => i === j)) {
+      varcorr.push({ grp, var1: term.names[i], var2: null, vcov: cov.S[i * q + i], sdcor: cov.sd(i) });
+    }
+    for (const [i, j] of pairs.filter(([i, j]) => i > j)) {
+      varcorr.push({ grp, var1: term.names[j], var2: term.names[i], vcov: cov.S[i * q + j], sdcor: cov.cor(i, j) });
+    }
+  });
+  varcorr.push({ grp: "Residual", var1: null, var2: null, vcov: sigma * sigma, sdcor: sigma });
+  return varcorr;
+}
+
+/** Notes for the user: lFormula's, missing rows, rank deficiency, convergence, singularity. */
+function fitMessages(design: Design, opt: OptimizerResult, singular: boolean): string[] {
+  const messages = [...(design.messages ?? [])];
+  if (design.droppedRows > 0) messages.push(`${design.droppedRows} row(s) with missing values were dropped.`);
+  if (design.droppedColumns.length > 0) {
+    const k = design.droppedColumns.length;
+    messages.push(
+      `fixed-effect model matrix is rank deficient so dropping ${k} column${k > 1 ? "s" : ""} / coefficient${k > 1 ? "s" : ""} (${design.droppedColumns.join(", ")})`,
+    );
+  }
+  if (!opt.converged) messages.push(`Model failed to converge: ${opt.message} (max|grad| = ${opt.maxGrad.toExponential(2)}).`);
+  if (singular) messages.push("boundary (singular) fit: a variance component is estimated as zero or a correlation as +/-1.");
+  return messages;
+}
+
+/**
+ * The estimates at the optimum (the deviance is evaluated there), with the
+ * solution [v, beta] and the factors T that the conditional modes need.
+ */
+function estimatesAt(
+  design: Design,
+  deviance: ProfiledDeviance,
+  opt: OptimizerResult,
+  options: { dataName?: string; ddf?: DdfMethod },
+): { estimates: FitEstimates; solution: Float64Array; beta: Float64Array; factors: Float64Array[] } {
+  const { terms, X, n } = design;
+  const p = X.columns.length;
+  const theta = Array.from(opt.x);
+  const convergence: Convergence = {
+    converged: opt.converged,
+    message: opt.message,
+    iterations: opt.iterations,
+    evaluations: deviance.evaluations,
+    maxGrad: opt.maxGrad,
+    optimality: opt.optimality,
+  };
+
+  deviance.evaluate(opt.x);
+  const objective = deviance.parts().objective;
+  const sigma = deviance.sigma();
+  const solution = deviance.solve();
+  const beta = deviance.beta(solution);
+
+  const V = inverseFromCholesky(deviance.fixedFactor(), p).map((v) => v * sigma * sigma);
+  const fixef: Record<string, number> = {};
+  const se: Record<string, number> = {};
+  const t: Record<string, number> = {};
+  X.names.forEach((name, i) => {
+    fixef[name] = beta[i];
+    se[name] = Math.sqrt(V[i * p + i]);
+    t[name] = beta[i] / se[name];
+  });
+  // Never print NaN or Inf as an estimate, nor the estimates of a likelihood
+  // without a maximum (a residual sd of zero: the objective falls without
+  // bound as sigma goes to 0): a degenerate fit is refused with its cause.
+  const values = [objective, sigma, ...Object.values(fixef), ...Object.values(se)];
+  if (!(sigma > ZERO_RESIDUAL * spread(design.y)) || !values.every(Number.isFinite)) {
+    throw new LmmError(`The model cannot be fitted: ${degenerateFitCause(design)}`);
+  }
+
+  const factors = thetaToFactors(terms, opt.x);
+  const ngrps: Record<string, number> = {};
+  terms.forEach((term) => {
+    if (!Object.hasOwn(ngrps, term.group)) ngrps[term.group] = term.factor.levels.length;
+  });
+  const npar = p + theta.length + 1;
+  const lower = thetaLower(terms);
+  const singular = theta.some((v, i) => lower[i] === 0 && v < SINGULAR_TOL);
+  const estimates: FitEstimates = {
+    formula: design.formula.text,
+    REML: deviance.REML,
+    nobs: n,
+    droppedRows: design.droppedRows,
+    droppedColumns: design.droppedColumns,
+    messages: fitMessages(design, opt, singular),
+    fixef,
+    se,
+    t,
+    vcov: X.names.map((_, i) => Array.from(V.subarray(i * p, i * p + p))),
+    coefNames: X.names,
+    theta,
+    thetaNames: thetaNames(terms),
+    sigma,
+    varcorr: varianceComponents(terms, factors, sigma),
+    objective,
+    logLik: -objective / 2,
+    npar,
+    AIC: objective + 2 * npar,
+    BIC: objective + npar * Math.log(n),
+    ngrps,
+    singular,
+    convergence,
+    dataName: options.dataName,
+    ddf: options.ddf ?? "satterthwaite",
+  };
+  return { estimates, solution, beta, factors };
+}
+
+// The estimates' fields are declared once, with their documentation, in
+// FitEstimates (model/fitted.ts); this declaration merges them into the class.
+export interface LmerModel extends FitEstimates {}
+
 /**
  * A fitted linear mixed model (lme4's merMod): estimates, variance components,
  * conditional modes, fitted values and fit statistics, computed at the optimum;
  * inference (Satterthwaite, Kenward-Roger, intervals, type III tests) on demand.
  * Made by `lmer()`; the deviance object stays attached for further evaluations.
  */
-export class LmerModel {
-  /** The formula as given. */
-  readonly formula: string;
-  readonly REML: boolean;
-  readonly nobs: number;
-  /** Rows dropped because a variable of the model was missing. */
-  readonly droppedRows: number;
-  /** Fixed-effect columns dropped because X was rank deficient. */
-  readonly droppedColumns: string[];
-  /** Notes for the user (rank deficiency, singular fit, convergence). */
-  readonly messages: string[] = [];
-  /** Fixed effects by R's coefficient name (`(Intercept)`, `SexMale`, `age:SexMale`). */
-  readonly fixef: Record<string, number> = {};
-  /** Standard errors of the fixed effects. */
-  readonly se: Record<string, number> = {};
-  /** t values of the fixed effects. */
-  readonly t: Record<string, number> = {};
-  /** Covariance matrix of the fixed effects (row-major arrays, coefficient order). */
-  readonly vcov: number[][];
-  /** Fixed-effect names in the model's column order (the order of `vcov`). */
-  readonly coefNames: string[];
-  /** Relative covariance factors, lme4's order: per term, the lower triangle of T column by column. */
-  readonly theta: number[];
-  /** lme4's names of theta: `Subject.(Intercept)`, `Subject.Days.(Intercept)`, `Subject.Days`. */
-  readonly thetaNames: string[];
-  /** Residual standard deviation. */
-  readonly sigma: number;
-  readonly varcorr: VarCorrRow[];
-  /** REML criterion (REML fits) or deviance (ML fits) at the optimum. */
-  readonly objective: number;
-  readonly logLik: number;
-  readonly npar: number;
-  readonly AIC: number;
-  readonly BIC: number;
-  /** Levels per grouping factor. */
-  readonly ngrps: Record<string, number> = {};
+export class LmerModel implements FittedModel {
   /** [v of the units, v of the dense terms, beta] at the optimum, as `ProfiledDeviance.solve()`. */
   private readonly solution: Float64Array;
+  /** The fixed effects at the optimum (the end of `solution`). */
+  private readonly beta: Float64Array;
   /** Each term's relative factor T at the optimum. */
   private readonly factors: Float64Array[];
+  // Conditional modes and fitted values are computed on first use (a batch of
+  // fits reads neither; a cohort's fitted values are 10^6 rows).
   private cache: { effects?: Float64Array[]; ranef?: Record<string, RanefTable>; fitted?: Float64Array; residuals?: Float64Array } = {};
-  readonly singular: boolean;
-  readonly convergence: Convergence;
-  /** Name of the data (for the summary's `Data:` line). */
-  readonly dataName?: string;
-  /** The df method of the summary's and JSON's t tests (lmerTest's default: Satterthwaite). */
-  readonly ddf: DdfMethod;
   private ddfTable?: DdfTable;
   private krTable?: KenwardRogerTable;
 
@@ -167,98 +225,11 @@ export class LmerModel {
     opt: OptimizerResult,
     options: { dataName?: string; ddf?: DdfMethod } = {},
   ) {
-    const { terms, X, n } = design;
-    const p = X.columns.length;
-    this.formula = design.formula.text;
-    this.REML = deviance.REML;
-    this.nobs = n;
-    this.dataName = options.dataName;
-    this.ddf = options.ddf ?? "satterthwaite";
-    this.droppedRows = design.droppedRows;
-    this.droppedColumns = design.droppedColumns;
-    this.theta = Array.from(opt.x);
-    this.thetaNames = thetaNames(terms);
-    this.convergence = {
-      converged: opt.converged,
-      message: opt.message,
-      iterations: opt.iterations,
-      evaluations: deviance.evaluations,
-      maxGrad: opt.maxGrad,
-      optimality: opt.optimality,
-    };
-
-    deviance.evaluate(opt.x);
-    const parts = deviance.parts();
-    this.objective = parts.objective;
-    this.sigma = Math.sqrt(parts.r2 / deviance.nu);
-    const sol = deviance.solve();
-    const beta = sol.subarray(sol.length - p);
-
-    this.coefNames = X.names;
-    const V = inverseFromCholesky(deviance.fixedFactor(), p).map((v) => v * this.sigma * this.sigma);
-    this.vcov = X.names.map((_, i) => Array.from(V.subarray(i * p, i * p + p)));
-    X.names.forEach((name, i) => {
-      this.fixef[name] = beta[i];
-      this.se[name] = Math.sqrt(V[i * p + i]);
-      this.t[name] = beta[i] / this.se[name];
-    });
-
-    // Variance components: Sigma_t = sigma^2 T T'.
-    const Ts = thetaToFactors(terms, opt.x);
-    this.varcorr = [];
-    const seen = new Map<string, number>();
-    terms.forEach((term, k) => {
-      const q = term.names.length;
-      const S = timesTranspose(Ts[k], q).map((v) => v * this.sigma * this.sigma);
-      const c = seen.get(term.group) ?? 0;
-      seen.set(term.group, c + 1);
-      const grp = c === 0 ? term.group : `${term.group}.${c}`;
-      for (let i = 0; i < q; i++) {
-        this.varcorr.push({ grp, var1: term.names[i], var2: null, vcov: S[i * q + i], sdcor: Math.sqrt(S[i * q + i]) });
-      }
-      for (let j = 0; j < q; j++) {
-        for (let i = j + 1; i < q; i++) {
-          const cov = S[i * q + j];
-          const denom = Math.sqrt(S[i * q + i] * S[j * q + j]);
-          this.varcorr.push({ grp, var1: term.names[j], var2: term.names[i], vcov: cov, sdcor: denom > 0 ? cov / denom : NaN });
-        }
-      }
-    });
-    this.varcorr.push({ grp: "Residual", var1: null, var2: null, vcov: this.sigma * this.sigma, sdcor: this.sigma });
-
-    terms.forEach((term) => {
-      if (!Object.hasOwn(this.ngrps, term.group)) this.ngrps[term.group] = term.factor.levels.length;
-    });
-    // Conditional modes and fitted values are computed on first use (a batch of
-    // fits reads neither; a cohort's fitted values are 10^6 rows).
-    this.solution = sol;
-    this.factors = Ts;
-
-    // Never print NaN or Inf as an estimate, nor the estimates of a likelihood
-    // without a maximum (a residual sd of zero: the objective falls without
-    // bound as sigma goes to 0): a degenerate fit is refused with its cause.
-    const estimates = [this.objective, this.sigma, ...Object.values(this.fixef), ...Object.values(this.se)];
-    if (!(this.sigma > ZERO_RESIDUAL * spread(design.y)) || !estimates.every(Number.isFinite)) {
-      throw new LmmError(`The model cannot be fitted: ${degenerateFitCause(design)}`);
-    }
-
-    this.logLik = -this.objective / 2;
-    this.npar = p + this.theta.length + 1;
-    this.AIC = this.objective + 2 * this.npar;
-    this.BIC = this.objective + this.npar * Math.log(n);
-    const lower = thetaLower(terms);
-    this.singular = this.theta.some((v, i) => lower[i] === 0 && v < SINGULAR_TOL);
-
-    this.messages.push(...(design.messages ?? []));
-    if (design.droppedRows > 0) this.messages.push(`${design.droppedRows} row(s) with missing values were dropped.`);
-    if (design.droppedColumns.length > 0) {
-      const k = design.droppedColumns.length;
-      this.messages.push(
-        `fixed-effect model matrix is rank deficient so dropping ${k} column${k > 1 ? "s" : ""} / coefficient${k > 1 ? "s" : ""} (${design.droppedColumns.join(", ")})`,
-      );
-    }
-    if (!opt.converged) this.messages.push(`Model failed to converge: ${opt.message} (max|grad| = ${opt.maxGrad.toExponential(2)}).`);
-    if (this.singular) this.messages.push("boundary (singular) fit: a variance component is estimated as zero or a correlation as +/-1.");
+    const at = estimatesAt(design, deviance, opt, options);
+    Object.assign(this, at.estimates);
+    this.solution = at.solution;
+    this.beta = at.beta;
+    this.factors = at.factors;
   }
 
   /** Conditional modes b = T v of each term, row-major levels x q. */
@@ -287,12 +258,10 @@ export class LmerModel {
   get fitted(): Float64Array {
     if (!this.cache.fitted) {
       const { X, terms, n } = this.design;
-      const p = X.columns.length;
-      const beta = this.solution.subarray(this.solution.length - p);
       const effects = this.levelEffects();
       // Each row adds X beta, then each term's z b, in column order.
       const fitted = new Float64Array(n);
-      for (let j = 0; j < p; j++) addScaled(fitted, X.columns[j], beta[j]);
+      X.columns.forEach((x, j) => addScaled(fitted, x, this.beta[j]));
       terms.forEach((term, k) => {
         const q = term.names.length;
         for (let c = 0; c < q; c++) addScaledByLevel(fitted, term.columns[c], term.factor.codes, effects[k], q, c);

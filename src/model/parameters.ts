@@ -1,60 +1,45 @@
-// theta: the lower-triangular relative covariance factors of all terms, stored
-// column by column as lme4 does, with lme4's names, bounds and start values.
+// theta: the entries of every term's covariance structure, term after term in
+// lme4's order, with lme4's names, bounds and start values. Each term's part
+// is read through its structure (model/covariance/).
 import type { RandomEffectsTerm } from "./design.js";
+import type { CovarianceStructure } from "./covariance/structure.js";
+import { Unstructured } from "./covariance/unstructured.js";
 
-/** Lower bounds: 0 on each factor's diagonal, -Infinity elsewhere. */
-export function thetaLower(terms: RandomEffectsTerm[]): Float64Array {
-  const out: number[] = [];
-  for (const t of terms) {
-    const q = t.names.length;
-    for (let j = 0; j < q; j++) for (let i = j; i < q; i++) out.push(i === j ? 0 : -Infinity);
-  }
-  return Float64Array.from(out);
+/**
+ * A term's covariance structure. Every term is unstructured today (the formula
+ * splits a `(x || g)` term into terms of one column each, as lme4 does).
+ */
+export function structureOf(term: RandomEffectsTerm): CovarianceStructure {
+  return new Unstructured(term.names.length);
 }
 
-/** lme4's start: 1 on diagonals, 0 elsewhere. */
-export function thetaStart(terms: RandomEffectsTerm[]): Float64Array {
-  return thetaLower(terms).map((v) => (v === 0 ? 1 : 0));
+/** Each term's covariance structure and the position in theta where its entries start. */
+export function termStructures(terms: readonly RandomEffectsTerm[]): { structure: CovarianceStructure; at: number }[] {
+  let at = 0;
+  return terms.map((term) => {
+    const structure = structureOf(term);
+    const out = { structure, at };
+    at += structure.size;
+    return out;
+  });
+}
+
+/** Lower bounds of theta (for unstructured terms: 0 on each factor's diagonal, -Infinity elsewhere). */
+export function thetaLower(terms: readonly RandomEffectsTerm[]): Float64Array {
+  return Float64Array.from(terms.flatMap((t) => structureOf(t).lower()));
+}
+
+/** lme4's start (for unstructured terms: 1 on diagonals, 0 elsewhere). */
+export function thetaStart(terms: readonly RandomEffectsTerm[]): Float64Array {
+  return Float64Array.from(terms.flatMap((t) => structureOf(t).start()));
 }
 
 /** lme4's names: `Subject.(Intercept)`, `Subject.Days.(Intercept)`, `Subject.Days`. */
-export function thetaNames(terms: RandomEffectsTerm[]): string[] {
-  const out: string[] = [];
-  for (const t of terms) {
-    const q = t.names.length;
-    for (let j = 0; j < q; j++) {
-      for (let i = j; i < q; i++) out.push(i === j ? `${t.group}.${t.names[i]}` : `${t.group}.${t.names[i]}.${t.names[j]}`);
-    }
-  }
-  return out;
-}
-
-/** Entries of theta that a term with q columns holds. */
-export function thetaLength(q: number): number {
-  return (q * (q + 1)) / 2;
-}
-
-/** One term's T (row-major q x q lower triangle) from its entries of theta, which start at `at`. */
-export function factorAt(theta: ArrayLike<number>, at: number, q: number): Float64Array {
-  const T = new Float64Array(q * q);
-  let k = at;
-  for (let j = 0; j < q; j++) for (let i = j; i < q; i++) T[i * q + j] = theta[k++];
-  return T;
-}
-
-/** Write one term's T (row-major q x q, lower triangle read) into theta from `at`. */
-export function writeFactorAt(theta: Float64Array, at: number, T: ArrayLike<number>, q: number): void {
-  let k = at;
-  for (let j = 0; j < q; j++) for (let i = j; i < q; i++) theta[k++] = T[i * q + j];
+export function thetaNames(terms: readonly RandomEffectsTerm[]): string[] {
+  return terms.flatMap((t) => structureOf(t).names(t.group, t.names));
 }
 
 /** Each term's T (row-major q x q lower triangle) from theta. */
-export function thetaToFactors(terms: RandomEffectsTerm[], theta: ArrayLike<number>): Float64Array[] {
-  let at = 0;
-  return terms.map((t) => {
-    const q = t.names.length;
-    const T = factorAt(theta, at, q);
-    at += thetaLength(q);
-    return T;
-  });
+export function thetaToFactors(terms: readonly RandomEffectsTerm[], theta: ArrayLike<number>): Float64Array[] {
+  return termStructures(terms).map(({ structure, at }) => structure.factor(theta, at));
 }

@@ -2,8 +2,8 @@
 // prediction X beta, plus each row's conditional modes Z b when `re` is true.
 import { toDataFrame, type DataInput } from "../data.js";
 import { LmmError, quote } from "../errors.js";
-import { newDataDesign } from "./design.js";
-import type { LmerModel } from "./lmer-model.js";
+import { newDataDesign } from "./build-design.js";
+import type { FittedModel } from "./fitted.js";
 
 /** Options of `predict()`. */
 export interface PredictOptions {
@@ -17,7 +17,7 @@ export interface PredictOptions {
  * Predictions for `newdata` (one per row; NaN where a variable the prediction
  * needs is missing), or for the fitted rows when `newdata` is omitted.
  */
-export function predict(m: LmerModel, newdata?: DataInput, options: PredictOptions = {}): Float64Array {
+export function predict(m: FittedModel, newdata?: DataInput, options: PredictOptions = {}): Float64Array {
   const re = options.re ?? true;
   if (newdata === undefined) {
     if (re) return Float64Array.from(m.fitted);
@@ -46,7 +46,7 @@ export function predict(m: LmerModel, newdata?: DataInput, options: PredictOptio
   return out;
 }
 
-function linearPredictor(m: LmerModel, X: Float64Array[], n: number): Float64Array {
+function linearPredictor(m: FittedModel, X: Float64Array[], n: number): Float64Array {
   const eta = new Float64Array(n);
   m.coefNames.forEach((name, j) => {
     const b = m.fixef[name];

@@ -1,5 +1,6 @@
 // The JSON contract: the fields of ../shared/reference/cases, same names and shapes.
-import type { LmerModel, RanefTable, VarCorrRow } from "../model/lmer-model.js";
+import type { RanefTable, VarCorrRow } from "../model/fitted.js";
+import type { ReportedModel } from "./reported.js";
 
 /** The JSON contract: the reference fits' field names and shapes. */
 export interface LmerJSON {
@@ -40,7 +41,7 @@ export interface LmerJSON {
 }
 
 /** A fitted model as the JSON contract (what `m.toJSON()` and `lmm fit --json` emit). */
-export function modelToJSON(m: LmerModel): LmerJSON {
+export function modelToJSON(m: ReportedModel): LmerJSON {
   return {
     formula: m.formula,
     REML: m.REML,

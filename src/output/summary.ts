@@ -1,6 +1,6 @@
 // The text of lme4's summary(lmer(...)), section by section.
 import { quantileSorted } from "../linalg.js";
-import type { LmerModel } from "../model/lmer-model.js";
+import type { ReportedModel } from "./reported.js";
 import { abbreviate, decimalsFor, formatColumn, formatFixed, table, formatPValue, SIGNIF_CODES, significanceStars } from "./format.js";
 
 const DIGITS = 4; // lme4 prints with max(3, getOption("digits") - 3)
@@ -27,14 +27,14 @@ export interface SummaryTables {
   fixed: SummaryTable;
 }
 
-function fitCriteria(m: LmerModel): SummaryTable {
+function fitCriteria(m: ReportedModel): SummaryTable {
   if (m.REML) return { header: ["REML criterion at convergence"], rows: [[formatFixed(m.objective, 1)]], leftAlign: [false] };
   const cells = [m.AIC, m.BIC, m.logLik, m.objective].map((v) => formatFixed(v, 1));
   cells.push(String(m.nobs - m.coefNames.length - m.theta.length - 1));
   return { header: ["AIC", "BIC", "logLik", "deviance", "df.resid"], rows: [cells], leftAlign: [false, false, false, false, false] };
 }
 
-function header(m: LmerModel): string[] {
+function header(m: ReportedModel): string[] {
   const fit = m.REML ? "Linear mixed model fit by REML" : "Linear mixed model fit by maximum likelihood";
   const lines = [
     m.ddf === "none"
@@ -61,14 +61,14 @@ function zapsmall(x: number[], digits: number): number[] {
   return x.map((v) => Number(v.toFixed(dec)));
 }
 
-function scaledResiduals(m: LmerModel): string[] {
+function scaledResiduals(m: ReportedModel): string[] {
   const r = Float64Array.from(m.residuals, (v) => v / m.sigma).sort();
   const q = zapsmall([0, 0.25, 0.5, 0.75, 1].map((p) => quantileSorted(r, p)), DIGITS + 1);
   const cells = formatColumn(q, DIGITS);
   return ["Scaled residuals: ", table(["Min", "1Q", "Median", "3Q", "Max"], [cells], [false, false, false, false, false])];
 }
 
-function randomEffectsTable(m: LmerModel): SummaryTable {
+function randomEffectsTable(m: ReportedModel): SummaryTable {
   const rows: { grp: string; name: string; variance: number; sd: number; corr: number[] }[] = [];
   // Group the varcorr rows term by term: variances first, then correlations.
   const byGroup = new Map<string, typeof m.varcorr>();
@@ -106,7 +106,7 @@ function randomEffectsTable(m: LmerModel): SummaryTable {
   return { header: head, rows: body, leftAlign: [true, true, false, false, true] };
 }
 
-function randomEffects(m: LmerModel): string[] {
+function randomEffects(m: ReportedModel): string[] {
   const { header: head, rows, leftAlign } = randomEffectsTable(m);
   const text = table(head, rows, leftAlign).split("\n").map((l) => ` ${l}`);
   const groups = Object.entries(m.ngrps)
@@ -119,7 +119,7 @@ function randomEffects(m: LmerModel): string[] {
   return lines;
 }
 
-function fixedEffectsTable(m: LmerModel): SummaryTable {
+function fixedEffectsTable(m: ReportedModel): SummaryTable {
   const names = m.coefNames;
   const est = names.map((n) => m.fixef[n]);
   // Kenward-Roger replaces the SEs (and so the t values) by its adjusted ones.
@@ -151,19 +151,19 @@ function fixedEffectsTable(m: LmerModel): SummaryTable {
   };
 }
 
-function fixedEffects(m: LmerModel): string[] {
+function fixedEffects(m: ReportedModel): string[] {
   const { header: head, rows, leftAlign, footnote } = fixedEffectsTable(m);
   const text = table(head, rows, leftAlign);
   return footnote === undefined ? ["Fixed effects:", text] : ["Fixed effects:", text, "---", footnote];
 }
 
 /** The summary's tables as formatted cells (what `summary()` lays out as text). */
-export function summaryTables(m: LmerModel): SummaryTables {
+export function summaryTables(m: ReportedModel): SummaryTables {
   return { fit: fitCriteria(m), random: randomEffectsTable(m), fixed: fixedEffectsTable(m) };
 }
 
 
-function correlationOfFixed(m: LmerModel): string[] {
+function correlationOfFixed(m: ReportedModel): string[] {
   const p = m.coefNames.length;
   if (p < 2) return [];
   const abbr = m.coefNames.map((n) => abbreviate(n, 6));
@@ -179,7 +179,7 @@ function correlationOfFixed(m: LmerModel): string[] {
 }
 
 /** The full summary text. */
-export function formatSummary(m: LmerModel): string {
+export function formatSummary(m: ReportedModel): string {
   const out = [...header(m), "", ...scaledResiduals(m), "", ...randomEffects(m), "", ...fixedEffects(m)];
   const corr = correlationOfFixed(m);
   if (corr.length) out.push("", ...corr);
