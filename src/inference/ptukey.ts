@@ -57,7 +57,7 @@ const logDensity = (t: number, df: number) => df * t - (df * Math.exp(2 * t)) / 
 function densityBound(df: number, sign: 1 | -1): number {
   const drop = (t: number) => logDensity(t, df) - logDensity(0, df) + 40;
   let inner = 0;
-  let outer = sign;
+  let outer: number = sign;
   while (drop(outer) > 0) outer *= 2;
   for (let i = 0; i < 100; i++) {
     const t = (inner + outer) / 2;

@@ -65,6 +65,8 @@ export interface Design {
   factorLevels?: Record<string, string[]>;
   /** The fixed-effects matrix on the same rows with sum-to-zero contrasts (for type III tests). */
   sumCodedX?: () => ModelMatrix;
+  /** A numeric variable's values on the rows used (for reference grids: covariate means). */
+  covariate?: (name: string) => Float64Array;
 }
 
 function lookup(data: DataFrame, name: string): Column {
@@ -500,7 +502,8 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   }
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
   const sumCodedX = () => fb.modelMatrix(formula.fixed, "sum");
-  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, factorLevels, sumCodedX };
+  const covariate = (name: string) => fb.numeric(name);
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, factorLevels, sumCodedX, covariate };
 }
 
 /** New data coded as a fitted model's design: its X columns and each term's Z and levels. */
