@@ -172,7 +172,7 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
       .option("--at <var=values>", "values of a covariate (or levels of a factor) on the grid, e.g. --at time=0,4,8 (repeatable)", collect)
       .option("--pairs", "pairwise differences within each by-group")
       .option("--adjust <method>", "p-value adjustment of --pairs: tukey (default), holm, bonferroni, sidak or none")
-      .option("--ddf <method>", "df method: kenward-roger (default for REML, as emmeans) or satterthwaite")
+      .option("--ddf <method>", "df method: kenward-roger (default for REML fits, as emmeans) or satterthwaite (default for ML fits and very large models)")
       .option("--level <p>", "confidence level of the intervals (default 0.95)")
       .option("--ml", "fit by maximum likelihood instead of REML")
       .option("--json", `print { "${kind}": [...], "contrasts": [...] } with emmeans' column names`)

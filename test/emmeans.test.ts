@@ -139,6 +139,17 @@ describe("bad input to emmeans and emtrends is one clear LmmError", () => {
     expectError(() => contrast(m, [[1, 0]]), /must hold 4 finite numbers/);
   });
 
+  it("defaults to Satterthwaite where Kenward-Roger's dense matrices would be too large", async () => {
+    // 2100 subjects, two rows each: 2100 random effects, over KR_MAX_RANDOM_EFFECTS.
+    const n = 2100;
+    const id = Array.from({ length: 2 * n }, (_, i) => `s${i >> 1}`);
+    const group = id.map((_, i) => ((i >> 1) % 2 === 0 ? "A" : "B"));
+    const y = id.map((_, i) => Math.sin(i * 12.9898) * 2 + ((i >> 1) % 7) / 3 + (group[i] === "B" ? 1 : 0));
+    const big = await lmer("y ~ group + (1 | id)", { y, id, group }, { ddf: "none" });
+    expect(emmeans(big, "~ group").notes).toContain("Degrees-of-freedom method: satterthwaite");
+    expectError(() => emmeans(big, "~ group", { ddf: "kenward-roger" }), /use Satterthwaite's df/);
+  });
+
   it("refuses Kenward-Roger for an ML fit, as the model's own tests", async () => {
     const ml = await lmer("distance ~ age * Sex + (age | Subject)", await readCSV(`${root}test/reference/data/orthodont.csv`), { REML: false });
     expectError(() => emmeans(ml, "~ Sex", { ddf: "kenward-roger" }), /only available for REML fits/);

@@ -17,7 +17,7 @@ import { averageOver, checkSpecs, gridRows, gridSlopes, gridVariables, parseSpec
 export interface EmmeansOptions {
   /** Values of covariates (or a subset of a factor's levels) for the grid: `{ time: [0, 4, 8] }`. */
   at?: AtValues;
-  /** Df method: "kenward-roger" (REML fits; their default, as emmeans) or "satterthwaite" (the default for ML fits). */
+  /** Df method: "kenward-roger" (REML fits; their default, as emmeans) or "satterthwaite" (the default for ML fits and models of more than 2000 random effects). */
   ddf?: ContrastDdf;
   /** Confidence level of the intervals; default 0.95. */
   level?: number;
@@ -113,9 +113,9 @@ export class EmmGrid {
    */
   contrast(method: ContrastMethod, options: CompareOptions = {}): ContrastTable {
     checkOptions(options, { adjust: ADJUSTMENTS }, "contrast()");
-    const groups = new Set(this.cells.map((c) => JSON.stringify(c.values.slice(this.vars.length)))).size;
-    const perGroup = this.cells.length / groups;
     const nv = this.vars.length;
+    const groups = new Set(this.cells.map((c) => JSON.stringify(c.values.slice(nv)))).size;
+    const perGroup = this.cells.length / groups;
     const labels = levelLabels(
       this.vars,
       this.vars.map((_, j) => this.cells.slice(0, perGroup).map((c) => c.values[j])),

@@ -7,7 +7,7 @@ import tcdf from "@stdlib/stats-base-dists-t-cdf";
 import { LmmError, quote } from "../errors.js";
 import type { LmerModel } from "../model/lmer-model.js";
 import { checkOptions } from "../options.js";
-import { contrastDdf, kenwardRogerAdjustment } from "./kenward-roger.js";
+import { contrastDdf, kenwardRogerAdjustment, KR_MAX_RANDOM_EFFECTS } from "./kenward-roger.js";
 import { contrastDf, satterthwaitePieces } from "./satterthwaite.js";
 
 /** How the df of a contrast are computed. */
@@ -33,11 +33,14 @@ export interface LinearInference {
 }
 
 /**
- * emmeans' default for lmer fits: Kenward-Roger for REML; an ML fit gets
- * Satterthwaite's df, since Kenward-Roger's method is defined for REML only.
+ * emmeans' default for lmer fits: Kenward-Roger for REML. An ML fit gets
+ * Satterthwaite's df, since Kenward-Roger's method is defined for REML only,
+ * and so does a model with more random effects than the adjustment's dense
+ * matrices allow (where emmeans, above 3000 rows, drops to asymptotic df).
  */
 export function defaultDdf(m: LmerModel): ContrastDdf {
-  return m.REML ? "kenward-roger" : "satterthwaite";
+  const randomEffects = m.design.terms.reduce((s, t) => s + t.factor.levels.length * t.names.length, 0);
+  return m.REML && randomEffects <= KR_MAX_RANDOM_EFFECTS ? "kenward-roger" : "satterthwaite";
 }
 
 const quadratic = (l: ArrayLike<number>, M: Float64Array, p: number) => {
@@ -81,7 +84,8 @@ export function twoSidedP(t: number, df: number): number {
  * (one coefficient per fixed effect, in `m.coefNames` order) the estimate
  * l'beta, its SE, denominator df, t and two-sided p-value (unadjusted).
  * `ddf`: "kenward-roger" (REML fits; the default for them, as emmeans) or
- * "satterthwaite" (the default for ML fits).
+ * "satterthwaite" (the default for ML fits and for models with more than
+ * KR_MAX_RANDOM_EFFECTS random effects).
  *
  * @example
  * // The difference between Male and Female at age 14 in distance ~ age * Sex:
