@@ -11,6 +11,7 @@ import { formatRanova, ranova } from "./inference/ranova.js";
 import { formatAnova } from "./inference/anova-type3.js";
 import { formatConfint } from "./output/confint.js";
 import { batchCommand, type Terminal } from "./batch/command.js";
+import { emmeansCommand } from "./emmeans-command.js";
 
 /** Kept in step with package.json by test/cli.test.ts. */
 export const PACKAGE_VERSION = "0.1.0";
@@ -156,6 +157,35 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
       const rows = model.anova({ ddf });
       out(flags.json ? JSON.stringify(rows, null, 2) + "\n" : formatAnova(rows, ddf === "kenward-roger" ? "Kenward-Roger" : "Satterthwaite"));
     });
+  for (const kind of ["emmeans", "emtrends"] as const) {
+    const trends = kind === "emtrends";
+    const command = program
+      .command(kind)
+      .description(
+        trends
+          ? "Slope of a covariate in each cell of the specs (emmeans' emtrends), with --pairs their differences."
+          : "Estimated marginal means of the specs (emmeans' emmeans), with --pairs their pairwise differences.",
+      )
+      .argument("<data>", "CSV file with a header row")
+      .argument("<formula>", "lme4 formula")
+      .argument("<specs>", 'the factors: "~ group", "~ group | time", "~ a * b"');
+    if (trends) command.option("--var <variable>", "the covariate whose slope is wanted");
+    command
+      .option("--at <var=values>", "values of a covariate (or levels of a factor) on the grid, e.g. --at time=0,4,8 (repeatable)", collect)
+      .option("--pairs", "pairwise differences within each by-group")
+      .option("--adjust <method>", "p-value adjustment of --pairs: tukey (default), holm, bonferroni, sidak or none")
+      .option("--ddf <method>", "df method: kenward-roger (default for REML fits, as emmeans) or satterthwaite (default for ML fits and very large models)")
+      .option("--level <p>", "confidence level of the intervals (default 0.95)")
+      .option("--ml", "fit by maximum likelihood instead of REML")
+      .option("--json", `print { "${kind}": [...], "contrasts": [...] } with emmeans' column names`)
+      .addHelpText(
+        "after",
+        trends
+          ? '\nExample:\n  lmm emtrends orthodont.csv "distance ~ age * Sex + (age | Subject)" "~ Sex" --var age --pairs'
+          : '\nExample:\n  lmm emmeans orthodont.csv "distance ~ age * Sex + (age | Subject)" "~ Sex | age" --at age=8,14 --pairs',
+      )
+      .action((data, formula, specs, flags) => emmeansCommand(kind, data, formula, specs, flags, out));
+  }
   program
     .command("ranova")
     .description("Likelihood-ratio tests of the random effects by single term deletions (lmerTest's ranova(m)).")

@@ -8,6 +8,22 @@ export { anovaTypeIII, formatAnova, type AnovaRow } from "./inference/anova-type
 export { LmerModel } from "./model/lmer-model.js";
 export type { VarCorrRow, RanefTable, Convergence, DdfMethod } from "./model/fitted.js";
 export { satterthwaite, type DdfTable } from "./inference/satterthwaite.js";
+export { contrast, type ContrastDdf, type ContrastResult } from "./inference/linear-contrast.js";
+export {
+  emmeans,
+  emtrends,
+  EmmGrid,
+  type EmmeansOptions,
+  type EmtrendsOptions,
+  type CompareOptions,
+  type EmmRow,
+  type ContrastRow,
+  type ContrastTable,
+} from "./inference/emmeans.js";
+export type { ContrastMethod } from "./inference/comparisons.js";
+export type { Adjust } from "./inference/p-adjust.js";
+export type { AtValues } from "./inference/reference-grid.js";
+export { ptukey, ptukeyUpper } from "./inference/ptukey.js";
 export { formatCSV, parseCSV, readCSV } from "./csv.js";
 export { toDataFrame, type DataFrame, type DataInput, type Column } from "./data.js";
 export { parseFormula, type ParsedFormula, type RandomTerm, type TermList } from "./formula.js";

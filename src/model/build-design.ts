@@ -442,7 +442,8 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   }
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
   const sumCodedX = () => fb.modelMatrix(formula.fixed, "sum");
-  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, factorLevels, sumCodedX };
+  const covariate = (name: string) => fb.numeric(name);
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, factorLevels, sumCodedX, covariate };
 }
 
 

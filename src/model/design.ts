@@ -65,6 +65,8 @@ export interface Design {
   factorLevels?: Record<string, string[]>;
   /** The fixed-effects matrix on the same rows with sum-to-zero contrasts (for type III tests). */
   sumCodedX?: () => ModelMatrix;
+  /** A numeric variable's values on the rows used (for reference grids: covariate means). */
+  covariate?: (name: string) => Float64Array;
 }
 
 /** New data coded as a fitted model's design: its X columns and each term's Z and levels. */

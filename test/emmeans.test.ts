@@ -1,0 +1,158 @@
+// Marginal means, trends and their comparisons against emmeans 1.8 (lme4 fits
+// at a tight optimum, Kenward-Roger from pbkrtest, Satterthwaite from
+// lmerTest), on the cases of test/reference-emmeans/ (made by
+// scripts/make-emmeans-reference.R): estimates, SEs and interval ends to
+// relative 1e-4 (of the SE where the estimate is near zero), df to 1e-3,
+// p-values (Tukey, dunnettx, holm, ...) to relative 1e-3; the same columns,
+// in emmeans' order, with emmeans' labels.
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { contrast, emmeans, emtrends, lmer, LmmError, readCSV, type Adjust, type ContrastMethod, type EmmGrid } from "../src/index.js";
+
+type Row = Record<string, string | number>;
+interface Query {
+  kind: "emmeans" | "emtrends";
+  specs: string;
+  ddf: "kenward-roger" | "satterthwaite";
+  // jsonlite writes R's NULL as {}.
+  at: Record<string, number[]> | Record<string, never>;
+  var: string | Record<string, never>;
+  level: number;
+  rows: Row[];
+  contrasts: { method: string | Record<string, number[]>; adjust: string | Record<string, never>; rows: Row[] }[];
+}
+interface Case {
+  id: string;
+  data: string;
+  formula: string;
+  REML: boolean;
+  factors: string[];
+  objective: number;
+  queries: Query[];
+}
+
+const root = new URL("..", import.meta.url).pathname;
+const dir = `${root}test/reference-emmeans/`;
+const cases: Case[] = readdirSync(dir)
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => JSON.parse(readFileSync(dir + f, "utf8")));
+
+const given = <T>(x: T | Record<string, never>): T | undefined => (typeof x === "object" && x !== null && !Array.isArray(x) && Object.keys(x).length === 0 ? undefined : (x as T));
+
+const ESTIMATES = new Set(["emmean", "estimate", "lower.CL", "upper.CL"]);
+
+/** Compare rows column by column: labels and grid values exactly, numbers by the column's tolerance. */
+function conform(got: Row[], want: Row[], where: string): void {
+  expect(got.length, where).toBe(want.length);
+  want.forEach((w, i) => {
+    const g = got[i];
+    expect(Object.keys(g), `${where} row ${i + 1}: columns`).toEqual(Object.keys(w));
+    for (const [key, value] of Object.entries(w)) {
+      const at = `${where} row ${i + 1} ${key}`;
+      const diff = Math.abs((g[key] as number) - (value as number));
+      if (typeof value === "string") expect(g[key], at).toBe(value);
+      else if (key === "df") expect(diff, at).toBeLessThanOrEqual(1e-3 * value);
+      // R's ptukey keeps an absolute error near 1e-10 (test/ptukey.test.ts): hence the floor.
+      else if (key === "p.value") expect(diff, at).toBeLessThanOrEqual(1e-3 * Math.max(value, 1e-6));
+      else if (key === "SE" || key === "t.ratio") expect(diff, at).toBeLessThanOrEqual(1e-4 * Math.abs(value));
+      else if (ESTIMATES.has(key) || key.endsWith(".trend")) expect(diff, at).toBeLessThanOrEqual(1e-4 * Math.max(Math.abs(value), w.SE as number));
+      else expect(g[key], at).toBe(value);
+    }
+  });
+}
+
+const counted = { queries: 0, means: 0, contrasts: 0 };
+
+describe("emmeans and emtrends as emmeans 1.8", () => {
+  for (const c of cases) {
+    describe(`${c.id}: ${c.formula}${c.REML ? "" : " (ML)"}`, () => {
+      let model: Awaited<ReturnType<typeof lmer>>;
+      it("fits at lme4's optimum", async () => {
+        model = await lmer(c.formula, await readCSV(root + c.data), { REML: c.REML, factors: c.factors, ddf: "none" });
+        expect(Math.abs(model.objective - c.objective)).toBeLessThan(1e-6 * Math.abs(c.objective));
+      });
+      c.queries.forEach((q) => {
+        const at = given(q.at);
+        const trendVar = given(q.var);
+        const name = `${q.kind}(${q.specs}${at ? `, at ${JSON.stringify(at)}` : ""}${trendVar ? `, var ${trendVar}` : ""}) ${q.ddf}${q.level !== 0.95 ? ` level ${q.level}` : ""}`;
+        it(name, () => {
+          const options = { at, ddf: q.ddf, level: q.level };
+          const grid: EmmGrid = q.kind === "emmeans" ? emmeans(model, q.specs, options) : emtrends(model, q.specs, { ...options, var: trendVar! });
+          conform(grid.rows, q.rows, name);
+          counted.queries++;
+          counted.means += q.rows.length;
+          for (const con of q.contrasts) {
+            const adjust = given(con.adjust) as Adjust | undefined;
+            const table = grid.contrast(con.method as ContrastMethod, { adjust });
+            conform(table.rows, con.rows, `${name} ${typeof con.method === "string" ? con.method : "user"} ${adjust ?? "default"}`);
+            counted.contrasts += con.rows.length;
+          }
+        });
+      });
+    });
+  }
+
+  it("counts what conformed", () => {
+    // Every query of every case passed before this runs (vitest runs the tests in order).
+    expect(counted.queries).toBe(cases.reduce((s, c) => s + c.queries.length, 0));
+    console.log(`emmeans conformance: ${cases.length} fits, ${counted.queries} queries, ${counted.means} means/trends, ${counted.contrasts} contrasts`);
+  });
+});
+
+describe("contrast(m, L): the general contrast with Satterthwaite or Kenward-Roger df", () => {
+  it("gives the coefficient's own test for a unit row (lmerTest's summary and pbkrtest)", async () => {
+    const m = await lmer("distance ~ age * Sex + (age | Subject)", await readCSV(`${root}test/reference/data/orthodont.csv`));
+    const [s] = contrast(m, [[0, 0, 0, 1]], { ddf: "satterthwaite" });
+    expect(s.estimate).toBeCloseTo(m.fixef["age:SexMale"], 12);
+    expect(s.SE).toBeCloseTo(m.se["age:SexMale"], 12);
+    expect(s.df).toBeCloseTo(m.satterthwaite.df["age:SexMale"], 8);
+    expect(s.p).toBeCloseTo(m.satterthwaite.p["age:SexMale"], 10);
+    const [k] = contrast(m, [[0, 0, 0, 1]], { ddf: "kenward-roger" });
+    expect(k.SE).toBeCloseTo(m.kenwardRoger.se["age:SexMale"], 12);
+    expect(k.df).toBeCloseTo(m.kenwardRoger.df["age:SexMale"], 8);
+    expect(k.t).toBeCloseTo(k.estimate / k.SE, 12);
+  });
+});
+
+describe("bad input to emmeans and emtrends is one clear LmmError", () => {
+  let m: Awaited<ReturnType<typeof lmer>>;
+  const expectError = (f: () => unknown, message: RegExp) => {
+    expect(f).toThrow(LmmError);
+    expect(f).toThrow(message);
+  };
+  it("names the problem", async () => {
+    m = await lmer("distance ~ age * Sex + (age | Subject)", await readCSV(`${root}test/reference/data/orthodont.csv`));
+    expectError(() => emmeans(m, "~ Gender"), /'Gender', which is not a variable of the fixed effects/);
+    expectError(() => emmeans(m, "~ Sex", { at: { height: [1] } }), /at names 'height'/);
+    expectError(() => emmeans(m, "~ age"), /'age' is numeric.*at \(--at age=/);
+    expectError(() => emmeans(m, "~ Sex", { at: { age: ["old"] } }), /at.age must hold numbers/);
+    expectError(() => emmeans(m, "~ Sex", { at: { Sex: ["Other"] } }), /'Other', which is not a level of 'Sex'/);
+    expectError(() => emmeans(m, "~ Sex", { ddf: "kr" as never }), /Unknown ddf 'kr'/);
+    expectError(() => emmeans(m, "~ Sex", { level: 95 }), /level must be between 0 and 1/);
+    expectError(() => emmeans(m, "pairwise ~ Sex"), /left-hand side/);
+    expectError(() => emmeans(m, "~ Sex | age | Subject"), /more than one '\|'/);
+    expectError(() => emtrends(m, "~ Sex", { var: "Sex" }), /'Sex' is a factor/);
+    expectError(() => emtrends(m, "~ Sex", { var: "height" }), /'height' is not a variable/);
+    expectError(() => emtrends(m, "~ age", { var: "age" }), /whose slope is wanted/);
+    expectError(() => emmeans(m, "~ Sex").contrast({ "F - M": [1, -1, 0] }), /must hold 2 finite numbers/);
+    expectError(() => emmeans(m, "~ Sex").pairs({ adjust: "scheffe" as never }), /Unknown adjust 'scheffe'/);
+    expectError(() => contrast(m, [[1, 0]]), /must hold 4 finite numbers/);
+  });
+
+  it("defaults to Satterthwaite where Kenward-Roger's dense matrices would be too large", async () => {
+    // 2100 subjects, two rows each: 2100 random effects, over KR_MAX_RANDOM_EFFECTS.
+    const n = 2100;
+    const id = Array.from({ length: 2 * n }, (_, i) => `s${i >> 1}`);
+    const group = id.map((_, i) => ((i >> 1) % 2 === 0 ? "A" : "B"));
+    const y = id.map((_, i) => Math.sin(i * 12.9898) * 2 + ((i >> 1) % 7) / 3 + (group[i] === "B" ? 1 : 0));
+    const big = await lmer("y ~ group + (1 | id)", { y, id, group }, { ddf: "none" });
+    expect(emmeans(big, "~ group").notes).toContain("Degrees-of-freedom method: satterthwaite");
+    expectError(() => emmeans(big, "~ group", { ddf: "kenward-roger" }), /use Satterthwaite's df/);
+  });
+
+  it("refuses Kenward-Roger for an ML fit, as the model's own tests", async () => {
+    const ml = await lmer("distance ~ age * Sex + (age | Subject)", await readCSV(`${root}test/reference/data/orthodont.csv`), { REML: false });
+    expectError(() => emmeans(ml, "~ Sex", { ddf: "kenward-roger" }), /only available for REML fits/);
+    expect(emmeans(ml, "~ Sex").notes).toContain("Degrees-of-freedom method: satterthwaite");
+  });
+});
