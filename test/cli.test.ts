@@ -6,21 +6,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { main } from "../src/cli.js";
+import { run } from "./cli-run.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const orthodont = join(root, "test/reference/data/orthodont.csv");
 const sleepstudy = join(root, "test/reference/data/sleepstudy.csv");
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(
-    argv,
-    (s) => void (out += s),
-    (s) => void (err += s),
-  );
-  return { code, out, err };
-}
 
 /** An error report: exit 2, nothing on out, one `lmm: ` message and no stack trace. */
 function expectUserError(r: { code: number; out: string; err: string }): void {

@@ -6,22 +6,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { main } from "../src/cli.js";
+import { run } from "./cli-run.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const orthodont = join(root, "test/reference/data/orthodont.csv");
 const formula = "distance ~ age * Sex + (age | Subject)";
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(
-    argv,
-    (s) => void (out += s),
-    (s) => void (err += s),
-  );
-  return { code, out, err };
-}
 
 /** emmeans' printed tables, separated by lines of "#". */
 const printed = readFileSync(join(root, "test/reference-emmeans/orthodont-printed.txt"), "utf8").split("#\n");
