@@ -67,6 +67,13 @@ function tokenize(src: string): Token[] {
       continue;
     }
     const name = matchAt(NAME_RE, src, i);
+    if (name === ".") {
+      // R's "every other column" (y ~ .) and update()'s "the old formula's terms" (. ~ . + x).
+      throw new LmmError(
+        `Formula: '.' at position ${i + 1} (R's shorthand for all other columns, or for the old formula in update) is not supported: write the variables out, e.g. y ~ a + b + (1 | g).`,
+        { position: i },
+      );
+    }
     if (name && !/^\.\d/.test(name)) {
       toks.push({ kind: "name", text: name, pos: i });
       i += name.length;

@@ -1,5 +1,6 @@
 // Public API of lmm-wasm.
 export { lmer, fitDesign, type LmerOptions } from "./fit/lmer.js";
+export { update, type UpdateChanges } from "./fit/update.js";
 export { likelihoodRatioTest, formatLrt, type LrtTable, type LrtRow, type LrtOptions } from "./inference/anova.js";
 export { ranova, formatRanova, type RanovaRow } from "./inference/ranova.js";
 export { iccOf, r2Of, varianceParts, type Icc, type R2, type VarianceParts } from "./inference/variance-explained.js";

@@ -42,7 +42,7 @@ export interface LmerOptions extends DesignOptions {
 }
 
 /** The names and kinds of LmerOptions, for checkOptions. */
-const LMER_OPTIONS: OptionSpec = {
+export const LMER_OPTIONS: OptionSpec = {
   ...DESIGN_OPTIONS,
   REML: "boolean",
   dataName: "string",

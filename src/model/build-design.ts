@@ -443,7 +443,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
   const sumCodedX = () => fb.modelMatrix(formula.fixed, "sum");
   const covariate = (name: string) => fb.numeric(name);
-  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, factorLevels, sumCodedX, covariate };
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, data, factorLevels, sumCodedX, covariate };
 }
 
 

@@ -4,6 +4,7 @@
 // import the code that builds one (build-design.ts).
 import type { TermList, ParsedFormula } from "../formula.js";
 import type { OptionSpec } from "../options.js";
+import type { DataFrame } from "../data.js";
 import type { Factor } from "./factor.js";
 
 
@@ -62,6 +63,8 @@ export interface Design {
   terms: RandomEffectsTerm[];
   /** How columns entered the model, and the levels of every variable coded as a factor. */
   options?: DesignOptions;
+  /** The data the design was built from (update() refits from it unless given other data). */
+  data?: DataFrame;
   factorLevels?: Record<string, string[]>;
   /** The fixed-effects matrix on the same rows with sum-to-zero contrasts (for type III tests). */
   sumCodedX?: () => ModelMatrix;
