@@ -12,6 +12,7 @@ import { formatAnova } from "./inference/anova-type3.js";
 import { formatConfint } from "./output/confint.js";
 import { batchCommand, type Terminal } from "./batch/command.js";
 import { emmeansCommand } from "./emmeans-command.js";
+import { collect, designOptions, withDesignOptions, type DesignFlags } from "./cli-options.js";
 
 /** Kept in step with package.json by test/cli.test.ts. */
 export const PACKAGE_VERSION = "0.1.0";
@@ -28,7 +29,7 @@ function examplesDir(): string {
   return candidates.find((d) => existsSync(join(d, "sleepstudy.csv"))) ?? candidates[0];
 }
 
-interface FitFlags {
+interface FitFlags extends DesignFlags {
   ml?: boolean;
   ddf?: string;
   confint?: string;
@@ -63,7 +64,7 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
   for (const [name, v] of [["--nsim", nsim], ["--seed", seed]] as const) {
     if (v !== undefined && !Number.isInteger(v)) throw new LmmError(`${name} must be a whole number.`);
   }
-  const model = await lmer(formula, frame, { REML: !flags.ml, dataName: basename(data), ddf });
+  const model = await lmer(formula, frame, { REML: !flags.ml, dataName: basename(data), ddf, ...designOptions(flags) });
   const intervals = method ? await model.confint({ method, nsim, seed }) : undefined;
   if (flags.json) {
     out(JSON.stringify({ ...model.toJSON(), ...(intervals ? { [`confint_${method}`]: intervals } : {}) }, null, 2) + "\n");
@@ -73,10 +74,10 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
   if (intervals) out(`\n${formatConfint(intervals, method!)}`);
 }
 
-async function compareCommand(data: string, formulas: string[], flags: { json?: boolean; refit?: string }, out: (s: string) => void): Promise<void> {
+async function compareCommand(data: string, formulas: string[], flags: { json?: boolean; refit?: string } & DesignFlags, out: (s: string) => void): Promise<void> {
   if (flags.refit !== undefined && flags.refit !== "true" && flags.refit !== "false") throw new LmmError(`--refit takes true or false, not ${quote(flags.refit)}.`);
   const frame = await readCSV(data);
-  const models = await Promise.all(formulas.map((f) => lmer(f, frame, { ddf: "none" })));
+  const models = await Promise.all(formulas.map((f) => lmer(f, frame, { ddf: "none", ...designOptions(flags) })));
   const lrt = await likelihoodRatioTest(...models, { refit: flags.refit !== "false" });
   out(flags.json ? JSON.stringify(lrt, null, 2) + "\n" : formatLrt(lrt, basename(data)));
 }
@@ -84,16 +85,15 @@ async function compareCommand(data: string, formulas: string[], flags: { json?: 
 async function predictCommand(
   data: string,
   formula: string,
-  flags: { newdata?: string; ml?: boolean; re?: boolean; allowNewLevels?: boolean },
+  flags: { newdata?: string; ml?: boolean; re?: boolean; allowNewLevels?: boolean } & DesignFlags,
   out: (s: string) => void,
 ): Promise<void> {
   if (!flags.newdata) throw new LmmError("No new data given: add --newdata NEW.csv with the columns the formula uses.");
-  const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none" });
+  const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none", ...designOptions(flags) });
   const pred = model.predict(await readCSV(flags.newdata), { re: flags.re !== false, allowNewLevels: flags.allowNewLevels });
   out(["row,prediction", ...Array.from(pred, (v, i) => `${i + 1},${Number.isNaN(v) ? "NA" : v}`)].join("\n") + "\n");
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Build the program; `out` and `err` let tests capture output, `progress` draws a progress line on a TTY. */
 export function buildProgram(out: (s: string) => void, err: (s: string) => void, progress?: Terminal["progress"]): Command {
@@ -108,8 +108,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void,
       writeErr: err,
       outputError: (message, write) => write(`lmm: ${message.replace(/^error: /, "")}`),
     });
-  program
-    .command("fit")
+  withDesignOptions(program.command("fit"))
     .description("Fit a linear mixed model to a CSV file and print an lme4-style summary.")
     .argument("[data]", "CSV file with a header row")
     .argument("[formula]", 'lme4 formula, e.g. "Reaction ~ Days + (Days | Subject)"')
@@ -131,8 +130,7 @@ Examples:
 Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     )
     .action((data, formula, flags) => fitCommand(data, formula, flags, out));
-  program
-    .command("compare")
+  withDesignOptions(program.command("compare"))
     .description("Likelihood-ratio tests of nested models (lme4's anova(m0, m1, ...); ordered by npar; REML fits are refitted by ML).")
     .argument("<data>", "CSV file with a header row")
     .argument("<formulas...>", "two or more models")
@@ -140,8 +138,7 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     .option("--json", "print the table as JSON")
     .addHelpText("after", '\nExample:\n  lmm compare sleepstudy.csv "Reaction ~ Days + (1 | Subject)" "Reaction ~ Days + (Days | Subject)"')
     .action((data, formulas, flags) => compareCommand(data, formulas, flags, out));
-  program
-    .command("anova")
+  withDesignOptions(program.command("anova"))
     .description("Type III F tests of each fixed-effects term with Satterthwaite's df (lmerTest's anova(m)).")
     .argument("<data>", "CSV file with a header row")
     .argument("<formula>", "lme4 formula")
@@ -153,14 +150,13 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
       if (ddf !== "satterthwaite" && ddf !== "kenward-roger") {
         throw new LmmError(`Unknown --ddf ${quote(ddf)} for anova: choose satterthwaite or kenward-roger.`);
       }
-      const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none" });
+      const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none", ...designOptions(flags) });
       const rows = model.anova({ ddf });
       out(flags.json ? JSON.stringify(rows, null, 2) + "\n" : formatAnova(rows, ddf === "kenward-roger" ? "Kenward-Roger" : "Satterthwaite"));
     });
   for (const kind of ["emmeans", "emtrends"] as const) {
     const trends = kind === "emtrends";
-    const command = program
-      .command(kind)
+    const command = withDesignOptions(program.command(kind))
       .description(
         trends
           ? "Slope of a covariate in each cell of the specs (emmeans' emtrends), with --pairs their differences."
@@ -186,8 +182,7 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
       )
       .action((data, formula, specs, flags) => emmeansCommand(kind, data, formula, specs, flags, out));
   }
-  program
-    .command("ranova")
+  withDesignOptions(program.command("ranova"))
     .description("Likelihood-ratio tests of the random effects by single term deletions (lmerTest's ranova(m)).")
     .argument("<data>", "CSV file with a header row")
     .argument("<formula>", "lme4 formula")
@@ -195,12 +190,11 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     .option("--json", 'print { "ranova": [ { term, npar, logLik, AIC, LRT, Df, p } ] }')
     .addHelpText("after", '\nExample:\n  lmm ranova sleepstudy.csv "Reaction ~ Days + (Days | Subject)"')
     .action(async (data, formula, flags) => {
-      const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none" });
+      const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none", ...designOptions(flags) });
       const rows = await ranova(model);
       out(flags.json ? JSON.stringify({ ranova: rows }, null, 2) + "\n" : formatRanova(rows, model.formula));
     });
-  program
-    .command("predict")
+  withDesignOptions(program.command("predict"))
     .description("Fit a model, then print predictions for the rows of new data as CSV (row,prediction).")
     .argument("<data>", "CSV file to fit")
     .argument("<formula>", "lme4 formula")
@@ -209,8 +203,7 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     .option("--allow-new-levels", "predict unseen groups at the population level instead of failing")
     .option("--ml", "fit by maximum likelihood instead of REML")
     .action((data, formula, flags) => predictCommand(data, formula, flags, out));
-  program
-    .command("batch")
+  withDesignOptions(program.command("batch"))
     .description("Fit one model to every feature (row) of a responses table: one results row per feature, with FDR.")
     .argument("<samples>", "CSV of the samples: one row per sample, the sample id in the first column")
     .argument("<responses>", "CSV or TSV of features x samples: feature id, then one column per sample id")

@@ -2,6 +2,7 @@
 // of the specs and, with --pairs, their pairwise comparisons; text laid out as
 // emmeans prints an emm_list ($emmeans, $contrasts), or JSON with emmeans'
 // column names ({ "emmeans": [...], "contrasts": [...] }).
+import { designOptions, type DesignFlags } from "./cli-options.js";
 import { readCSV } from "./csv.js";
 import { LmmError, quote } from "./errors.js";
 import { lmer } from "./fit/lmer.js";
@@ -11,7 +12,7 @@ import type { Adjust } from "./inference/p-adjust.js";
 import type { AtValues } from "./inference/reference-grid.js";
 
 /** The flags both commands take. */
-export interface EmmeansFlags {
+export interface EmmeansFlags extends DesignFlags {
   at?: string[];
   pairs?: boolean;
   adjust?: string;
@@ -52,7 +53,7 @@ export async function emmeansCommand(
   if (kind === "emtrends" && !flags.var) throw new LmmError("lmm emtrends needs --var VARIABLE, the covariate whose slope is wanted.");
   const level = flags.level === undefined ? undefined : Number(flags.level);
   if (level !== undefined && Number.isNaN(level)) throw new LmmError(`--level must be a number such as 0.95, not ${quote(flags.level)}.`);
-  const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none" });
+  const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none", ...designOptions(flags) });
   const options = { at: parseAt(flags.at), ddf: flags.ddf as ContrastDdf | undefined, level };
   const grid = kind === "emmeans" ? emmeans(model, specs, options) : emtrends(model, specs, { ...options, var: flags.var! });
   const comparisons = flags.pairs ? grid.pairs({ adjust: flags.adjust as Adjust | undefined }) : undefined;

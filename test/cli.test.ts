@@ -274,3 +274,17 @@ describe("lmm ranova", () => {
     expect(json.ranova[2].p).toBeCloseTo(0.4174, 4);
   });
 });
+
+describe("--factor and --levels (issue 12, part 5)", () => {
+  it("treat a numeric column as a factor and set a factor's level order, on fit and the other model commands", async () => {
+    const data = "test/reference/data/sleepstudy.csv";
+    const asFactor = JSON.parse((await run("fit", data, "Reaction ~ Days + (1 | Subject)", "--factor", "Days", "--json")).out);
+    expect(Object.keys(asFactor.fixef)).toEqual(["(Intercept)", ...Array.from({ length: 9 }, (_, k) => `Days${k + 1}`)]);
+    const reordered = JSON.parse((await run("fit", data, "Reaction ~ Days + (1 | Subject)", "--factor", "Days", "--levels", "Days=9,0,1,2,3,4,5,6,7,8", "--json")).out);
+    expect(Object.keys(reordered.fixef).slice(0, 2)).toEqual(["(Intercept)", "Days0"]);
+    expect(reordered.fixef["(Intercept)"]).toBeCloseTo(asFactor.fixef["(Intercept)"] + asFactor.fixef.Days9, 6);
+    const anova = JSON.parse((await run("anova", data, "Reaction ~ Days + (1 | Subject)", "--factor", "Days", "--json")).out);
+    expect(anova[0].numDF).toBe(9);
+    expectUserError(await run("fit", data, "Reaction ~ Days + (1 | Subject)", "--levels", "Days"));
+  });
+});

@@ -3,6 +3,7 @@
 // run keeps what was done, and --resume continues it); OUT is written whole,
 // with the FDR columns that need every p-value, when the batch ends, and the
 // partial file is removed.
+import { designOptions, type DesignFlags } from "../cli-options.js";
 import { readCSV } from "../csv.js";
 import { dirname } from "node:path";
 import { LmmError, quote } from "../errors.js";
@@ -10,7 +11,7 @@ import { fitMany } from "./fit-many.js";
 import { readResponses } from "./responses.js";
 import { batchCSV, type BatchRecord } from "./results.js";
 
-export interface BatchFlags {
+export interface BatchFlags extends DesignFlags {
   out?: string;
   coef?: string[];
   threads?: string;
@@ -59,6 +60,7 @@ export async function batchCommand(samplesFile: string, responsesFile: string, f
   let result;
   try {
     result = await fitMany(formula, samples, responses, {
+      ...designOptions(flags),
       REML: !flags.ml,
       coef,
       sampleColumn: flags.sampleColumn,

@@ -1,0 +1,35 @@
+// Options the commands that fit a model share: how the data's columns enter it
+// (--factor, --levels), as lmer()'s `factors` and `levels`.
+import type { Command } from "commander";
+import { LmmError, quote } from "./errors.js";
+import type { DesignOptions } from "./model/design.js";
+
+/** A repeatable option's values, in the order given. */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The flags `withDesignOptions` adds. */
+export interface DesignFlags {
+  factor?: string[];
+  levels?: string[];
+}
+
+/** Add --factor COL and --levels COL=a,b,c (both repeatable) to a command. */
+export function withDesignOptions(command: Command): Command {
+  return command
+    .option("--factor <column>", "treat a numeric column (e.g. Diet coded 1-4) as a factor (repeat for more)", collect)
+    .option("--levels <column=a,b,...>", "level order of a factor, the first being the reference, e.g. --levels Sex=Male,Female (repeatable)", collect);
+}
+
+/** The DesignOptions those flags give. */
+export function designOptions(flags: DesignFlags): DesignOptions {
+  const levels: Record<string, string[]> = {};
+  for (const spec of flags.levels ?? []) {
+    const eq = spec.indexOf("=");
+    const column = spec.slice(0, eq).trim();
+    const values = spec.slice(eq + 1).split(",").map((v) => v.trim());
+    if (eq <= 0 || values.some((v) => v === "")) throw new LmmError(`--levels takes COLUMN=level1,level2,... (e.g. --levels Sex=Male,Female), not ${quote(spec)}.`);
+    if (Object.hasOwn(levels, column)) throw new LmmError(`--levels names ${quote(column)} twice: give its levels once.`);
+    levels[column] = values;
+  }
+  return { ...(flags.factor?.length ? { factors: flags.factor } : {}), ...(Object.keys(levels).length ? { levels } : {}) };
+}
