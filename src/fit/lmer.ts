@@ -10,7 +10,7 @@ import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel } from "../model/lmer-model.js";
 import type { DdfMethod } from "../model/fitted.js";
 import { thetaStart } from "../model/parameters.js";
-import { OPTIMIZER_OPTIONS, type OptimizerOptions, type OptimizerProgress } from "./optimizer.js";
+import { OPTIMIZER_OPTIONS, type OptimizerOptions, type OptimizerProgress, type OptimizerResult } from "./optimizer.js";
 import { optimizeTheta } from "./optimize-theta.js";
 import { workingBasis } from "./working-basis.js";
 import { prepareWorkerFor } from "../model/unit-split.js";
@@ -75,13 +75,7 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
   const threads = options.threads ?? true;
   const reml = options.REML ?? true;
   const optimizerOptions = { onProgress: options.onProgress, ...options.optimizer };
-  // Badly located or scaled random-slope covariates: the optimum of the
-  // well-scaled working problem starts the fit of the design as written.
-  let start = thetaStart(design.terms);
-  const basis = workingBasis(design);
-  const working = basis && (await ProfiledDeviance.create(basis.design, reml));
-  if (basis && working) start = basis.toTheta(optimizeTheta(working, basis.design.terms, thetaStart(basis.design.terms), optimizerOptions).x);
-  const workingEvaluations = working?.evaluations ?? 0;
+  const { start, evaluations: workingEvaluations, checkPrecision } = await startingPoint(design, reml, optimizerOptions);
   if (threads) prepareWorkerFor(design);
   const deviance = await ProfiledDeviance.create(design, reml);
   if (threads) await deviance.shareWork();
@@ -96,20 +90,35 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
     deviance.unshareWork();
   }
   deviance.evaluations += workingEvaluations;
-  if (basis && working) checkPrecision(opt.f, working.evaluate(basis.toWorking(opt.x)), basis.worstColumn);
+  checkPrecision(opt);
   return new LmerModel(design, deviance, opt, { dataName: options.dataName, ddf: options.ddf });
 }
 
 /**
- * The deviance of the design as written and of the working basis are one
- * function; where they disagree at the optimum, the cross-products of a
- * covariate far from zero have lost the digits the fit needs, and the estimates
- * would be silently wrong.
+ * Where the optimisation of theta starts: lme4's start, or, when a random-slope
+ * covariate is badly located or scaled, the optimum of the well-scaled working
+ * problem (working-basis.ts) mapped back. With it comes the check of the final
+ * optimum: the deviance of the design as written and of the working basis are
+ * one function, and where they disagree there, the cross-products of a
+ * covariate far from zero have lost the digits the fit needs, and the
+ * estimates would be silently wrong.
  */
-function checkPrecision(asWritten: number, working: number, column: string): void {
-  if (Math.abs(asWritten - working) <= PRECISION_TOL * (1 + Math.abs(working))) return;
-  throw new LmmError(
-    `The random-effects covariate ${column} is so far from zero, or on so extreme a scale, that the fit loses the precision it needs ` +
-      `(objective ${asWritten.toFixed(6)} as written, ${working.toFixed(6)} on centred columns, at the same parameters). Centre or rescale it (e.g. subtract its mean) and fit again.`,
-  );
+async function startingPoint(
+  design: Design,
+  reml: boolean,
+  options: OptimizerOptions,
+): Promise<{ start: Float64Array; evaluations: number; checkPrecision: (opt: OptimizerResult) => void }> {
+  const basis = workingBasis(design);
+  if (!basis) return { start: thetaStart(design.terms), evaluations: 0, checkPrecision: () => {} };
+  const working = await ProfiledDeviance.create(basis.design, reml);
+  const start = basis.toTheta(optimizeTheta(working, basis.design.terms, thetaStart(basis.design.terms), options).x);
+  const checkPrecision = (opt: OptimizerResult) => {
+    const atWorking = working.evaluate(basis.toWorking(opt.x));
+    if (Math.abs(opt.f - atWorking) <= PRECISION_TOL * (1 + Math.abs(atWorking))) return;
+    throw new LmmError(
+      `The random-effects covariate ${basis.worstColumn} is so far from zero, or on so extreme a scale, that the fit loses the precision it needs ` +
+        `(objective ${opt.f.toFixed(6)} as written, ${atWorking.toFixed(6)} on centred columns, at the same parameters). Centre or rescale it (e.g. subtract its mean) and fit again.`,
+    );
+  };
+  return { start, evaluations: working.evaluations, checkPrecision };
 }
