@@ -2,7 +2,7 @@
 // moves into a WASM instance once, the cross-products are accumulated once, and
 // each evaluation is a single kernel call whose cost depends on the number of
 // groups and columns, not on the number of rows.
-import { D, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
+import { D, JOB_BYTES, T, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.generated.js";
 import { loadKernels, sharedMemory, type KernelExports } from "../wasm/kernels.js";
 import { planBlockLayout, type BlockLayout, type RowData } from "./blocks.js";
 import type { Design } from "./design.js";
@@ -131,7 +131,7 @@ export class ProfiledDeviance {
     P.Fbar = a.take(L.aSize * 8);
     P.work = a.take(this.k.workSize(L.mt) * 8);
     if (worthSharingTail(L.mt)) {
-      P.gemmJob = a.take(this.k.gemmJobBytes());
+      P.gemmJob = a.take(JOB_BYTES);
       P.helperWork = a.take(this.k.gemmWorkSize(L.mt) * 8);
     }
     // Row data is needed only for the accumulation pass; it sits last.
@@ -166,7 +166,7 @@ export class ProfiledDeviance {
     desc[D.UNITS] = P.units;
     desc[D.GROUPS] = P.groups;
     desc[D.SEGS] = P.segs;
-    desc[D.NTERMS] = L.terms.length / 3;
+    desc[D.NTERMS] = L.terms.length / TERM_STRIDE;
     desc[D.TERMS] = P.terms;
     desc[D.THETA] = P.theta;
     desc[D.TMATS] = P.tmats;
@@ -262,7 +262,7 @@ export class ProfiledDeviance {
       this.tailHelper = await TailHelper.start(this.k, P.gemmJob, P.helperWork);
       return this.tailHelper !== null;
     }
-    if (!worthSplitting(L.terms.length / TERM_STRIDE, L.terms[0], L.nUnits)) return false;
+    if (!worthSplitting(L.terms.length / TERM_STRIDE, L.terms[T.Q], L.nUnits)) return false;
     this.split = await UnitSplit.start(
       {
         k: this.k, f64: this.f64, i32: this.i32, desc: P.desc, theta: P.theta, out: P.out, grad: P.grad,
@@ -352,7 +352,7 @@ export class ProfiledDeviance {
     }
     L.levelPositions.forEach((pos, t) => {
       if (t < L.nBlockTerms) return;
-      const q = L.terms[t * TERM_STRIDE];
+      const q = L.terms[t * TERM_STRIDE + T.Q];
       for (const g of pos) {
         const tp = g - L.nb;
         blocks[t].push(block(fbar + L.tailOff + tp * L.mt + tp, q, L.mt));
