@@ -11,7 +11,7 @@
 // Cohorts have 10^5 units and 10^6 rows, so everything per unit or per row goes
 // into typed arrays sized in advance (no per-unit objects), and the row data is
 // written straight into the arrays it is used from (see planBlockLayout).
-import { G, GROUP_STRIDE, PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, PR, S, SEG_STRIDE, T, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.generated.js";
+import { G, GROUP_STRIDE, PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, PR, S, SEG_STRIDE, T, TERM_STRIDE, U, UNIT_STRIDE, VARIANT_GENERIC, VARIANT_INTERCEPT, VARIANT_SLOPE } from "../wasm/layout.generated.js";
 import type { Design } from "./design.js";
 import { LmmError, quote } from "../errors.js";
 
@@ -20,6 +20,8 @@ export interface BlockLayout {
   /** Number of leading terms that stay block diagonal. */
   nBlockTerms: number;
   nUnits: number;
+  /** The units' kernel (VARIANT_*, see kernelVariant), written into the descriptor. */
+  variant: number;
   units: Int32Array;
   groups: Int32Array;
   segs: Int32Array;
@@ -477,10 +479,10 @@ export function planBlockLayout(design: Design): LayoutPlan {
   const { units } = records;
   const tailOff = records.aSize;
   const aSize = tailOff + mt * mt;
-  // One term of one or two columns runs the fused sweeps (assembly/intercept.ts,
-  // slope.ts), which read the panels alone; only the solve needs the global rows.
-  const fused = K === 1 && q[0] <= 2;
-  const { segs, groups, grow, idx } = P.unitLists(records, tailOff, fused);
+  // The fused sweeps (assembly/intercept.ts, slope.ts) read the panels alone;
+  // only the solve needs the global rows.
+  const variant = kernelVariant(q);
+  const { segs, groups, grow, idx } = P.unitLists(records, tailOff, variant !== VARIANT_GENERIC);
 
   const tailSegs: number[] = [];
   const tailSeg = (start: number, len: number, term: number) =>
@@ -576,6 +578,7 @@ export function planBlockLayout(design: Design): LayoutPlan {
   const layout: BlockLayout = {
     nBlockTerms: m,
     nUnits: P.nUnits,
+    variant,
     units,
     groups,
     segs,
@@ -602,6 +605,16 @@ export function planBlockLayout(design: Design): LayoutPlan {
     ...(nd > 0 ? tailRowLists(units, groups, idx, P.nUnits, mt) : { tailRowStart: new Int32Array(0), tailRowEntries: new Int32Array(0) }),
   };
   return { layout, writeRowData };
+}
+
+/**
+ * The kernel that factors the units of a model whose terms have these numbers
+ * of columns: one term of one or two columns runs its unrolled sweep (a random
+ * intercept, or intercept and slope, per group), anything else the generic one.
+ */
+export function kernelVariant(q: readonly number[]): number {
+  if (q.length !== 1) return VARIANT_GENERIC;
+  return q[0] === 1 ? VARIANT_INTERCEPT : q[0] === 2 ? VARIANT_SLOPE : VARIANT_GENERIC;
 }
 
 /**

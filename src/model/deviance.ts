@@ -198,6 +198,7 @@ export class ProfiledDeviance {
     });
     const desc = new Int32Array(D.LENGTH);
     desc[D.NUNITS] = L.nUnits;
+    desc[D.VARIANT] = L.variant;
     desc[D.UNITS] = P.units;
     desc[D.GROUPS] = P.groups;
     desc[D.SEGS] = P.segs;
@@ -297,7 +298,7 @@ export class ProfiledDeviance {
       this.tailHelper = await TailHelper.start(this.k, P.gemm.job, P.gemm.helperWork);
       return this.tailHelper !== null;
     }
-    if (!worthSplitting(L.terms.length / TERM_STRIDE, L.terms[T.Q], L.nUnits)) return false;
+    if (!worthSplitting(L.variant, L.nUnits)) return false;
     this.split = await UnitSplit.start(
       {
         k: this.k, f64: this.f64, i32: this.i32, desc: P.desc, theta: P.theta, out: P.out, grad: P.grad,

@@ -9,7 +9,8 @@
 // SharedArrayBuffer with Atomics.wait / notify (a few microseconds), not on
 // messages. Node only (worker_threads); elsewhere, and for small models, the
 // deviance runs on one thread as before.
-import { D, GEMM_STOP, J, JOB_BYTES, T, TERM_STRIDE } from "../wasm/layout.generated.js";
+import { D, GEMM_STOP, J, JOB_BYTES, T, TERM_STRIDE, VARIANT_SLOPE } from "../wasm/layout.generated.js";
+import { kernelVariant } from "./blocks.js";
 import { compiledKernels, type KernelExports } from "../wasm/kernels.js";
 import type { Design } from "./design.js";
 import { IN_NODE } from "../runtime.js";
@@ -76,7 +77,7 @@ interface WorkerInit {
   mt: number;
   ntheta: number;
   /** The contract's names the worker uses (its source text can import nothing). */
-  layout: { D: typeof D; T: typeof T; TERM_STRIDE: number };
+  layout: { D: typeof D; T: typeof T; TERM_STRIDE: number; VARIANT_SLOPE: number };
   slots: ReturnType<typeof dataSlots>;
 }
 
@@ -95,7 +96,7 @@ function workerMain(): void {
       return;
     }
     const m = message;
-    const { layout: { D, T, TERM_STRIDE }, slots, mt, nUnits, commands } = m;
+    const { layout: { D, T, TERM_STRIDE, VARIANT_SLOPE }, slots, mt, nUnits, commands } = m;
     const k = (await WebAssembly.instantiate(m.module, {})).exports as unknown as KernelExports;
     let top = (k.heapBase() + 15) & ~15;
     const take = (bytes: number) => {
@@ -125,6 +126,7 @@ function workerMain(): void {
     i32[p.terms / 4 + T.THETA0] = 0;
     i32[p.terms / 4 + T.TMAT0] = 0;
     const desc = p.desc / 4;
+    i32[desc + D.VARIANT] = VARIANT_SLOPE;
     i32[desc + D.NUNITS] = nUnits;
     i32[desc + D.HALF] = nUnits; // one range: the second half of the main instance's
     i32[desc + D.NTERMS] = 1;
@@ -187,15 +189,16 @@ function startWorker(): Promise<WorkerHandle | null> {
   return sharedWorker;
 }
 
-/** Whether a model of this shape (one term of q columns and this many levels) is worth splitting. */
-export function worthSplitting(nTerms: number, q: number, levels: number): boolean {
-  return nTerms === 1 && q === 2 && levels >= SPLIT_MIN_UNITS;
+/** Whether a model of this kernel variant and this many units is worth splitting (slope.ts's sweep alone is split). */
+export function worthSplitting(variant: number, units: number): boolean {
+  return variant === VARIANT_SLOPE && units >= SPLIT_MIN_UNITS;
 }
 
 /** Start the worker early (it boots while the model is laid out) when the design will want it. */
 export function prepareWorkerFor(design: Design): void {
   const t = design.terms;
-  if (t.length > 0 && worthSplitting(t.length, t[0].columns.length, t[0].factor.levels.length)) void startWorker();
+  const variant = kernelVariant(t.map((term) => term.columns.length));
+  if (t.length > 0 && worthSplitting(variant, t[0].factor.levels.length)) void startWorker();
 }
 
 /**
@@ -231,7 +234,7 @@ export class UnitSplit {
       nUnits: nUnits - h,
       mt,
       ntheta,
-      layout: { D, T, TERM_STRIDE },
+      layout: { D, T, TERM_STRIDE, VARIANT_SLOPE },
       slots,
     };
     worker.postMessage(init);

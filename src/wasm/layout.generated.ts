@@ -28,7 +28,8 @@ export const D = {
   TROWS: 25,
   TENTRIES: 26,
   HALF: 27,
-  LENGTH: 28,
+  VARIANT: 28,
+  LENGTH: 29,
 } as const;
 export const U = {
   PANEL: 0,
@@ -88,6 +89,9 @@ export const J = {
   ROW0: 56,
   WORK: 60,
 } as const;
+export const VARIANT_GENERIC = 0;
+export const VARIANT_INTERCEPT = 1;
+export const VARIANT_SLOPE = 2;
 export const UNIT_STRIDE = 10;
 export const GROUP_STRIDE = 5;
 export const SEG_STRIDE = 3;
