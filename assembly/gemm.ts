@@ -6,6 +6,9 @@
 // columns and a MC x KC block of P into strips of four rows (zero-padded), so
 // the 4 x 4 register tile streams contiguous memory; C is touched once per slice.
 import { ld, st } from "./memory";
+import {
+  GEMM_RUN, GEMM_STOP, J_C, J_CMD, J_CS, J_DONE, J_K, J_LOWER, J_M, J_N, J_P, J_PRS, J_PSS, J_Q, J_QCS, J_QRS, J_ROW0, J_WORK,
+} from "./layout";
 
 const KC: i32 = 256; // depth of a packed slice
 const MC: i32 = 128; // rows of a packed block of P
@@ -44,7 +47,7 @@ export function gemmSubtract(
     store<i32>(job, lower ? 1 : 0, J_LOWER);
     store<i32>(job, half, J_ROW0);
     atomic.store<i32>(job, 0, J_DONE);
-    atomic.store<i32>(job, CMD_RUN, J_CMD);
+    atomic.store<i32>(job, GEMM_RUN, J_CMD);
     atomic.notify(job + J_CMD, 1);
     gemmRows(c, cs, p, prs, pss, q, qrs, qcs, half, n, k, lower, 0, work);
     while (atomic.load<i32>(job, J_DONE) == 0) atomic.wait<i32>(job + J_DONE, 0, -1);
@@ -55,33 +58,6 @@ export function gemmSubtract(
 
 /** Multiply-adds below which a product is not worth splitting between threads. */
 const SPLIT_WORK: f64 = 2e5;
-
-// The job block a helper thread serves (i32 fields, byte offsets): the command,
-// "done", then gemmRows' arguments and the helper's own work area.
-const J_CMD: usize = 0;
-const J_DONE: usize = 4;
-const J_C: usize = 8;
-const J_CS: usize = 12;
-const J_P: usize = 16;
-const J_PRS: usize = 20;
-const J_PSS: usize = 24;
-const J_Q: usize = 28;
-const J_QRS: usize = 32;
-const J_QCS: usize = 36;
-const J_M: usize = 40;
-const J_N: usize = 44;
-const J_K: usize = 48;
-const J_LOWER: usize = 52;
-const J_ROW0: usize = 56;
-const J_WORK: usize = 60;
-const JOB_BYTES: i32 = 64;
-
-/** Bytes of a job block: i32 fields, the helper's work area pointer at the end (set by its owner). */
-export function gemmJobBytes(): i32 {
-  return JOB_BYTES;
-}
-const CMD_RUN: i32 = 1;
-const CMD_STOP: i32 = 2;
 
 /** The job block of this instance's helper thread, or 0 (set on the main thread's instance only). */
 let helperJob: usize = 0;
@@ -102,7 +78,7 @@ export function serveGemm(job: usize): void {
     const cmd = atomic.load<i32>(job, J_CMD);
     if (cmd == 0) continue;
     atomic.store<i32>(job, 0, J_CMD);
-    if (cmd == CMD_STOP) return;
+    if (cmd == GEMM_STOP) return;
     gemmRows(
       <usize>load<i32>(job, J_C), load<i32>(job, J_CS), <usize>load<i32>(job, J_P), load<i32>(job, J_PRS), load<i32>(job, J_PSS),
       <usize>load<i32>(job, J_Q), load<i32>(job, J_QRS), load<i32>(job, J_QCS), load<i32>(job, J_M), load<i32>(job, J_N),

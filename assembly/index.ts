@@ -1,10 +1,10 @@
 // The one WebAssembly module: every kernel takes raw pointers into linear memory,
-// which TypeScript lays out once per model (see src/wasm/layout.ts).
+// which TypeScript lays out once per model (the contract: layout.ts).
 export { accumulate } from "./accumulate";
 export { evaluate, forwardUnits, finishEvaluate, workSize } from "./deviance";
 export { solveCoefficients } from "./solve";
 export { choleskyBlocked, choleskyBlockedReverse, denseWorkSize } from "./blocked";
-export { gemmJobBytes, gemmWorkSize, serveGemm, setGemmHelper } from "./gemm";
+export { gemmWorkSize, serveGemm, setGemmHelper } from "./gemm";
 
 /** First free byte after the module's static data: TypeScript allocates from here. */
 export function heapBase(): usize {

@@ -4,12 +4,12 @@
 // scaling, factor, division and the rank-one Schur update of the tail are one
 // pass per unit, and their reverse one more, with the same results and the same
 // factor layout as deviance.ts and gradient.ts.
-import { ld, st, ldi, ptr, field } from "./memory";
-import { D_NUNITS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR, D_TAILOFF, D_MT, T_Q } from "./layout";
+import { ld, st, ptr, field } from "./memory";
+import { D_NUNITS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR, D_TAILOFF, D_MT, D_VARIANT, VARIANT_INTERCEPT } from "./layout";
 
-/** Whether the model has the one q = 1 term these sweeps are for. */
+/** Whether the planner chose these sweeps (the model has one term, of q = 1). */
 export function isInterceptModel(desc: usize): bool {
-  return field(desc, D_NTERMS) == 1 && ldi(ptr(desc, D_TERMS), T_Q) == 1;
+  return field(desc, D_VARIANT) == VARIANT_INTERCEPT;
 }
 
 /**

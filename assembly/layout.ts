@@ -1,5 +1,10 @@
-// Offsets into the i32 problem descriptor that TypeScript writes once per model
-// (src/wasm/layout.ts mirrors these numbers; keep the two in step).
+// The JS <-> WASM contract, written here once: scripts/gen-layout.mjs turns every
+// `export const NAME: i32|usize = <integer>;` of this file into
+// src/wasm/layout.generated.ts (a prefix of one or two letters, D_, U_, ..., becomes
+// an object, D.NUNITS; other names stay as they are), and test/wasm-contract.test.ts
+// fails when that file is stale. So: only integer literals here, one per line.
+
+// Offsets into the i32 problem descriptor that TypeScript writes once per model.
 export const D_NUNITS: i32 = 0; // block-diagonal units (one per level of each nested term)
 export const D_UNITS: i32 = 1; // ptr: i32[UNIT_STRIDE * nUnits]
 export const D_GROUPS: i32 = 2; // ptr: i32[GROUP_STRIDE * nGroups]
@@ -28,7 +33,15 @@ export const D_WORK: i32 = 24; // ptr: f64 scratch of the tail kernels and rever
 export const D_TROWS: i32 = 25; // ptr: i32[mt + 1] start of each tail row's updates, or 0 (see tailrows.ts)
 export const D_TENTRIES: i32 = 26; // ptr: i32 (unit, off-diagonal row) pairs
 export const D_HALF: i32 = 27; // slope.ts: units [0, HALF) and [HALF, NUNITS) are summed apart (see forwardUnits)
-export const DESC_LENGTH: i32 = 28;
+export const D_VARIANT: i32 = 28; // the units' kernel, VARIANT_* below
+export const D_LENGTH: i32 = 29; // fields of the descriptor
+
+// Which kernel factors the units (D_VARIANT). The layout planner chooses it
+// (kernelVariant, src/model/blocks.ts) and both sides read it from the
+// descriptor: TypeScript lays the units out for it, the kernels dispatch on it.
+export const VARIANT_GENERIC: i32 = 0; // deviance.ts / gradient.ts: any terms
+export const VARIANT_INTERCEPT: i32 = 1; // intercept.ts: one term of q = 1
+export const VARIANT_SLOPE: i32 = 2; // slope.ts: one term of q = 2
 
 // One block-diagonal unit (a level of a nested term) owns a row-major panel:
 // its own q rows first, then its off-diagonal rows (ancestor units, tail rows).
@@ -67,3 +80,44 @@ export const T_Q: i32 = 0;
 export const T_THETA0: i32 = 1;
 export const T_TMAT0: i32 = 2;
 export const TERM_STRIDE: i32 = 3;
+
+// A pseudo-term pair of the row accumulation (see accumulate.ts): the block (s, t)
+// of a row is added at A[base + i * LD + j] (only j <= i with LOWER), base found by KIND.
+export const PR_SOFF: i32 = 0; // offset of s's values in the row
+export const PR_QS: i32 = 1;
+export const PR_TOFF: i32 = 2; // offset of t's values in the row
+export const PR_QT: i32 = 3;
+export const PR_LD: i32 = 4; // row stride of the target
+export const PR_KIND: i32 = 5;
+export const PR_P1: i32 = 6;
+export const PR_P2: i32 = 7;
+export const PR_LOWER: i32 = 8; // 1: the lower triangle only
+export const PAIR_STRIDE: i32 = 9;
+// How a pair finds its target's base in the i32 row data `ints`:
+export const PAIR_FIXED: i32 = 0; // the same for every row: P1
+export const PAIR_BY_LEVEL: i32 = 1; // ints[P2 + ints[P1 + row]]: a table by a nested term's level
+export const PAIR_BY_ROW: i32 = 2; // ints[P1 + row]
+
+// The job block through which a helper thread serves half of the large products
+// (gemm.ts; i32 fields, byte offsets): the command, "done", then gemmRows'
+// arguments and the helper's own work area (set by its owner, TypeScript).
+export const J_CMD: usize = 0;
+export const J_DONE: usize = 4;
+export const J_C: usize = 8;
+export const J_CS: usize = 12;
+export const J_P: usize = 16;
+export const J_PRS: usize = 20;
+export const J_PSS: usize = 24;
+export const J_Q: usize = 28;
+export const J_QRS: usize = 32;
+export const J_QCS: usize = 36;
+export const J_M: usize = 40;
+export const J_N: usize = 44;
+export const J_K: usize = 48;
+export const J_LOWER: usize = 52;
+export const J_ROW0: usize = 56;
+export const J_WORK: usize = 60;
+export const JOB_BYTES: i32 = 64;
+// Commands at J_CMD (0: none).
+export const GEMM_RUN: i32 = 1;
+export const GEMM_STOP: i32 = 2;

@@ -6,13 +6,13 @@
 // factor, triangular solve and Schur update are fused here into one pass per
 // unit (and their reverse into one more), with the same results and the same
 // factor layout as deviance.ts and gradient.ts.
-import { ld, st, ldi, ptr, field } from "./memory";
+import { ld, st, ptr, field } from "./memory";
 import { symmetrise } from "./dense";
-import { D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR, D_TAILOFF, D_MT, T_Q } from "./layout";
+import { D_TMATS, D_A, D_F, D_FBAR, D_TBAR, D_TAILOFF, D_MT, D_VARIANT, VARIANT_SLOPE } from "./layout";
 
-/** Whether the model has the one q = 2 term these sweeps are for. */
+/** Whether the planner chose these sweeps (the model has one term, of q = 2). */
 export function isSlopeModel(desc: usize): bool {
-  return field(desc, D_NTERMS) == 1 && ldi(ptr(desc, D_TERMS), T_Q) == 2;
+  return field(desc, D_VARIANT) == VARIANT_SLOPE;
 }
 
 /**

@@ -8,7 +8,7 @@ import { buildBlockLayout, planBlockLayout } from "../src/model/blocks.js";
 import { interactFactors, makeFactor, numberLabel, type Factor } from "../src/model/factor.js";
 import { mulberry32 } from "../src/random.js";
 import { columnFromValues } from "../src/data.js";
-import { PAIR_BY_LEVEL, PAIR_FIXED, PAIR_STRIDE, U, UNIT_STRIDE } from "../src/wasm/layout.js";
+import { PAIR_BY_LEVEL, PAIR_FIXED, PAIR_STRIDE, PR, U, UNIT_STRIDE } from "../src/wasm/layout.generated.js";
 
 const design = (formula: string, data: DataInput) => buildDesign(parseFormula(formula), toDataFrame(data));
 
@@ -113,7 +113,8 @@ describe("row data", () => {
     values.forEach((col, c) => expect(Array.from(cols.subarray(L.columnOf[c] * n, L.columnOf[c] * n + n))).toEqual(col));
     // The target of pair k for row i, as assembly/accumulate.ts finds it.
     const target = (k: number, i: number) => {
-      const [kind, p1, p2] = L.pairs.subarray(k * PAIR_STRIDE + 5, k * PAIR_STRIDE + 8);
+      const rec = L.pairs.subarray(k * PAIR_STRIDE, (k + 1) * PAIR_STRIDE);
+      const [kind, p1, p2] = [rec[PR.KIND], rec[PR.P1], rec[PR.P2]];
       return kind === PAIR_FIXED ? p1 : kind === PAIR_BY_LEVEL ? ints[p2 + ints[p1 + i]] : ints[p1 + i];
     };
     const codes = d.terms[0].factor.codes;

@@ -2,7 +2,7 @@
 // support, for property tests, and the textbook Cholesky the kernels are checked against.
 import type { Design, RandomEffectsTerm } from "../src/model/design.js";
 import { mulberry32 } from "../src/random.js";
-import { G, GROUP_STRIDE, U, UNIT_STRIDE } from "../src/wasm/layout.js";
+import { G, GROUP_STRIDE, U, UNIT_STRIDE } from "../src/wasm/layout.generated.js";
 
 export const STRUCTURES: Structure[] = ["single", "nested", "crossed", "three", "repeated"];
 

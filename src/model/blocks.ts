@@ -11,7 +11,7 @@
 // Cohorts have 10^5 units and 10^6 rows, so everything per unit or per row goes
 // into typed arrays sized in advance (no per-unit objects), and the row data is
 // written straight into the arrays it is used from (see planBlockLayout).
-import { G, GROUP_STRIDE, PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, SEG_STRIDE, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
+import { G, GROUP_STRIDE, PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, PR, S, SEG_STRIDE, T, TERM_STRIDE, U, UNIT_STRIDE, VARIANT_GENERIC, VARIANT_INTERCEPT, VARIANT_SLOPE } from "../wasm/layout.generated.js";
 import type { Design } from "./design.js";
 import { LmmError, quote } from "../errors.js";
 
@@ -20,6 +20,8 @@ export interface BlockLayout {
   /** Number of leading terms that stay block diagonal. */
   nBlockTerms: number;
   nUnits: number;
+  /** The units' kernel (VARIANT_*, see kernelVariant), written into the descriptor. */
+  variant: number;
   units: Int32Array;
   groups: Int32Array;
   segs: Int32Array;
@@ -353,16 +355,18 @@ class Planner {
     let gw = 0;
     let ix = 0;
     const addSeg = (row: number, qs: number, term: number) => {
-      segs[sg++] = row;
-      segs[sg++] = qs;
-      segs[sg++] = term;
+      segs[sg + S.START] = row;
+      segs[sg + S.LEN] = qs;
+      segs[sg + S.TERM] = term;
+      sg += SEG_STRIDE;
     };
     const addGroup = (first: number, end: number, target: number, stride: number) => {
-      groups[gr++] = first;
-      groups[gr++] = end;
-      groups[gr++] = target;
-      groups[gr++] = stride;
-      groups[gr++] = ix;
+      groups[gr + G.FIRST] = first;
+      groups[gr + G.END] = end;
+      groups[gr + G.BASE] = target;
+      groups[gr + G.STRIDE] = stride;
+      groups[gr + G.IDX0] = ix;
+      gr += GROUP_STRIDE;
     };
     const ancestorLevel = new Int32Array(m); // the unit's ancestor in each term s > its own
     const tailRows = new Int32Array(mt); // the unit's tail rows
@@ -387,7 +391,7 @@ class Planner {
         let row = ancRows[t];
         for (let j = tailUnits.start[u]; j < tailUnits.start[u + 1]; j++) {
           const d = this.dTermOf(tailUnits.pool[j]);
-          if (this.extendsRun(j, u, d)) segs[sg - 2]++; // one more row of a scalar term's run
+          if (this.extendsRun(j, u, d)) segs[sg - SEG_STRIDE + S.LEN]++; // one more row of a scalar term's run
           else addSeg(row, q[d], d);
           row += q[d];
         }
@@ -475,20 +479,22 @@ export function planBlockLayout(design: Design): LayoutPlan {
   const { units } = records;
   const tailOff = records.aSize;
   const aSize = tailOff + mt * mt;
-  // One term of one or two columns runs the fused sweeps (assembly/intercept.ts,
-  // slope.ts), which read the panels alone; only the solve needs the global rows.
-  const fused = K === 1 && q[0] <= 2;
-  const { segs, groups, grow, idx } = P.unitLists(records, tailOff, fused);
+  // The fused sweeps (assembly/intercept.ts, slope.ts) read the panels alone;
+  // only the solve needs the global rows.
+  const variant = kernelVariant(q);
+  const { segs, groups, grow, idx } = P.unitLists(records, tailOff, variant !== VARIANT_GENERIC);
 
   const tailSegs: number[] = [];
-  for (let d = m; d < K; d++) for (let l = 0; l < L[d]; l++) tailSegs.push(P.dStart[d] + l * q[d], q[d], d);
-  tailSegs.push(nd, p + 1, -1);
+  const tailSeg = (start: number, len: number, term: number) =>
+    tailSegs.push(...record(SEG_STRIDE, [[S.START, start], [S.LEN, len], [S.TERM, term]]));
+  for (let d = m; d < K; d++) for (let l = 0; l < L[d]; l++) tailSeg(P.dStart[d] + l * q[d], q[d], d);
+  tailSeg(nd, p + 1, -1);
 
   const termRecs = new Int32Array(K * TERM_STRIDE);
   let ntheta = 0;
   let tmatSize = 0;
   terms.forEach((_, t) => {
-    termRecs.set([q[t], ntheta, tmatSize], t * TERM_STRIDE);
+    termRecs.set(record(TERM_STRIDE, [[T.Q, q[t]], [T.THETA0, ntheta], [T.TMAT0, tmatSize]]), t * TERM_STRIDE);
     ntheta += (q[t] * (q[t] + 1)) / 2;
     tmatSize += q[t] * q[t];
   });
@@ -531,25 +537,28 @@ export function planBlockLayout(design: Design): LayoutPlan {
   const pairList: number[] = [];
   for (let t = 0; t <= K; t++) {
     for (let s = t; s <= K; s++) {
-      let target: number[];
+      let kind: number, p1: number, p2 = 0;
       if (t < m && (s < m || s === K)) {
         // The target depends on t's level alone: a table by level.
         if (!codesAt.has(t)) codesAt.set(t, place(n, (out) => out.set(codes[t])));
         const table = place(L[t], (out) => {
           for (let l = 0; l < L[t]; l++) out[l] = panelTarget(P.unitBase[t] + l, t, s, nd);
         });
-        target = [PAIR_BY_LEVEL, codesAt.get(t)!, table];
+        [kind, p1, p2] = [PAIR_BY_LEVEL, codesAt.get(t)!, table];
       } else if (t === K) {
-        target = [PAIR_FIXED, targetOf(K, K, 0), 0]; // (X, y) with itself: one target for every row
+        [kind, p1] = [PAIR_FIXED, targetOf(K, K, 0)]; // (X, y) with itself: one target for every row
       } else {
-        target = [PAIR_BY_ROW, place(n, (out) => {
+        [kind, p1] = [PAIR_BY_ROW, place(n, (out) => {
           for (let i = 0; i < n; i++) out[i] = targetOf(s, t, i);
-        }), 0];
+        })];
       }
-      // [X y]'[X y] is read through its lower triangle only; the random-effects
-      // blocks are scaled through whole diagonal blocks.
-      const lower = t === K ? 1 : 0;
-      pairList.push(pseudo[s].off, pseudo[s].q, pseudo[t].off, pseudo[t].q, t < m ? q[t] : mt, ...target, lower);
+      pairList.push(...record(PAIR_STRIDE, [
+        [PR.SOFF, pseudo[s].off], [PR.QS, pseudo[s].q], [PR.TOFF, pseudo[t].off], [PR.QT, pseudo[t].q],
+        [PR.LD, t < m ? q[t] : mt], [PR.KIND, kind], [PR.P1, p1], [PR.P2, p2],
+        // [X y]'[X y] is read through its lower triangle only; the random-effects
+        // blocks are scaled through whole diagonal blocks.
+        [PR.LOWER, t === K ? 1 : 0],
+      ]));
     }
   }
   const npairs = pairList.length / PAIR_STRIDE;
@@ -569,6 +578,7 @@ export function planBlockLayout(design: Design): LayoutPlan {
   const layout: BlockLayout = {
     nBlockTerms: m,
     nUnits: P.nUnits,
+    variant,
     units,
     groups,
     segs,
@@ -595,6 +605,26 @@ export function planBlockLayout(design: Design): LayoutPlan {
     ...(nd > 0 ? tailRowLists(units, groups, idx, P.nUnits, mt) : { tailRowStart: new Int32Array(0), tailRowEntries: new Int32Array(0) }),
   };
   return { layout, writeRowData };
+}
+
+/**
+ * The kernel that factors the units of a model whose terms have these numbers
+ * of columns: one term of one or two columns runs its unrolled sweep (a random
+ * intercept, or intercept and slope, per group), anything else the generic one.
+ */
+export function kernelVariant(q: readonly number[]): number {
+  if (q.length !== 1) return VARIANT_GENERIC;
+  return q[0] === 1 ? VARIANT_INTERCEPT : q[0] === 2 ? VARIANT_SLOPE : VARIANT_GENERIC;
+}
+
+/**
+ * One record of `stride` i32 fields, each value at its field number: the order
+ * of a record's fields is written in assembly/layout.ts alone.
+ */
+function record(stride: number, fields: [field: number, value: number][]): number[] {
+  const out = new Array<number>(stride).fill(0);
+  for (const [f, v] of fields) out[f] = v;
+  return out;
 }
 
 /** The layout with its row data in fresh arrays (ProfiledDeviance writes it into WASM memory instead). */

@@ -2,7 +2,7 @@
 // moves into a WASM instance once, the cross-products are accumulated once, and
 // each evaluation is a single kernel call whose cost depends on the number of
 // groups and columns, not on the number of rows.
-import { D, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.js";
+import { D, JOB_BYTES, T, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.generated.js";
 import { loadKernels, sharedMemory, type KernelExports } from "../wasm/kernels.js";
 import { planBlockLayout, type BlockLayout, type RowData } from "./blocks.js";
 import type { Design } from "./design.js";
@@ -37,6 +37,41 @@ class Arena {
   }
 }
 
+/** Byte addresses of one model's buffers in its WASM instance: a misspelt buffer does not compile. */
+interface Buffers {
+  desc: number;
+  // The layout's i32 records (see BlockLayout).
+  units: number;
+  groups: number;
+  segs: number;
+  idx: number;
+  grow: number;
+  terms: number;
+  tailSegs: number;
+  tailRowStart: number;
+  tailRowEntries: number;
+  // f64 parameters, results and the factor's buffers.
+  theta: number;
+  tmats: number;
+  scratch: number;
+  out: number;
+  x: number;
+  grad: number;
+  tbar: number;
+  A: number;
+  F: number;
+  Fbar: number;
+  work: number;
+  /** The job block and the helper thread's packing area, when the tail's products are shared (see shareWork). */
+  gemm?: { job: number; helperWork: number };
+  // The row data of the accumulation pass.
+  pairs: number;
+  row: number;
+  columnOf: number;
+  cols: number;
+  ints: number;
+}
+
 /**
  * The profiled deviance of one model in its own WASM instance (lme4's
  * mkLmerDevfun): `evaluate(theta)` is one kernel call; `gradient()`,
@@ -45,7 +80,7 @@ class Arena {
 export class ProfiledDeviance {
   private f64!: Float64Array;
   private i32!: Int32Array;
-  private readonly ptr: Record<string, number> = {};
+  private ptr!: Buffers;
   /** Evaluations since creation. */
   evaluations = 0;
   /** While the units, or the tail's products, are shared with a worker thread (see shareWork). */
@@ -108,38 +143,38 @@ export class ProfiledDeviance {
   private moveIn(writeRowData: (target: RowData) => void): void {
     const L = this.layout;
     const a = new Arena(this.k.heapBase());
-    const P = this.ptr;
-    P.desc = a.take(D.LENGTH * 4);
-    P.units = a.take(L.units.length * 4);
-    P.groups = a.take(L.groups.length * 4);
-    P.segs = a.take(L.segs.length * 4);
-    P.idx = a.take(L.idx.length * 4);
-    P.grow = a.take(L.grow.length * 4);
-    P.terms = a.take(L.terms.length * 4);
-    P.tailSegs = a.take(L.tailSegs.length * 4);
-    P.tailRowStart = a.take(L.tailRowStart.length * 4);
-    P.tailRowEntries = a.take(L.tailRowEntries.length * 4);
-    P.theta = a.take(L.ntheta * 8);
-    P.tmats = a.take(L.tmatSize * 8);
-    P.scratch = a.take(Math.max(L.maxq, 2) * 8);
-    P.out = a.take(4 * 8);
-    P.x = a.take((L.nb + L.mt) * 8);
-    P.grad = a.take(Math.max(L.ntheta, 1) * 8);
-    P.tbar = a.take(L.tmatSize * 8);
-    P.A = a.take(L.aSize * 8);
-    P.F = a.take(L.aSize * 8);
-    P.Fbar = a.take(L.aSize * 8);
-    P.work = a.take(this.k.workSize(L.mt) * 8);
-    if (worthSharingTail(L.mt)) {
-      P.gemmJob = a.take(this.k.gemmJobBytes());
-      P.helperWork = a.take(this.k.gemmWorkSize(L.mt) * 8);
-    }
-    // Row data is needed only for the accumulation pass; it sits last.
-    P.pairs = a.take(L.pairs.length * 4);
-    P.row = a.take(L.width * 8);
-    P.columnOf = a.take(L.width * 4);
-    P.cols = a.take(this.n * L.nColumns * 8);
-    P.ints = a.take(L.intsSize * 4);
+    // Taken in this order (the row data last: it is needed only for the accumulation pass).
+    const P: Buffers = (this.ptr = {
+      desc: a.take(D.LENGTH * 4),
+      units: a.take(L.units.length * 4),
+      groups: a.take(L.groups.length * 4),
+      segs: a.take(L.segs.length * 4),
+      idx: a.take(L.idx.length * 4),
+      grow: a.take(L.grow.length * 4),
+      terms: a.take(L.terms.length * 4),
+      tailSegs: a.take(L.tailSegs.length * 4),
+      tailRowStart: a.take(L.tailRowStart.length * 4),
+      tailRowEntries: a.take(L.tailRowEntries.length * 4),
+      theta: a.take(L.ntheta * 8),
+      tmats: a.take(L.tmatSize * 8),
+      scratch: a.take(Math.max(L.maxq, 2) * 8),
+      out: a.take(4 * 8),
+      x: a.take((L.nb + L.mt) * 8),
+      grad: a.take(Math.max(L.ntheta, 1) * 8),
+      tbar: a.take(L.tmatSize * 8),
+      A: a.take(L.aSize * 8),
+      F: a.take(L.aSize * 8),
+      Fbar: a.take(L.aSize * 8),
+      work: a.take(this.k.workSize(L.mt) * 8),
+      ...(worthSharingTail(L.mt) && {
+        gemm: { job: a.take(JOB_BYTES), helperWork: a.take(this.k.gemmWorkSize(L.mt) * 8) },
+      }),
+      pairs: a.take(L.pairs.length * 4),
+      row: a.take(L.width * 8),
+      columnOf: a.take(L.width * 4),
+      cols: a.take(this.n * L.nColumns * 8),
+      ints: a.take(L.intsSize * 4),
+    });
     const mem = this.k.memory;
     const need = a.size - mem.buffer.byteLength;
     if (need > 0) mem.grow(Math.ceil(need / 65536));
@@ -163,10 +198,11 @@ export class ProfiledDeviance {
     });
     const desc = new Int32Array(D.LENGTH);
     desc[D.NUNITS] = L.nUnits;
+    desc[D.VARIANT] = L.variant;
     desc[D.UNITS] = P.units;
     desc[D.GROUPS] = P.groups;
     desc[D.SEGS] = P.segs;
-    desc[D.NTERMS] = L.terms.length / 3;
+    desc[D.NTERMS] = L.terms.length / TERM_STRIDE;
     desc[D.TERMS] = P.terms;
     desc[D.THETA] = P.theta;
     desc[D.TMATS] = P.tmats;
@@ -258,11 +294,11 @@ export class ProfiledDeviance {
     if (this.split || this.tailHelper) return true;
     const L = this.layout;
     const P = this.ptr;
-    if (P.gemmJob !== undefined) {
-      this.tailHelper = await TailHelper.start(this.k, P.gemmJob, P.helperWork);
+    if (P.gemm) {
+      this.tailHelper = await TailHelper.start(this.k, P.gemm.job, P.gemm.helperWork);
       return this.tailHelper !== null;
     }
-    if (!worthSplitting(L.terms.length / TERM_STRIDE, L.terms[0], L.nUnits)) return false;
+    if (!worthSplitting(L.variant, L.nUnits)) return false;
     this.split = await UnitSplit.start(
       {
         k: this.k, f64: this.f64, i32: this.i32, desc: P.desc, theta: P.theta, out: P.out, grad: P.grad,
@@ -352,7 +388,7 @@ export class ProfiledDeviance {
     }
     L.levelPositions.forEach((pos, t) => {
       if (t < L.nBlockTerms) return;
-      const q = L.terms[t * TERM_STRIDE];
+      const q = L.terms[t * TERM_STRIDE + T.Q];
       for (const g of pos) {
         const tp = g - L.nb;
         blocks[t].push(block(fbar + L.tailOff + tp * L.mt + tp, q, L.mt));

@@ -9,7 +9,8 @@
 // SharedArrayBuffer with Atomics.wait / notify (a few microseconds), not on
 // messages. Node only (worker_threads); elsewhere, and for small models, the
 // deviance runs on one thread as before.
-import { D } from "../wasm/layout.js";
+import { D, GEMM_STOP, J, JOB_BYTES, T, TERM_STRIDE, VARIANT_SLOPE } from "../wasm/layout.generated.js";
+import { kernelVariant } from "./blocks.js";
 import { compiledKernels, type KernelExports } from "../wasm/kernels.js";
 import type { Design } from "./design.js";
 import { IN_NODE } from "../runtime.js";
@@ -75,7 +76,8 @@ interface WorkerInit {
   nUnits: number;
   mt: number;
   ntheta: number;
-  D: typeof D;
+  /** The contract's names the worker uses (its source text can import nothing). */
+  layout: { D: typeof D; T: typeof T; TERM_STRIDE: number; VARIANT_SLOPE: number };
   slots: ReturnType<typeof dataSlots>;
 }
 
@@ -94,7 +96,7 @@ function workerMain(): void {
       return;
     }
     const m = message;
-    const { D, slots, mt, nUnits, commands } = m;
+    const { layout: { D, T, TERM_STRIDE, VARIANT_SLOPE }, slots, mt, nUnits, commands } = m;
     const k = (await WebAssembly.instantiate(m.module, {})).exports as unknown as KernelExports;
     let top = (k.heapBase() + 15) & ~15;
     const take = (bytes: number) => {
@@ -106,7 +108,7 @@ function workerMain(): void {
     const tailOff = panelsLength;
     const p = {
       desc: take(D.LENGTH * 4),
-      terms: take(3 * 4),
+      terms: take(TERM_STRIDE * 4),
       theta: take(m.ntheta * 8),
       tmats: take(4 * 8),
       tbar: take(4 * 8),
@@ -119,8 +121,12 @@ function workerMain(): void {
     if (grow > 0) k.memory.grow(Math.ceil(grow / 65536));
     const f64 = new Float64Array(k.memory.buffer);
     const i32 = new Int32Array(k.memory.buffer);
-    i32.set([2, 0, 0], p.terms / 4); // one term: q = 2, theta from 0, T at 0
+    // One term: q = 2, theta from 0, T at 0.
+    i32[p.terms / 4 + T.Q] = 2;
+    i32[p.terms / 4 + T.THETA0] = 0;
+    i32[p.terms / 4 + T.TMAT0] = 0;
     const desc = p.desc / 4;
+    i32[desc + D.VARIANT] = VARIANT_SLOPE;
     i32[desc + D.NUNITS] = nUnits;
     i32[desc + D.HALF] = nUnits; // one range: the second half of the main instance's
     i32[desc + D.NTERMS] = 1;
@@ -183,15 +189,16 @@ function startWorker(): Promise<WorkerHandle | null> {
   return sharedWorker;
 }
 
-/** Whether a model of this shape (one term of q columns and this many levels) is worth splitting. */
-export function worthSplitting(nTerms: number, q: number, levels: number): boolean {
-  return nTerms === 1 && q === 2 && levels >= SPLIT_MIN_UNITS;
+/** Whether a model of this kernel variant and this many units is worth splitting (slope.ts's sweep alone is split). */
+export function worthSplitting(variant: number, units: number): boolean {
+  return variant === VARIANT_SLOPE && units >= SPLIT_MIN_UNITS;
 }
 
 /** Start the worker early (it boots while the model is laid out) when the design will want it. */
 export function prepareWorkerFor(design: Design): void {
   const t = design.terms;
-  if (t.length > 0 && worthSplitting(t.length, t[0].columns.length, t[0].factor.levels.length)) void startWorker();
+  const variant = kernelVariant(t.map((term) => term.columns.length));
+  if (t.length > 0 && worthSplitting(variant, t[0].factor.levels.length)) void startWorker();
 }
 
 /**
@@ -227,7 +234,7 @@ export class UnitSplit {
       nUnits: nUnits - h,
       mt,
       ntheta,
-      D,
+      layout: { D, T, TERM_STRIDE, VARIANT_SLOPE },
       slots,
     };
     worker.postMessage(init);
@@ -297,9 +304,9 @@ export class TailHelper {
     const worker = await startWorker();
     if (!worker || workerBusy) return null;
     workerBusy = true;
-    const control = new Int32Array(k.memory.buffer, job, k.gemmJobBytes() / 4);
+    const control = new Int32Array(k.memory.buffer, job, JOB_BYTES / 4);
     control.fill(0);
-    control[control.length - 1] = work; // the helper's own packing area
+    control[J.WORK / 4] = work; // the helper's own packing area
     const init: GemmInit = { kind: "gemm", module: await compiledKernels(true), memory: k.memory, job };
     worker.postMessage(init);
     k.setGemmHelper(job);
@@ -309,15 +316,12 @@ export class TailHelper {
   /** Stop the helper (it goes back to the pool) and run every product on this thread again. */
   release(): void {
     this.k.setGemmHelper(0);
-    const control = new Int32Array(this.k.memory.buffer, this.job, 1);
-    Atomics.store(control, 0, GEMM_STOP);
-    Atomics.notify(control, 0);
+    const control = new Int32Array(this.k.memory.buffer, this.job, JOB_BYTES / 4);
+    Atomics.store(control, J.CMD / 4, GEMM_STOP);
+    Atomics.notify(control, J.CMD / 4);
     workerBusy = false;
   }
 }
-
-/** serveGemm's stop command (assembly/gemm.ts). */
-const GEMM_STOP = 2;
 
 /** Tails at least this large share their products with the worker (InstEval's has 1145 rows). */
 export const SHARED_TAIL_MIN = 512;

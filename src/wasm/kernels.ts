@@ -30,8 +30,6 @@ export interface KernelExports {
   choleskyBlockedReverse(l: number, abar: number, n: number, stride: number, work: number): void;
   /** f64 scratch of one product of gemmSubtract with up to maxCols columns. */
   gemmWorkSize(maxCols: number): number;
-  /** Bytes of the job block through which a helper thread takes half of the large products. */
-  gemmJobBytes(): number;
   /** Share this instance's large products with the thread serving `job` (0: stop sharing). */
   setGemmHelper(job: number): void;
   /** The helper thread's loop (threaded build): serves `job` until told to stop. */
