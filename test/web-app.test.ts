@@ -180,6 +180,15 @@ describe("the answers to the longitudinal questions (issue 13, part 7)", () => {
     expect(sentencesFor({ ...q, icc: null, r2: null }).variance).toMatch(/^The fit is singular .*: ICC and R² are not defined for it/);
   });
 
+  it("are refused with the library's message for a variable emmeans' specs cannot name", async () => {
+    const text = (await import("node:fs")).readFileSync(example("orthodont"), "utf8");
+    const data = parseCSV(text.replace('"age"', '"age y"'));
+    const formula = "distance ~ `age y` * Sex + (`age y` | Subject)";
+    const m = await lmer(formula, data);
+    const q = buildReport(m, data, "orthodont", rolesFromFormula(parseFormula(formula), data), 0).questions;
+    expect(q).toEqual({ kind: "refused", message: expect.stringMatching(/^Specs .* are not of the form/) });
+  });
+
   it("are absent without a group, and at a time of many values given at its quartiles", async () => {
     const data = await readCSV(example("sleepstudy"));
     const m = await lmer("Reaction ~ Days + (Days | Subject)", data);
