@@ -120,6 +120,7 @@ function questions(m: LmerModel, data: DataFrame, roles: Roles): FitReport["ques
     const means = emmeans(m, `~ ${group} | ${time}`, { at: { [time]: times } });
     const slopes = emtrends(m, `~ ${group}`, { var: time });
     const interaction = m.anova().find((row) => row.term.split(":").sort().join(":") === [time, group].sort().join(":"));
+    // Rows and adjustment only: a table's format() cannot be posted to the page.
     const comparisons = (grid: typeof means) => {
       const { rows, adjust } = grid.pairs();
       return { rows, adjust };
