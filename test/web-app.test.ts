@@ -3,11 +3,12 @@
 // of loaded data and the report a fit sends from the worker to the page (plots'
 // data and downloads).
 import { describe, expect, it } from "vitest";
-import { lmer, parseCSV, parseFormula, readCSV } from "../src/index.js";
+import { emmeans, emtrends, lmer, parseCSV, parseFormula, readCSV } from "../src/index.js";
 import { summarize } from "../web/src/data-reader.js";
-import { randomEffectsCSV } from "../web/src/downloads.js";
+import { questionsCSV, randomEffectsCSV } from "../web/src/downloads.js";
 import { buildReport, levelsToPlot } from "../web/src/fit-report.js";
 import { formulaFromRoles, formulaName, guessRoles, rolesFromFormula } from "../web/src/roles.js";
+import { sentencesFor } from "../web/src/sentences.js";
 import { linkTo, readLink } from "../web/src/share-link.js";
 
 const example = (name: string) => new URL(`../examples/${name}.csv`, import.meta.url).pathname;
@@ -120,6 +121,86 @@ describe("the fit report", () => {
     expect(low).toBe(sorted[0]);
     expect(high).toBeCloseTo(sorted.at(-1)!, 10);
     expect(trajectories).toBeUndefined(); // no time variable
+  });
+});
+
+describe("the answers to the longitudinal questions (issue 13, part 7)", () => {
+  it("give orthodont's means by sex at each age, their Tukey pairs, the slopes, the age:Sex test, ICC and R^2", async () => {
+    const data = await readCSV(example("orthodont"));
+    const formula = "distance ~ age * Sex + (age | Subject)";
+    const m = await lmer(formula, data);
+    const q = buildReport(m, data, "orthodont", rolesFromFormula(parseFormula(formula), data), 0).questions;
+    if (q?.kind !== "answered") throw new Error("orthodont has a time and a group");
+    expect(q.roles).toEqual({ response: "distance", time: "age", group: "Sex" });
+    expect(q.times).toEqual([8, 10, 12, 14]); // four distinct ages: each of them
+
+    const means = emmeans(m, "~ Sex | age", { at: { age: [8, 10, 12, 14] } });
+    expect(q.means).toEqual(means.rows);
+    expect(q.notes).toEqual(means.notes);
+    expect(q.differences).toEqual({ rows: means.pairs().rows, adjust: means.pairs().adjust });
+    const slopes = emtrends(m, "~ Sex", { var: "age" });
+    expect(q.slopes).toEqual(slopes.rows);
+    expect(q.slopeDifferences.rows).toEqual(slopes.pairs().rows);
+    expect(q.interaction).toEqual(m.anova().find((row) => row.term === "age:Sex"));
+    expect([q.icc, q.r2]).toEqual([m.icc, m.r2]);
+    // The README's numbers (emmeans 1.8.4): the gap 1.41 at 8 (p = 0.10) and 3.24 at 14 (p = 0.0014); slopes 0.480 and 0.784.
+    expect(q.differences.rows[0].estimate).toBeCloseTo(-1.4065, 4);
+    expect(q.differences.rows[3]["p.value"]).toBeCloseTo(0.0014, 4);
+
+    expect(q.sentences.trajectory).toBe(
+      "Between age 8 and 14 the model's mean distance goes from 21.2 to 24.1 in Sex Female and from 22.6 to 27.3 in Sex Male (the bands are 95% confidence intervals).",
+    );
+    expect(q.sentences.differences).toMatch(/^Between the Sex groups at age 8, 10, 12 and 14, 3 of the 4 differences are clear at the 5% level: Female - Male at age 10 -2.02 \(p = 0.014\), .* and Female - Male at age 14 -3.24 \(p = 0.001\)\.$/);
+    const atEight = { ...q, differences: { rows: q.differences.rows.slice(0, 1), adjust: "none" } };
+    expect(sentencesFor(atEight).differences).toBe("Between the Sex groups at age 8, 10, 12 and 14, the difference is not clear at the 5% level (p = 0.101).");
+    const unclear = { ...q, differences: { rows: q.differences.rows.map((row) => ({ ...row, "p.value": 0.2 })), adjust: "tukey" } };
+    expect(sentencesFor(unclear).differences).toMatch(/none of the 4 differences is clear at the 5% level \(smallest p = 0.200, tukey-adjusted\)\.$/);
+    expect(q.sentences.slopes).toBe("Per unit of age, distance changes by 0.48 in Sex Female and 0.784 in Sex Male; the slope difference is clear at the 5% level: Female - Male -0.305 (p = 0.033).");
+    expect(q.sentences.interaction).toBe("The age:Sex interaction: F(1, 25) = 5.12, p = 0.033: the trajectories of the Sex groups differ (their slopes of age are not all equal).");
+    expect(q.sentences.variance).toMatch(/^The random effects account for 67% .* 41% .* 81% \(conditional R²\)\.$/);
+
+    const lines = (await questionsCSV(buildReport(m, data, "orthodont", rolesFromFormula(parseFormula(formula), data), 0)).text()).trim().split("\n");
+    expect(lines[0]).toBe("question,term,age,estimate,std_error,df,lower_CL,upper_CL,num_df,statistic,p_value");
+    expect(lines.filter((l) => l.startsWith("mean,"))).toHaveLength(8);
+    expect(lines.find((l) => l.startsWith("interaction F test,"))).toMatch(/^interaction F test,age:Sex,,,,24\.99\d*,,,1,5\.118\d*,0\.0326\d*$/);
+    expect(lines.at(-1)).toMatch(/^R2,conditional,,0\.806\d*$/);
+  });
+
+  it("without a time x group term: the same slopes by assumption, no interaction test; and a singular fit has no ICC or R^2", async () => {
+    const data = await readCSV(example("orthodont"));
+    const formula = "distance ~ age + Sex + (1 | Subject) + (0 + age | Subject)";
+    const m = await lmer(formula, data);
+    const q = buildReport(m, data, "orthodont", rolesFromFormula(parseFormula(formula), data), 0).questions;
+    if (q?.kind !== "answered") throw new Error("orthodont has a time and a group");
+    expect(q.interaction).toBeUndefined();
+    expect(q.slopeDifferences.rows).toEqual([]);
+    expect(q.sentences.slopes).toMatch(/the model has no age × Sex term, so the slopes are equal by assumption\.$/);
+    expect(q.sentences.interaction).toMatch(/^The model has no age:Sex term/);
+    // A singular fit's ICC and R^2 are null, as performance gives none.
+    expect(sentencesFor({ ...q, icc: null, r2: null }).variance).toMatch(/^The fit is singular .*: ICC and R² are not defined for it/);
+  });
+
+  it("are refused with the library's message for a variable emmeans' specs cannot name", async () => {
+    const text = (await import("node:fs")).readFileSync(example("orthodont"), "utf8");
+    const data = parseCSV(text.replace('"age"', '"age y"'));
+    const formula = "distance ~ `age y` * Sex + (`age y` | Subject)";
+    const m = await lmer(formula, data);
+    const q = buildReport(m, data, "orthodont", rolesFromFormula(parseFormula(formula), data), 0).questions;
+    expect(q).toEqual({ kind: "refused", message: expect.stringMatching(/^Specs .* are not of the form/) });
+  });
+
+  it("are absent without a group, and at a time of many values given at its quartiles", async () => {
+    const data = await readCSV(example("sleepstudy"));
+    const m = await lmer("Reaction ~ Days + (Days | Subject)", data);
+    expect(buildReport(m, data, "sleepstudy", rolesFromFormula(parseFormula("Reaction ~ Days + (Days | Subject)"), data), 0).questions).toBeUndefined();
+    const text = (await import("node:fs")).readFileSync(example("sleepstudy"), "utf8").split("\n");
+    const grouped = parseCSV([`${text[0]},"Arm"`, ...text.slice(1).filter(Boolean).map((l, i) => `${l},${Number(l.split(",")[2].replace(/"/g, "")) % 2 ? "a" : "b"}`)].join("\n"));
+    const formula = "Reaction ~ Days * Arm + (Days | Subject)";
+    const g = await lmer(formula, grouped);
+    const q = buildReport(g, grouped, "sleepstudy", rolesFromFormula(parseFormula(formula), grouped), 0).questions;
+    if (q?.kind !== "answered") throw new Error("sleepstudy with an arm has a time and a group");
+    expect(q.times).toEqual([0, 2, 4.5, 7, 9]); // R's quantile(Days) over the 180 rows
+    expect(q.means).toEqual(emmeans(g, "~ Arm | Days", { at: { Days: [0, 2, 4.5, 7, 9] } }).rows);
   });
 });
 

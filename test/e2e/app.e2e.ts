@@ -133,6 +133,47 @@ describe("the model inputs", () => {
   });
 });
 
+describe("the Questions section (issue 13, part 7)", () => {
+  it("answers orthodont's questions: means by sex over age with bands, the sexes' differences, slopes, age:Sex, ICC and R^2; downloads them as CSV", async () => {
+    const page = await openApp(`?example=orthodont&formula=${encodeURIComponent("distance ~ age * Sex + (age | Subject)")}`);
+    await waitForFit(page);
+    const marks = await marksOf(page, "questions-means");
+    expect(marks.area).toBe(2); // a band per sex
+    expect(marks.line).toBe(2);
+    expect(marks.dot).toBe(8); // 2 sexes at ages 8, 10, 12, 14
+    const rows = (id: string) => page.$$eval(`#${id} tbody tr`, (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    expect(await rows("questions-differences")).toEqual([
+      ["Female - Male", "8", "-1.407", "0.8249", "25", "-1.705", "0.1006"],
+      ["Female - Male", "10", "-2.016", "0.7596", "25", "-2.654", "0.0136"],
+      ["Female - Male", "12", "-2.626", "0.7866", "25", "-3.338", "0.0026"],
+      ["Female - Male", "14", "-3.236", "0.8977", "25", "-3.604", "0.0014"],
+    ]);
+    expect((await rows("questions-slopes")).map((r) => r.slice(0, 2))).toEqual([
+      ["Female", "0.4795"],
+      ["Male", "0.7844"],
+    ]);
+    expect((await rows("questions-slope-differences"))[0]).toEqual(["Female - Male", "-0.3048", "0.1347", "25", "-2.262", "0.0326"]);
+    const answers = await page.$$eval("#questions .answer", (ps) => Object.fromEntries(ps.map((p) => [p.getAttribute("data-question"), p.textContent])));
+    expect(Object.keys(answers)).toEqual(["trajectory", "differences", "slopes", "interaction", "variance"]);
+    expect(answers.trajectory).toMatch(/^Between age 8 and 14 the model's mean distance goes from 21.2 to 24.1 in Sex Female/);
+    expect(answers.interaction).toMatch(/^The age:Sex interaction: F\(1, 25\) = 5.12, p = 0.033: the trajectories of the Sex groups differ/);
+    expect(answers.variance).toMatch(/adjusted ICC 0.672.* 41% .*marginal R².* 81% /);
+    const csv = (await downloaded(page, "#download-questions-csv")).toString("utf8").trim().split("\n");
+    expect(csv[0]).toBe("question,term,age,estimate,std_error,df,lower_CL,upper_CL,num_df,statistic,p_value");
+    expect(csv[1]).toMatch(/^mean,Sex Female,8,21\.209\d*,0\.6349\d*,/);
+    expect(csv.filter((l) => l.startsWith("difference (tukey)") || l.startsWith("difference (none)"))).toHaveLength(4);
+    expect(csv.at(-1)).toMatch(/^R2,conditional,,0\.806\d*$/);
+    await page.close();
+  });
+
+  it("is not shown for a model without a group", async () => {
+    const page = await openApp("?example=sleepstudy");
+    await waitForFit(page);
+    expect(await page.$("#questions")).toBeNull();
+    await page.close();
+  });
+});
+
 describe("a shared link", () => {
   it("loads the example and fits the formula by ML at once", async () => {
     const formula = "distance ~ age * Sex + (age | Subject)";

@@ -38,6 +38,31 @@ export function randomEffectsCSV(report: FitReport): Blob {
   return csv(["group", "level", "column", "mode", "conditional_sd"], rows);
 }
 
+/**
+ * The Questions section's numbers, one row each: the means of each group at
+ * each time, the groups' differences, the slopes and their differences, the
+ * time:group F test, ICC and R^2. The statistic is t, or F for the test.
+ */
+export function questionsCSV(report: FitReport): Blob {
+  const q = report.questions;
+  if (q?.kind !== "answered") throw new Error("the fit has no answers to download");
+  const { time, group } = q.roles;
+  const trend = `${time}.trend`;
+  const interval = (row: Record<string, string | number>) => [row.SE, row.df, row["lower.CL"], row["upper.CL"], undefined, undefined, undefined];
+  const test = (row: Record<string, string | number>) => [row.SE, row.df, undefined, undefined, undefined, row["t.ratio"], row["p.value"]];
+  const f = q.interaction;
+  const rows = [
+    ...q.means.map((row) => ["mean", `${group} ${row[group]}`, row[time], row.emmean, ...interval(row)]),
+    ...q.differences.rows.map((row) => [`difference (${q.differences.adjust})`, row.contrast, row[time], row.estimate, ...test(row)]),
+    ...q.slopes.map((row) => ["slope", `${group} ${row[group]}`, undefined, row[trend], ...interval(row)]),
+    ...q.slopeDifferences.rows.map((row) => [`slope difference (${q.slopeDifferences.adjust})`, row.contrast, undefined, row.estimate, ...test(row)]),
+    ...(f ? [["interaction F test", f.term, undefined, undefined, undefined, f.denDF, undefined, undefined, f.numDF, f.F, f.p]] : []),
+    ...(q.icc ? [["ICC", "adjusted", undefined, q.icc.adjusted], ["ICC", "unadjusted", undefined, q.icc.unadjusted]] : []),
+    ...(q.r2 ? [["R2", "marginal", undefined, q.r2.marginal], ["R2", "conditional", undefined, q.r2.conditional]] : []),
+  ];
+  return csv(["question", "term", time, "estimate", "std_error", "df", "lower_CL", "upper_CL", "num_df", "statistic", "p_value"], rows);
+}
+
 export function svgText(svg: SVGSVGElement): string {
   const copy = svg.cloneNode(true) as SVGSVGElement;
   copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");

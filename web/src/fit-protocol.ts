@@ -1,7 +1,7 @@
 // The messages between the page and its two workers (the fit worker, which
 // holds the data, and the formula checker), and the report a fit sends back:
 // everything the tables, plots and downloads need, as plain data.
-import type { LmerJSON, SummaryTables } from "lmm-wasm";
+import type { AnovaRow, ContrastRow, EmmRow, Icc, LmerJSON, R2, SummaryTables } from "lmm-wasm";
 import type { ColumnTypes, Roles } from "./roles";
 
 /** Where data come from. A File crosses to the worker as a handle, not as its bytes: the worker reads it. */
@@ -96,6 +96,40 @@ export interface Trajectories {
   subjectsTotal: number;
 }
 
+/** Comparisons of means or slopes, with the adjustment their p-values got. */
+export interface Comparisons {
+  rows: ContrastRow[];
+  adjust: string;
+}
+
+/**
+ * The answers to the longitudinal questions, with emmeans' column names: the
+ * mean trajectory of each group, the groups' differences at chosen times, the
+ * slope of time per group, the time x group test, ICC and R^2; each with one
+ * plain sentence of what it says.
+ */
+export interface Questions {
+  kind: "answered";
+  roles: { response: string; time: string; group: string };
+  /** The times the means and differences are given at: the time's distinct values if few, else its quartiles and extremes. */
+  times: number[];
+  /** emmeans(m, "~ group | time", { at: { time: times } }): rows and notes (df method, level). */
+  means: EmmRow[];
+  notes: string[];
+  /** Pairs of groups within each time. */
+  differences: Comparisons;
+  /** emtrends(m, "~ group", { var: time }). */
+  slopes: EmmRow[];
+  /** Pairs of slopes; none when the model has no time x group term (the slopes are equal by assumption). */
+  slopeDifferences: Comparisons;
+  /** lmerTest's type III F test of time:group; absent when the model has no such term. */
+  interaction?: AnovaRow;
+  /** Null for a singular fit, as performance gives none. */
+  icc: Icc | null;
+  r2: R2 | null;
+  sentences: { trajectory: string; differences: string; slopes: string; interaction: string; variance: string };
+}
+
 /** Normal QQ points of the residuals and R's qqline (through the quartiles). */
 export interface QQ {
   theoretical: number[];
@@ -130,6 +164,8 @@ export interface FitReport {
   caterpillars: Caterpillar[];
   /** Absent when the formula has no numeric time variable or no subject factor. */
   trajectories?: Trajectories;
+  /** Absent without a numeric time and a text group among the fixed effects; refused (with the library's message) for a model emmeans cannot take. */
+  questions?: Questions | { kind: "refused"; message: string };
   scatter: ResidualScatter;
   qq: QQ;
   seconds: number;

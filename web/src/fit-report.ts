@@ -1,9 +1,10 @@
 // Turns a fitted model into the plain-data report the page shows (runs in the
 // worker, next to the model, so only the report crosses to the page).
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
-import { summaryTables, type Column, type DataFrame, type LmerModel } from "lmm-wasm";
-import type { Caterpillar, FitReport, QQ, ResidualScatter, Trajectories } from "./fit-protocol";
+import { emmeans, emtrends, LmmError, summaryTables, type Column, type DataFrame, type LmerModel } from "lmm-wasm";
+import type { Caterpillar, FitReport, QQ, Questions, ResidualScatter, Trajectories } from "./fit-protocol";
 import type { Roles } from "./roles";
+import { sentencesFor } from "./sentences";
 
 /** More subject lines than this make the trajectory plot a blur (and a slow SVG). */
 const MAX_SUBJECTS = 200;
@@ -19,6 +20,8 @@ const MAX_PLOTTED_LEVELS = 200;
 const MAX_DOTS = 5000;
 /** The histogram's cells along each axis. */
 const BINS = 60;
+/** A time of at most this many distinct values has the means at each; one of more, at its quartiles and extremes. */
+const MAX_TIMES = 6;
 
 export function buildReport(m: LmerModel, data: DataFrame, dataName: string, roles: Roles | undefined, seconds: number): FitReport {
   const { fitted, residuals, ...json } = m.toJSON();
@@ -31,6 +34,7 @@ export function buildReport(m: LmerModel, data: DataFrame, dataName: string, rol
     dataName,
     caterpillars: caterpillars(m),
     trajectories: roles ? trajectories(m, data, roles) : undefined,
+    questions: roles ? questions(m, data, roles) : undefined,
     scatter: residualScatter(m.fitted, m.residuals),
     qq: normalQQ(m.residuals),
     seconds,
@@ -97,6 +101,48 @@ function trajectories(m: LmerModel, data: DataFrame, roles: Roles): Trajectories
     .map(({ time, group, sum, count }) => ({ time, group, y: sum / count }))
     .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.time - b.time));
   return { roles: { response, time, group, subject }, points, means, subjectsShown: shown.size, subjectsTotal: subjects.length };
+}
+
+/**
+ * The answers to the longitudinal questions, for a model with a numeric time
+ * and a text group: emmeans of the groups at chosen times and their pairs
+ * (Tukey within each time), the slopes of time per group and their pairs,
+ * lmerTest's F test of time:group, ICC and R^2.
+ */
+function questions(m: LmerModel, data: DataFrame, roles: Roles): FitReport["questions"] {
+  const { response, time, group } = roles;
+  const timeCol = time === undefined ? undefined : data.columns.get(time);
+  if (time === undefined || group === undefined || timeCol?.kind !== "numeric") return undefined;
+  const sorted = Float64Array.from(m.design.rows, (r) => timeCol.values[r]).sort();
+  const distinct = [...new Set(sorted)];
+  const times = distinct.length <= MAX_TIMES ? distinct : [...new Set([0, 0.25, 0.5, 0.75, 1].map((p) => quantileOfSorted(sorted, p)))];
+  try {
+    const means = emmeans(m, `~ ${group} | ${time}`, { at: { [time]: times } });
+    const slopes = emtrends(m, `~ ${group}`, { var: time });
+    const interaction = m.anova().find((row) => row.term.split(":").sort().join(":") === [time, group].sort().join(":"));
+    // Rows and adjustment only: a table's format() cannot be posted to the page.
+    const comparisons = (grid: typeof means) => {
+      const { rows, adjust } = grid.pairs();
+      return { rows, adjust };
+    };
+    const answers: Omit<Questions, "sentences"> = {
+      kind: "answered",
+      roles: { response, time, group },
+      times,
+      means: means.rows,
+      notes: means.notes,
+      differences: comparisons(means),
+      slopes: slopes.rows,
+      slopeDifferences: interaction ? comparisons(slopes) : { rows: [], adjust: "none" },
+      interaction,
+      icc: m.icc,
+      r2: m.r2,
+    };
+    return { ...answers, sentences: sentencesFor(answers) };
+  } catch (error) {
+    if (error instanceof LmmError) return { kind: "refused", message: error.message };
+    throw error;
+  }
 }
 
 function residualScatter(fitted: Float64Array, residuals: Float64Array): ResidualScatter {

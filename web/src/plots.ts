@@ -3,7 +3,7 @@
 // residual diagnostics. Labels are drawn inside the SVG (not as HTML legends) so
 // that a downloaded SVG or PNG is complete.
 import * as Plot from "@observablehq/plot";
-import type { Caterpillar, FitReport, Trajectories } from "./fit-protocol";
+import type { Caterpillar, FitReport, Questions, Trajectories } from "./fit-protocol";
 
 /** One figure with its title and, where useful, a line on how to read it. */
 export interface Figure {
@@ -63,6 +63,35 @@ function trajectoryFigure(t: Trajectories): Figure {
     id: "trajectories",
     title: `${response} over ${time} by ${subject}${shown}`,
     note: `Thin lines: each ${subject}'s observations. Thick lines: the mean fitted population trajectory${grouped ? ` of each ${group}` : ""} (fixed effects only).`,
+    svg,
+  };
+}
+
+/** The marginal means of each group over time with their confidence bands (the Questions section's figure). */
+export function meansFigure(q: Questions): Figure {
+  const { response, time, group } = q.roles;
+  const rows = q.means.map((row) => ({ time: row[time], group: String(row[group]), mean: row.emmean, low: row["lower.CL"], high: row["upper.CL"] }));
+  const last = rows.filter((row) => row.time === q.times.at(-1));
+  const svg = asSvg(
+    Plot.plot({
+      width: WIDTH,
+      height: 380,
+      marginRight: 90,
+      x: { label: time },
+      y: { label: `Mean ${response}`, grid: true },
+      color: { type: "categorical" },
+      marks: [
+        Plot.areaY(rows, { x: "time", y1: "low", y2: "high", z: "group", fill: "group", fillOpacity: 0.18 }),
+        Plot.line(rows, { x: "time", y: "mean", z: "group", stroke: "group", strokeWidth: 2.5 }),
+        Plot.dot(rows, { x: "time", y: "mean", fill: "group", r: 3 }),
+        Plot.text(last, { x: "time", y: "mean", text: (row) => `${group} ${row.group}`, fill: "group", dx: 8, textAnchor: "start", fontWeight: "bold" }),
+      ],
+    }),
+  );
+  return {
+    id: "questions-means",
+    title: `Mean ${response} of each ${group} over ${time}`,
+    note: `Estimated marginal means at ${time} ${q.times.map((t) => Number(t.toPrecision(4))).join(", ")}, with 95% confidence bands.`,
     svg,
   };
 }
