@@ -10,8 +10,9 @@
 //
 // Row by row (tailrows.ts) costs no flops on the zeros, but per entry it loads
 // the unit's record and runs a loop of q: at q = 4 and a full tail that is
-// several times slower than the packed product. The choice is made per model
-// from the fill of the units' tail rows (see worthDenseTail).
+// several times slower than the packed product. The layout planner chooses per
+// model from the fill of the units' tail rows (VARIANT_TAIL_DENSE, tailVariant
+// in src/model/blocks.ts).
 import { ld, st, ldi, ptr, field } from "./memory";
 import { groupIndex, isContiguous } from "./groups";
 import { symmetrise } from "./dense";
@@ -28,26 +29,6 @@ const KCH: i32 = 256;
 /** f64 scratch of the dense updates (forward and reverse) for a tail of dimension mt. */
 export function denseTailWorkSize(mt: i32): i32 {
   return mt * mt + 2 * KCH * mt + gemmWorkSize(mt);
-}
-
-/**
- * Whether the units' tail updates are worth running as dense products: when
- * the entries they update, sum over units of q * rows^2 / 2, are at least half
- * of what the dense product computes, mt^2 / 2 per column of W.
- */
-export function worthDenseTail(desc: usize): bool {
-  const units = ptr(desc, D_UNITS), groups = ptr(desc, D_GROUPS);
-  const nunits = field(desc, D_NUNITS), mt = field(desc, D_MT);
-  let sparse = 0.0, dense = 0.0;
-  for (let u = 0; u < nunits; u++) {
-    const um = u * UNIT_STRIDE;
-    const q = <f64>ldi(units, um + U_Q);
-    const gm = (ldi(units, um + U_GROUP0) + ldi(units, um + U_NGROUP) - 1) * GROUP_STRIDE;
-    const rows = <f64>(ldi(groups, gm + G_END) - ldi(groups, gm + G_FIRST));
-    sparse += q * rows * rows;
-    dense += q * <f64>mt * <f64>mt;
-  }
-  return sparse >= 0.5 * dense;
 }
 
 /**

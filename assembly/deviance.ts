@@ -8,13 +8,13 @@ import { choleskyLower, logDiagonal } from "./dense";
 import { choleskyBlocked, denseWorkSize } from "./blocked";
 import { isSlopeModel, factorSlopeUnits } from "./slope";
 import { isInterceptModel, factorInterceptUnits } from "./intercept";
-import { hasTailRows, updateTailByRows } from "./tailrows";
+import { defersTail, updateTailByRows } from "./tailrows";
 import { scaleScalarTail } from "./scalartail";
-import { denseTailWorkSize, worthDenseTail, updateTailDense } from "./densetail";
+import { denseTailWorkSize, updateTailDense } from "./densetail";
 import { rowTimesLower, rowsTimesLowerT, solvePanelRows } from "./scaling";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
-  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK, D_HALF,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK, D_HALF, D_VARIANT, VARIANT_TAIL_DENSE,
   U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
   G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
   S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
@@ -121,7 +121,7 @@ function factorUnits(desc: usize): f64 {
   const f = ptr(desc, D_F), units = ptr(desc, D_UNITS), groups = ptr(desc, D_GROUPS), idx = ptr(desc, D_IDX);
   const scratch = ptr(desc, D_SCRATCH);
   const nunits = field(desc, D_NUNITS);
-  const tailRows = hasTailRows(desc); // then the tail group (each unit's last) waits for updateTailByRows
+  const deferred = defersTail(desc); // then the tail group (each unit's last) waits for every unit
   // Sum of log pivots, folding a running product (one log per many units).
   let product = 1.0;
   let logdet = 0.0;
@@ -138,7 +138,7 @@ function factorUnits(desc: usize): f64 {
     solvePanelRows(p + (<usize>(q * q) << 3), nrows - q, p, q, scratch);
     // Schur-complement update of every target block this unit touches.
     const off = p + (<usize>(q * q) << 3);
-    const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP) - (tailRows ? 1 : 0);
+    const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP) - (deferred ? 1 : 0);
     const noff = nrows - q;
     for (let g = g0; g < g0 + ng; g++) {
       const gm = g * GROUP_STRIDE;
@@ -164,8 +164,8 @@ function factorUnits(desc: usize): f64 {
       }
     }
   }
-  if (tailRows) {
-    if (worthDenseTail(desc)) updateTailDense(desc);
+  if (deferred) {
+    if (field(desc, D_VARIANT) == VARIANT_TAIL_DENSE) updateTailDense(desc);
     else updateTailByRows(desc);
   }
   return logdet + Math.log(product);

@@ -12,11 +12,11 @@ import { choleskyBlockedReverse } from "./blocked";
 import { reversePanelScaling, reverseTailScaling } from "./scaling";
 import { isSlopeModel, reverseSlopeUnits, symmetricTailAdjoint } from "./slope";
 import { isInterceptModel, reverseInterceptUnits } from "./intercept";
-import { hasTailRows, gatherTailByRows } from "./tailrows";
-import { worthDenseTail, gatherTailDense } from "./densetail";
+import { defersTail, gatherTailByRows } from "./tailrows";
+import { gatherTailDense } from "./densetail";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_TMATS, D_A, D_F, D_FBAR, D_TBAR,
-  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX, D_WORK, D_HALF, D_SCRATCH,
+  D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_IDX, D_WORK, D_HALF, D_SCRATCH, D_VARIANT, VARIANT_TAIL_DENSE,
   U_PANEL, U_Q, U_NROWS, U_TERM, U_SEG0, U_NSEG, U_GROUP0, U_NGROUP, UNIT_STRIDE,
   G_FIRST, G_END, G_BASE, G_STRIDE, G_IDX0, GROUP_STRIDE,
   S_START, S_LEN, S_TERM, SEG_STRIDE, T_Q, T_THETA0, T_TMAT0, TERM_STRIDE,
@@ -34,7 +34,7 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
   const r = p + (<usize>(q * q) << 3), rb = pb + (<usize>(q * q) << 3);
   // Scatter F[t] -= R_i . R_j, reversed: gather the targets' adjoints into Rbar
   // (the tail group's already gathered when the tail goes row by row).
-  const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP) - (hasTailRows(desc) ? 1 : 0);
+  const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP) - (defersTail(desc) ? 1 : 0);
   for (let g = g0; g < g0 + ng; g++) {
     const gm = g * GROUP_STRIDE;
     const first = ldi(groups, gm + G_FIRST), end = ldi(groups, gm + G_END);
@@ -162,8 +162,8 @@ export function reverseUnits(desc: usize, cLogdetL: f64): void {
     return;
   }
   const nunits = field(desc, D_NUNITS);
-  if (hasTailRows(desc)) {
-    if (worthDenseTail(desc)) gatherTailDense(desc);
+  if (defersTail(desc)) {
+    if (field(desc, D_VARIANT) == VARIANT_TAIL_DENSE) gatherTailDense(desc);
     else gatherTailByRows(desc);
   }
   for (let u = nunits - 1; u >= 0; u--) reverseUnit(desc, u, cLogdetL);

@@ -30,18 +30,22 @@ export const D_IDX: i32 = 21; // ptr: i32 scatter indices used by the groups
 export const D_FBAR: i32 = 22; // ptr: f64 adjoint of F (same layout), for the gradient
 export const D_TBAR: i32 = 23; // ptr: f64 adjoint of the T_t factors
 export const D_WORK: i32 = 24; // ptr: f64 scratch of the tail kernels and reverse sweeps (workSize(mt))
-export const D_TROWS: i32 = 25; // ptr: i32[mt + 1] start of each tail row's updates, or 0 (see tailrows.ts)
+export const D_TROWS: i32 = 25; // ptr: i32[mt + 1] start of each tail row's updates (VARIANT_TAIL_ROWS; see tailrows.ts)
 export const D_TENTRIES: i32 = 26; // ptr: i32 (unit, off-diagonal row) pairs
 export const D_HALF: i32 = 27; // slope.ts: units [0, HALF) and [HALF, NUNITS) are summed apart (see forwardUnits)
 export const D_VARIANT: i32 = 28; // the units' kernel, VARIANT_* below
 export const D_LENGTH: i32 = 29; // fields of the descriptor
 
-// Which kernel factors the units (D_VARIANT). The layout planner chooses it
-// (kernelVariant, src/model/blocks.ts) and both sides read it from the
+// Which kernels factor the units (D_VARIANT). The layout planner chooses it
+// (planBlockLayout, src/model/blocks.ts) and both sides read it from the
 // descriptor: TypeScript lays the units out for it, the kernels dispatch on it.
-export const VARIANT_GENERIC: i32 = 0; // deviance.ts / gradient.ts: any terms
+export const VARIANT_GENERIC: i32 = 0; // deviance.ts / gradient.ts, no crossed terms: each unit updates its targets
 export const VARIANT_INTERCEPT: i32 = 1; // intercept.ts: one term of q = 1
 export const VARIANT_SLOPE: i32 = 2; // slope.ts: one term of q = 2
+// The generic kernels with crossed terms: the units' updates of the dense tail
+// wait until every unit is factored, then go
+export const VARIANT_TAIL_ROWS: i32 = 3; // tail row by tail row (tailrows.ts)
+export const VARIANT_TAIL_DENSE: i32 = 4; // as packed matrix products (densetail.ts), when the units meet most of the tail
 
 // One block-diagonal unit (a level of a nested term) owns a row-major panel:
 // its own q rows first, then its off-diagonal rows (ancestor units, tail rows).

@@ -11,14 +11,18 @@
 import { ld, st, ldi, ptr, field } from "./memory";
 import { groupIndex, isContiguous } from "./groups";
 import {
-  D_UNITS, D_GROUPS, D_F, D_FBAR, D_IDX, D_TAILOFF, D_MT, D_TROWS, D_TENTRIES,
+  D_UNITS, D_GROUPS, D_F, D_FBAR, D_IDX, D_TAILOFF, D_MT, D_TROWS, D_TENTRIES, D_VARIANT, VARIANT_TAIL_ROWS, VARIANT_TAIL_DENSE,
   U_PANEL, U_Q, U_NROWS, U_GROUP0, U_NGROUP, UNIT_STRIDE,
   G_FIRST, G_IDX0, GROUP_STRIDE,
 } from "./layout";
 
-/** Whether the tail's updates go row by row (the layout lists them). */
-export function hasTailRows(desc: usize): bool {
-  return field(desc, D_TROWS) != 0;
+/**
+ * Whether the units' tail updates wait for every unit (row by row here, or
+ * densetail.ts's products): then each unit's last group, the tail's, is skipped.
+ */
+export function defersTail(desc: usize): bool {
+  const variant = field(desc, D_VARIANT);
+  return variant == VARIANT_TAIL_ROWS || variant == VARIANT_TAIL_DENSE;
 }
 
 /**

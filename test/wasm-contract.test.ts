@@ -1,11 +1,14 @@
-// The JS <-> WASM contract is written once, in assembly/layout.ts. TypeScript
-// reads the committed src/wasm/layout.generated.ts; these tests fail when that
-// file is stale, or when either side spells a field by number or keeps a copy.
+// The JS <-> WASM contract is written once, in assembly/: layout.ts's numbers
+// and the exports' signatures. TypeScript reads the committed
+// src/wasm/layout.generated.ts and exports.generated.ts; these tests fail when
+// either is stale, or when a side spells a field by number or keeps a copy.
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error -- a plain .mjs build script, without type declarations
 import { parseLayout, renderLayout, SOURCE, TARGET } from "../scripts/gen-layout.mjs";
+// @ts-expect-error -- the same
+import { renderExports, SOURCE as DTS, TARGET as EXPORTS } from "../scripts/gen-exports.mjs";
 
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const sources = (dir: string): [string, string][] =>
@@ -19,6 +22,10 @@ describe("wasm contract", () => {
 
   it("src/wasm/layout.generated.ts is what scripts/gen-layout.mjs makes of assembly/layout.ts (run it: node scripts/gen-layout.mjs)", () => {
     expect(readFileSync(TARGET, "utf8")).toBe(renderLayout(layout));
+  });
+
+  it("src/wasm/exports.generated.ts is what scripts/gen-exports.mjs makes of asc's build/lmm.d.ts (npm run build:wasm)", () => {
+    expect(readFileSync(EXPORTS, "utf8")).toBe(renderExports(readFileSync(DTS, "utf8")));
   });
 
   it("no other assembly file declares a contract constant", () => {

@@ -11,7 +11,7 @@
 // Cohorts have 10^5 units and 10^6 rows, so everything per unit or per row goes
 // into typed arrays sized in advance (no per-unit objects), and the row data is
 // written straight into the arrays it is used from (see planBlockLayout).
-import { G, GROUP_STRIDE, PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, PR, S, SEG_STRIDE, T, TERM_STRIDE, U, UNIT_STRIDE, VARIANT_GENERIC, VARIANT_INTERCEPT, VARIANT_SLOPE } from "../wasm/layout.generated.js";
+import { G, GROUP_STRIDE, PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, PR, S, SEG_STRIDE, T, TERM_STRIDE, U, UNIT_STRIDE, VARIANT_GENERIC, VARIANT_INTERCEPT, VARIANT_SLOPE, VARIANT_TAIL_DENSE, VARIANT_TAIL_ROWS } from "../wasm/layout.generated.js";
 import type { Design } from "./design.js";
 import { LmmError, quote } from "../errors.js";
 
@@ -20,7 +20,7 @@ export interface BlockLayout {
   /** Number of leading terms that stay block diagonal. */
   nBlockTerms: number;
   nUnits: number;
-  /** The units' kernel (VARIANT_*, see kernelVariant), written into the descriptor. */
+  /** The units' kernels (VARIANT_*, see planBlockLayout), written into the descriptor. */
   variant: number;
   units: Int32Array;
   groups: Int32Array;
@@ -55,7 +55,7 @@ export interface BlockLayout {
   /** Per term, the position in the solution vector of each level's q values. */
   levelPositions: Int32Array[];
   /**
-   * With crossed terms (a large tail), the units' tail updates by tail row
+   * Under VARIANT_TAIL_ROWS, the units' tail updates by tail row
    * (assembly/tailrows.ts): (unit, off-diagonal row) pairs
    * tailRowEntries[2 * tailRowStart[r] ..] target tail row r. Empty otherwise.
    */
@@ -480,9 +480,11 @@ export function planBlockLayout(design: Design): LayoutPlan {
   const tailOff = records.aSize;
   const aSize = tailOff + mt * mt;
   // The fused sweeps (assembly/intercept.ts, slope.ts) read the panels alone;
-  // only the solve needs the global rows.
-  const variant = kernelVariant(q);
-  const { segs, groups, grow, idx } = P.unitLists(records, tailOff, variant !== VARIANT_GENERIC);
+  // only the solve needs the global rows. The generic kernels with crossed
+  // terms (nd > 0) update the tail one of two ways, chosen from the lists.
+  const sweep = sweepVariant(q);
+  const { segs, groups, grow, idx } = P.unitLists(records, tailOff, sweep !== VARIANT_GENERIC);
+  const variant = sweep === VARIANT_GENERIC && nd > 0 ? tailVariant(units, groups, P.nUnits, mt) : sweep;
 
   const tailSegs: number[] = [];
   const tailSeg = (start: number, len: number, term: number) =>
@@ -602,7 +604,7 @@ export function planBlockLayout(design: Design): LayoutPlan {
     pairs: Int32Array.from(pairList),
     npairs,
     levelPositions,
-    ...(nd > 0 ? tailRowLists(units, groups, idx, P.nUnits, mt) : { tailRowStart: new Int32Array(0), tailRowEntries: new Int32Array(0) }),
+    ...(variant === VARIANT_TAIL_ROWS ? tailRowLists(units, groups, idx, P.nUnits, mt) : { tailRowStart: new Int32Array(0), tailRowEntries: new Int32Array(0) }),
   };
   return { layout, writeRowData };
 }
@@ -611,10 +613,31 @@ export function planBlockLayout(design: Design): LayoutPlan {
  * The kernel that factors the units of a model whose terms have these numbers
  * of columns: one term of one or two columns runs its unrolled sweep (a random
  * intercept, or intercept and slope, per group), anything else the generic one.
+ * Known from the design alone (unit-split.ts starts its worker before the layout).
  */
-export function kernelVariant(q: readonly number[]): number {
+export function sweepVariant(q: readonly number[]): number {
   if (q.length !== 1) return VARIANT_GENERIC;
   return q[0] === 1 ? VARIANT_INTERCEPT : q[0] === 2 ? VARIANT_SLOPE : VARIANT_GENERIC;
+}
+
+/**
+ * How the generic kernels update a dense tail: as packed products
+ * (assembly/densetail.ts) when the entries the units update, sum over units of
+ * q * rows^2 / 2, are at least half of what the dense products compute, mt^2 / 2
+ * per column; row by row (assembly/tailrows.ts) otherwise.
+ */
+function tailVariant(units: Int32Array, groups: Int32Array, nUnits: number, mt: number): number {
+  let sparse = 0;
+  let dense = 0;
+  for (let u = 0; u < nUnits; u++) {
+    const rec = u * UNIT_STRIDE;
+    const q = units[rec + U.Q];
+    const g = (units[rec + U.GROUP0] + units[rec + U.NGROUP] - 1) * GROUP_STRIDE; // the tail group is last
+    const rows = groups[g + G.END] - groups[g + G.FIRST];
+    sparse += q * rows * rows;
+    dense += q * mt * mt;
+  }
+  return sparse >= 0.5 * dense ? VARIANT_TAIL_DENSE : VARIANT_TAIL_ROWS;
 }
 
 /**

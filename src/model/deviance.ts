@@ -223,7 +223,7 @@ export class ProfiledDeviance {
     desc[D.FBAR] = P.Fbar;
     desc[D.TBAR] = P.tbar;
     desc[D.WORK] = P.work;
-    desc[D.TROWS] = L.tailRowStart.length > 0 ? P.tailRowStart : 0;
+    desc[D.TROWS] = P.tailRowStart; // read under VARIANT_TAIL_ROWS alone
     desc[D.TENTRIES] = P.tailRowEntries;
     desc[D.HALF] = L.nUnits >> 1;
     setI(P.desc, desc);

@@ -10,7 +10,7 @@
 // messages. Node only (worker_threads); elsewhere, and for small models, the
 // deviance runs on one thread as before.
 import { D, GEMM_STOP, J, JOB_BYTES, T, TERM_STRIDE, VARIANT_SLOPE } from "../wasm/layout.generated.js";
-import { kernelVariant } from "./blocks.js";
+import { sweepVariant } from "./blocks.js";
 import { compiledKernels, type KernelExports } from "../wasm/kernels.js";
 import type { Design } from "./design.js";
 import { IN_NODE } from "../runtime.js";
@@ -197,7 +197,7 @@ export function worthSplitting(variant: number, units: number): boolean {
 /** Start the worker early (it boots while the model is laid out) when the design will want it. */
 export function prepareWorkerFor(design: Design): void {
   const t = design.terms;
-  const variant = kernelVariant(t.map((term) => term.columns.length));
+  const variant = sweepVariant(t.map((term) => term.columns.length));
   if (t.length > 0 && worthSplitting(variant, t[0].factor.levels.length)) void startWorker();
 }
 

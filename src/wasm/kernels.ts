@@ -4,37 +4,9 @@ import { instantiate, instantiateSync } from "@assemblyscript/loader";
 import { WASM_BASE64, WASM_THREADS_BASE64 } from "./binary.generated.js";
 import { IN_NODE } from "../runtime.js";
 import { LmmError } from "../errors.js";
+import type { KernelExports } from "./exports.generated.js";
 
-/** The raw exports of assembly/index.ts. Pointers are byte addresses. */
-export interface KernelExports {
-  memory: WebAssembly.Memory;
-  heapBase(): number;
-  accumulate(cols: number, columnOf: number, width: number, n: number, from: number, to: number, ints: number, pairs: number, npairs: number, a: number, row: number): void;
-  evaluate(desc: number, out: number): number;
-  solveCoefficients(desc: number, x: number): void;
-  gradient(desc: number, grad: number, cLogdetL: number, cLogdetRX: number, cR2: number): void;
-  /** evaluate = finishEvaluate(forwardUnits): the units' sum of log pivots, then the tail and the objective. */
-  forwardUnits(desc: number): number;
-  finishEvaluate(desc: number, out: number, unitsHalf: number): number;
-  /** gradient = reverseTail, reverseUnits (adds into Tbar), writeGradient. */
-  reverseTail(desc: number, cLogdetL: number, cLogdetRX: number, cR2: number): void;
-  reverseUnits(desc: number, cLogdetL: number): void;
-  writeGradient(desc: number, grad: number): void;
-  /** f64 scratch of the blocked dense kernels for an n x n matrix. */
-  denseWorkSize(n: number): number;
-  /** f64 scratch at the descriptor's WORK field for a tail of dimension mt. */
-  workSize(mt: number): number;
-  /** Blocked in-place lower Cholesky of a row-major n x n matrix (exported for the property tests). */
-  choleskyBlocked(a: number, n: number, stride: number, work: number): number;
-  /** Its reverse mode: adjoint of the factor in, adjoint of the lower triangle out. */
-  choleskyBlockedReverse(l: number, abar: number, n: number, stride: number, work: number): void;
-  /** f64 scratch of one product of gemmSubtract with up to maxCols columns. */
-  gemmWorkSize(maxCols: number): number;
-  /** Share this instance's large products with the thread serving `job` (0: stop sharing). */
-  setGemmHelper(job: number): void;
-  /** The helper thread's loop (threaded build): serves `job` until told to stop. */
-  serveGemm(job: number): void;
-}
+export type { KernelExports };
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 let compiledThreads: Promise<WebAssembly.Module> | undefined;
