@@ -6,6 +6,7 @@ import type { TermList, ParsedFormula } from "../formula.js";
 import type { OptionSpec } from "../options.js";
 import type { DataFrame } from "../data.js";
 import type { Factor } from "./factor.js";
+import type { TransformState } from "./transforms.js";
 
 
 /** Options that shape how data columns enter the model. */
@@ -66,6 +67,8 @@ export interface Design {
   /** The data the design was built from (update() refits from it unless given other data). */
   data?: DataFrame;
   factorLevels?: Record<string, string[]>;
+  /** What the fit learned for each stateful function call (poly, scale), re-applied to new data. */
+  transforms?: Record<string, TransformState>;
   /** The fixed-effects matrix on the same rows with sum-to-zero contrasts (for type III tests). */
   sumCodedX?: () => ModelMatrix;
   /** A numeric variable's values on the rows used (for reference grids: covariate means). */

@@ -1,0 +1,115 @@
+// Functions in formulas (issue 12): every reference fit of
+// scripts/make-formula-reference.R - coefficient names, estimates and
+// predictions on new data (safe prediction) - and the errors for bad input.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { lmer, LmmError, parseFormula, readCSV, type LmerModel } from "../src/index.js";
+import { expectClose, expectObjectiveMatches, expectThetaSigmaMatch, type ModelCase } from "./reference-cases.js";
+
+interface FormulaCase {
+  id: string;
+  data: string;
+  formula: string;
+  REML: boolean;
+  coef_names: string[];
+  fixef: Record<string, number>;
+  se: Record<string, number>;
+  theta: number[];
+  sigma: number;
+  objective: number;
+  nobs: number;
+  newdata: Record<string, number | string>[];
+  predict: number[];
+  predict_population: number[];
+}
+
+const DIR = join(import.meta.dirname, "reference-formula");
+const CASES: FormulaCase[] = readdirSync(join(DIR, "cases"))
+  .sort()
+  .map((f) => JSON.parse(readFileSync(join(DIR, "cases", f), "utf8")));
+
+describe.each(CASES.map((c) => [c.id, c] as const))("%s", (_id, ref) => {
+  let m: LmerModel;
+  beforeAll(async () => {
+    m = await lmer(ref.formula, await readCSV(join(DIR, "data", ref.data)), { REML: ref.REML });
+  });
+
+  it("reaches lme4's optimum with its observations", () => {
+    expectObjectiveMatches(m, ref as unknown as ModelCase);
+    expect(m.nobs).toBe(ref.nobs);
+  });
+
+  it("names the coefficients as R prints them", () => {
+    expect(m.coefNames).toEqual(ref.coef_names);
+  });
+
+  it("matches fixed effects and standard errors (relative 1e-4), theta and sigma", () => {
+    for (const k of ref.coef_names) {
+      expectClose(m.fixef[k], ref.fixef[k], 1e-4, 1e-2, `fixef ${k}`);
+      expectClose(m.se[k], ref.se[k], 1e-4, 1e-2, `se ${k}`);
+    }
+    expectThetaSigmaMatch(m, ref as unknown as ModelCase);
+  });
+
+  it("predicts new data as lme4's predict(m, newdata), conditional and population (relative 1e-5)", () => {
+    const scale = Math.max(...ref.predict.map(Math.abs));
+    Array.from(m.predict(ref.newdata)).forEach((v, i) => expectClose(v, ref.predict[i], 1e-5, scale, `predict[${i}]`));
+    Array.from(m.predict(ref.newdata, { re: false })).forEach((v, i) => expectClose(v, ref.predict_population[i], 1e-5, scale, `population predict[${i}]`));
+  });
+});
+
+describe("functions in formulas: parsing and bad input", () => {
+  const error = (f: () => unknown): LmmError => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(LmmError);
+      return e as LmmError;
+    }
+    throw new Error("expected an LmmError");
+  };
+  const sleep = () => readCSV(join(DIR, "data", "sleepstudy.csv"));
+
+  it("names variables by R's deparse of the call", () => {
+    const f = parseFormula("log( y ) ~ I(x^2) + I((x-1)/2*-3) + poly(x,2,raw=TRUE) + scale(x, scale = FALSE) + factor(g) + (log1p(x) | s)");
+    expect(f.response).toBe("log(y)");
+    expect(f.fixed.terms).toEqual([["I(x^2)"], ["I((x - 1)/2 * -3)"], ["poly(x, 2, raw = TRUE)"], ["scale(x, scale = FALSE)"], ["factor(g)"]]);
+    expect(f.random[0].lhs.terms).toEqual([["log1p(x)"]]);
+  });
+
+  it("parses deeply nested calls and parentheses without recursion", () => {
+    const deep = `y ~ I(${"(".repeat(20000)}x${")".repeat(20000)}) + (1 | g)`;
+    expect(parseFormula(deep).fixed.terms).toHaveLength(1);
+    const nested = `y ~ ${"abs(".repeat(20000)}x${")".repeat(20000)} + (1 | g)`;
+    expect(parseFormula(nested).fixed.terms).toHaveLength(1);
+  });
+
+  it("names an unsupported function and lists the supported ones", () => {
+    const e = error(() => parseFormula("y ~ ns(x, 3) + (1 | g)"));
+    expect(e.message).toMatch(/'ns'.*not supported.*log.*poly.*factor/);
+  });
+
+  it("refuses wrong arguments: arity, options, poly's degree, poly inside an expression", () => {
+    expect(error(() => parseFormula("y ~ log(x, 2) + (1 | g)")).message).toMatch(/takes 1 argument/);
+    expect(error(() => parseFormula("y ~ poly(x, raw = TRUE) + (1 | g)")).message).toMatch(/takes 2 arguments/);
+    expect(error(() => parseFormula("y ~ poly(x, 2, orthogonal = TRUE) + (1 | g)")).message).toMatch(/no option 'orthogonal'.*raw/);
+    expect(error(() => parseFormula("y ~ poly(x, 0) + (1 | g)")).message).toMatch(/degree/);
+    expect(error(() => parseFormula("y ~ I(poly(x, 2)) + (1 | g)")).message).toMatch(/term of its own/);
+    expect(error(() => parseFormula("y ~ factor(x + 1) + (1 | g)")).message).toMatch(/column name/);
+  });
+
+  it("reports a non-finite result naming the function, the column and the row", async () => {
+    await expect(lmer("Reaction ~ log(Days) + (1 | Subject)", await sleep())).rejects.toThrow(/log\(\) of column 'Days' is not finite at data row 1/);
+  });
+
+  it("refuses a function of a text column and a call as grouping factor", async () => {
+    const ortho = await readCSV(join(DIR, "data", "orthodont.csv"));
+    await expect(lmer("distance ~ log(Sex) + (1 | Subject)", ortho)).rejects.toThrow(/'Sex' holds text, so it cannot be used in log\(Sex\)/);
+    await expect(lmer("Reaction ~ Days + (1 | factor(Subject))", await sleep())).rejects.toThrow(/grouping factor.*function call/);
+  });
+
+  it("refuses poly's degree at or above the number of distinct values", async () => {
+    await expect(lmer("Reaction ~ poly(Days, 10) + (1 | Subject)", await sleep())).rejects.toThrow(/degree must be less than the number of distinct values \(10\)/);
+  });
+});
