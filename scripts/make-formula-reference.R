@@ -1,5 +1,5 @@
 # Reference fits for functions in formulas (issue 12, parts 1-2 and safe
-# prediction): lme4 fits of formulas with log, I(), poly, scale, factor, ...,
+# prediction): lme4 fits of formulas with log, I(), poly, scale, factor, offset, ...,
 # with predictions on new data, written to test/reference-formula/.
 #
 #   Rscript scripts/make-formula-reference.R      (run from the repository root)
@@ -38,7 +38,7 @@ make_case <- function(id, dataname, d, formula, REML, newdata) {
   fe <- fixef(m)
   case <- list(
     id = id, data = paste0(dataname, ".csv"), formula = formula, REML = REML,
-    coef_names = names(fe), fixef = named(fe),
+    coef_names = I(names(fe)), fixef = named(fe),
     se = named(setNames(sqrt(diag(as.matrix(vcov(m)))), names(fe))),
     theta = I(as.numeric(getME(m, "theta"))), sigma = sigma(m),
     objective = if (REML) REMLcrit(m) else deviance(m),
@@ -65,5 +65,7 @@ make_case("sleep_scale_center", "sleepstudy", sleep, "Reaction ~ scale(Days, sca
 make_case("sleep_functions", "sleepstudy", sleep, "sqrt(Reaction) ~ log1p(Days) + I((Days - 4.5)/2) + (1 | Subject)", TRUE, sleep_new)
 make_case("sleep_exp_abs", "sleepstudy", sleep, "log10(Reaction) ~ exp(-Days/5) + abs(Days - 4) + log2(Days + 1) + (1 | Subject)", FALSE, sleep_new)
 make_case("sleep_random_log", "sleepstudy", sleep, "Reaction ~ log(Days + 1) + (log(Days + 1) | Subject)", TRUE, sleep_new)
+make_case("sleep_offset", "sleepstudy", sleep, "Reaction ~ Days + offset(2 * Days) + (Days | Subject)", TRUE, sleep_new)
+make_case("sleep_log_offset_ml", "sleepstudy", sleep, "log(Reaction) ~ 1 + offset(log(Days + 1)/10) + (1 | Subject)", FALSE, sleep_new)
 make_case("ortho_factor_age", "orthodont", ortho, "distance ~ factor(age) + Sex + (1 | Subject)", TRUE, ortho_new)
 make_case("ortho_factor_interaction", "orthodont", ortho, "distance ~ factor(age) * Sex + (1 | Subject)", FALSE, ortho_new)

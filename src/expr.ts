@@ -67,5 +67,6 @@ export const FUNCTIONS: Record<string, FunctionSpec> = {
   poly: { args: 2, named: ["raw"], topLevel: true },
   scale: { args: 1, named: ["scale"], topLevel: true },
   factor: { args: 1, named: [], topLevel: true },
+  offset: { args: 1, named: [], topLevel: true },
 };
 

@@ -31,6 +31,8 @@ export interface ParsedFormula {
   random: RandomTerm[];
   /** The formula as the user wrote it, with whitespace normalised. */
   text: string;
+  /** `offset(...)` variables of the fixed part: known terms added to the linear predictor, not coefficients. */
+  offsets: string[];
   /** Variables that are function calls (`log(dose)`, `poly(time, 2)`), by R's deparsed text, which names them in terms. */
   calls: Record<string, Expr>;
 }
@@ -599,7 +601,17 @@ export function parseFormula(src: string): ParsedFormula {
   const e = expand(rhs, true);
   const random = e.bars.flatMap((b) => randomTerms(b as Node & { t: "bar" }));
   const firstSeen = variablesInOrder(rhs, response ? [response] : []);
-  return { response, fixed: termList(e, firstSeen), random, text: src.trim().replace(/\s+/g, " "), calls };
+  const fixed = termList(e, firstSeen);
+  // R's terms() keeps an offset out of the term labels: it enters as a known term.
+  const isOffset = (v: string) => {
+    const e = Object.hasOwn(calls, v) ? calls[v] : undefined;
+    return e?.t === "call" && e.fn === "offset";
+  };
+  const offsets = fixed.terms.filter((t) => t.length === 1 && isOffset(t[0])).map((t) => t[0]);
+  const misplaced = [response ?? "", ...fixed.terms.filter((t) => t.length > 1).flat(), ...random.flatMap((r) => r.lhs.terms.flat())].find(isOffset);
+  if (misplaced) throw new LmmError(`Formula: ${misplaced} can only be a term of its own in the fixed part (it adds a known value to the linear predictor).`);
+  fixed.terms = fixed.terms.filter((t) => !(t.length === 1 && isOffset(t[0])));
+  return { response, fixed, random, text: src.trim().replace(/\s+/g, " "), calls, offsets };
 }
 
 // R's syntactic names (letters in any script, as R in a UTF-8 locale).
@@ -618,6 +630,7 @@ export function rName(name: string): string {
 export function formulaVariables(f: ParsedFormula): string[] {
   const vars = new Set<string>();
   if (f.response) vars.add(f.response);
+  f.offsets.forEach((v) => vars.add(v));
   for (const t of f.fixed.terms) t.forEach((v) => vars.add(v));
   for (const r of f.random) {
     r.lhs.terms.forEach((t) => t.forEach((v) => vars.add(v)));

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { lmer, LmmError, parseFormula, readCSV, type LmerModel } from "../src/index.js";
+import { bootstrap, lmer, LmmError, parseFormula, readCSV, type LmerModel } from "../src/index.js";
 import { expectClose, expectObjectiveMatches, expectThetaSigmaMatch, type ModelCase } from "./reference-cases.js";
 
 interface FormulaCase {
@@ -107,6 +107,26 @@ describe("functions in formulas: parsing and bad input", () => {
     const ortho = await readCSV(join(DIR, "data", "orthodont.csv"));
     await expect(lmer("distance ~ log(Sex) + (1 | Subject)", ortho)).rejects.toThrow(/'Sex' holds text, so it cannot be used in log\(Sex\)/);
     await expect(lmer("Reaction ~ Days + (1 | factor(Subject))", await sleep())).rejects.toThrow(/grouping factor.*function call/);
+  });
+
+  it("keeps the offset in fitted values, residuals, simulations and the bootstrap, as lme4", async () => {
+    const data = await sleep();
+    const m = await lmer("Reaction ~ Days + offset(2 * Days) + (Days | Subject)", data);
+    const y = data.columns.get("Reaction")!.values as Float64Array;
+    m.fitted.forEach((f, i) => expect(f + m.residuals[i]).toBeCloseTo(y[i], 9));
+    const pop = m.predict(undefined, { re: false });
+    const days = data.columns.get("Days")!.values as Float64Array;
+    pop.forEach((v, i) => expect(v).toBeCloseTo(m.fixef["(Intercept)"] + (m.fixef.Days + 2) * days[i], 9));
+    const plain = await lmer("Reaction ~ Days + (Days | Subject)", data);
+    const boot = await bootstrap(m, 3, { seed: 1 });
+    const bootPlain = await bootstrap(plain, 3, { seed: 1 });
+    // The offset moves the Days slope by exactly 2, in every bootstrap replicate too.
+    boot.fixef.Days.forEach((v, i) => expect(v).toBeCloseTo(bootPlain.fixef.Days[i] - 2, 6));
+  });
+
+  it("refuses an offset inside an interaction or a random term", () => {
+    expect(error(() => parseFormula("y ~ x * offset(z) + (1 | g)")).message).toMatch(/offset\(z\) can only be a term of its own/);
+    expect(error(() => parseFormula("y ~ x + (offset(z) | g)")).message).toMatch(/offset\(z\) can only be a term of its own/);
   });
 
   it("refuses poly's degree at or above the number of distinct values", async () => {

@@ -395,6 +395,13 @@ function orthogonalise(r: Float64Array, qs: Float64Array[]): number {
   return d;
 }
 
+/** The sum of the formula's offset() terms on the frame's rows, or undefined without one. */
+function modelOffset(formula: ParsedFormula, fb: FrameBuilder): Float64Array | undefined {
+  if (formula.offsets.length === 0) return undefined;
+  const columns = formula.offsets.map((v) => fb.numericColumns(v).columns[0]);
+  return columns.reduce((sum, c) => sum.map((v, i) => v + c[i]));
+}
+
 /** Build the model's design from a parsed formula and data (lme4's lFormula). */
 export function buildDesign(formula: ParsedFormula, data: DataFrame, options: DesignOptions = {}): Design {
   if (!formula.response) throw new LmmError("The formula has no response: write it as 'y ~ ...' with the response column on the left.");
@@ -432,7 +439,8 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   const n = rows.length;
   const yColumns = fb.isFactor(response) ? [] : fb.numericColumns(response).columns;
   if (yColumns.length !== 1) throw new LmmError(`The response ${quote(response)} must be one numeric value per row (not a factor or several columns).`);
-  const y = yColumns[0];
+  const offset = modelOffset(formula, fb);
+  const y = offset ? yColumns[0].map((v, i) => v - offset[i]) : yColumns[0];
 
   checkFixedSize(formula.fixed, fb, n);
   const { X, dropped } = dropAliased(fb.modelMatrix(formula.fixed));
@@ -468,7 +476,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
   const sumCodedX = () => fb.modelMatrix(formula.fixed, "sum");
   const covariate = (name: string) => fb.numeric(name);
-  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, data, factorLevels, transforms: transforms.state, sumCodedX, covariate };
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, data, factorLevels, transforms: transforms.state, sumCodedX, covariate, ...(offset && { offset }) };
 }
 
 
@@ -478,7 +486,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
  */
 export function newDataDesign(design: Design, data: DataFrame, withRandom: boolean): NewDataDesign {
   const f = design.formula;
-  const vars = new Set<string>(f.fixed.terms.flat());
+  const vars = new Set<string>([...f.fixed.terms.flat(), ...f.offsets]);
   if (withRandom) for (const r of f.random) [...r.lhs.terms.flat(), ...r.group].forEach((v) => vars.add(v));
   const transforms = new TransformedVariables(f.calls, design.transforms ?? {}, false);
   const known = design.factorLevels ?? {};
@@ -507,5 +515,6 @@ export function newDataDesign(design: Design, data: DataFrame, withRandom: boole
         return { columns: fb.modelMatrix(t.lhs!).columns, codes: Int32Array.from(labels, (l) => index.get(l) ?? -1), labels };
       })
     : [];
-  return { rows, X, terms };
+  const offset = modelOffset(f, fb);
+  return { rows, X, terms, ...(offset && { offset }) };
 }

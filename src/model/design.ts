@@ -54,7 +54,10 @@ export interface Design {
   rows: Int32Array;
   droppedRows: number;
   response: string;
+  /** The response minus the offset, if any: what X beta + Z b explain (lme4 fits y - offset). */
   y: Float64Array;
+  /** The sum of the formula's offset() terms, added back to fitted values and predictions. */
+  offset?: Float64Array;
   X: ModelMatrix;
   /** Fixed-effect columns dropped because X was rank deficient. */
   droppedColumns: string[];
@@ -81,6 +84,8 @@ export interface NewDataDesign {
   rows: Int32Array;
   /** The fitted model's X columns, in its order. */
   X: Float64Array[];
+  /** The offset on those rows, when the model has one. */
+  offset?: Float64Array;
   /** Per term (fitted order): Z columns and level codes, -1 for a level the fit did not see. */
   terms: { columns: Float64Array[]; codes: Int32Array; labels: string[] }[];
 }

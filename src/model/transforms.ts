@@ -201,7 +201,7 @@ function evaluate(root: Expr, data: DataFrame, rows: Int32Array, variable: strin
       case "bin":
         return zip(a, b, BINARY[e.op]);
       case "call": {
-        if (e.fn === "I") return a;
+        if (e.fn === "I" || e.fn === "offset") return a;
         const f = ELEMENTWISE[e.fn];
         const out = map(a, f);
         checkFinite(out, e, rows);
