@@ -368,6 +368,20 @@ function checkedCall(lv: CallLevel, outermost: boolean): Expr {
   return call;
 }
 
+/**
+ * A number as R's deparse writes it: 15 significant digits, in fixed notation
+ * unless scientific is shorter (1000, 0.001, but 1e+05, 1e-04).
+ */
+function rNumber(v: number): string {
+  const x = Number(v.toPrecision(15));
+  const [mantissa, e] = x.toExponential().split("e");
+  const exp = Number(e);
+  const sci = `${mantissa}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  if (exp >= 21) return sci;
+  const fixed = x.toFixed(Math.max(0, (mantissa.split(".")[1] ?? "").length - exp));
+  return fixed.length <= sci.length ? fixed : sci;
+}
+
 /** R's deparse of an expression: the text R prints in coefficient names. */
 function deparse(root: Expr): string {
   return foldTree<Expr, string>(root, exprChildren, (e, kids) => {
@@ -375,7 +389,7 @@ function deparse(root: Expr): string {
       case "col":
         return rName(e.name);
       case "num":
-        return String(e.value);
+        return rNumber(e.value);
       case "paren":
         return `(${kids[0]})`;
       case "neg":
