@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootstrap, emmeans, lmer, LmmError, parseFormula, readCSV, type LmerModel } from "../src/index.js";
+import { abbreviate } from "../src/output/format.js";
 import { expectClose, expectObjectiveMatches, expectThetaSigmaMatch, type ModelCase } from "./reference-cases.js";
 
 interface FormulaCase {
@@ -81,6 +82,26 @@ describe("functions in formulas: parsing and bad input", () => {
   it("writes numbers as R's deparse does", () => {
     const names = ["100000", "1000", "0.0001", "0.001", "123456.7", "100000.5", "2.50", ".1"].map((v) => parseFormula(`y ~ I(x/${v}) + (1 | g)`).fixed.terms[0][0]);
     expect(names).toEqual(["I(x/1e+05)", "I(x/1000)", "I(x/1e-04)", "I(x/0.001)", "I(x/123456.7)", "I(x/100000.5)", "I(x/2.5)", "I(x/0.1)"]);
+  });
+
+  it("abbreviates long coefficient names as R's abbreviate (lme4's correlation table)", () => {
+    const names = ["poly(Days, 2)1", "poly(Days,2)1", "factor(age)10:SexMale", "I(Days^2)", "scale(Days)", "log(Reaction)", "poly(Days, 2, raw = TRUE)1", "I((Days - 4.5)/2)"];
+    // R 4.2: abbreviate(names, 6) and abbreviate(names, 11).
+    expect(abbreviate(names, 6)).toEqual(["poly(Days, 2)1", "poly(Days,2)1", "f()10:", "I(D^2)", "scl(D)", "lg(Rc)", "p(2r=T", "I((D-4"]);
+    expect(abbreviate(names, 11)).toEqual(["poly(Days, 2)1", "poly(Days,2)1", "fctr()10:SM", "I(Days^2)", "scale(Days)", "log(Reactn)", "p(D,2,r=TRU", "I((D-4.5)/2"]);
+  });
+
+  it("prints the correlation of fixed effects as lme4 does for long names", async () => {
+    const m = await lmer("Reaction ~ poly(Days, 2, raw=TRUE) + log1p(Days) + (1 | Subject)", await sleep());
+    // R 4.2 / lme4: print(summary(m), correlation = TRUE), trailing spaces trimmed.
+    expect(m.summary()).toContain(
+      [
+        "               (Intr) p(D,2,r=TRUE)1 p(D,2,r=TRUE)2",
+        "p(D,2,r=TRUE)1  0.276",
+        "p(D,2,r=TRUE)2 -0.217 -0.982",
+        "log1p(Days)    -0.373 -0.977          0.926",
+      ].join("\n"),
+    );
   });
 
   it("parses deeply nested calls and parentheses without recursion", () => {
