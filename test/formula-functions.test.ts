@@ -129,6 +129,11 @@ describe("functions in formulas: parsing and bad input", () => {
     await expect(lmer("Reaction ~ log(Days) + (1 | Subject)", await sleep())).rejects.toThrow(/log\(\) of column 'Days' is not finite at data row 1/);
   });
 
+  it("reports a non-finite result of arithmetic, also inside poly() and scale()", async () => {
+    await expect(lmer("Reaction ~ I(1/Days) + (1 | Subject)", await sleep())).rejects.toThrow(/I\(1\/Days\) is not finite at data row 1 \(Infinity, from column\(s\) 'Days'\)/);
+    await expect(lmer("Reaction ~ poly(1/Days, 2) + (1 | Subject)", await sleep())).rejects.toThrow(/poly\(1\/Days, 2\) is not finite at data row 1/);
+  });
+
   it("refuses a function of a text column and a call as grouping factor", async () => {
     const ortho = await readCSV(join(DIR, "data", "orthodont.csv"));
     await expect(lmer("distance ~ log(Sex) + (1 | Subject)", ortho)).rejects.toThrow(/'Sex' holds text, so it cannot be used in log\(Sex\)/);

@@ -58,12 +58,7 @@ export class TransformedVariables {
       return { names: cols.map((_, k) => `${name}${k + 1}`), columns: cols };
     }
     if (e.t === "call" && e.fn === "scale") return { names: [name], columns: [this.scale(name, e, evaluate(e.args[0], data, rows, name))] };
-    const values = evaluate(e, data, rows, name);
-    const bad = values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) {
-      throw new LmmError(`${name} is not finite at data row ${rows[bad] + 1} (${values[bad]}, from column(s) ${quoteList(this.dataColumns(name))}): transform or filter the data so every value is defined.`);
-    }
-    return { names: [name], columns: [values] };
+    return { names: [name], columns: [evaluate(e, data, rows, name)] };
   }
 
   private learned<S extends TransformState>(name: string, make: () => S): S {
@@ -209,8 +204,14 @@ function evaluate(root: Expr, data: DataFrame, rows: Int32Array, variable: strin
       }
     }
   });
-  if (typeof value === "number") return new Float64Array(n).fill(value);
-  return value;
+  const values = typeof value === "number" ? new Float64Array(n).fill(value) : value;
+  // Arithmetic too can leave the finite numbers a fit needs (I(1/x) at x = 0).
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    const cols = expressionColumns(root);
+    throw new LmmError(`${variable} is not finite at data row ${rows[bad] + 1} (${values[bad]}, from column(s) ${quoteList(cols)}): transform or filter the data so every value is defined.`);
+  }
+  return values;
 }
 
 const BINARY: Record<string, (u: number, v: number) => number> = {
