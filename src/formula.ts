@@ -2,7 +2,8 @@
 // The parser yields R's term structure: a list of fixed terms (each an
 // interaction of variables, ordered by degree as R's terms() does) and the
 // random-effects terms, with `||` and `/` already expanded as lme4 expands them.
-import { LmmError, quote } from "./errors.js";
+import { LmmError, quote, quoteList } from "./errors.js";
+import { exprChildren, foldTree, FUNCTIONS, type Expr } from "./expr.js";
 
 /** An interaction of variables; [] is the intercept. */
 export type Term = string[];
@@ -30,6 +31,10 @@ export interface ParsedFormula {
   random: RandomTerm[];
   /** The formula as the user wrote it, with whitespace normalised. */
   text: string;
+  /** `offset(...)` variables of the fixed part: known terms added to the linear predictor, not coefficients. */
+  offsets: string[];
+  /** Variables that are function calls (`log(dose)`, `poly(time, 2)`), by R's deparsed text, which names them in terms. */
+  calls: Record<string, Expr>;
 }
 
 type TokKind = "name" | "num" | "op" | "end";
@@ -39,7 +44,7 @@ interface Token {
   pos: number;
 }
 
-const OPS = ["||", "~", "+", "-", "*", ":", "/", "|", "(", ")", "^"];
+const OPS = ["||", "~", "+", "-", "*", ":", "/", "|", "(", ")", "^", ",", "="];
 // Sticky patterns: matched at a position without slicing the formula (formulas
 // of 15,000 terms are 10^5 characters).
 const NAME_RE = /[A-Za-z._][A-Za-z0-9._]*/y;
@@ -149,7 +154,7 @@ interface Level {
  *   inter := power (':' power)*          power := atom ['^' number]
  *   atom := ['+' | '-'] (name | number | '(' sum ')' | '(' sum '|' sum ')')
  */
-function parseSum(src: string, toks: Token[], k: number): Node {
+function parseSum(src: string, toks: Token[], k: number, calls: Record<string, Expr>): Node {
   const newLevel = (open?: Token): Level => ({ open, operands: [], operators: [], signs: [], powered: false });
   const levels: Level[] = [newLevel()];
   const reduce = (lv: Level) => {
@@ -188,12 +193,11 @@ function parseSum(src: string, toks: Token[], k: number): Node {
     }
     if (t.kind === "name") {
       if (isOp(toks[k], "(")) {
-        throw new LmmError(
-          `Formula: function calls such as '${t.text}(...)' are not supported (position ${t.pos + 1}); compute the transformed variable as a column of the data and use its name.`,
-          { position: t.pos },
-        );
-      }
-      push(lv, { t: "var", name: t.text, pos: t.pos });
+        const call = parseCall(src, toks, k - 1);
+        calls[call.name] = call.expr;
+        push(lv, { t: "var", name: call.name, pos: t.pos });
+        k = call.next;
+      } else push(lv, { t: "var", name: t.text, pos: t.pos });
     } else if (t.kind === "num") push(lv, { t: "num", value: Number(t.text), pos: t.pos });
     else throw syntaxError(src, t.pos, "a variable name, a number or '('", t.kind === "end" ? undefined : `${quote(t.text)}`);
     // Operators, and closing parentheses, until the next operand.
@@ -237,25 +241,165 @@ function parseSum(src: string, toks: Token[], k: number): Node {
   }
 }
 
+/** R's arithmetic inside a call: unary minus binds less tightly than '^' (-x^2 is -(x^2)), '^' is right-associative. */
+const ARITH_PRECEDENCE: Record<string, number> = { "+": 1, "-": 1, "*": 2, "/": 2, neg: 3, "^": 4 };
+const LOGICAL: Record<string, boolean> = { TRUE: true, T: true, FALSE: false, F: false };
+
+/** A call being read: its arguments so far and the operator-precedence state of the current one. */
+interface CallLevel {
+  open: Token;
+  /** The function's name; undefined for a parenthesis inside an argument. */
+  fn?: Token;
+  args: Expr[];
+  named: Record<string, { value: boolean; text: string }>;
+  operands: Expr[];
+  operators: string[];
+}
+
 /**
- * A tree folded bottom-up with an explicit stack (no recursion, whatever the
- * depth): `combine` gets a node and the results of its children, in order.
+ * A function call starting at toks[k] (its name; '(' follows), read with an
+ * explicit stack as parseSum is (no recursion, whatever the nesting). Returns
+ * the expression, R's deparsed text of it (the variable's name in terms and
+ * coefficient names) and the index of the token after the closing ')'.
  */
-function foldTree<N, R>(root: N, children: (node: N) => N[], combine: (node: N, results: R[]) => R): R {
-  const stack: { node: N; kids?: number }[] = [{ node: root }];
-  const results: R[] = [];
-  while (stack.length) {
-    const job = stack.pop()!;
-    if (job.kids === undefined) {
-      const kids = children(job.node);
-      job.kids = kids.length;
-      stack.push(job);
-      for (let i = kids.length - 1; i >= 0; i--) stack.push({ node: kids[i] });
-    } else {
-      results.push(combine(job.node, results.splice(results.length - job.kids, job.kids)));
+function parseCall(src: string, toks: Token[], k: number): { expr: Expr; name: string; next: number } {
+  const levels: CallLevel[] = [];
+  const open = (fn: Token | undefined, paren: Token): void => {
+    if (fn && !Object.hasOwn(FUNCTIONS, fn.text)) {
+      throw new LmmError(`Formula: the function '${fn.text}' at position ${fn.pos + 1} is not supported; the supported functions are ${quoteList(Object.keys(FUNCTIONS), Infinity)}.`, { position: fn.pos });
+    }
+    levels.push({ open: paren, fn, args: [], named: {}, operands: [], operators: [] });
+  };
+  const reduce = (lv: CallLevel) => {
+    const op = lv.operators.pop()!;
+    if (op === "neg") lv.operands.push({ t: "neg", a: lv.operands.pop()! });
+    else {
+      const b = lv.operands.pop()!;
+      lv.operands.push({ t: "bin", op: op as "+", a: lv.operands.pop()!, b });
+    }
+  };
+  const finishArg = (lv: CallLevel): Expr => {
+    while (lv.operators.length) reduce(lv);
+    return lv.operands.pop()!;
+  };
+  open(toks[k], toks[k + 1]);
+  k += 2;
+  for (;;) {
+    // An operand (after unary signs and opening parentheses).
+    let lv = levels[levels.length - 1];
+    let t = toks[k++];
+    if (t.kind === "op" && t.text === "-") {
+      lv.operators.push("neg");
+      continue;
+    }
+    if (t.kind === "op" && t.text === "+") continue;
+    if (t.kind === "op" && t.text === "(") {
+      open(undefined, t);
+      continue;
+    }
+    if (t.kind === "name" && toks[k].kind === "op" && toks[k].text === "(") {
+      open(t, toks[k++]);
+      continue;
+    }
+    if (t.kind === "name" && lv.fn && lv.operands.length === 0 && lv.operators.length === 0 && toks[k].kind === "op" && toks[k].text === "=") {
+      // A named logical option such as raw = TRUE.
+      const v = toks[k + 1];
+      const spec = FUNCTIONS[lv.fn.text];
+      if (!spec.named.includes(t.text)) {
+        const known = spec.named.length ? `its options are ${quoteList(spec.named)}` : "it takes no named options";
+        throw new LmmError(`Formula: ${lv.fn.text}() has no option '${t.text}' (position ${t.pos + 1}): ${known}.`, { position: t.pos });
+      }
+      if (v.kind !== "name" || !Object.hasOwn(LOGICAL, v.text)) throw syntaxError(src, v.pos, "TRUE or FALSE", v.kind === "end" ? undefined : `${quote(v.text)}`);
+      lv.named[t.text] = { value: LOGICAL[v.text], text: v.text };
+      k += 2;
+      t = toks[k++];
+      if (!(t.kind === "op" && (t.text === "," || t.text === ")"))) throw syntaxError(src, t.pos, "',' or ')'", t.kind === "end" ? undefined : `${quote(t.text)}`);
+      k--;
+    } else if (t.kind === "name") lv.operands.push({ t: "col", name: t.text });
+    else if (t.kind === "num") lv.operands.push({ t: "num", value: Number(t.text), text: t.text });
+    else throw syntaxError(src, t.pos, "a variable name, a number or '('", t.kind === "end" ? undefined : `${quote(t.text)}`);
+    // Operators and closing parentheses until the next operand.
+    for (;;) {
+      t = toks[k++];
+      lv = levels[levels.length - 1];
+      if (t.kind === "op" && Object.hasOwn(ARITH_PRECEDENCE, t.text) && t.text !== "neg") {
+        const p = ARITH_PRECEDENCE[t.text];
+        const top = () => ARITH_PRECEDENCE[lv.operators[lv.operators.length - 1]];
+        while (lv.operators.length && (t.text === "^" ? top() > p : top() >= p)) reduce(lv);
+        lv.operators.push(t.text);
+        break;
+      }
+      if (t.kind === "op" && t.text === "," && lv.fn) {
+        lv.args.push(finishArg(lv));
+        break;
+      }
+      if (t.kind === "op" && t.text === ")") {
+        if (lv.operands.length) lv.args.push(finishArg(lv));
+        levels.pop();
+        const expr = lv.fn ? checkedCall(lv, levels.length === 0) : { t: "paren" as const, a: lv.args[0] };
+        if (levels.length === 0) return { expr, name: deparse(expr), next: k };
+        levels[levels.length - 1].operands.push(expr);
+        continue;
+      }
+      throw syntaxError(src, t.pos, lv.fn ? "an operator, ',' or ')'" : "an operator or ')'", t.kind === "end" ? undefined : `${quote(t.text)}`);
     }
   }
-  return results[0];
+}
+
+/** A call with the arguments its function takes, where it may stand. */
+function checkedCall(lv: CallLevel, outermost: boolean): Expr {
+  const fn = lv.fn!;
+  const spec = FUNCTIONS[fn.text];
+  const call: Expr = { t: "call", fn: fn.text, args: lv.args, named: lv.named, pos: fn.pos };
+  const where = `${fn.text}() at position ${fn.pos + 1}`;
+  if (lv.args.length !== spec.args) {
+    throw new LmmError(`Formula: ${where} takes ${spec.args} argument${spec.args > 1 ? "s" : ""} (${deparse(call)} has ${lv.args.length}).`, { position: fn.pos });
+  }
+  if (spec.topLevel && !outermost) {
+    throw new LmmError(`Formula: ${where} must be a term of its own, not inside another function or expression (as R's safe prediction requires).`, { position: fn.pos });
+  }
+  if (fn.text === "factor" && lv.args[0].t !== "col") throw new LmmError(`Formula: ${where} takes a column name, as in factor(Diet).`, { position: fn.pos });
+  if (fn.text === "poly") {
+    const d = lv.args[1];
+    if (d.t !== "num" || !Number.isInteger(d.value) || d.value < 1) {
+      throw new LmmError(`Formula: the degree of ${where} must be a whole number of at least 1, as in poly(time, 2).`, { position: fn.pos });
+    }
+  }
+  return call;
+}
+
+/**
+ * A number as R's deparse writes it: 15 significant digits, in fixed notation
+ * unless scientific is shorter (1000, 0.001, but 1e+05, 1e-04).
+ */
+function rNumber(v: number): string {
+  const x = Number(v.toPrecision(15));
+  const [mantissa, e] = x.toExponential().split("e");
+  const exp = Number(e);
+  const sci = `${mantissa}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  if (exp >= 21) return sci;
+  const fixed = x.toFixed(Math.max(0, (mantissa.split(".")[1] ?? "").length - exp));
+  return fixed.length <= sci.length ? fixed : sci;
+}
+
+/** R's deparse of an expression: the text R prints in coefficient names. */
+function deparse(root: Expr): string {
+  return foldTree<Expr, string>(root, exprChildren, (e, kids) => {
+    switch (e.t) {
+      case "col":
+        return rName(e.name);
+      case "num":
+        return rNumber(e.value);
+      case "paren":
+        return `(${kids[0]})`;
+      case "neg":
+        return `-${kids[0]}`;
+      case "bin":
+        return e.op === "/" || e.op === "^" ? `${kids[0]}${e.op}${kids[1]}` : `${kids[0]} ${e.op} ${kids[1]}`;
+      case "call":
+        return `${e.fn}(${[...kids, ...Object.entries(e.named).map(([k, v]) => `${k} = ${v.text}`)].join(", ")})`;
+    }
+  });
 }
 
 const key = (t: Term) => [...t].sort().join(":");
@@ -454,24 +598,34 @@ export function parseFormula(src: string): ParsedFormula {
   const found = (t: Token) => (t.kind === "end" ? undefined : `${quote(t.text)}`);
   let k = 0;
   let response: string | undefined;
+  const calls: Record<string, Expr> = {};
   if (!(toks[0].kind === "op" && toks[0].text === "~")) {
     const t = toks[k++];
     if (t.kind !== "name") throw syntaxError(src, t.pos, "the response variable or '~'", found(t));
     if (toks[k].kind === "op" && toks[k].text === "(") {
-      throw new LmmError(
-        `Formula: a function call such as '${t.text}(...)' as the response is not supported; compute the transformed response as a column of the data and use its name.`,
-        { position: t.pos },
-      );
-    }
-    response = t.text;
+      const call = parseCall(src, toks, k - 1);
+      calls[call.name] = call.expr;
+      response = call.name;
+      k = call.next;
+    } else response = t.text;
   }
   const tilde = toks[k++];
   if (!(tilde.kind === "op" && tilde.text === "~")) throw syntaxError(src, tilde.pos, "'~' after the response", found(tilde));
-  const rhs = parseSum(src, toks, k);
+  const rhs = parseSum(src, toks, k, calls);
   const e = expand(rhs, true);
   const random = e.bars.flatMap((b) => randomTerms(b as Node & { t: "bar" }));
   const firstSeen = variablesInOrder(rhs, response ? [response] : []);
-  return { response, fixed: termList(e, firstSeen), random, text: src.trim().replace(/\s+/g, " ") };
+  const fixed = termList(e, firstSeen);
+  // R's terms() keeps an offset out of the term labels: it enters as a known term.
+  const isOffset = (v: string) => {
+    const e = Object.hasOwn(calls, v) ? calls[v] : undefined;
+    return e?.t === "call" && e.fn === "offset";
+  };
+  const offsets = fixed.terms.filter((t) => t.length === 1 && isOffset(t[0])).map((t) => t[0]);
+  const misplaced = [response ?? "", ...fixed.terms.filter((t) => t.length > 1).flat(), ...random.flatMap((r) => r.lhs.terms.flat())].find(isOffset);
+  if (misplaced) throw new LmmError(`Formula: ${misplaced} can only be a term of its own in the fixed part (it adds a known value to the linear predictor).`);
+  fixed.terms = fixed.terms.filter((t) => !(t.length === 1 && isOffset(t[0])));
+  return { response, fixed, random, text: src.trim().replace(/\s+/g, " "), calls, offsets };
 }
 
 // R's syntactic names (letters in any script, as R in a UTF-8 locale).
@@ -490,6 +644,7 @@ export function rName(name: string): string {
 export function formulaVariables(f: ParsedFormula): string[] {
   const vars = new Set<string>();
   if (f.response) vars.add(f.response);
+  f.offsets.forEach((v) => vars.add(v));
   for (const t of f.fixed.terms) t.forEach((v) => vars.add(v));
   for (const r of f.random) {
     r.lhs.terms.forEach((t) => t.forEach((v) => vars.add(v)));

@@ -91,7 +91,10 @@ export async function bootstrap(m: FittedModel, nsim: number, options: SimulateO
     notConverged: 0,
   };
   let s = 0;
+  const offset = m.design.offset;
   for (const y of responses) {
+    // Simulated responses include the offset (as lme4's); the fit explains y - offset, as design.y.
+    if (offset) for (let i = 0; i < y.length; i++) y[i] -= offset[i];
     dev.setResponse(y);
     const opt = optimizeTheta(dev, m.design.terms, m.theta);
     if (!opt.converged) result.notConverged++;

@@ -8,6 +8,7 @@ import { formulaVariables, rName, type ParsedFormula, type Term, type TermList }
 import { encodeWithLevels, interactFactors, levelLabel, makeFactor, type Factor } from "./factor.js";
 import { gigabytes, WASM_MEMORY_BYTES } from "./blocks.js";
 import type { Design, DesignOptions, ModelMatrix, NewDataDesign, RandomEffectsTerm } from "./design.js";
+import { TransformedVariables } from "./transforms.js";
 
 function lookup(data: DataFrame, name: string): Column {
   const col = data.columns.get(name);
@@ -81,10 +82,13 @@ function product(a: Float64Array, b: Float64Array): Float64Array {
 class FrameBuilder {
   readonly factorCache = new Map<string, Factor>();
   private readonly columnCache = new Map<string, Float64Array>();
+  private readonly transformedCache = new Map<string, { names: string[]; columns: Float64Array[] }>();
   constructor(
     private readonly data: DataFrame,
     private readonly rows: Int32Array,
     private readonly options: DesignOptions,
+    /** The formula's function calls, and what the fit learned for them. */
+    readonly transforms: TransformedVariables,
     /** Levels of a fitted model: new data is coded against them. */
     private readonly knownLevels?: Record<string, string[]>,
   ) {}
@@ -92,13 +96,14 @@ class FrameBuilder {
   isFactor(name: string): boolean {
     // New data is coded as the fit coded it, whatever the new column's type.
     if (this.knownLevels && Object.hasOwn(this.knownLevels, name)) return true;
+    if (this.transforms.has(name)) return this.transforms.factorColumn(name) !== undefined;
     return lookup(this.data, name).kind === "text" || (this.options.factors ?? []).includes(name);
   }
 
   factor(name: string): Factor {
     let f = this.factorCache.get(name);
     if (!f) {
-      const col = lookup(this.data, name);
+      const col = lookup(this.data, this.transforms.factorColumn(name) ?? name);
       const levels = this.options.levels;
       const known = this.knownLevels;
       f =
@@ -128,6 +133,19 @@ class FrameBuilder {
     });
   }
 
+  /** The columns of a numeric variable, named as R names them (a function call may give several: poly). */
+  numericColumns(name: string): { names: string[]; columns: Float64Array[] } {
+    if (!this.transforms.has(name)) return { names: [rName(name)], columns: [this.numeric(name)] };
+    let cols = this.transformedCache.get(name);
+    if (!cols) this.transformedCache.set(name, (cols = this.transforms.columns(name, this.data, this.rows)));
+    return cols;
+  }
+
+  /** A variable as R prints it in column names: a call as deparsed, a name backticked if not syntactic. */
+  label(name: string): string {
+    return this.transforms.has(name) ? name : rName(name);
+  }
+
   /** Indicator of level k of factor `name`. */
   indicator(name: string, k: number): Float64Array {
     return this.cached(`level ${k} of ${name}`, () => indicator(this.factor(name).codes, k));
@@ -155,7 +173,7 @@ class FrameBuilder {
       const parts: { names: string[]; columns: Float64Array[] }[] = [];
       for (const v of term) {
         if (!this.isFactor(v)) {
-          parts.push({ names: [rName(v)], columns: [this.numeric(v)] });
+          parts.push(this.numericColumns(v));
           continue;
         }
         const f = this.factor(v);
@@ -167,7 +185,7 @@ class FrameBuilder {
           const last = this.indicator(v, f.levels.length - 1);
           const lv = f.levels.slice(0, -1);
           parts.push({
-            names: lv.map((_, k) => `${rName(v)}${k + 1}`),
+            names: lv.map((_, k) => `${this.label(v)}${k + 1}`),
             columns: lv.map((_, k) => {
               const col = Float64Array.from(this.indicator(v, k));
               for (let i = 0; i < n; i++) col[i] -= last[i];
@@ -179,7 +197,7 @@ class FrameBuilder {
         const lv = contrasts ? f.levels.slice(1) : f.levels;
         const first = contrasts ? 1 : 0;
         parts.push({
-          names: lv.map((l) => `${rName(v)}${l}`),
+          names: lv.map((l) => `${this.label(v)}${l}`),
           columns: lv.map((_, k) => this.indicator(v, k + first)),
         });
       }
@@ -377,6 +395,13 @@ function orthogonalise(r: Float64Array, qs: Float64Array[]): number {
   return d;
 }
 
+/** The sum of the formula's offset() terms on the frame's rows, or undefined without one. */
+function modelOffset(formula: ParsedFormula, fb: FrameBuilder): Float64Array | undefined {
+  if (formula.offsets.length === 0) return undefined;
+  const columns = formula.offsets.map((v) => fb.numericColumns(v).columns[0]);
+  return columns.reduce((sum, c) => sum.map((v, i) => v + c[i]));
+}
+
 /** Build the model's design from a parsed formula and data (lme4's lFormula). */
 export function buildDesign(formula: ParsedFormula, data: DataFrame, options: DesignOptions = {}): Design {
   if (!formula.response) throw new LmmError("The formula has no response: write it as 'y ~ ...' with the response column on the left.");
@@ -392,10 +417,15 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
     formula = { ...formula, fixed: { ...formula.fixed, terms: formula.fixed.terms.filter((t) => !t.includes(response)) } };
     messages.push("the response appeared on the right-hand side and was dropped");
   }
-  const vars = formulaVariables(formula);
+  const transforms = new TransformedVariables(formula.calls, {}, true);
+  for (const r of formula.random) {
+    const call = r.group.find((v) => transforms.has(v));
+    if (call) throw new LmmError(`The grouping factor ${quote(call)} of a random-effects term is a function call: use a column of the data (every grouping variable is a factor already).`);
+  }
+  const vars = [...new Set(formulaVariables(formula).flatMap((v) => transforms.dataColumns(v)))];
   vars.forEach((v) => lookup(data, v));
-  const rcol = lookup(data, response);
-  if (rcol.kind !== "numeric") {
+  const rcol = transforms.has(response) ? undefined : lookup(data, response);
+  if (rcol && rcol.kind !== "numeric") {
     // Quote a cell that is not a number (a column of numbers and one 'null' is text because of that one).
     const row = rcol.values.findIndex((v) => v !== null && cellNumber(v) === undefined);
     const at = row >= 0 ? row : rcol.values.findIndex((v) => v !== null);
@@ -405,9 +435,12 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   }
   const rows = completeRows(data, vars);
   for (const v of vars) checkFinite(data, v, rows);
-  const fb = new FrameBuilder(data, rows, options);
+  const fb = new FrameBuilder(data, rows, options, transforms);
   const n = rows.length;
-  const y = fb.numeric(response);
+  const yColumns = fb.isFactor(response) ? [] : fb.numericColumns(response).columns;
+  if (yColumns.length !== 1) throw new LmmError(`The response ${quote(response)} must be one numeric value per row (not a factor or several columns).`);
+  const offset = modelOffset(formula, fb);
+  const y = offset ? yColumns[0].map((v, i) => v - offset[i]) : yColumns[0];
 
   checkFixedSize(formula.fixed, fb, n);
   const { X, dropped } = dropAliased(fb.modelMatrix(formula.fixed));
@@ -443,7 +476,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
   const sumCodedX = () => fb.modelMatrix(formula.fixed, "sum");
   const covariate = (name: string) => fb.numeric(name);
-  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, data, factorLevels, sumCodedX, covariate };
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, data, factorLevels, transforms: transforms.state, sumCodedX, covariate, ...(offset && { offset }) };
 }
 
 
@@ -453,14 +486,17 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
  */
 export function newDataDesign(design: Design, data: DataFrame, withRandom: boolean): NewDataDesign {
   const f = design.formula;
-  const vars = new Set<string>(f.fixed.terms.flat());
+  const vars = new Set<string>([...f.fixed.terms.flat(), ...f.offsets]);
   if (withRandom) for (const r of f.random) [...r.lhs.terms.flat(), ...r.group].forEach((v) => vars.add(v));
-  const used = [...vars];
+  const transforms = new TransformedVariables(f.calls, design.transforms ?? {}, false);
   const known = design.factorLevels ?? {};
+  // Columns that enter only through factor() are coded against the fitted levels, whatever their type.
+  const factorColumns = new Set([...vars].flatMap((v) => transforms.factorColumn(v) ?? []));
+  const used = [...new Set([...vars].flatMap((v) => transforms.dataColumns(v)))];
   for (const v of used) {
     const col = data.columns.get(v);
     if (!col) throw new LmmError(`The new data has no column ${quote(v)}: it needs every column the formula uses (${quoteList(used)}).`);
-    if (!Object.hasOwn(known, v) && col.kind === "text") {
+    if (!Object.hasOwn(known, v) && !factorColumns.has(v) && col.kind === "text") {
       const example = col.values.find((x) => x !== null);
       throw new LmmError(`Column ${quote(v)} of the new data holds text (such as ${quote(example)}) but the model used it as a number: give numbers.`);
     }
@@ -469,7 +505,7 @@ export function newDataDesign(design: Design, data: DataFrame, withRandom: boole
   for (let i = 0; i < data.nrow; i++) if (!used.some((v) => isMissing(data.columns.get(v)!, i))) keep.push(i);
   const rows = Int32Array.from(keep);
   for (const v of used) checkFinite(data, v, rows);
-  const fb = new FrameBuilder(data, rows, design.options ?? {}, design.factorLevels ?? {});
+  const fb = new FrameBuilder(data, rows, design.options ?? {}, transforms, design.factorLevels ?? {});
   const full = fb.modelMatrix(f.fixed);
   const X = design.X.names.map((name) => full.columns[full.names.indexOf(name)]);
   const terms = withRandom
@@ -479,5 +515,6 @@ export function newDataDesign(design: Design, data: DataFrame, withRandom: boole
         return { columns: fb.modelMatrix(t.lhs!).columns, codes: Int32Array.from(labels, (l) => index.get(l) ?? -1), labels };
       })
     : [];
-  return { rows, X, terms };
+  const offset = modelOffset(f, fb);
+  return { rows, X, terms, ...(offset && { offset }) };
 }

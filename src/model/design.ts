@@ -6,6 +6,7 @@ import type { TermList, ParsedFormula } from "../formula.js";
 import type { OptionSpec } from "../options.js";
 import type { DataFrame } from "../data.js";
 import type { Factor } from "./factor.js";
+import type { TransformState } from "./transforms.js";
 
 
 /** Options that shape how data columns enter the model. */
@@ -53,7 +54,10 @@ export interface Design {
   rows: Int32Array;
   droppedRows: number;
   response: string;
+  /** The response minus the offset, if any: what X beta + Z b explain (lme4 fits y - offset). */
   y: Float64Array;
+  /** The sum of the formula's offset() terms, added back to fitted values and predictions. */
+  offset?: Float64Array;
   X: ModelMatrix;
   /** Fixed-effect columns dropped because X was rank deficient. */
   droppedColumns: string[];
@@ -66,6 +70,8 @@ export interface Design {
   /** The data the design was built from (update() refits from it unless given other data). */
   data?: DataFrame;
   factorLevels?: Record<string, string[]>;
+  /** What the fit learned for each stateful function call (poly, scale), re-applied to new data. */
+  transforms?: Record<string, TransformState>;
   /** The fixed-effects matrix on the same rows with sum-to-zero contrasts (for type III tests). */
   sumCodedX?: () => ModelMatrix;
   /** A numeric variable's values on the rows used (for reference grids: covariate means). */
@@ -78,6 +84,8 @@ export interface NewDataDesign {
   rows: Int32Array;
   /** The fitted model's X columns, in its order. */
   X: Float64Array[];
+  /** The offset on those rows, when the model has one. */
+  offset?: Float64Array;
   /** Per term (fitted order): Z columns and level codes, -1 for a level the fit did not see. */
   terms: { columns: Float64Array[]; codes: Int32Array; labels: string[] }[];
 }

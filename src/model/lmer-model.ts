@@ -254,13 +254,13 @@ export class LmerModel implements FittedModel {
     return this.cache.ranef;
   }
 
-  /** Conditional fitted values X beta + Z b, in the order of the rows used. */
+  /** Conditional fitted values X beta + Z b (+ the offset), in the order of the rows used. */
   get fitted(): Float64Array {
     if (!this.cache.fitted) {
       const { X, terms, n } = this.design;
       const effects = this.levelEffects();
       // Each row adds X beta, then each term's z b, in column order.
-      const fitted = new Float64Array(n);
+      const fitted = this.design.offset ? Float64Array.from(this.design.offset) : new Float64Array(n);
       X.columns.forEach((x, j) => addScaled(fitted, x, this.beta[j]));
       terms.forEach((term, k) => {
         const q = term.names.length;
@@ -271,9 +271,15 @@ export class LmerModel implements FittedModel {
     return this.cache.fitted;
   }
 
-  /** Response minus fitted values. */
+  /** Response minus fitted values (design.y has the offset taken out already, the fitted values have it in). */
   get residuals(): Float64Array {
-    return (this.cache.residuals ??= difference(this.design.y, this.fitted));
+    if (!this.cache.residuals) {
+      const r = difference(this.design.y, this.fitted);
+      const offset = this.design.offset;
+      if (offset) for (let i = 0; i < r.length; i++) r[i] += offset[i];
+      this.cache.residuals = r;
+    }
+    return this.cache.residuals;
   }
 
   /**

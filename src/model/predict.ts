@@ -21,11 +21,11 @@ export function predict(m: FittedModel, newdata?: DataInput, options: PredictOpt
   const re = options.re ?? true;
   if (newdata === undefined) {
     if (re) return Float64Array.from(m.fitted);
-    return linearPredictor(m, m.design.X.columns, m.nobs);
+    return linearPredictor(m, m.design.X.columns, m.nobs, m.design.offset);
   }
   const data = toDataFrame(newdata);
   const nd = newDataDesign(m.design, data, re);
-  const eta = linearPredictor(m, nd.X, nd.rows.length);
+  const eta = linearPredictor(m, nd.X, nd.rows.length, nd.offset);
   nd.terms.forEach((t, k) => {
     const term = m.design.terms[k];
     const table = m.ranef[term.group];
@@ -46,8 +46,9 @@ export function predict(m: FittedModel, newdata?: DataInput, options: PredictOpt
   return out;
 }
 
-function linearPredictor(m: FittedModel, X: Float64Array[], n: number): Float64Array {
-  const eta = new Float64Array(n);
+/** X beta, plus the offset when the model has one (lme4's predictions include it). */
+function linearPredictor(m: FittedModel, X: Float64Array[], n: number, offset?: Float64Array): Float64Array {
+  const eta = offset ? Float64Array.from(offset) : new Float64Array(n);
   m.coefNames.forEach((name, j) => {
     const b = m.fixef[name];
     const col = X[j];

@@ -49,18 +49,40 @@ export function table(header: string[], rows: string[][], leftAlign: boolean[] =
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-/** R's abbreviate(name, minlength): drop lower-case vowels, then lower-case letters, from the right. */
-export function abbreviate(name: string, minlength: number): string {
+/**
+ * R's abbreviate(names, minlength): each name (trimmed) loses, from the right and
+ * never at the start of a word, lower-case vowels, then lower-case letters, then
+ * any character, until it has minlength characters besides spaces, whose inner
+ * spaces then go; names whose abbreviations collide are abbreviated again one
+ * character longer, as R does.
+ */
+export function abbreviate(names: string[], minlength: number): string[] {
+  const out = names.map((n) => n.trim());
+  let todo = out.map((_, i) => i);
+  for (let len = minlength; todo.length > 0; len++) {
+    for (const i of todo) out[i] = abbreviateOne(names[i].trim(), len);
+    const seen = new Map<string, number[]>();
+    out.forEach((a, i) => seen.set(a, [...(seen.get(a) ?? []), i]));
+    // Distinct names only: a name given twice keeps one abbreviation.
+    todo = [...seen.values()].filter((ix) => new Set(ix.map((i) => names[i].trim())).size > 1).flat();
+  }
+  return out;
+}
+
+function abbreviateOne(name: string, minlength: number): string {
   if (name.length <= minlength) return name;
   const chars = name.split("");
+  const spaces = () => chars.filter((c) => c === " ").length;
+  const done = () => chars.length - spaces() <= minlength;
   const dropFromRight = (test: (c: string) => boolean) => {
-    for (let i = chars.length - 1; i > 0 && chars.length > minlength; i--) {
-      if (test(chars[i]) && chars[i - 1] !== " ") chars.splice(i, 1);
+    for (let i = chars.length - 1; i > 0 && !done(); i--) {
+      if (i < chars.length && test(chars[i]) && chars[i - 1] !== " ") chars.splice(i, 1);
     }
   };
   dropFromRight((c) => "aeiou".includes(c));
   dropFromRight((c) => c >= "a" && c <= "z");
-  return chars.slice(0, Math.max(minlength, 0)).join("").slice(0, chars.length);
+  dropFromRight((c) => c !== " ");
+  return chars.length > minlength ? chars.filter((c) => c !== " ").join("") : chars.join("");
 }
 
 /** R prints exponents with at least two digits: 9.89e-5 -> 9.89e-05. */

@@ -166,16 +166,22 @@ export function summaryTables(m: ReportedModel): SummaryTables {
 function correlationOfFixed(m: ReportedModel): string[] {
   const p = m.coefNames.length;
   if (p < 2) return [];
-  const abbr = m.coefNames.map((n) => abbreviate(n, 6));
+  // lme4's print.summary.merMod: rows abbreviated to 11 characters, columns to 6.
+  const abbr = abbreviate(m.coefNames, 6);
+  const rowNames = abbreviate(m.coefNames, 11);
   const rows = m.coefNames.slice(1).map((name, k) => {
     const i = k + 1;
-    const cells = [name];
+    const cells = [rowNames[i]];
     for (let j = 0; j < p - 1; j++) {
       cells.push(j < i ? formatFixed(m.vcov[i][j] / Math.sqrt(m.vcov[i][i] * m.vcov[j][j]), 3) : "");
     }
     return cells;
   });
-  return ["Correlation of Fixed Effects:", table(["", ...abbr.slice(0, p - 1)], rows)];
+  // R formats the correlations to one common width and prints them left-aligned
+  // under their (left-aligned) column names.
+  const width = Math.max(...rows.flatMap((r) => r.slice(1).map((c) => c.length)));
+  const padded = rows.map(([name, ...cells]) => [name, ...cells.map((c) => (c ? c.padStart(width) : c))]);
+  return ["Correlation of Fixed Effects:", table(["", ...abbr.slice(0, p - 1)], padded, Array(p).fill(true))];
 }
 
 /** The full summary text. */
