@@ -37,8 +37,8 @@ function spread(x: Float64Array): number {
 }
 
 // Loops over the rows (10^6 for cohorts) live in small functions of their own,
-// which V8 optimises at once (a loop in the long constructor runs unoptimised
-// until on-stack replacement compiles the whole constructor).
+// which V8 optimises at once (a loop inside a long function runs unoptimised
+// until on-stack replacement compiles the whole function).
 
 /** out += s * col. */
 function addScaled(out: Float64Array, col: Float64Array, s: number): void {
