@@ -24,8 +24,6 @@ export interface ProbeResult {
    * variances (a scalar term at 0 has none).
    */
   jump: Float64Array | null;
-  /** Evaluations of the objective made by the check. */
-  evaluations: number;
   /** The directions tried, for the convergence report. */
   directions: number;
   /** Terms whose covariance was singular at the point. */
@@ -111,11 +109,9 @@ export function coneProbe(qs: readonly number[]): Probe {
     // A trial move must lower the objective by this much to count.
     const margin = 1e-10 * (1 + Math.abs(fx));
     let fbest = fx - margin;
-    let evaluations = 0;
     let directions = 0;
     let singularTerms = 0;
     const evalAt = (theta: Float64Array, slack = 0) => {
-      evaluations++;
       const v = f(theta);
       if (v < fbest + slack) {
         fbest = Math.min(fbest, v);
@@ -158,7 +154,7 @@ export function coneProbe(qs: readonly number[]): Probe {
       }
       at += thetaLength(q);
     }
-    return { start: best, jump: jumps ? jump : null, evaluations, directions, singularTerms };
+    return { start: best, jump: jumps ? jump : null, directions, singularTerms };
   };
 }
 

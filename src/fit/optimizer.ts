@@ -205,7 +205,6 @@ function loneDiagonalProbe(lower: ArrayLike<number>): Probe {
     const scale = Math.max(1, maxAbs(x));
     let best: Float64Array | null = null;
     let fbest = fx - 1e-9 * (1 + Math.abs(fx));
-    let evaluations = 0;
     let directions = 0;
     for (let i = 0; i < x.length; i++) {
       // Near the bound too: the search can stall a hair inside it, where the
@@ -215,7 +214,6 @@ function loneDiagonalProbe(lower: ArrayLike<number>): Probe {
       for (const step of [1e-3, 1e-2, 1e-1]) {
         const xt = Float64Array.from(x);
         xt[i] = lower[i] + step * scale;
-        evaluations++;
         const ft = f(xt);
         if (ft < fbest) {
           fbest = ft;
@@ -223,7 +221,7 @@ function loneDiagonalProbe(lower: ArrayLike<number>): Probe {
         }
       }
     }
-    return { start: best, jump: null, evaluations, directions, singularTerms: directions };
+    return { start: best, jump: null, directions, singularTerms: directions };
   };
 }
 
