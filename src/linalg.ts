@@ -8,6 +8,20 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return s;
 }
 
+/** Mean, standard deviation (divisor n) and root mean square of a column. */
+export function meanAndSd(x: ArrayLike<number>): { mean: number; sd: number; rms: number } {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  const mean = s / x.length;
+  let ss = 0;
+  let sq = 0;
+  for (let i = 0; i < x.length; i++) {
+    ss += (x[i] - mean) ** 2;
+    sq += x[i] * x[i];
+  }
+  return { mean, sd: Math.sqrt(ss / x.length), rms: Math.sqrt(sq / x.length) };
+}
+
 /** The n x n identity, row-major. */
 export function identity(n: number): Float64Array {
   const I = new Float64Array(n * n);

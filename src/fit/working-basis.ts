@@ -9,6 +9,7 @@
 // final optimisation on the design as written (which every later stage uses).
 import { rankOneUpdate } from "./cone.js";
 import { quote } from "../errors.js";
+import { meanAndSd } from "../linalg.js";
 import type { Design, RandomEffectsTerm } from "../model/design.js";
 import { factorAt, thetaLength, writeFactorAt } from "../model/covariance/unstructured.js";
 
@@ -38,19 +39,6 @@ export interface WorkingBasis {
 }
 
 const INTERCEPT = "(Intercept)";
-
-function meanAndSd(x: Float64Array): { mean: number; sd: number; rms: number } {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i];
-  const mean = s / x.length;
-  let ss = 0;
-  let sq = 0;
-  for (let i = 0; i < x.length; i++) {
-    ss += (x[i] - mean) ** 2;
-    sq += x[i] * x[i];
-  }
-  return { mean, sd: Math.sqrt(ss / x.length), rms: Math.sqrt(sq / x.length) };
-}
 
 /** The basis of one term: centre each covariate when the term has an intercept, scale it to unit spread. */
 function termBasis(term: RandomEffectsTerm): { basis: TermBasis; needed: boolean } {

@@ -1,6 +1,6 @@
 // The fitted model (lme4's merMod): estimates, variance components, conditional
 // modes, fitted values and fit statistics at the optimum.
-import { inverseFromCholesky, timesTranspose } from "../linalg.js";
+import { inverseFromCholesky, meanAndSd, timesTranspose } from "../linalg.js";
 import { LmmError } from "../errors.js";
 import { checkOptions } from "../options.js";
 import { iccOf, r2Of, varianceParts, type Icc, type R2, type VarianceParts } from "../inference/variance-explained.js";
@@ -25,16 +25,6 @@ const SINGULAR_TOL = 1e-4;
 
 /** A residual sd at most this fraction of the response's is zero (see fitEstimates' check). */
 const ZERO_RESIDUAL = 1e-7;
-
-/** Standard deviation of x (0 for a constant). */
-function spread(x: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i];
-  const mean = s / x.length;
-  let ss = 0;
-  for (let i = 0; i < x.length; i++) ss += (x[i] - mean) ** 2;
-  return Math.sqrt(ss / x.length);
-}
 
 // Loops over the rows (10^6 for cohorts) live in small functions of their own,
 // which V8 optimises at once (a loop inside a long function runs unoptimised
@@ -154,7 +144,7 @@ function estimatesAt(
   // without a maximum (a residual sd of zero: the objective falls without
   // bound as sigma goes to 0): a degenerate fit is refused with its cause.
   const values = [objective, sigma, ...Object.values(fixef), ...Object.values(se)];
-  if (!(sigma > ZERO_RESIDUAL * spread(design.y)) || !values.every(Number.isFinite)) {
+  if (!(sigma > ZERO_RESIDUAL * meanAndSd(design.y).sd) || !values.every(Number.isFinite)) {
     throw new LmmError(`The model cannot be fitted: ${degenerateFitCause(design)}`);
   }
 
