@@ -1,5 +1,6 @@
 // Options the commands that fit a model share: how the data's columns enter it
-// (--factor, --levels), as lmer()'s `factors` and `levels`.
+// (--factor, --levels, --weights, --offset), as lmer()'s `factors`, `levels`,
+// `weights` and `offset`.
 import type { Command } from "commander";
 import { LmmError, quote } from "./errors.js";
 import type { DesignOptions } from "./model/design.js";
@@ -11,13 +12,17 @@ export const collect = (value: string, previous: string[] = []) => [...previous,
 export interface DesignFlags {
   factor?: string[];
   levels?: string[];
+  weights?: string;
+  offset?: string;
 }
 
 /** Add --factor COL and --levels COL=a,b,c (both repeatable) to a command. */
 export function withDesignOptions(command: Command): Command {
   return command
     .option("--factor <column>", "treat a numeric column (e.g. Diet coded 1-4) as a factor (repeat for more)", collect)
-    .option("--levels <column=a,b,...>", "level order of a factor, the first being the reference, e.g. --levels Sex=Male,Female (repeatable)", collect);
+    .option("--levels <column=a,b,...>", "level order of a factor, the first being the reference, e.g. --levels Sex=Male,Female (repeatable)", collect)
+    .option("--weights <column>", "prior weights: row i has residual variance sigma^2 / weight (lme4's weights)")
+    .option("--offset <column>", "a known term added to the linear predictor (lme4's offset)");
 }
 
 /** The DesignOptions those flags give. */
@@ -31,5 +36,10 @@ export function designOptions(flags: DesignFlags): DesignOptions {
     if (Object.hasOwn(levels, column)) throw new LmmError(`--levels names ${quote(column)} twice: give its levels once.`);
     levels[column] = values;
   }
-  return { ...(flags.factor?.length ? { factors: flags.factor } : {}), ...(Object.keys(levels).length ? { levels } : {}) };
+  return {
+    ...(flags.factor?.length ? { factors: flags.factor } : {}),
+    ...(Object.keys(levels).length ? { levels } : {}),
+    ...(flags.weights !== undefined && { weights: flags.weights }),
+    ...(flags.offset !== undefined && { offset: flags.offset }),
+  };
 }

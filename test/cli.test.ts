@@ -1,7 +1,7 @@
 // The `lmm` command line: main(argv, out, err) with captured output, and the
 // real bin against the built dist/.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -286,5 +286,19 @@ describe("--factor and --levels (issue 12, part 5)", () => {
     const anova = JSON.parse((await run("anova", data, "Reaction ~ Days + (1 | Subject)", "--factor", "Days", "--json")).out);
     expect(anova[0].numDF).toBe(9);
     expectUserError(await run("fit", data, "Reaction ~ Days + (1 | Subject)", "--levels", "Days"));
+  });
+});
+
+describe("--weights and --offset (issue 12, part 5)", () => {
+  it("fit as lme4 with weights = and offset = (reference: test/reference-weights), and refuse an unknown column", async () => {
+    const data = "test/reference-weights/data/sleepstudy.csv";
+    const ref = JSON.parse(readFileSync("test/reference-weights/cases/sleep_weights_offset.json", "utf8"));
+    const json = JSON.parse((await run("fit", data, ref.formula, "--weights", "w", "--offset", "o", "--json")).out);
+    expect(json.objective).toBeCloseTo(ref.objective, 4);
+    const text = await run("fit", data, ref.formula, "--weights", "w", "--offset", "o");
+    expect(text.out).toMatch(/^Weights: w\n Offset: o$/m);
+    const predicted = await run("predict", data, ref.formula, "--weights", "w", "--offset", "o", "--newdata", data);
+    expect(predicted.code).toBe(0);
+    expectUserError(await run("fit", data, ref.formula, "--weights", "weight"));
   });
 });

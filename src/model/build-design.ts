@@ -31,10 +31,11 @@ function markMissing(col: Column, missing: Uint8Array): void {
   }
 }
 
-/** Rows with no missing value in any variable the model uses (R's na.omit). */
-function completeRows(data: DataFrame, vars: string[]): Int32Array {
+/** Rows with no missing value in any variable the model uses, nor in its weights or offset option (R's na.omit). */
+function completeRows(data: DataFrame, vars: string[], extra: ArgumentColumn[]): Int32Array {
   const missing = new Uint8Array(data.nrow);
   for (const v of vars) markMissing(lookup(data, v), missing);
+  for (const c of extra) markMissing({ kind: "numeric", values: c.values }, missing);
   let count = 0;
   for (let i = 0; i < data.nrow; i++) count += 1 - missing[i];
   if (count === 0) {
@@ -43,7 +44,7 @@ function completeRows(data: DataFrame, vars: string[]): Int32Array {
       for (let i = 0; i < data.nrow; i++) if (!isMissing(c, i)) return false;
       return true;
     });
-    const why = allMissing ? `column ${quote(allMissing)} is missing in every row` : "every row has a missing value in some variable of the model";
+    const why = allMissing ? `column ${quote(allMissing)} is missing in every row` : "every row has a missing value in some variable of the model (or its weights or offset)";
     throw new LmmError(`No complete rows to fit: ${why}. Check the column names and missing-value codes.`);
   }
   const keep = new Int32Array(count);
@@ -60,6 +61,48 @@ function checkFinite(data: DataFrame, name: string, rows: Int32Array): void {
       throw new LmmError(`Column ${quote(name)} holds ${col.values[r]} at data row ${r + 1}: remove or recode infinite values before fitting.`);
     }
   }
+}
+
+/** The weights or offset option as one number (or NaN, missing) per data row. */
+interface ArgumentColumn {
+  option: "weights" | "offset";
+  values: Float64Array;
+}
+
+/** The weights or offset option of DesignOptions as a column: a numeric column of the data, or an array of one number per data row. */
+function argumentColumn(data: DataFrame, option: "weights" | "offset", value: string | ArrayLike<number>): ArgumentColumn {
+  if (typeof value === "string") {
+    const col = data.columns.get(value);
+    if (!col) {
+      throw new LmmError(`Unknown column ${quote(value)} given as ${option}. The columns are: ${quoteList(data.names)}.`);
+    }
+    if (col.kind !== "numeric") throw new LmmError(`The ${option} column ${quote(value)} holds text: give a numeric column.`);
+    return { option, values: Float64Array.from(col.values) };
+  }
+  if (value.length !== data.nrow) {
+    throw new LmmError(`The ${option} array has ${value.length} values for ${data.nrow} data rows: give one per row (NaN for a missing one), or a column name.`);
+  }
+  const values = new Float64Array(data.nrow);
+  for (let i = 0; i < data.nrow; i++) {
+    const v = value[i];
+    if (typeof v !== "number") throw new LmmError(`The ${option} array holds ${quote(String(v))} at position ${i + 1}: give numbers.`);
+    values[i] = v;
+  }
+  return { option, values };
+}
+
+/** The option's values on the rows used: finite, and positive for weights (lme4 gives a -Infinity log-likelihood for a zero weight). */
+function argumentValues(arg: ArgumentColumn, rows: Int32Array): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let k = 0; k < rows.length; k++) {
+    const v = arg.values[rows[k]];
+    if (!Number.isFinite(v)) throw new LmmError(`The ${arg.option} hold ${v} at data row ${rows[k] + 1}: remove or recode infinite values before fitting.`);
+    if (arg.option === "weights" && v <= 0) {
+      throw new LmmError(`The weights must be positive, but data row ${rows[k] + 1} has weight ${v}: drop the rows of weight 0 (they carry no information) and check the negative ones.`);
+    }
+    out[k] = v;
+  }
+  return out;
 }
 
 function indicator(codes: Int32Array, level: number): Float64Array {
@@ -402,6 +445,11 @@ function modelOffset(formula: ParsedFormula, fb: FrameBuilder): Float64Array | u
   return columns.reduce((sum, c) => sum.map((v, i) => v + c[i]));
 }
 
+/** The sum of two offsets, either of which may be absent. */
+function addOffsets(a: Float64Array | undefined, b: Float64Array | undefined): Float64Array | undefined {
+  return a && b ? a.map((v, i) => v + b[i]) : (a ?? b);
+}
+
 /** Build the model's design from a parsed formula and data (lme4's lFormula). */
 export function buildDesign(formula: ParsedFormula, data: DataFrame, options: DesignOptions = {}): Design {
   if (!formula.response) throw new LmmError("The formula has no response: write it as 'y ~ ...' with the response column on the left.");
@@ -433,13 +481,16 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
       `The response ${quote(response)} is not numeric (it holds text such as ${quote(rcol.values[at])} at data row ${at + 1}): choose a numeric column or fix its values.`,
     );
   }
-  const rows = completeRows(data, vars);
+  const weightsArg = options.weights === undefined ? undefined : argumentColumn(data, "weights", options.weights);
+  const offsetArg = options.offset === undefined ? undefined : argumentColumn(data, "offset", options.offset);
+  const rows = completeRows(data, vars, [weightsArg, offsetArg].filter((c) => c !== undefined));
   for (const v of vars) checkFinite(data, v, rows);
+  const weights = weightsArg && argumentValues(weightsArg, rows);
   const fb = new FrameBuilder(data, rows, options, transforms);
   const n = rows.length;
   const yColumns = fb.isFactor(response) ? [] : fb.numericColumns(response).columns;
   if (yColumns.length !== 1) throw new LmmError(`The response ${quote(response)} must be one numeric value per row (not a factor or several columns).`);
-  const offset = modelOffset(formula, fb);
+  const offset = addOffsets(modelOffset(formula, fb), offsetArg && argumentValues(offsetArg, rows));
   const y = offset ? yColumns[0].map((v, i) => v - offset[i]) : yColumns[0];
 
   checkFixedSize(formula.fixed, fb, n);
@@ -476,7 +527,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
   const sumCodedX = () => fb.modelMatrix(formula.fixed, "sum");
   const covariate = (name: string) => fb.numeric(name);
-  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, data, factorLevels, transforms: transforms.state, sumCodedX, covariate, ...(offset && { offset }) };
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, data, factorLevels, transforms: transforms.state, sumCodedX, covariate, ...(offset && { offset }), ...(weights && { weights }) };
 }
 
 
@@ -492,7 +543,11 @@ export function newDataDesign(design: Design, data: DataFrame, withRandom: boole
   const known = design.factorLevels ?? {};
   // Columns that enter only through factor() are coded against the fitted levels, whatever their type.
   const factorColumns = new Set([...vars].flatMap((v) => transforms.factorColumn(v) ?? []));
-  const used = [...new Set([...vars].flatMap((v) => transforms.dataColumns(v)))];
+  const offsetOption = design.options?.offset;
+  if (offsetOption !== undefined && typeof offsetOption !== "string") {
+    throw new LmmError("The model's offset option was an array of values for the fitted rows: to predict new data, give the offset as a column name (offset: 'column') or as offset(column) in the formula.");
+  }
+  const used = [...new Set([...[...vars].flatMap((v) => transforms.dataColumns(v)), ...(offsetOption === undefined ? [] : [offsetOption])])];
   for (const v of used) {
     const col = data.columns.get(v);
     if (!col) throw new LmmError(`The new data has no column ${quote(v)}: it needs every column the formula uses (${quoteList(used)}).`);
@@ -515,6 +570,6 @@ export function newDataDesign(design: Design, data: DataFrame, withRandom: boole
         return { columns: fb.modelMatrix(t.lhs!).columns, codes: Int32Array.from(labels, (l) => index.get(l) ?? -1), labels };
       })
     : [];
-  const offset = modelOffset(f, fb);
+  const offset = addOffsets(modelOffset(f, fb), offsetOption === undefined ? undefined : fb.numeric(offsetOption));
   return { rows, X, terms, ...(offset && { offset }) };
 }

@@ -15,10 +15,21 @@ export interface DesignOptions {
   levels?: Record<string, string[]>;
   /** Numeric columns to treat as factors in the fixed and random effects. */
   factors?: string[];
+  /**
+   * Prior weights (lme4's `weights`), a column name or one positive number per
+   * data row: observation i has residual variance sigma^2 / w_i. Rows with a
+   * missing weight are dropped.
+   */
+  weights?: string | ArrayLike<number>;
+  /**
+   * A known term added to the linear predictor (lme4's `offset` argument), a
+   * column name or one number per data row; adds to the formula's offset() terms.
+   */
+  offset?: string | ArrayLike<number>;
 }
 
 /** The names and kinds of DesignOptions, for checkOptions. */
-export const DESIGN_OPTIONS: OptionSpec = { levels: "object", factors: "string[]" };
+export const DESIGN_OPTIONS: OptionSpec = { levels: "object", factors: "string[]", weights: "column", offset: "column" };
 
 /**
  * Columns of a model matrix with R's names. A column used more than once in a
@@ -56,8 +67,10 @@ export interface Design {
   response: string;
   /** The response minus the offset, if any: what X beta + Z b explain (lme4 fits y - offset). */
   y: Float64Array;
-  /** The sum of the formula's offset() terms, added back to fitted values and predictions. */
+  /** The sum of the formula's offset() terms and the offset option, added back to fitted values and predictions. */
   offset?: Float64Array;
+  /** Prior weights on the rows used (see DesignOptions.weights and weights.ts). */
+  weights?: Float64Array;
   X: ModelMatrix;
   /** Fixed-effect columns dropped because X was rank deficient. */
   droppedColumns: string[];
