@@ -31,7 +31,7 @@ export { parseFormula, type ParsedFormula, type RandomTerm, type TermList } from
 export { buildDesign } from "./model/build-design.js";
 export type { Design, DesignOptions, RandomEffectsTerm, ModelMatrix } from "./model/design.js";
 export { ProfiledDeviance, type DevianceParts } from "./model/deviance.js";
-export type { PredictOptions } from "./model/predict.js";
+export type { PredictionIntervals, PredictOptions } from "./model/predict.js";
 export { minimize, type OptimizerOptions, type OptimizerProgress, type OptimizerResult } from "./fit/optimizer.js";
 export { LmmError } from "./errors.js";
 export type { LmerJSON } from "./output/json.js";
