@@ -27,7 +27,7 @@ export type { AtValues } from "./inference/reference-grid.js";
 export { ptukey, ptukeyUpper } from "./inference/ptukey.js";
 export { formatCSV, parseCSV, readCSV } from "./csv.js";
 export { toDataFrame, type DataFrame, type DataInput, type Column } from "./data.js";
-export { parseFormula, type ParsedFormula, type RandomTerm, type TermList } from "./formula.js";
+export { factorVariableColumn, parseFormula, variableColumns, type ParsedFormula, type RandomTerm, type TermList } from "./formula.js";
 export { buildDesign } from "./model/build-design.js";
 export type { Design, DesignOptions, RandomEffectsTerm, ModelMatrix } from "./model/design.js";
 export { ProfiledDeviance, type DevianceParts } from "./model/deviance.js";

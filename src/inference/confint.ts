@@ -1,13 +1,12 @@
 // Confidence intervals as lme4's confint(m, method = "Wald") and
 // confint(m, method = "profile"), with lme4's parameter names and order.
-import qnorm from "@stdlib/stats-base-dists-normal-quantile";
 import type { FittedModel } from "../model/fitted.js";
 import type { RandomEffectsTerm } from "../model/design.js";
 import { termStructures } from "../model/parameters.js";
 import { sdcorName, TermCovariance } from "../model/covariance/structure.js";
 import { Profile } from "./profile.js";
 import { bootstrap, checkCount, MAX_NSIM, type SimulateOptions } from "./simulate.js";
-import { LmmError } from "../errors.js";
+import { waldQuantile } from "./wald-quantile.js";
 
 /** One confidence interval, with lme4's parameter name. */
 export interface ConfintRow {
@@ -16,11 +15,6 @@ export interface ConfintRow {
   upper: number;
 }
 
-/** The normal quantile of a two-sided Wald interval at `level` (an error unless 0 < level < 1). */
-export function waldQuantile(level: number): number {
-  if (!(level > 0 && level < 1)) throw new LmmError(`The confidence level must be between 0 and 1 (e.g. 0.95), not ${level}.`);
-  return qnorm((1 + level) / 2, 0, 1);
-}
 
 /**
  * Wald intervals of the fixed effects, estimate -/+ z se (lme4's

@@ -3,7 +3,7 @@
 // for population predictions, standard errors from vcov(beta) and Wald intervals.
 import { toDataFrame, type DataInput } from "../data.js";
 import { LmmError, quote } from "../errors.js";
-import { waldQuantile } from "../inference/confint.js";
+import { waldQuantile } from "../inference/wald-quantile.js";
 import { newDataDesign } from "./build-design.js";
 import type { FittedModel } from "./fitted.js";
 
