@@ -3,7 +3,7 @@
 // interaction of variables, ordered by degree as R's terms() does) and the
 // random-effects terms, with `||` and `/` already expanded as lme4 expands them.
 import { LmmError, quote, quoteList } from "./errors.js";
-import { exprChildren, foldTree, FUNCTIONS, type Expr } from "./expr.js";
+import { expressionColumns, exprChildren, factorCallColumn, foldTree, FUNCTIONS, type Expr } from "./expr.js";
 
 /** An interaction of variables; [] is the intercept. */
 export type Term = string[];
@@ -651,4 +651,17 @@ export function formulaVariables(f: ParsedFormula): string[] {
     r.group.forEach((v) => vars.add(v));
   }
   return [...vars];
+}
+
+/**
+ * The data columns a variable of a parsed formula reads: itself for a plain
+ * column, the columns inside a call (`Days` for `poly(Days, 2)`).
+ */
+export function variableColumns(f: ParsedFormula, name: string): string[] {
+  return Object.hasOwn(f.calls, name) ? expressionColumns(f.calls[name]) : [name];
+}
+
+/** The column a variable of a parsed formula codes as a factor with `factor(x)`, if it is such a call. */
+export function factorVariableColumn(f: ParsedFormula, name: string): string | undefined {
+  return Object.hasOwn(f.calls, name) ? factorCallColumn(f.calls[name]) : undefined;
 }

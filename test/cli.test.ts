@@ -1,7 +1,8 @@
 // The `lmm` command line: main(argv, out, err) with captured output, and the
 // real bin against the built dist/.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -300,5 +301,79 @@ describe("--weights and --offset (issue 12, part 5)", () => {
     const predicted = await run("predict", data, ref.formula, "--weights", "w", "--offset", "o", "--newdata", data);
     expect(predicted.code).toBe(0);
     expectUserError(await run("fit", data, ref.formula, "--weights", "weight"));
+  });
+});
+
+describe("lmm predict (issue 12, part 2)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lmm-predict-"));
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const sleepNew = file("sleep-new.csv", "Days,Subject\n0.5,308\n,309\n7.25,372\n");
+  const formula = "Reaction ~ Days + (Days | Subject)";
+
+  it("writes the new data's columns, then fit (15 significant digits, NA for a row with a missing value, noted on stderr)", async () => {
+    const r = await run("predict", sleepstudy, formula, "--newdata", sleepNew);
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split("\n");
+    expect(lines[0]).toBe("Days,Subject,fit");
+    expect(lines[2]).toBe("NA,309,NA");
+    expect(r.err).toBe("lmm: 1 of 3 rows of the new data lack a value the prediction needs: their fit is NA.\n");
+    const { lmer, readCSV } = await import("../src/index.js");
+    const m = await lmer(formula, await readCSV(sleepstudy));
+    const p = m.predict(await readCSV(sleepNew));
+    expect(lines[1]).toBe(`0.5,308,${Number(p[0].toPrecision(15))}`);
+    expect(lines[3]).toBe(`7.25,372,${Number(p[2].toPrecision(15))}`);
+    expect(lines[1].split(",")[2].replace(/^-?0\.|\./, "").length).toBeLessThanOrEqual(15);
+  });
+
+  it("--no-re --se --level adds se, lower and upper, as lme4's vcov gives them (numeric Diet as a factor)", async () => {
+    const refs = JSON.parse(readFileSync(join(root, "test/reference-predict/predict.json"), "utf8"));
+    const ref = refs.find((c: { id: string }) => c.id === "chick_log_poly");
+    const header = Object.keys(ref.newdata[0]);
+    const newdata = file("chick-new.csv", [header.join(","), ...ref.newdata.map((row: Record<string, unknown>) => header.map((k) => row[k]).join(","))].join("\n") + "\n");
+    const data = join(root, "test/reference-predict/data", ref.data);
+    const args = ["predict", data, ref.formula, "--factor", "Diet", "--newdata", newdata, "--no-re", "--se", "--level", String(ref.level)];
+    const r = await run(...args);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe("");
+    const [head, ...rows] = r.out.trimEnd().split("\n").map((l) => l.split(","));
+    expect(head).toEqual([...header, "fit", "se", "lower", "upper"]);
+    rows.forEach((cells, i) => {
+      const [fit, se, lower, upper] = cells.slice(header.length).map(Number);
+      expect(Math.abs(fit - ref.fit[i])).toBeLessThan(1e-5 * Math.abs(ref.fit[i]));
+      expect(Math.abs(se - ref.se[i])).toBeLessThan(1e-4 * ref.se[i]);
+      expect(Math.abs(lower - ref.lower[i])).toBeLessThan(1e-3 * ref.se[i] + 1e-5 * Math.abs(ref.fit[i]));
+      expect(Math.abs(upper - ref.upper[i])).toBeLessThan(1e-3 * ref.se[i] + 1e-5 * Math.abs(ref.fit[i]));
+    });
+    const json = JSON.parse((await run(...args, "--json")).out);
+    expect(json).toHaveLength(ref.newdata.length);
+    expect(Object.keys(json[0])).toEqual([...header, "fit", "se", "lower", "upper"]);
+    expect(json[0].Chick).toBe(String(ref.newdata[0].Chick));
+    expect(json[0].se).toBeCloseTo(ref.se[0], 6);
+  });
+
+  it("--json keeps a row with a missing value as null", async () => {
+    const r = await run("predict", sleepstudy, formula, "--newdata", sleepNew, "--no-re", "--json");
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out);
+    expect(rows[1]).toEqual({ Days: null, Subject: 309, fit: null });
+    expect(Object.keys(rows[0])).toEqual(["Days", "Subject", "fit"]);
+    expect(r.err).toMatch(/1 of 3 rows/);
+  });
+
+  it("refuses --se with the random effects, --level without --se or not a number, and a new-data column named like an output column", async () => {
+    const se = await run("predict", sleepstudy, formula, "--newdata", sleepNew, "--se");
+    expectUserError(se);
+    expect(se.err).toMatch(/population-level predictions.*--no-re with --se/);
+    const level = await run("predict", sleepstudy, formula, "--newdata", sleepNew, "--no-re", "--level", "0.9");
+    expectUserError(level);
+    expect(level.err).toMatch(/--level sets the confidence level of the intervals of --se/);
+    expectUserError(await run("predict", sleepstudy, formula, "--newdata", sleepNew, "--no-re", "--se", "--level", "high"));
+    expect((await run("predict", sleepstudy, formula, "--newdata", sleepNew, "--no-re", "--se", "--level", "95")).err).toMatch(/between 0 and 1/);
+    const clash = await run("predict", sleepstudy, formula, "--newdata", file("clash.csv", "Days,Subject,se\n1,308,2\n"), "--no-re", "--se");
+    expectUserError(clash);
+    expect(clash.err).toMatch(/column 'se', which the output adds/);
   });
 });

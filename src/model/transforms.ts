@@ -5,21 +5,12 @@
 // the same transformation (R's "safe prediction", makepredictcall).
 import type { Column, DataFrame } from "../data.js";
 import { LmmError, quote, quoteList } from "../errors.js";
-import { ELEMENTWISE, exprChildren, foldTree, type Expr } from "../expr.js";
+import { ELEMENTWISE, expressionColumns, factorCallColumn, exprChildren, foldTree, type Expr } from "../expr.js";
 
 /** What a fit learned from its data for one transformed variable. */
 export type TransformState = { kind: "poly"; alpha: number[]; norm2: number[] } | { kind: "scale"; center: number; scale: number };
 
 type Call = Expr & { t: "call" };
-
-/** The data columns an expression reads, in order of appearance. */
-export function expressionColumns(expr: Expr): string[] {
-  const cols = new Set<string>();
-  foldTree<Expr, void>(expr, exprChildren, (e) => {
-    if (e.t === "col") cols.add(e.name);
-  });
-  return [...cols];
-}
 
 /**
  * The transformed variables of one formula on one set of rows. At fit time
@@ -38,8 +29,7 @@ export class TransformedVariables {
 
   /** The data column of `factor(x)`, or undefined when `name` is not a factor() call. */
   factorColumn(name: string): string | undefined {
-    const e = this.has(name) ? this.calls[name] : undefined;
-    return e?.t === "call" && e.fn === "factor" ? (e.args[0] as Expr & { t: "col" }).name : undefined;
+    return this.has(name) ? factorCallColumn(this.calls[name]) : undefined;
   }
 
   /** The data columns a variable reads (itself when it is a plain column). */
