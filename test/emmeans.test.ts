@@ -200,6 +200,8 @@ describe("transformed terms: the grid on the data's columns, emmeans' notes and 
     expectError(() => emmeans(cw, "~ Diet", { at: { Diet: [5] } }), /at.Diet gives '5', which is not a level of 'factor\(Diet\)'/);
     expectError(() => emmeans(cw, "~ Diet", { at: { "poly(Time, 2)": [1] } }), /at names 'poly\(Time, 2\)', which is not a variable of the fixed effects \('Time', 'Diet'\)/);
     expectError(() => emtrends(cw, "~ Time", { var: "Time" }), /whose slope is wanted.*or give the values of 'Time'/);
+    const logAge = await lmer("distance ~ log(age) * Sex + (1 | Subject)", await orthodont());
+    expectError(() => emmeans(logAge, "~ Sex", { at: { age: [8, 0] } }), /grid's point age = 0, Sex = Female is outside the domain of the model's functions \(log\(\) of column 'age' is not finite\): give at values/);
     const both = await lmer("weight ~ factor(Diet) + Diet:Time + (1 | Chick)", await chickweight());
     expectError(() => emmeans(both, "~ Diet"), /'Diet' enters the fixed effects both as 'factor\(Diet\)' and in 'Diet'/);
   });

@@ -181,8 +181,25 @@ function gridFrame(variables: GridVariable[]): DataFrame {
 /** Rows of X (length p each) at every point of the grid, first variable fastest. */
 export function gridRows(m: LmerModel, variables: GridVariable[]): Float64Array[] {
   const frame = gridFrame(variables);
-  const X = newDataDesign(m.design, frame, false).X;
+  const X = codeGrid(m, frame);
   return Array.from({ length: frame.nrow }, (_, i) => Float64Array.from(X, (col) => col[i]));
+}
+
+/**
+ * The grid's X by the model's own coding (predict's). A function undefined at
+ * a grid point (log(age) at age = 0 given in at) is reported at that point:
+ * the transformation's message names a row of the grid frame, not of the data.
+ */
+function codeGrid(m: LmerModel, frame: DataFrame): Float64Array[] {
+  try {
+    return newDataDesign(m.design, frame, false).X;
+  } catch (error) {
+    const row = error instanceof LmmError ? / at data row (\d+)/.exec(error.message) : null;
+    if (!row) throw error;
+    const i = Number(row[1]) - 1;
+    const point = frame.names.map((name) => `${name} = ${frame.columns.get(name)!.values[i]}`).join(", ");
+    throw new LmmError(`The reference grid's point ${point} is outside the domain of the model's functions (${(error as LmmError).message.slice(0, row.index)}): give at values where they are defined.`);
+  }
 }
 
 /**
