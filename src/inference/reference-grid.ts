@@ -1,8 +1,10 @@
 // emmeans' reference grid of a fitted model: every combination of the levels
 // of the fixed effects' factors, with each numeric covariate at its mean (or
-// at the values `at` gives), and the rows of X there. Marginal means are equal-
-// weight averages of those rows over the variables the specs do not name;
-// trends are derivatives of them in one covariate.
+// at the values `at` gives), and the rows of X there. The grid's variables are
+// the data's columns (time, not poly(time, 2)); X at each point is coded as
+// predict(newdata) codes it, re-applying the formula's functions. Marginal
+// means are equal-weight averages of those rows over the variables the specs
+// do not name; trends are derivatives of them in one covariate.
 import type { DataFrame, Column } from "../data.js";
 import { LmmError, quote, quoteList } from "../errors.js";
 import { newDataDesign } from "../model/build-design.js";
