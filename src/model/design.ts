@@ -35,8 +35,15 @@ export interface DesignOptions {
 /** How text levels are sorted (DesignOptions.levelOrder). */
 export type LevelOrder = "english" | "codepoint";
 
+export const LEVEL_ORDERS: readonly LevelOrder[] = ["english", "codepoint"];
+
 /** The names and kinds of DesignOptions, for checkOptions. */
-export const DESIGN_OPTIONS: OptionSpec = { levels: "object", factors: "string[]", contrasts: "object", levelOrder: ["english", "codepoint"] };
+export const DESIGN_OPTIONS: OptionSpec = { levels: "object", factors: "string[]", contrasts: "object", levelOrder: LEVEL_ORDERS };
+
+/** The DesignOptions among a function's options (those given). */
+export function designOptionsOf(options: DesignOptions): DesignOptions {
+  return Object.fromEntries(Object.keys(DESIGN_OPTIONS).flatMap((k) => (options[k as keyof DesignOptions] === undefined ? [] : [[k, options[k as keyof DesignOptions]]])));
+}
 
 /**
  * Columns of a model matrix with R's names. A column used more than once in a
