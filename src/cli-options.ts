@@ -4,7 +4,8 @@
 import type { Command } from "commander";
 import { LmmError, quote } from "./errors.js";
 import { contrastName, CONTRAST_NAMES, type ContrastName } from "./model/contrasts.js";
-import { LEVEL_ORDERS, type DesignOptions, type LevelOrder } from "./model/design.js";
+import type { DesignOptions } from "./model/design.js";
+import { LEVEL_ORDERS, type LevelOrder } from "./model/factor.js";
 
 /** A repeatable option's values, in the order given. */
 export const collect = (value: string, previous: string[] = []) => [...previous, value];

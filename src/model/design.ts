@@ -5,7 +5,7 @@
 import type { TermList, ParsedFormula } from "../formula.js";
 import type { OptionSpec } from "../options.js";
 import type { DataFrame } from "../data.js";
-import type { Factor } from "./factor.js";
+import { LEVEL_ORDERS, type Factor, type LevelOrder } from "./factor.js";
 import type { TransformState } from "./transforms.js";
 import type { ContrastName } from "./contrasts.js";
 
@@ -32,10 +32,6 @@ export interface DesignOptions {
   levelOrder?: LevelOrder;
 }
 
-/** How text levels are sorted (DesignOptions.levelOrder). */
-export type LevelOrder = "english" | "codepoint";
-
-export const LEVEL_ORDERS: readonly LevelOrder[] = ["english", "codepoint"];
 
 /** The names and kinds of DesignOptions, for checkOptions. */
 export const DESIGN_OPTIONS: OptionSpec = { levels: "object", factors: "string[]", contrasts: "object", levelOrder: LEVEL_ORDERS };

@@ -1,7 +1,6 @@
 // Factors: integer codes into a list of level labels, as R's factor().
 import type { Column } from "../data.js";
 import { LmmError, quote, quoteList } from "../errors.js";
-import type { LevelOrder } from "./design.js";
 
 /** A factor: an integer code per kept row into a list of level labels. */
 export interface Factor {
@@ -9,6 +8,11 @@ export interface Factor {
   codes: Int32Array;
   levels: string[];
 }
+
+/** How text levels are sorted: as R in an English locale, or by code point as R in the C locale. */
+export type LevelOrder = "english" | "codepoint";
+
+export const LEVEL_ORDERS: readonly LevelOrder[] = ["english", "codepoint"];
 
 const codepointOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
