@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { emmeans, lmer, LmmError, readCSV, type LmerModel } from "../src/index.js";
+import { emmeans, lmer, LmmError, readCSV, update, type LmerModel } from "../src/index.js";
 import { contrastMatrix } from "../src/model/contrasts.js";
 import { makeFactor } from "../src/model/factor.js";
 import type { DesignOptions } from "../src/model/design.js";
@@ -124,6 +124,16 @@ describe("the coding does not change what is estimated", () => {
       m.anova().forEach((r, i) => expectClose(r.F, base[i].F, 1e-6, 0, `F ${r.term}`));
       expectClose(m.predict(newdata)[0], fits[0].predict(newdata)[0], 1e-8, 1, "predict");
     }
+  });
+
+  it("update() keeps the contrasts, and drops those of a factor the new formula drops (as R)", async () => {
+    const m = fits[1];
+    const ml = await update(m, { REML: false });
+    expect(ml.coefNames).toEqual(m.coefNames);
+    const smaller = await update(m, { formula: "angle ~ temp + (1 | recipe:replicate)" });
+    expect(smaller.coefNames).toEqual(["(Intercept)", "temp1", "temp2", "temp3", "temp4", "temp5"]);
+    const recoded = await update(m, { contrasts: { recipe: "poly" } });
+    expect(recoded.coefNames.slice(0, 3)).toEqual(["(Intercept)", "recipe.L", "recipe.Q"]);
   });
 
   it("keeps treatment contrasts in the random effects, as lme4", async () => {

@@ -3,6 +3,7 @@
 // factor's name: the level labels for treatment (`SexMale`), the column numbers
 // for sum and helmert (`Diet1`), and `.L`, `.Q`, `.C`, `^4`, ... for poly.
 import { LmmError, quote, quoteList } from "../errors.js";
+import type { TermList } from "../formula.js";
 import { polyColumns, polyRecurrence } from "./transforms.js";
 
 /** The codings of a factor: R's contr.treatment (the default), contr.sum, contr.helmert, contr.poly. */
@@ -66,4 +67,14 @@ export function contrastMatrix(factor: string, name: ContrastName, levels: strin
       return { suffixes: numbers.map((s, j) => named[j] ?? `^${s}`), columns: polyColumns(scores, alpha, norm2) };
     }
   }
+}
+
+/**
+ * The contrasts entries that name a variable of a fixed part. A model refitted
+ * or compared without one of the factors (update(), `lmm compare`) drops that
+ * entry, as R's model.matrix ignores the contrasts of an absent variable.
+ */
+export function contrastsOfTerms(fixed: TermList, contrasts: Record<string, ContrastName>): Record<string, ContrastName> {
+  const variables = new Set(fixed.terms.flat());
+  return Object.fromEntries(Object.entries(contrasts).filter(([name]) => variables.has(name)));
 }
