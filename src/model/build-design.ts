@@ -1,5 +1,6 @@
 // From a parsed formula and a data frame to the model's pieces (design.ts): the
-// response, the fixed-effects matrix X (R's treatment contrasts and column names),
+// response, the fixed-effects matrix X (R's contrasts, treatment unless the
+// options give others, and R's column names),
 // and one random-effects term per `( ... | g)`, ordered as lme4 orders them. This
 // is lme4's lFormula: its result can be inspected on its own.
 import { cellNumber, type Column, type DataFrame } from "../data.js";
