@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { emmeans, lmer, LmmError, readCSV, update, type LmerModel } from "../src/index.js";
+import { emmeans, emtrends, lmer, LmmError, readCSV, update, type LmerModel } from "../src/index.js";
 import { contrastMatrix } from "../src/model/contrasts.js";
 import { makeFactor } from "../src/model/factor.js";
 import type { DesignOptions } from "../src/model/design.js";
@@ -105,8 +105,10 @@ describe("the coding does not change what is estimated", () => {
   });
 
   it("marginal means, their SEs and df are the same in every coding", () => {
+    expect(fits.map((m) => m.coefNames[1])).toEqual(["recipeB", "recipe1", "recipe1", "recipe.L"]);
     for (const specs of ["~ recipe", "~ temp", "~ recipe | temp"]) {
       const [base, ...others] = fits.map((m) => emmeans(m, specs, { ddf: "satterthwaite" }).rows);
+      expect(base.length).toBeGreaterThanOrEqual(3);
       for (const rows of others) {
         rows.forEach((r, i) => {
           expectClose(r.emmean as number, base[i].emmean as number, 1e-8, 1, `${specs} emmean ${i}`);
@@ -114,6 +116,20 @@ describe("the coding does not change what is estimated", () => {
           expectClose(r.df as number, base[i].df as number, 1e-5, 0, `${specs} df ${i}`);
         });
       }
+    }
+  });
+
+  it("trends are the same in every coding", async () => {
+    const chick = await data("chickweight.csv");
+    const trends = await Promise.all(
+      codings.map(async (c) => emtrends(await lmer("weight ~ Time * Diet + (Time | Chick)", chick, { factors: ["Diet"], contrasts: { Diet: c } }), "~ Diet", { var: "Time", ddf: "satterthwaite" }).rows),
+    );
+    expect(trends[0]).toHaveLength(4);
+    for (const rows of trends.slice(1)) {
+      rows.forEach((r, i) => {
+        expectClose(r["Time.trend"] as number, trends[0][i]["Time.trend"] as number, 1e-7, 1, `trend ${i}`);
+        expectClose(r.SE as number, trends[0][i].SE as number, 1e-6, 0, `SE ${i}`);
+      });
     }
   });
 
