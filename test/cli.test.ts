@@ -361,7 +361,7 @@ describe("--contrasts and --level-order (issue 12, parts 5 and 8)", () => {
     expect(await bad("--contrasts", "recipe=")).toMatch(/--contrasts takes/);
     expect(await bad("--contrasts", "recipe=deviation")).toMatch(/Unknown contrasts 'deviation' for 'recipe'/);
     expect(await bad("--contrasts", "recipe=sum", "--contrasts", "recipe=poly")).toMatch(/names 'recipe' twice/);
-    expect(await bad("--contrasts", "temp=sum")).toMatch(/'temp', which is not a factor of the fixed effects/);
+    expect(await bad("--contrasts", "temp=sum")).toMatch(/'temp', which is not a factor of the fixed effects \(those are 'recipe'\)/);
     expect(await bad("--level-order", "locale")).toMatch(/Unknown --level-order 'locale': choose english or codepoint/);
   });
 });

@@ -176,9 +176,8 @@ class FrameBuilder {
     return {
       names: suffixes.map((s) => `${this.label(name)}${s}`),
       columns: columns.map((c, j) => {
-        const ones = c.reduce((count, v) => count + (v === 1 ? 1 : 0), 0);
-        const nonzero = c.reduce((count, v) => count + (v !== 0 ? 1 : 0), 0);
-        if (ones === 1 && nonzero === 1) return this.indicator(name, c.indexOf(1));
+        const level = c.findIndex((v) => v !== 0);
+        if (c[level] === 1 && c.every((v, l) => l === level || v === 0)) return this.indicator(name, level);
         return this.cached(`${coding} contrast ${j} of ${name}`, () => {
           const out = new Float64Array(f.codes.length);
           for (let i = 0; i < out.length; i++) out[i] = c[f.codes[i]];
@@ -289,14 +288,11 @@ function checkContrasts(list: TermList, fb: FrameBuilder, options: DesignOptions
     contrastName(name, value);
     if (factors.includes(name)) continue;
     const call = factors.find((v) => fb.transforms.factorColumn(v) === name);
-    const why = call
-      ? `the formula uses it as ${quote(call)}: name the contrasts ${quote(call)}, as R does`
-      : variables.includes(name)
-        ? `it is numeric in the model: treat it as a factor with the factors option (--factor ${name}) first`
-        : factors.length
-          ? `the factors of the fixed effects are ${quoteList(factors)}`
-          : "the fixed effects have no factors";
-    throw new LmmError(`contrasts are given for ${quote(name)}, which is not a factor of the fixed effects: ${why}.`);
+    const given = `contrasts are given for ${quote(name)}`;
+    if (call) throw new LmmError(`${given}, but the formula uses it as ${quote(call)}: name the contrasts ${quote(call)}, as R does.`);
+    if (variables.includes(name)) throw new LmmError(`${given}, which is numeric in the model: treat it as a factor first (option factors, --factor ${name}).`);
+    const those = factors.length ? `those are ${quoteList(factors)}` : "it has none";
+    throw new LmmError(`${given}, which is not a factor of the fixed effects (${those}).`);
   }
 }
 
