@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 import { readCSV } from "./csv.js";
 import { LmmError, quote } from "./errors.js";
 import { lmer } from "./fit/lmer.js";
+import { parseFormula } from "./formula.js";
+import { contrastsOfTerms } from "./model/contrasts.js";
 import { formatLrt, likelihoodRatioTest } from "./inference/anova.js";
 import { formatRanova, ranova } from "./inference/ranova.js";
 import { formatAnova } from "./inference/anova-type3.js";
@@ -78,7 +80,13 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
 async function compareCommand(data: string, formulas: string[], flags: { json?: boolean; refit?: string } & DesignFlags, out: (s: string) => void): Promise<void> {
   if (flags.refit !== undefined && flags.refit !== "true" && flags.refit !== "false") throw new LmmError(`--refit takes true or false, not ${quote(flags.refit)}.`);
   const frame = await readCSV(data);
-  const models = await Promise.all(formulas.map((f) => lmer(f, frame, { ddf: "none", ...designOptions(flags) })));
+  const design = designOptions(flags);
+  // Each model codes the factors it has; a factor in none of them is a slip.
+  const contrasts = design.contrasts ?? {};
+  const fixedParts = formulas.map((f) => parseFormula(f).fixed);
+  const absent = Object.keys(contrasts).find((name) => !fixedParts.some((fixed) => fixed.terms.some((term) => term.includes(name))));
+  if (absent !== undefined) throw new LmmError(`--contrasts names ${quote(absent)}, which is in the fixed effects of none of the models.`);
+  const models = await Promise.all(formulas.map((f, i) => lmer(f, frame, { ddf: "none", ...design, contrasts: contrastsOfTerms(fixedParts[i], contrasts) })));
   const lrt = await likelihoodRatioTest(...models, { refit: flags.refit !== "false" });
   out(flags.json ? JSON.stringify(lrt, null, 2) + "\n" : formatLrt(lrt, basename(data)));
 }

@@ -30,6 +30,8 @@ export { toDataFrame, type DataFrame, type DataInput, type Column } from "./data
 export { factorVariableColumn, parseFormula, variableColumns, type ParsedFormula, type RandomTerm, type TermList } from "./formula.js";
 export { buildDesign } from "./model/build-design.js";
 export type { Design, DesignOptions, RandomEffectsTerm, ModelMatrix } from "./model/design.js";
+export type { ContrastName } from "./model/contrasts.js";
+export type { LevelOrder } from "./model/factor.js";
 export { ProfiledDeviance, type DevianceParts } from "./model/deviance.js";
 export type { PredictionIntervals, PredictOptions } from "./model/predict.js";
 export { minimize, type OptimizerOptions, type OptimizerProgress, type OptimizerResult } from "./fit/optimizer.js";

@@ -377,3 +377,79 @@ describe("lmm predict (issue 12, part 2)", () => {
     expect(clash.err).toMatch(/column 'se', which the output adds/);
   });
 });
+
+describe("--contrasts and --level-order (issue 12, parts 5 and 8)", () => {
+  const cake = "test/reference-contrasts/data/cake.csv";
+  const cakeFormula = "angle ~ recipe * temp + (1 | recipe:replicate)";
+  const reference = (id: string) => JSON.parse(readFileSync(`test/reference-contrasts/cases/${id}.json`, "utf8"));
+
+  it("fit and anova code factors as asked, with lme4's numbers", async () => {
+    const ref = reference("cake_poly");
+    const fit = JSON.parse((await run("fit", cake, cakeFormula, "--factor", "temp", "--contrasts", "recipe=sum", "--contrasts", "temp=poly", "--ml", "--json")).out);
+    expect(Object.keys(fit.fixef)).toEqual(ref.coef_names);
+    for (const k of ref.coef_names) expect(fit.fixef[k]).toBeCloseTo(ref.fixef[k], 6);
+    const anova = JSON.parse((await run("anova", cake, cakeFormula, "--factor", "temp", "--contrasts", "temp=helmert", "--ml", "--json")).out);
+    expect(anova).toHaveLength(3);
+    anova.forEach((row: { F: number }, i: number) => expect(row.F).toBeCloseTo(ref.anova.F[i], 5));
+  });
+
+  it("predict, emmeans and compare take them too; emmeans are the same in any coding", async () => {
+    const ref = reference("cake_helmert");
+    const dir = mkdtempSync(join(tmpdir(), "lmm-contrasts-"));
+    const newdata = join(dir, "new.csv");
+    writeFileSync(newdata, ["recipe,temp,replicate", ...ref.newdata.map((r: Record<string, unknown>) => `${r.recipe},${r.temp},${r.replicate}`)].join("\n") + "\n");
+    const helmert = ["--factor", "temp", "--contrasts", "recipe=helmert", "--contrasts", "temp=helmert"];
+    const pred = (await run("predict", cake, cakeFormula, "--newdata", newdata, ...helmert)).out.trim().split("\n").slice(1);
+    expect(pred).toHaveLength(ref.predict.length);
+    pred.forEach((line, i) => expect(Number(line.split(",").at(-1))).toBeCloseTo(ref.predict[i], 6));
+    const means = (args: string[]) => run("emmeans", cake, cakeFormula, "~ recipe", "--json", "--ddf", "satterthwaite", "--factor", "temp", ...args).then((r) => JSON.parse(r.out).emmeans);
+    const [sum, treatment] = await Promise.all([means(helmert), means([])]);
+    expect(sum).toHaveLength(3);
+    sum.forEach((row: { emmean: number; SE: number }, i: number) => {
+      expect(row.emmean).toBeCloseTo(ref.emmeans.rows[i].emmean, 6);
+      expect(row.emmean).toBeCloseTo(treatment[i].emmean, 8);
+      expect(row.SE).toBeCloseTo(treatment[i].SE, 8);
+    });
+    // Each model codes the factors it has (the smaller one has no recipe), as R's model.matrix.
+    const compare = (...args: string[]) => run("compare", cake, "angle ~ temp + (1 | recipe:replicate)", cakeFormula, "--factor", "temp", "--json", ...args);
+    const [coded, plain] = await Promise.all([compare("--contrasts", "recipe=poly", "--contrasts", "temp=sum"), compare()]);
+    expect(coded.code).toBe(0);
+    expect(JSON.parse(coded.out).rows[1].Chisq).toBeCloseTo(JSON.parse(plain.out).rows[1].Chisq, 6);
+    expectUserError(await compare("--contrasts", "Recipe=sum"));
+  });
+
+  it("batch codes its samples' factors as asked", async () => {
+    const [treatment, sum] = await Promise.all(
+      [[], ["--contrasts", "group=sum"]].map(async (args) =>
+        JSON.parse((await run("batch", "examples/batch/samples.csv", "examples/batch/responses.csv", "~ time * group + (1 | id)", "--json", "--threads", "1", ...args)).out),
+      ),
+    );
+    expect(sum[0]).toHaveProperty("group1");
+    // Two levels: sum coding's effect is minus half of treatment's.
+    expect(sum[0].group1).toBeCloseTo(-treatment[0].groupB / 2, 8);
+    expect(sum[0]["time:group1"]).toBeCloseTo(-treatment[0]["time:groupB"] / 2, 8);
+  });
+
+  it("--level-order codepoint sorts levels as R in the C locale", async () => {
+    const data = "test/reference-contrasts/data/sleep_arms.csv";
+    const formula = "Reaction ~ Days * arm + (Days | Subject)";
+    const english = JSON.parse((await run("fit", data, formula, "--json")).out);
+    const codepoint = JSON.parse((await run("fit", data, formula, "--level-order", "codepoint", "--json")).out);
+    expect(Object.keys(english.fixef)).toEqual(reference("sleep_arms_english").coef_names);
+    expect(Object.keys(codepoint.fixef)).toEqual(reference("sleep_arms_codepoint").coef_names);
+  });
+
+  it("malformed values are one clear error", async () => {
+    const bad = async (...args: string[]) => {
+      const r = await run("fit", cake, "angle ~ recipe + (1 | replicate)", ...args);
+      expectUserError(r);
+      return r.err;
+    };
+    expect(await bad("--contrasts", "recipe")).toMatch(/--contrasts takes FACTOR=treatment\|sum\|helmert\|poly/);
+    expect(await bad("--contrasts", "recipe=")).toMatch(/--contrasts takes/);
+    expect(await bad("--contrasts", "recipe=deviation")).toMatch(/Unknown contrasts 'deviation' for 'recipe'/);
+    expect(await bad("--contrasts", "recipe=sum", "--contrasts", "recipe=poly")).toMatch(/names 'recipe' twice/);
+    expect(await bad("--contrasts", "temp=sum")).toMatch(/'temp', which is not a factor of the fixed effects \(those are 'recipe'\)/);
+    expect(await bad("--level-order", "locale")).toMatch(/Unknown --level-order 'locale': choose english or codepoint/);
+  });
+});

@@ -21,6 +21,8 @@ function referenceFactor<T>(values: T[], compare: (a: T, b: T) => number, label:
 }
 
 const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const english = new Intl.Collator("en");
+const byEnglish = (a: string, b: string) => english.compare(a, b) || byCodePoint(a, b);
 const allRows = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
 describe("factor coding", () => {
@@ -29,17 +31,19 @@ describe("factor coding", () => {
     "sorted runs": ["a", "a", "b", "b", "b", "c", "d", "d"],
     "runs that come back": ["b", "b", "a", "a", "b", "c", "c", "a"],
     "increasing, then a smaller value": ["a", "c", "e", "b", "e", "a"],
-    "code-point order": ["b", "B", "a", "é", "Z", "b"],
+    "mixed case and accents": ["b", "B", "a", "é", "Z", "b"],
     "one level": ["x", "x", "x"],
     random: Array.from({ length: 500 }, () => `s${Math.floor(r() * 60)}`),
   };
   for (const [name, values] of Object.entries(textCases)) {
-    it(`codes text as R's factor: ${name}`, () => {
-      const f = makeFactor("v", columnFromValues("v", values), allRows(values.length));
-      const ref = referenceFactor(values, byCodePoint, (v) => v);
-      expect(f.levels).toEqual(ref.levels);
-      expect(Array.from(f.codes)).toEqual(Array.from(ref.codes));
-    });
+    for (const [order, compare] of [["english", byEnglish], ["codepoint", byCodePoint]] as const) {
+      it(`codes text as R's factor: ${name}, ${order} order`, () => {
+        const f = makeFactor("v", columnFromValues("v", values), allRows(values.length), undefined, order);
+        const ref = referenceFactor(values, compare, (v) => v);
+        expect(f.levels).toEqual(ref.levels);
+        expect(Array.from(f.codes)).toEqual(Array.from(ref.codes));
+      });
+    }
   }
 
   it("codes numbers by value (0 and -0 are one level), over a subset of rows", () => {

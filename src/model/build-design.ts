@@ -1,5 +1,6 @@
 // From a parsed formula and a data frame to the model's pieces (design.ts): the
-// response, the fixed-effects matrix X (R's treatment contrasts and column names),
+// response, the fixed-effects matrix X (R's contrasts, treatment unless the
+// options give others, and R's column names),
 // and one random-effects term per `( ... | g)`, ordered as lme4 orders them. This
 // is lme4's lFormula: its result can be inspected on its own.
 import { cellNumber, type Column, type DataFrame } from "../data.js";
@@ -9,6 +10,19 @@ import { encodeWithLevels, interactFactors, levelLabel, makeFactor, type Factor 
 import { gigabytes, WASM_MEMORY_BYTES } from "./blocks.js";
 import type { Design, DesignOptions, ModelMatrix, NewDataDesign, RandomEffectsTerm } from "./design.js";
 import { TransformedVariables } from "./transforms.js";
+import { contrastMatrix, contrastName, type ContrastName } from "./contrasts.js";
+
+/** How each factor coded by contrasts is coded. */
+type Coding = (variable: string) => ContrastName;
+
+/** R's default: contr.treatment for every factor. */
+const TREATMENT: Coding = () => "treatment";
+
+/** The coding of the fixed effects that `options.contrasts` asks for (lmer's `contrasts`). */
+function fixedCoding(options: DesignOptions): Coding {
+  const given = options.contrasts ?? {};
+  return (v) => (Object.hasOwn(given, v) ? contrastName(v, given[v]) : "treatment");
+}
 
 function lookup(data: DataFrame, name: string): Column {
   const col = data.columns.get(name);
@@ -152,7 +166,7 @@ class FrameBuilder {
       f =
         known && Object.hasOwn(known, name)
           ? encodeWithLevels(name, col, this.rows, known[name])
-          : makeFactor(name, col, this.rows, levels && Object.hasOwn(levels, name) ? levels[name] : undefined);
+          : makeFactor(name, col, this.rows, levels && Object.hasOwn(levels, name) ? levels[name] : undefined, this.options.levelOrder);
       this.factorCache.set(name, f);
     }
     return f;
@@ -195,10 +209,33 @@ class FrameBuilder {
   }
 
   /**
-   * R's model.matrix for a term list, with treatment contrasts (R's default) or
-   * sum-to-zero contrasts (contr.sum, for type III hypotheses).
+   * The columns of factor `name` in a contrast coding, named as R names them. A
+   * contrast that is the indicator of one level (all of treatment's) is that
+   * indicator's shared column.
    */
-  modelMatrix(list: TermList, coding: "treatment" | "sum" = "treatment"): ModelMatrix {
+  private contrastColumns(name: string, coding: ContrastName): { names: string[]; columns: Float64Array[] } {
+    const f = this.factor(name);
+    const { suffixes, columns } = contrastMatrix(name, coding, f.levels);
+    return {
+      names: suffixes.map((s) => `${this.label(name)}${s}`),
+      columns: columns.map((c, j) => {
+        const level = c.findIndex((v) => v !== 0);
+        if (c[level] === 1 && c.every((v, l) => l === level || v === 0)) return this.indicator(name, level);
+        return this.cached(`${coding} contrast ${j} of ${name}`, () => {
+          const out = new Float64Array(f.codes.length);
+          for (let i = 0; i < out.length; i++) out[i] = c[f.codes[i]];
+          return out;
+        });
+      }),
+    };
+  }
+
+  /**
+   * R's model.matrix for a term list: a factor is coded by `coding`'s contrasts
+   * (treatment by default, sum-to-zero for type III hypotheses) where R codes it
+   * by contrasts, and by indicators of all its levels elsewhere.
+   */
+  modelMatrix(list: TermList, coding: Coding = TREATMENT): ModelMatrix {
     const n = this.rows.length;
     const names: string[] = [];
     const columns: Float64Array[] = [];
@@ -219,29 +256,17 @@ class FrameBuilder {
           parts.push(this.numericColumns(v));
           continue;
         }
-        const f = this.factor(v);
         const margin = key(term.filter((u) => u !== v));
         const contrasts = present.has(margin);
         if (!contrasts && margin === "") present.add("");
-        if (contrasts && coding === "sum") {
-          // contr.sum: level k against the last level, named v1, v2, ...
-          const last = this.indicator(v, f.levels.length - 1);
-          const lv = f.levels.slice(0, -1);
-          parts.push({
-            names: lv.map((_, k) => `${this.label(v)}${k + 1}`),
-            columns: lv.map((_, k) => {
-              const col = Float64Array.from(this.indicator(v, k));
-              for (let i = 0; i < n; i++) col[i] -= last[i];
-              return col;
-            }),
-          });
+        if (contrasts) {
+          parts.push(this.contrastColumns(v, coding(v)));
           continue;
         }
-        const lv = contrasts ? f.levels.slice(1) : f.levels;
-        const first = contrasts ? 1 : 0;
+        const f = this.factor(v);
         parts.push({
-          names: lv.map((l) => `${this.label(v)}${l}`),
-          columns: lv.map((_, k) => this.indicator(v, k + first)),
+          names: f.levels.map((l) => `${this.label(v)}${l}`),
+          columns: f.levels.map((_, k) => this.indicator(v, k)),
         });
       }
       // Cartesian product, first variable varying fastest.
@@ -291,6 +316,27 @@ function checkFixedSize(list: TermList, fb: FrameBuilder, n: number): void {
   if (bytes <= WASM_MEMORY_BYTES) return;
   const hint = largest.levels > 100 ? `: ${quote(largest.name)} has ${largest.levels} levels; as a random effect, (1 | ${rName(largest.name)}), it costs one column` : ": simplify the fixed effects";
   throw new LmmError(`The fixed effects would have about ${p} columns for ${n} rows, ${gigabytes(bytes)} of memory, more than the 4 GB WebAssembly can address${hint}.`);
+}
+
+/**
+ * Each contrasts entry names a factor of the fixed effects (as the formula writes
+ * it: R's model.matrix matches `factor(Diet)` by that name) and a known coding.
+ * R warns and ignores an entry for another variable; here it is an error, so a
+ * misspelt name cannot leave a factor silently treatment-coded.
+ */
+function checkContrasts(list: TermList, fb: FrameBuilder, options: DesignOptions): void {
+  const variables = [...new Set(list.terms.flat())];
+  const factors = variables.filter((v) => fb.isFactor(v));
+  for (const [name, value] of Object.entries(options.contrasts ?? {})) {
+    contrastName(name, value);
+    if (factors.includes(name)) continue;
+    const call = factors.find((v) => fb.transforms.factorColumn(v) === name);
+    const given = `contrasts are given for ${quote(name)}`;
+    if (call) throw new LmmError(`${given}, but the formula uses it as ${quote(call)}: name the contrasts ${quote(call)}, as R does.`);
+    if (variables.includes(name)) throw new LmmError(`${given}, which is numeric in the model: treat it as a factor first (option factors, --factor ${name}).`);
+    const those = factors.length ? `those are ${quoteList(factors)}` : "it has none";
+    throw new LmmError(`${given}, which is not a factor of the fixed effects (${those}).`);
+  }
 }
 
 /**
@@ -494,7 +540,8 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
   const y = offset ? yColumns[0].map((v, i) => v - offset[i]) : yColumns[0];
 
   checkFixedSize(formula.fixed, fb, n);
-  const { X, dropped } = dropAliased(fb.modelMatrix(formula.fixed));
+  checkContrasts(formula.fixed, fb, options);
+  const { X, dropped } = dropAliased(fb.modelMatrix(formula.fixed, fixedCoding(options)));
   if (X.columns.length === 0) throw new LmmError("The fixed-effects part has no columns: keep the intercept or add a fixed effect.");
 
   let terms: RandomEffectsTerm[] = formula.random.map((rt) => {
@@ -525,7 +572,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
     terms = asc.reverse().map(({ i }) => terms[i]);
   }
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
-  const sumCodedX = () => fb.modelMatrix(formula.fixed, "sum");
+  const sumCodedX = () => fb.modelMatrix(formula.fixed, () => "sum");
   const covariate = (name: string) => fb.numeric(name);
   return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, data, factorLevels, transforms: transforms.state, sumCodedX, covariate, ...(offset && { offset }), ...(weights && { weights }) };
 }
@@ -561,7 +608,7 @@ export function newDataDesign(design: Design, data: DataFrame, withRandom: boole
   const rows = Int32Array.from(keep);
   for (const v of used) checkFinite(data, v, rows);
   const fb = new FrameBuilder(data, rows, design.options ?? {}, transforms, design.factorLevels ?? {});
-  const full = fb.modelMatrix(f.fixed);
+  const full = fb.modelMatrix(f.fixed, fixedCoding(design.options ?? {}));
   const X = design.X.names.map((name) => full.columns[full.names.indexOf(name)]);
   const terms = withRandom
     ? design.terms.map((t) => {

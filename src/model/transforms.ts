@@ -85,38 +85,46 @@ export class TransformedVariables {
     const s = this.learned(name, () => {
       const distinct = new Set(x).size;
       if (degree >= distinct) throw new LmmError(`${name}: the degree must be less than the number of distinct values (${distinct}), as in R.`);
-      const n = x.length;
-      let mean = 0;
-      for (let i = 0; i < n; i++) mean += x[i];
-      mean /= n;
-      const alpha: number[] = [];
-      const norm2 = [1, n];
-      let prev = new Float64Array(n);
-      let cur = new Float64Array(n).fill(1);
-      for (let d = 0; d < degree; d++) {
-        let sxp = 0;
-        for (let i = 0; i < n; i++) sxp += (x[i] - mean) * cur[i] * cur[i];
-        const a = sxp / norm2[d + 1];
-        alpha.push(a + mean);
-        const ratio = norm2[d + 1] / norm2[d];
-        const next = new Float64Array(n);
-        let ss = 0;
-        for (let i = 0; i < n; i++) {
-          next[i] = (x[i] - mean - a) * cur[i] - (d > 0 ? ratio * prev[i] : 0);
-          ss += next[i] * next[i];
-        }
-        norm2.push(ss);
-        prev = cur;
-        cur = next;
-      }
-      return { kind: "poly" as const, alpha, norm2 };
+      return { kind: "poly" as const, ...polyRecurrence(x, degree) };
     });
     return polyColumns(x, s.alpha, s.norm2);
   }
 }
 
+/**
+ * The three-term recurrence of the monic polynomials orthogonal on the values
+ * of x (R's poly(): alpha and norm2, which predict.poly re-applies).
+ */
+export function polyRecurrence(x: Float64Array, degree: number): { alpha: number[]; norm2: number[] } {
+  const n = x.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += x[i];
+  mean /= n;
+  const alpha: number[] = [];
+  const norm2 = [1, n];
+  let prev = new Float64Array(n);
+  let cur = new Float64Array(n).fill(1);
+  for (let d = 0; d < degree; d++) {
+    let sxp = 0;
+    for (let i = 0; i < n; i++) sxp += (x[i] - mean) * cur[i] * cur[i];
+    const a = sxp / norm2[d + 1];
+    alpha.push(a + mean);
+    const ratio = norm2[d + 1] / norm2[d];
+    const next = new Float64Array(n);
+    let ss = 0;
+    for (let i = 0; i < n; i++) {
+      next[i] = (x[i] - mean - a) * cur[i] - (d > 0 ? ratio * prev[i] : 0);
+      ss += next[i] * next[i];
+    }
+    norm2.push(ss);
+    prev = cur;
+    cur = next;
+  }
+  return { alpha, norm2 };
+}
+
 /** predict.poly's recurrence: monic orthogonal polynomials scaled to the fit's unit norms. */
-function polyColumns(x: Float64Array, alpha: number[], norm2: number[]): Float64Array[] {
+export function polyColumns(x: Float64Array, alpha: number[], norm2: number[]): Float64Array[] {
   const n = x.length;
   const out: Float64Array[] = [];
   let prev = new Float64Array(n).fill(1);
