@@ -84,6 +84,13 @@ describe("data problems", () => {
     const e = await rejection(lmer("g ~ x + (1 | g)", base));
     expect(e.message).toMatch(/response 'g' is not numeric/);
     expect(e.message).toMatch(/'a'/);
+    expect(e.message).not.toMatch(/decimal comma/);
+  });
+
+  it("a response written with decimal commas gets a hint", async () => {
+    const e = await rejection(lmer("y ~ x + (1 | g)", { ...base, y: base.y.map((v: number) => String(v).replace(".", ",")) }));
+    expect(e.message).toMatch(/response 'y' is not numeric .* at data row 1\)/);
+    expect(e.message).toMatch(/It looks like a decimal comma: write numbers with a decimal point/);
   });
 
   it("a grouping factor with one level", async () => {

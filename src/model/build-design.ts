@@ -523,8 +523,11 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
     // Quote a cell that is not a number (a column of numbers and one 'null' is text because of that one).
     const row = rcol.values.findIndex((v) => v !== null && cellNumber(v) === undefined);
     const at = row >= 0 ? row : rcol.values.findIndex((v) => v !== null);
+    const cell = String(rcol.values[at]);
+    // A decimal comma (1,5) is the usual cause in data from a European spreadsheet.
+    const hint = /^\s*[-+]?\d+,\d+\s*$/.test(cell) ? " It looks like a decimal comma: write numbers with a decimal point (1.5), e.g. export the CSV with a point as the decimal separator." : "";
     throw new LmmError(
-      `The response ${quote(response)} is not numeric (it holds text such as ${quote(rcol.values[at])} at data row ${at + 1}): choose a numeric column or fix its values.`,
+      `The response ${quote(response)} is not numeric (it holds text such as ${quote(cell)} at data row ${at + 1}): choose a numeric column or fix its values.${hint}`,
     );
   }
   const weightsArg = options.weights === undefined ? undefined : argumentColumn(data, "weights", options.weights);
