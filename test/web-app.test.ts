@@ -245,6 +245,21 @@ describe("the answers to the longitudinal questions (issue 13, part 7)", () => {
     expect(sentencesFor({ ...q, icc: null, r2: null }).variance).toMatch(/^The fit is singular .*: ICC and R² are not defined for it/);
   });
 
+  it("find the time x group test and the slope pairs however the formula writes time (poly) and group (factor())", async () => {
+    const data = await readCSV(example("orthodont"));
+    const formula = "distance ~ poly(age, 2) * factor(Sex) + (1 | Subject)";
+    const m = await lmer(formula, data);
+    const q = buildReport(m, data, "orthodont", rolesFromFormula(parseFormula(formula), data), 0).questions;
+    if (q?.kind !== "answered") throw new Error("orthodont has a time and a group");
+    expect(q.roles).toEqual({ response: "distance", time: "age", group: "Sex" });
+    expect(q.interaction).toEqual(m.anova().find((row) => row.term === "poly(age, 2):factor(Sex)"));
+    expect(q.interaction?.numDF).toBe(2);
+    const slopes = emtrends(m, "~ Sex", { var: "age" });
+    expect(q.slopeDifferences.rows).toEqual(slopes.pairs().rows);
+    expect(q.slopeDifferences.rows).toHaveLength(1);
+    expect(q.sentences.interaction).toMatch(/^The poly\(age, 2\):factor\(Sex\) interaction: F\(2, /);
+  });
+
   it("are refused with the library's message for a variable emmeans' specs cannot name", async () => {
     const text = (await import("node:fs")).readFileSync(example("orthodont"), "utf8");
     const data = parseCSV(text.replace('"age"', '"age y"'));

@@ -1,7 +1,7 @@
 // Turns a fitted model into the plain-data report the page shows (runs in the
 // worker, next to the model, so only the report crosses to the page).
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
-import { emmeans, emtrends, LmmError, summaryTables, type Column, type DataFrame, type LmerModel } from "lmm-wasm";
+import { emmeans, emtrends, factorVariableColumn, LmmError, summaryTables, variableColumns, type AnovaRow, type Column, type DataFrame, type LmerModel } from "lmm-wasm";
 import type { Caterpillar, FitReport, QQ, Questions, ResidualScatter, Trajectories } from "./fit-protocol";
 import { populationCurves } from "./population-curves";
 import type { Roles } from "./roles";
@@ -97,6 +97,23 @@ function trajectories(m: LmerModel, data: DataFrame, roles: Roles): Trajectories
 }
 
 /**
+ * lmerTest's F test of the time x group term, however the formula writes its two
+ * variables (`age:Sex`, `poly(Time, 2):factor(Diet)`, `log(t + 1):arm`).
+ */
+function timeGroupInteraction(m: LmerModel, time: string, group: string): AnovaRow | undefined {
+  const f = m.design.formula;
+  const column = (v: string) => {
+    const coded = factorVariableColumn(f, v);
+    const columns = coded === undefined ? variableColumns(f, v) : [coded];
+    return columns.length === 1 ? columns[0] : undefined;
+  };
+  return m.anova().find((row) => {
+    const columns = row.term.split(":").map(column);
+    return columns.length === 2 && columns.includes(time) && columns.includes(group);
+  });
+}
+
+/**
  * The answers to the longitudinal questions, for a model with a numeric time
  * and a text group: emmeans of the groups at chosen times and their pairs
  * (Tukey within each time), the slopes of time per group and their pairs,
@@ -112,7 +129,7 @@ function questions(m: LmerModel, data: DataFrame, roles: Roles): FitReport["ques
   try {
     const means = emmeans(m, `~ ${group} | ${time}`, { at: { [time]: times } });
     const slopes = emtrends(m, `~ ${group}`, { var: time });
-    const interaction = m.anova().find((row) => row.term.split(":").sort().join(":") === [time, group].sort().join(":"));
+    const interaction = timeGroupInteraction(m, time, group);
     // Rows and adjustment only: a table's format() cannot be posted to the page.
     const comparisons = (grid: typeof means) => {
       const { rows, adjust } = grid.pairs();
