@@ -6,6 +6,7 @@ import type { TermList, ParsedFormula } from "../formula.js";
 import type { OptionSpec } from "../options.js";
 import type { DataFrame } from "../data.js";
 import type { Factor } from "./factor.js";
+import type { StructureKind } from "./covariance/structure.js";
 import type { TransformState } from "./transforms.js";
 
 
@@ -44,6 +45,8 @@ export interface RandomEffectsTerm {
   columns: Float64Array[];
   /** For each column, the index of its term in lhs.terms (-1: the intercept), as R's "assign". */
   assign?: number[];
+  /** The covariance structure (glmmTMB's `cs(0 + visit | subject)`); unstructured when absent. */
+  structure?: StructureKind;
 }
 
 /** A model's design (lme4's lFormula): rows used, response, X and the random-effects terms. */

@@ -30,7 +30,7 @@ export interface SummaryTables {
 function fitCriteria(m: ReportedModel): SummaryTable {
   if (m.REML) return { header: ["REML criterion at convergence"], rows: [[formatFixed(m.objective, 1)]], leftAlign: [false] };
   const cells = [m.AIC, m.BIC, m.logLik, m.objective].map((v) => formatFixed(v, 1));
-  cells.push(String(m.nobs - m.coefNames.length - m.theta.length - 1));
+  cells.push(String(m.nobs - m.npar));
   return { header: ["AIC", "BIC", "logLik", "deviance", "df.resid"], rows: [cells], leftAlign: [false, false, false, false, false] };
 }
 

@@ -1,0 +1,144 @@
+# Reference fits of structured random-effects terms (glmmTMB's us, diag, cs,
+# homcs, ar1, toep) on a simulated longitudinal data set, REML and ML, for
+# test/structures.test.ts. The data are simulated here (seeded) and written
+# beside the fits, so the test reads exactly what glmmTMB fitted.
+#
+# Each subject is measured twice at each of 5 visits (some measurements are
+# missing), so that the visit-level random effects are identified apart from
+# the residual. lmerTest fits of models that are the same model in lme4's
+# syntax give Satterthwaite df for the structures that have such a twin.
+#
+# Run: Rscript scripts/make-structures-reference.R  (writes test/reference-structures/)
+suppressPackageStartupMessages({
+  library(glmmTMB)
+  library(lme4)
+  library(lmerTest)
+  library(jsonlite)
+  library(Matrix)
+})
+
+out_dir <- file.path("test", "reference-structures")
+dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
+
+set.seed(20261130)
+n_subject <- 60
+visits <- paste0("v", 1:5)
+q <- length(visits)
+sds <- c(1.0, 1.2, 1.4, 1.6, 1.8)
+Sigma <- outer(1:q, 1:q, function(j, k) sds[j] * sds[k] * 0.6^abs(j - k))
+b <- MASS::mvrnorm(n_subject, rep(0, q), Sigma)
+arm <- rep(c("A", "B"), length.out = n_subject)
+rows <- expand.grid(rep = 1:2, visit = 1:q, subject = 1:n_subject)
+rows$y <- 10 + 0.5 * (rows$visit - 1) + ifelse(arm[rows$subject] == "B", 1, 0) +
+  b[cbind(rows$subject, rows$visit)] + rnorm(nrow(rows), sd = 0.8)
+keep <- runif(nrow(rows)) > 0.1
+data <- data.frame(
+  subject = sprintf("s%02d", rows$subject),
+  arm = arm[rows$subject],
+  visit = visits[rows$visit],
+  time = rows$visit - 1,
+  y = round(rows$y, 4)
+)[keep, ]
+write.csv(data, file.path(out_dir, "longitudinal.csv"), row.names = FALSE)
+data <- read.csv(file.path(out_dir, "longitudinal.csv"), stringsAsFactors = TRUE)
+
+# (structure, glmmTMB formula, lme4 twin for Satterthwaite or NA)
+models <- list(
+  list(structure = "us", formula = "y ~ visit + arm + us(1 + time | subject)", twin = "y ~ visit + arm + (1 + time | subject)"),
+  list(structure = "us", formula = "y ~ visit + arm + us(0 + visit | subject)", twin = NA),
+  list(structure = "diag", formula = "y ~ visit + arm + diag(1 + time | subject)", twin = "y ~ visit + arm + (1 + time || subject)"),
+  list(structure = "cs", formula = "y ~ visit + arm + cs(0 + visit | subject)", twin = NA),
+  list(structure = "ar1", formula = "y ~ visit + arm + ar1(0 + visit | subject)", twin = NA),
+  list(structure = "toep", formula = "y ~ visit + arm + toep(0 + visit | subject)", twin = NA)
+)
+
+# The standard errors lme4 reports, sqrt(diag((X' V^-1 X)^-1)) at the estimates
+# (V = Z G Z' + sigma^2 I). glmmTMB's own (sdreport) invert the observed
+# information of all parameters jointly, whose beta-theta cross terms make them
+# differ from these (here by up to 7%); both are kept.
+gls_se <- function(m) {
+  X <- getME(m, "X")
+  Z <- getME(m, "Z")  # columns subject by subject, the term's columns within
+  Sigma <- unclass(VarCorr(m)$cond$subject)[, ]
+  G <- kronecker(Diagonal(nlevels(data$subject)), Matrix(Sigma, sparse = FALSE))
+  V <- Z %*% G %*% t(Z) + sigma(m)^2 * Diagonal(nrow(X))
+  sqrt(diag(as.matrix(solve(t(X) %*% solve(V, X)))))
+}
+
+fit_case <- function(spec, reml) {
+  m <- glmmTMB(as.formula(spec$formula), data = data, REML = reml,
+               control = glmmTMBControl(optCtrl = list(iter.max = 1e4, eval.max = 1e4, rel.tol = 1e-14)))
+  vc <- VarCorr(m)$cond$subject
+  cor <- attr(vc, "correlation")
+  beta <- fixef(m)$cond
+  se <- sqrt(diag(vcov(m)$cond))
+  case <- list(
+    structure = spec$structure,
+    formula = spec$formula,
+    REML = reml,
+    nobs = nobs(m),
+    objective = -2 * as.numeric(logLik(m)),
+    fixef = as.list(beta),
+    se = as.list(gls_se(m)[names(beta)]),
+    se_glmmTMB = as.list(se[names(beta)]),
+    sigma = sigma(m),
+    sd = as.list(attr(vc, "stddev")),
+    correlation = unname(cor),
+    reference = "glmmTMB",
+    convergence = m$fit$convergence,
+    message = m$fit$message,
+    pdHess = m$sdr$pdHess
+  )
+  if (!is.na(spec$twin)) {
+    twin <- lmer(as.formula(spec$twin), data = data, REML = reml,
+                 control = lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5)))
+    st <- summary(twin)$coefficients
+    case$twin <- list(
+      formula = spec$twin,
+      objective = if (reml) REMLcrit(twin) else deviance(twin),
+      satterthwaite_df = as.list(st[, "df"])
+    )
+  }
+  case
+}
+
+# glmmTMB 1.1.5 has no homcs: homogeneous compound symmetry with a correlation
+# >= 0 is lme4's (1 | subject) + (1 | subject:visit) (variance s_g^2 + s_gv^2,
+# correlation s_g^2 / (s_g^2 + s_gv^2)), so lme4 fits its reference.
+homcs_case <- function(reml) {
+  twin_formula <- "y ~ visit + arm + (1 | subject) + (1 | subject:visit)"
+  m <- lmer(as.formula(twin_formula), data = data, REML = reml,
+            control = lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5)))
+  vc <- as.data.frame(VarCorr(m))
+  v_g <- vc$vcov[vc$grp == "subject"]
+  v_gv <- vc$vcov[vc$grp == "subject:visit"]
+  rho <- v_g / (v_g + v_gv)
+  st <- summary(m)$coefficients
+  list(
+    structure = "homcs",
+    formula = "y ~ visit + arm + homcs(0 + visit | subject)",
+    REML = reml,
+    nobs = nobs(m),
+    objective = if (reml) REMLcrit(m) else deviance(m),
+    fixef = as.list(fixef(m)),
+    se = as.list(st[, "Std. Error"]),
+    sigma = sigma(m),
+    sd = as.list(setNames(rep(sqrt(v_g + v_gv), q), paste0("visit", visits))),
+    correlation = (1 - rho) * diag(q) + rho,
+    reference = "lme4",
+    twin = list(formula = twin_formula, objective = if (reml) REMLcrit(m) else deviance(m), satterthwaite_df = as.list(st[, "df"]))
+  )
+}
+
+cases <- list()
+for (spec in models) for (reml in c(TRUE, FALSE)) cases[[length(cases) + 1]] <- fit_case(spec, reml)
+for (reml in c(TRUE, FALSE)) cases[[length(cases) + 1]] <- homcs_case(reml)
+meta <- list(
+  data = "longitudinal.csv",
+  R = R.version.string,
+  glmmTMB = as.character(packageVersion("glmmTMB")),
+  lme4 = as.character(packageVersion("lme4")),
+  lmerTest = as.character(packageVersion("lmerTest")),
+  cases = cases
+)
+writeLines(toJSON(meta, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(out_dir, "structures.json"))

@@ -1,0 +1,153 @@
+// Structured random-effects terms (glmmTMB's us, diag, cs, homcs, ar1, toep):
+// the Jacobian of each structure against central differences, the formula
+// syntax, and fits conforming to glmmTMB's (and, for homcs, lme4's) reference
+// fits of scripts/make-structures-reference.R.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { lmer, parseCSV, parseFormula, type LmerModel } from "../src/index.js";
+import { LmmError } from "../src/errors.js";
+import { mulberry32 } from "../src/random.js";
+import { ar1 } from "../src/model/covariance/ar1.js";
+import { compoundSymmetry } from "../src/model/covariance/compound-symmetry.js";
+import { diagonal } from "../src/model/covariance/diagonal.js";
+import { toeplitz } from "../src/model/covariance/toeplitz.js";
+import { TermCovariance, type CovarianceStructure } from "../src/model/covariance/structure.js";
+
+const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "reference-structures");
+
+interface Case {
+  structure: string;
+  formula: string;
+  REML: boolean;
+  nobs: number;
+  objective: number;
+  fixef: Record<string, number>;
+  se: Record<string, number>;
+  sigma: number;
+  sd: Record<string, number>;
+  correlation: number[][];
+  reference: string;
+  twin?: { formula: string; objective: number; satterthwaite_df: Record<string, number> };
+}
+
+const REFERENCE: { data: string; cases: Case[] } = JSON.parse(readFileSync(path.join(DIR, "structures.json"), "utf8"));
+const DATA = parseCSV(readFileSync(path.join(DIR, REFERENCE.data), "utf8"));
+
+/** The theta of a structure at its parameters. */
+function thetaAt(s: CovarianceStructure, par: Float64Array): Float64Array {
+  const theta = new Float64Array(s.size);
+  s.toTheta(par, 0, theta, 0);
+  return theta;
+}
+
+describe("structures map their parameters to T, with the Jacobian of that map", () => {
+  const structures: CovarianceStructure[] = [diagonal(3), compoundSymmetry(4, false), compoundSymmetry(4, true), ar1(5), toeplitz(5), toeplitz(2), compoundSymmetry(2, false)];
+  const rng = mulberry32(11);
+
+  for (const s of structures) {
+    it(`${s.kind} with ${s.q} columns: dtheta/dphi matches central differences`, () => {
+      for (let rep = 0; rep < 5; rep++) {
+        const par = Float64Array.from(s.parameterLower(), (lo) => (lo === 0 ? 0.3 + rng() * 2 : rng() * 3 - 1.5));
+        const J = s.jacobian(par, 0)!;
+        const m = s.parameterCount;
+        for (let k = 0; k < m; k++) {
+          const h = 1e-6;
+          const plus = Float64Array.from(par);
+          const minus = Float64Array.from(par);
+          plus[k] += h;
+          minus[k] -= h;
+          const tp = thetaAt(s, plus);
+          const tm = thetaAt(s, minus);
+          for (let r = 0; r < s.size; r++) expect(J[r * m + k]).toBeCloseTo((tp[r] - tm[r]) / (2 * h), 7);
+        }
+      }
+    });
+  }
+
+  it("start at T = I, and give the covariance their names promise", () => {
+    for (const s of structures) {
+      const T = s.factor(thetaAt(s, Float64Array.from(s.parameterStart())), 0);
+      for (let i = 0; i < s.q; i++) for (let j = 0; j < s.q; j++) expect(T[i * s.q + j]).toBeCloseTo(i === j ? 1 : 0, 14);
+    }
+    // cs: sds 1, 2, 3, 4 and one correlation; ar1: phi^|j-k|; toep: a correlation per lag.
+    const cs = compoundSymmetry(4, false);
+    const par = Float64Array.from([1, 2, 3, 4, 0.7]);
+    const cov = new TermCovariance(cs.factor(thetaAt(cs, par), 0), 4, 1);
+    const rho = cs.correlationParameters(par, 0).rho as number;
+    expect(rho).toBeGreaterThan(-1 / 3);
+    for (let i = 0; i < 4; i++) {
+      expect(cov.sd(i)).toBeCloseTo(i + 1, 12);
+      for (let j = 0; j < i; j++) expect(cov.cor(i, j)).toBeCloseTo(rho, 12);
+    }
+    const a = ar1(4);
+    const apar = Float64Array.from([2, 0.4]);
+    const acov = new TermCovariance(a.factor(thetaAt(a, apar), 0), 4, 1);
+    const phi = a.correlationParameters(apar, 0).phi as number;
+    expect(phi).toBeCloseTo(Math.tanh(0.4), 14);
+    for (let i = 0; i < 4; i++) for (let j = 0; j <= i; j++) expect(acov.S[i * 4 + j]).toBeCloseTo(4 * phi ** (i - j), 12);
+    const t = toeplitz(4);
+    const tpar = Float64Array.from([1, 1, 1, 1, 0.9, -0.5, 0.3]);
+    const tcov = new TermCovariance(t.factor(thetaAt(t, tpar), 0), 4, 1);
+    const lags = t.correlationParameters(tpar, 0).lags as number[];
+    expect(lags[0]).toBeCloseTo(Math.tanh(0.9), 14);
+    for (let i = 0; i < 4; i++) for (let j = 0; j < i; j++) expect(tcov.cor(i, j)).toBeCloseTo(lags[i - j - 1], 12);
+  });
+});
+
+describe("glmmTMB's structure syntax in formulas", () => {
+  it("reads us(), diag(), cs(), homcs(), ar1() and toep() around one random-effects term", () => {
+    expect(parseFormula("y ~ x + us(x | g)").random).toEqual(parseFormula("y ~ x + (x | g)").random);
+    const f = parseFormula("y ~ t + cs(0 + t | g) + ar1(0 + t | h) + diag(1 + x | g)");
+    expect(f.random.map((r) => r.structure)).toEqual(["cs", "ar1", "diag"]);
+    expect(f.random[2].lhs).toEqual({ intercept: true, terms: [["x"]] });
+    expect(f.fixed.terms).toEqual([["t"]]);
+  });
+
+  it("refuses a structure without a bar, or with ||, naming the fix", () => {
+    expect(() => parseFormula("y ~ cs(0 + t) + (1 | g)")).toThrow(/cs\(\) at position 5 must enclose a random-effects term, as in cs\(0 \+ visit \| subject\)/);
+    expect(() => parseFormula("y ~ diag(x || g)")).toThrow(/diag\(\) at position 5 takes a single bar/);
+  });
+});
+
+/** Relative closeness with an absolute floor. */
+function expectClose(actual: number, expected: number, rel: number, abs: number, what: string) {
+  expect(Math.abs(actual - expected), `${what}: ${actual} vs ${expected}`).toBeLessThanOrEqual(Math.max(rel * Math.abs(expected), abs));
+}
+
+describe.each(REFERENCE.cases)("$formula, REML $REML (reference: $reference)", (c) => {
+  let m: LmerModel;
+
+  it("reaches the reference's objective or lower", async () => {
+    m = await lmer(c.formula, DATA, { REML: c.REML });
+    expect(m.nobs).toBe(c.nobs);
+    expect(m.objective).toBeLessThanOrEqual(c.objective + 1e-6 * Math.abs(c.objective));
+    expect(m.objective).toBeGreaterThanOrEqual(c.objective - 1e-3);
+    expect(m.convergence.converged).toBe(true);
+  });
+
+  it("matches its fixed effects, SEs, sds and correlations", () => {
+    for (const [name, value] of Object.entries(c.fixef)) {
+      expectClose(m.fixef[name], value, 1e-4, 1e-6, name);
+      expectClose(m.se[name], c.se[name], 1e-4, 1e-6, `se ${name}`);
+    }
+    expectClose(m.sigma, c.sigma, 1e-3, 0, "sigma");
+    const s = m.structures[0];
+    expect(s.structure).toBe(c.structure);
+    Object.values(c.sd).forEach((sd, i) => expectClose(s.sd[i], sd, 1e-3, 1e-4, `sd ${s.names[i]}`));
+    const T = m.varcorr.filter((r) => r.grp === "subject");
+    const q = s.names.length;
+    const cor = (i: number, j: number) => T.find((r) => r.var1 === s.names[j] && r.var2 === s.names[i])?.sdcor;
+    if (c.structure === "us") for (let i = 0; i < q; i++) for (let j = 0; j < i; j++) expectClose(cor(i, j)!, c.correlation[i][j], 0, 1e-4, `cor ${i} ${j}`);
+    if (c.structure === "cs" || c.structure === "homcs") expectClose(s.parameters.rho as number, c.correlation[1][0], 0, 1e-4, "rho");
+    if (c.structure === "ar1") expectClose(s.parameters.phi as number, c.correlation[1][0], 0, 1e-4, "phi");
+    if (c.structure === "toep") (s.parameters.lags as number[]).forEach((r, k) => expectClose(r, c.correlation[k + 1][0], 0, 1e-4, `lag ${k + 1}`));
+  });
+
+  if (c.twin) {
+    it("gives the Satterthwaite df of its lme4 twin", () => {
+      for (const [name, df] of Object.entries(c.twin!.satterthwaite_df)) expectClose(m.satterthwaite.df[name], df, 1e-3, 0, `df ${name}`);
+    });
+  }
+});
