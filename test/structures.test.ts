@@ -23,6 +23,7 @@ interface Case {
   REML: boolean;
   nobs: number;
   objective: number;
+  npar: number;
   fixef: Record<string, number>;
   se: Record<string, number>;
   sigma: number;
@@ -122,6 +123,7 @@ describe.each(REFERENCE.cases)("$formula, REML $REML (reference: $reference)", (
   it("reaches the reference's objective or lower", async () => {
     m = await lmer(c.formula, DATA, { REML: c.REML });
     expect(m.nobs).toBe(c.nobs);
+    expect(m.npar).toBe(c.npar);
     expect(m.objective).toBeLessThanOrEqual(c.objective + 1e-6 * Math.abs(c.objective));
     expect(m.objective).toBeGreaterThanOrEqual(c.objective - 1e-3);
     expect(m.convergence.converged).toBe(true);
@@ -150,4 +152,53 @@ describe.each(REFERENCE.cases)("$formula, REML $REML (reference: $reference)", (
       for (const [name, df] of Object.entries(c.twin!.satterthwaite_df)) expectClose(m.satterthwaite.df[name], df, 1e-3, 0, `df ${name}`);
     });
   }
+});
+
+describe("a structured fit's output and inference", () => {
+  const fit = (term: string, REML = true) => lmer(`y ~ visit + arm + ${term}`, DATA, { REML });
+
+  it("prints cs's, homcs's and ar1's correlation once, as glmmTMB, and the homogeneous sd once", async () => {
+    const cs = (await fit("cs(0 + visit | subject)")).summary();
+    expect(cs).toMatch(/ subject {2}visitv1 +[\d.]+ +0\.769\d? +0\.42 \(cs\)\n {10}visitv2 +[\d.]+ +1\.15\d+\n/);
+    const ar = (await fit("ar1(0 + visit | subject)")).summary();
+    expect(ar).toMatch(/ subject {2}visitv1 +[\d.]+ +1\.43\d+ +0\.56 \(ar1\)\n Residual/);
+    const diag = (await fit("diag(1 + time | subject)")).summary();
+    expect(diag).toMatch(/Std\.Dev\. *\n subject {2}\(Intercept\) +[\d.]+ +0\.79\d+\n {10}time +[\d.]+ +0\.39\d+\n/);
+  });
+
+  it("lists the structure and its parameters in toJSON(), and every correlation in varcorr", async () => {
+    const m = await fit("toep(0 + visit | subject)");
+    const json = m.toJSON();
+    expect(json.structures).toHaveLength(1);
+    const [s] = json.structures;
+    expect(s.structure).toBe("toep");
+    expect(s.names).toEqual(["visitv1", "visitv2", "visitv3", "visitv4", "visitv5"]);
+    expect((s.parameters.lags as number[]).length).toBe(4);
+    expect(json.varcorr.filter((r) => r.grp === "subject" && r.var2 !== null)).toHaveLength(10);
+    const unstructured = (await lmer("y ~ visit + (1 + time | subject)", DATA)).toJSON().structures;
+    expect(unstructured.map((t) => [t.structure, t.parameters])).toEqual([["us", {}]]);
+  });
+
+  it("refuses profile intervals and Kenward-Roger for a structured term, naming the term and what to use", async () => {
+    const m = await fit("cs(0 + visit | subject)");
+    await expect(m.confint({ method: "profile" })).rejects.toThrow(LmmError);
+    await expect(m.confint()).rejects.toThrow(
+      /The likelihood profile \(and profile intervals\) is not available for the structured random-effects term cs\(visitv1 \+ visitv2 \+ visitv3 \+ visitv4 \+ visitv5 \| subject\).*method "wald".*method "boot"/,
+    );
+    expect(() => m.kenwardRoger).toThrow(/Kenward-Roger's method is not available for the structured random-effects term cs\(.*Satterthwaite/);
+    await expect(lmer("y ~ visit + ar1(0 + visit | subject)", DATA, { ddf: "kenward-roger" }).then((k) => k.summary())).rejects.toThrow(/Kenward-Roger's method is not available/);
+  });
+
+  it("gives Wald and bootstrap intervals of its sds and correlation parameters", async () => {
+    const m = await fit("ar1(0 + visit | subject)");
+    expect((await m.confint({ method: "wald" })).map((r) => r.name)).toEqual(m.coefNames);
+    const boot = await m.confint({ method: "boot", nsim: 20, seed: 1 });
+    const names = boot.map((r) => r.name);
+    expect(names.slice(0, 7)).toEqual(["sd_visitv1|subject", "sd_visitv2|subject", "sd_visitv3|subject", "sd_visitv4|subject", "sd_visitv5|subject", "cor_visitv2.visitv1|subject", "sigma"]);
+    const phi = boot[5];
+    const estimate = m.structures[0].parameters.phi as number;
+    expect(phi.lower).toBeLessThan(estimate);
+    expect(phi.upper).toBeGreaterThan(estimate);
+    expect(phi.upper).toBeLessThan(1);
+  });
 });

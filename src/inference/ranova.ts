@@ -21,12 +21,12 @@ export interface RanovaRow {
   p: number | null;
 }
 
-/** The term as lme4 writes it in a formula: `(1 | g)`, `(Days | Subject)`, `(0 + Days | Subject)`. */
+/** The term as lme4 writes it in a formula: `(1 | g)`, `(Days | Subject)`, `(0 + Days | Subject)`; a structured one as glmmTMB, `cs(0 + visit | subject)`. */
 function termText(t: RandomEffectsTerm): string {
   const vars = (t.lhs?.terms ?? []).map((v) => v.join(":"));
   const intercept = t.lhs ? t.lhs.intercept : t.names[0] === "(Intercept)";
   const lhs = vars.length === 0 ? "1" : intercept ? vars.join(" + ") : `0 + ${vars.join(" + ")}`;
-  return `(${lhs} | ${t.group})`;
+  return `${t.structure ?? ""}(${lhs} | ${t.group})`;
 }
 
 /** The design without the columns of one variable of term t (without term t when none is left). */

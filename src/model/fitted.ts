@@ -21,6 +21,8 @@ export interface TermStructure {
   /** The term's group as varcorr's `grp` names it. */
   grp: string;
   structure: StructureKind;
+  /** One standard deviation for all columns (ar1, homcs). */
+  homogeneous: boolean;
   /** The term's columns. */
   names: string[];
   /** Standard deviation of each column. */

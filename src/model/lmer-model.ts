@@ -78,8 +78,8 @@ function varcorrGroups(terms: readonly RandomEffectsTerm[]): string[] {
 
 /**
  * Variance components as lme4's as.data.frame(VarCorr(m)): per term its standard
- * deviations, then its correlations (a structured term's: those that carry its
- * parameters); then the residual.
+ * deviations, then its correlations (none for a term without correlation
+ * parameters: a scalar term, (x || g)'s, diag()'s); then the residual.
  */
 function varianceComponents(terms: readonly RandomEffectsTerm[], Ts: Float64Array[], sigma: number): VarCorrRow[] {
   const varcorr: VarCorrRow[] = [];
@@ -87,13 +87,12 @@ function varianceComponents(terms: readonly RandomEffectsTerm[], Ts: Float64Arra
   terms.forEach((term, k) => {
     const q = term.names.length;
     const cov = new TermCovariance(Ts[k], q, sigma);
-    const pairs = structureOf(term).covariancePairs();
+    const correlated = structureOf(term).covariancePairs().some(([i, j]) => i !== j);
     const grp = groups[k];
-    for (const [i] of pairs.filter(([i, j]) => i === j)) {
-      varcorr.push({ grp, var1: term.names[i], var2: null, vcov: cov.S[i * q + i], sdcor: cov.sd(i) });
-    }
-    for (const [i, j] of pairs.filter(([i, j]) => i > j)) {
-      varcorr.push({ grp, var1: term.names[j], var2: term.names[i], vcov: cov.S[i * q + j], sdcor: cov.cor(i, j) });
+    for (let i = 0; i < q; i++) varcorr.push({ grp, var1: term.names[i], var2: null, vcov: cov.S[i * q + i], sdcor: cov.sd(i) });
+    if (!correlated) return;
+    for (let j = 0; j < q; j++) {
+      for (let i = j + 1; i < q; i++) varcorr.push({ grp, var1: term.names[j], var2: term.names[i], vcov: cov.S[i * q + j], sdcor: cov.cor(i, j) });
     }
   });
   varcorr.push({ grp: "Residual", var1: null, var2: null, vcov: sigma * sigma, sdcor: sigma });
@@ -108,6 +107,7 @@ function termStructureReports(terms: readonly RandomEffectsTerm[], Ts: Float64Ar
     return {
       grp: groups[k],
       structure: structure.kind,
+      homogeneous: structure.homogeneous,
       names: terms[k].names,
       sd: terms[k].names.map((_, i) => cov.sd(i)),
       parameters: structure.correlationParameters(par, parAt),

@@ -70,7 +70,7 @@ export class ScaledCorrelation implements CovarianceStructure {
   constructor(
     readonly kind: StructureKind,
     readonly q: number,
-    homogeneous: boolean,
+    readonly homogeneous: boolean,
     private readonly correlation: CorrelationModel,
   ) {
     this.layout = new Unstructured(q);

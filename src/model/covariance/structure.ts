@@ -27,6 +27,8 @@ export interface CovarianceStructure {
   readonly kind: StructureKind;
   /** Columns of the term. */
   readonly q: number;
+  /** Whether one standard deviation serves all columns (ar1, homcs). */
+  readonly homogeneous: boolean;
   /** Entries of theta the term holds: the lower triangle of T, q (q + 1) / 2. */
   readonly size: number;
   /** The structure's own parameters, what the optimiser moves (size for unstructured terms, where they are theta's entries). */

@@ -34,6 +34,7 @@ export function writeFactorAt(theta: Float64Array, at: number, T: ArrayLike<numb
 /** The unstructured covariance of a term with q columns. */
 export class Unstructured implements ProfiledStructure {
   readonly kind = "us";
+  readonly homogeneous = false;
   readonly size: number;
   readonly parameterCount: number;
   /** pos[i][j] (i >= j): the position of T's entry (i, j) among the term's entries of theta. */
