@@ -65,6 +65,57 @@ gls_se <- function(m) {
   sqrt(diag(as.matrix(solve(t(X) %*% solve(V, X)))))
 }
 
+# Satterthwaite's df as lmerTest defines them, computed here from scratch for
+# the structures without an lme4 twin: the deviance (REML or ML, beta profiled
+# out) as a function of the variance parameters in their natural scale
+# (standard deviations, the structure's correlations, sigma), built from dense
+# V = Z G Z' + sigma^2 I; A = 2 H^-1 from numDeriv's Hessian of it at the
+# estimates, and df_j = 2 C_jj^2 / (g' A g) with g the gradient of
+# C_jj = ((X'V^-1X)^-1)_jj. The df do not depend on the parameterisation.
+correlation_of <- function(structure, r) {
+  lag <- abs(outer(1:q, 1:q, "-"))
+  switch(structure,
+    cs = ifelse(lag == 0, 1, r),
+    ar1 = r^lag,
+    toep = ifelse(lag == 0, 1, c(1, r)[lag + 1])
+  )
+}
+satterthwaite_df <- function(m, structure, reml) {
+  X <- getME(m, "X")
+  Z <- getME(m, "Z")
+  n <- nrow(X)
+  vc <- VarCorr(m)$cond$subject
+  sds <- attr(vc, "stddev")
+  cor <- attr(vc, "correlation")
+  homogeneous <- structure == "ar1"
+  r <- switch(structure, cs = cor[2, 1], ar1 = cor[2, 1], toep = cor[2:q, 1])
+  par <- c(if (homogeneous) sds[1] else sds, r, sigma(m))
+  n_sd <- if (homogeneous) 1 else q
+  pieces <- function(par) {
+    s <- par[seq_len(n_sd)]
+    s <- if (homogeneous) rep(s, q) else s
+    R <- correlation_of(structure, par[n_sd + seq_along(r)])
+    G <- kronecker(Diagonal(nlevels(data$subject)), Matrix(outer(s, s) * R, sparse = FALSE))
+    V <- as.matrix(Z %*% G %*% t(Z)) + par[length(par)]^2 * diag(n)
+    U <- chol(V)
+    Vi_X <- backsolve(U, forwardsolve(t(U), X))
+    XVX <- crossprod(X, Vi_X)
+    beta <- solve(XVX, crossprod(Vi_X, data$y))
+    res <- data$y - X %*% beta
+    dev <- 2 * sum(log(diag(U))) + sum(forwardsolve(t(U), res)^2) +
+      if (reml) as.numeric(determinant(XVX)$modulus) + (n - ncol(X)) * log(2 * pi) else n * log(2 * pi)
+    list(dev = dev, C = solve(XVX))
+  }
+  H <- numDeriv::hessian(function(p) pieces(p)$dev, par)
+  A <- 2 * solve(H)
+  C <- pieces(par)$C
+  df <- sapply(seq_len(ncol(X)), function(j) {
+    g <- numDeriv::grad(function(p) pieces(p)$C[j, j], par)
+    2 * C[j, j]^2 / sum(g * (A %*% g))
+  })
+  as.list(setNames(df, colnames(X)))
+}
+
 fit_case <- function(spec, reml) {
   m <- glmmTMB(as.formula(spec$formula), data = data, REML = reml,
                control = glmmTMBControl(optCtrl = list(iter.max = 1e4, eval.max = 1e4, rel.tol = 1e-14)))
@@ -90,6 +141,7 @@ fit_case <- function(spec, reml) {
     message = m$fit$message,
     pdHess = m$sdr$pdHess
   )
+  if (spec$structure %in% c("cs", "ar1", "toep")) case$satterthwaite_df <- satterthwaite_df(m, spec$structure, reml)
   if (!is.na(spec$twin)) {
     twin <- lmer(as.formula(spec$twin), data = data, REML = reml,
                  control = lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5)))

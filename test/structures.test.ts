@@ -30,6 +30,8 @@ interface Case {
   sd: Record<string, number>;
   correlation: number[][];
   reference: string;
+  /** Satterthwaite's df computed by the script from the deviance in the structure's natural parameters (cs, ar1, toep). */
+  satterthwaite_df?: Record<string, number>;
   twin?: { formula: string; objective: number; satterthwaite_df: Record<string, number> };
 }
 
@@ -146,6 +148,12 @@ describe.each(REFERENCE.cases)("$formula, REML $REML (reference: $reference)", (
     if (c.structure === "ar1") expectClose(s.parameters.phi as number, c.correlation[1][0], 0, 1e-4, "phi");
     if (c.structure === "toep") (s.parameters.lags as number[]).forEach((r, k) => expectClose(r, c.correlation[k + 1][0], 0, 1e-4, `lag ${k + 1}`));
   });
+
+  if (c.satterthwaite_df) {
+    it("gives lmerTest's Satterthwaite df, as the script computes them from the deviance in the structure's parameters", () => {
+      for (const [name, df] of Object.entries(c.satterthwaite_df!)) expectClose(m.satterthwaite.df[name], df, 1e-3, 0, `df ${name}`);
+    });
+  }
 
   if (c.twin) {
     it("gives the Satterthwaite df of its lme4 twin", () => {
