@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { lmer, parseCSV, parseFormula, type LmerModel } from "../src/index.js";
+import { likelihoodRatioTest, lmer, parseCSV, parseFormula, type LmerModel } from "../src/index.js";
+import { run } from "./cli-run.js";
 import { LmmError } from "../src/errors.js";
 import { mulberry32 } from "../src/random.js";
 import { ar1 } from "../src/model/covariance/ar1.js";
@@ -37,6 +38,11 @@ interface Case {
 
 const REFERENCE: { data: string; cases: Case[] } = JSON.parse(readFileSync(path.join(DIR, "structures.json"), "utf8"));
 const DATA = parseCSV(readFileSync(path.join(DIR, REFERENCE.data), "utf8"));
+
+/** A case of the reference by its formula and REML. */
+function referenceCase(formula: string, REML: boolean): Case {
+  return REFERENCE.cases.find((c) => c.formula === formula && c.REML === REML)!;
+}
 
 /** The theta of a structure at its parameters. */
 function thetaAt(s: CovarianceStructure, par: Float64Array): Float64Array {
@@ -191,7 +197,7 @@ describe("a structured fit's output and inference", () => {
     const m = await fit("cs(0 + visit | subject)");
     await expect(m.confint({ method: "profile" })).rejects.toThrow(LmmError);
     await expect(m.confint()).rejects.toThrow(
-      /The likelihood profile \(and profile intervals\) is not available for the structured random-effects term cs\(visitv1 \+ visitv2 \+ visitv3 \+ visitv4 \+ visitv5 \| subject\).*method "wald".*method "boot"/,
+      /The likelihood profile \(and profile intervals\) is not available for the structured random-effects term cs\(0 \+ visit \| subject\).*method "wald".*method "boot".*unstructured, \(0 \+ visit \| subject\)\./,
     );
     expect(() => m.kenwardRoger).toThrow(/Kenward-Roger's method is not available for the structured random-effects term cs\(.*Satterthwaite/);
     await expect(lmer("y ~ visit + ar1(0 + visit | subject)", DATA, { ddf: "kenward-roger" }).then((k) => k.summary())).rejects.toThrow(/Kenward-Roger's method is not available/);
@@ -208,5 +214,32 @@ describe("a structured fit's output and inference", () => {
     expect(phi.lower).toBeLessThan(estimate);
     expect(phi.upper).toBeGreaterThan(estimate);
     expect(phi.upper).toBeLessThan(1);
+  });
+});
+
+describe("structures compared, and on the command line", () => {
+  it("compares nested structures by lme4's likelihood-ratio test, refitted by ML, with glmmTMB's deviances and npar", async () => {
+    const cs = "y ~ visit + arm + cs(0 + visit | subject)";
+    const us = "y ~ visit + arm + us(0 + visit | subject)";
+    const table = await likelihoodRatioTest(await lmer(cs, DATA), await lmer(us, DATA));
+    const [small, large] = table.rows;
+    const [rc, ru] = [referenceCase(cs, false), referenceCase(us, false)];
+    expect([small.npar, large.npar]).toEqual([rc.npar, ru.npar]);
+    expectClose(small.deviance, rc.objective, 1e-6, 0, "deviance cs");
+    expectClose(large.deviance, ru.objective, 1e-6, 0, "deviance us");
+    expect(large.Df).toBe(ru.npar - rc.npar);
+    expectClose(large.Chisq!, rc.objective - ru.objective, 1e-5, 0, "Chisq");
+  });
+
+  it("lmm fit takes the syntax and --json lists the structure", async () => {
+    const file = path.join(DIR, REFERENCE.data);
+    const r = await run("fit", file, "y ~ visit + arm + ar1(0 + visit | subject)", "--json");
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json.structures[0].structure).toBe("ar1");
+    expectClose(json.structures[0].parameters.phi, referenceCase("y ~ visit + arm + ar1(0 + visit | subject)", true).correlation[1][0], 0, 1e-4, "phi");
+    const bad = await run("fit", file, "y ~ visit + ar1(0 + visit || subject)");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^lmm: Formula: ar1\(\) at position 13 takes a single bar/);
   });
 });

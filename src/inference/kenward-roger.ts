@@ -494,7 +494,7 @@ function adjustedCovariance(phi: Float64Array, P: Float64Array[], PhiP: Float64A
  */
 export function kenwardRogerAdjustment(model: FittedModel): KenwardRogerAdjustment {
   // Its variance parameters are the unstructured terms' covariance entries.
-  refuseStructured(model.design.terms, "Kenward-Roger's method", "use Satterthwaite's df (ddf \"satterthwaite\")");
+  refuseStructured(model.design.terms, "Kenward-Roger's method", "use Satterthwaite's df (ddf \"satterthwaite\", --ddf satterthwaite)");
   if (!model.REML) {
     throw new LmmError(
       "Kenward-Roger's method is only available for REML fits (as in lmerTest): refit by REML (REML: true, or drop --ml), or use Satterthwaite's df.",

@@ -74,7 +74,7 @@ interface TermLayout {
 }
 
 function termLayouts(design: Design): TermLayout[] {
-  const instead = 'use Wald intervals of the fixed effects (method "wald") or parametric bootstrap intervals (method "boot")';
+  const instead = 'use Wald intervals of the fixed effects (method "wald", --confint wald) or parametric bootstrap intervals (method "boot", --confint boot)';
   return profiledStructures(design.terms, "The likelihood profile (and profile intervals)", instead).map(({ structure, at }, k) => ({ structure, at, group: design.terms[k].group, names: design.terms[k].names }));
 }
 

@@ -54,13 +54,21 @@ export function profiledStructures(terms: readonly RandomEffectsTerm[], what: st
   return termStructures(terms).map(({ structure, at }) => ({ structure: structure as Unstructured, at }));
 }
 
+/** The term as lme4 writes it in a formula: `(1 | g)`, `(Days | Subject)`, `(0 + Days | Subject)`; a structured one as glmmTMB, `cs(0 + visit | subject)`. */
+export function termText(t: RandomEffectsTerm): string {
+  const vars = (t.lhs?.terms ?? []).map((v) => v.join(":"));
+  const intercept = t.lhs ? t.lhs.intercept : t.names[0] === "(Intercept)";
+  const lhs = vars.length === 0 ? "1" : intercept ? vars.join(" + ") : `0 + ${vars.join(" + ")}`;
+  return `${t.structure ?? ""}(${lhs} | ${t.group})`;
+}
+
 /** Refuse an inference that is built and validated for unstructured terms only, naming it, the term and what to do instead. */
 export function refuseStructured(terms: readonly RandomEffectsTerm[], what: string, instead: string): void {
   const term = terms.find((t) => (t.structure ?? "us") !== "us");
   if (term) {
     throw new LmmError(
-      `${what} is not available for the structured random-effects term ${term.structure}(${term.names.join(" + ")} | ${term.group}): ` +
-        `it is built and checked for unstructured terms only. Instead ${instead}, or fit the term unstructured, (${term.names.join(" + ")} | ${term.group}).`,
+      `${what} is not available for the structured random-effects term ${termText(term)}: ` +
+        `it is built and checked for unstructured terms only. Instead ${instead}, or fit the term unstructured, ${termText({ ...term, structure: undefined })}.`,
     );
   }
 }
