@@ -1,7 +1,8 @@
 // lme4 formula syntax: `y ~ x * g + (1 + x | subject) + (1 | a/b)`.
 // The parser yields R's term structure: a list of fixed terms (each an
 // interaction of variables, ordered by degree as R's terms() does) and the
-// random-effects terms, with `||` and `/` already expanded as lme4 expands them.
+// random-effects terms, with `||` and `/` already expanded as lme4 expands them
+// and a glmmTMB covariance structure (`cs(0 + visit | subject)`) kept on its terms.
 import { LmmError, quote, quoteList } from "./errors.js";
 import { exprChildren, foldTree, FUNCTIONS, type Expr } from "./expr.js";
 import { STRUCTURE_KINDS, type StructureKind } from "./model/covariance/structure.js";
@@ -157,7 +158,8 @@ interface Level {
  * that neither long sums nor deep nesting meet the call-stack limit:
  *   sum := prod (('+' | '-') prod)*      prod := inter (('*' | '/') inter)*
  *   inter := power (':' power)*          power := atom ['^' number]
- *   atom := ['+' | '-'] (name | number | '(' sum ')' | '(' sum '|' sum ')')
+ *   atom := ['+' | '-'] (name | number | '(' sum ')' | [structure] '(' sum '|' sum ')')
+ * where structure is one of glmmTMB's covariance structures (`cs(0 + f | g)`).
  */
 function parseSum(src: string, toks: Token[], k: number, calls: Record<string, Expr>): Node {
   const newLevel = (open?: Token, structure?: Token): Level => ({ open, structure, operands: [], operators: [], signs: [], powered: false });

@@ -64,7 +64,7 @@ export class ScaledCorrelation implements CovarianceStructure {
   private readonly scales: number;
   /** index[i * q + j] (i >= j): the position of T's entry (i, j) among the term's entries of theta. */
   private readonly index: Int32Array;
-  /** theta's layout, bounds, start and names are the unstructured term's (the kernels read T as one). */
+  /** theta's layout, bounds and names are the unstructured term's (the kernels read T as one). */
   private readonly layout: Unstructured;
 
   constructor(
@@ -129,10 +129,6 @@ export class ScaledCorrelation implements CovarianceStructure {
 
   lower(): number[] {
     return this.layout.lower();
-  }
-
-  start(): number[] {
-    return this.layout.start();
   }
 
   names(group: string, columns: readonly string[]): string[] {

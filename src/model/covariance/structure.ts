@@ -53,8 +53,6 @@ export interface CovarianceStructure {
   correlationParameters(par: ArrayLike<number>, at: number): Record<string, number | number[]>;
   /** Lower bounds of the term's entries of theta (for unstructured terms, the optimiser's box). */
   lower(): number[];
-  /** lme4's starting values of the term's entries of theta. */
-  start(): number[];
   /** lme4's names of the term's entries of theta (`Subject.(Intercept)`, `Subject.Days.(Intercept)`). */
   names(group: string, columns: readonly string[]): string[];
   /** The relative factor T (row-major q x q, lower triangle) from the term's entries of theta, which start at `at`. */

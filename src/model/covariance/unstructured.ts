@@ -77,6 +77,7 @@ export class Unstructured implements ProfiledStructure {
     return this.pairs.map(([i, j]) => (i === j ? 0 : -Infinity));
   }
 
+  /** lme4's starting values of the term's entries of theta: T = I. */
   start(): number[] {
     return this.pairs.map(([i, j]) => (i === j ? 1 : 0));
   }
