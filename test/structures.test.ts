@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { likelihoodRatioTest, lmer, parseCSV, parseFormula, type LmerModel } from "../src/index.js";
+import { buildDesign, likelihoodRatioTest, lmer, parseCSV, parseFormula, ProfiledDeviance, type LmerModel } from "../src/index.js";
+import { parameterLower, parameterMap } from "../src/model/parameters.js";
 import { run } from "./cli-run.js";
 import { LmmError } from "../src/errors.js";
 import { mulberry32 } from "../src/random.js";
@@ -103,6 +104,32 @@ describe("structures map their parameters to T, with the Jacobian of that map", 
     expect(lags[0]).toBeCloseTo(Math.tanh(0.9), 14);
     for (let i = 0; i < 4; i++) for (let j = 0; j < i; j++) expect(tcov.cor(i, j)).toBeCloseTo(lags[i - j - 1], 12);
   });
+});
+
+describe("the deviance's gradient in a structure's parameters, J' (dd/dtheta)", () => {
+  const rng = mulberry32(5);
+  for (const term of ["diag(1 + time | subject)", "cs(0 + visit | subject)", "homcs(0 + visit | subject)", "ar1(0 + visit | subject)", "toep(0 + visit | subject)"]) {
+    it(`${term}: matches central differences of the REML and ML deviance`, async () => {
+      const design = buildDesign(parseFormula(`y ~ visit + arm + ${term}`), DATA);
+      const map = parameterMap(design.terms);
+      for (const reml of [true, false]) {
+        const dev = await ProfiledDeviance.create(design, reml);
+        const par = Float64Array.from(parameterLower(design.terms), (lo) => (lo === 0 ? 0.5 + rng() : rng() - 0.5));
+        dev.evaluate(map.theta(par));
+        const g = map.gradient(par, dev.gradient());
+        for (let k = 0; k < par.length; k++) {
+          const h = 1e-5;
+          const at = (v: number) => {
+            const p = Float64Array.from(par);
+            p[k] = v;
+            return dev.evaluate(map.theta(p));
+          };
+          const fd = (at(par[k] + h) - at(par[k] - h)) / (2 * h);
+          expect(Math.abs(g[k] - fd), `parameter ${k}: ${g[k]} vs ${fd}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(fd)));
+        }
+      }
+    });
+  }
 });
 
 describe("glmmTMB's structure syntax in formulas", () => {
