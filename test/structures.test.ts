@@ -198,13 +198,13 @@ describe.each(REFERENCE.cases)("$formula, REML $REML (reference: $reference)", (
 describe("a structured fit's output and inference", () => {
   const fit = (term: string, REML = true) => lmer(`y ~ visit + arm + ${term}`, DATA, { REML });
 
-  it("prints cs's, homcs's and ar1's correlation once, as glmmTMB, and the homogeneous sd once", async () => {
+  it("prints cs's, homcs's and ar1's correlation once, as glmmTMB, the homogeneous sd once, and diag's zero correlations", async () => {
     const cs = (await fit("cs(0 + visit | subject)")).summary();
     expect(cs).toMatch(/ subject {2}visitv1 +[\d.]+ +0\.769\d? +0\.42 \(cs\)\n {10}visitv2 +[\d.]+ +1\.15\d+\n/);
     const ar = (await fit("ar1(0 + visit | subject)")).summary();
     expect(ar).toMatch(/ subject {2}visitv1 +[\d.]+ +1\.43\d+ +0\.56 \(ar1\)\n Residual/);
     const diag = (await fit("diag(1 + time | subject)")).summary();
-    expect(diag).toMatch(/Std\.Dev\. *\n subject {2}\(Intercept\) +[\d.]+ +0\.79\d+\n {10}time +[\d.]+ +0\.39\d+\n/);
+    expect(diag).toMatch(/Std\.Dev\. Corr *\n subject {2}\(Intercept\) +[\d.]+ +0\.79\d+ *\n {10}time +[\d.]+ +0\.39\d+ +0\.00\n/);
   });
 
   it("lists the structure and its parameters in toJSON(), and every correlation in varcorr", async () => {

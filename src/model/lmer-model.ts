@@ -8,7 +8,7 @@ import type { ThetaOptimum } from "../fit/optimize-theta.js";
 import { degenerateFitCause } from "./build-design.js";
 import type { Design, RandomEffectsTerm } from "./design.js";
 import type { ProfiledDeviance } from "./deviance.js";
-import { structureOf, termStructures, thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
+import { termStructures, thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
 import { TermCovariance } from "./covariance/structure.js";
 import { formatSummary } from "../output/summary.js";
 import { modelToJSON, type LmerJSON } from "../output/json.js";
@@ -78,8 +78,8 @@ function varcorrGroups(terms: readonly RandomEffectsTerm[]): string[] {
 
 /**
  * Variance components as lme4's as.data.frame(VarCorr(m)): per term its standard
- * deviations, then its correlations (none for a term without correlation
- * parameters: a scalar term, (x || g)'s, diag()'s); then the residual.
+ * deviations, then every correlation of its columns (a structured term's too,
+ * diag()'s zeros included, as glmmTMB's VarCorr shows them); then the residual.
  */
 function varianceComponents(terms: readonly RandomEffectsTerm[], Ts: Float64Array[], sigma: number): VarCorrRow[] {
   const varcorr: VarCorrRow[] = [];
@@ -87,10 +87,8 @@ function varianceComponents(terms: readonly RandomEffectsTerm[], Ts: Float64Arra
   terms.forEach((term, k) => {
     const q = term.names.length;
     const cov = new TermCovariance(Ts[k], q, sigma);
-    const correlated = structureOf(term).covariancePairs().some(([i, j]) => i !== j);
     const grp = groups[k];
     for (let i = 0; i < q; i++) varcorr.push({ grp, var1: term.names[i], var2: null, vcov: cov.S[i * q + i], sdcor: cov.sd(i) });
-    if (!correlated) return;
     for (let j = 0; j < q; j++) {
       for (let i = j + 1; i < q; i++) varcorr.push({ grp, var1: term.names[j], var2: term.names[i], vcov: cov.S[i * q + j], sdcor: cov.cor(i, j) });
     }

@@ -93,7 +93,6 @@ function randomEffectsTable(m: ReportedModel): SummaryTable {
     // A homogeneous structure's one standard deviation is printed once, as glmmTMB does.
     const vars = vc.filter((r) => r.var2 === null).slice(0, structure?.homogeneous ? 1 : undefined);
     const single = singleCorrelation(structure);
-    // Terms without correlations (diag()) print none, as (x || g)'s separate terms.
     const display = grp === "Residual" ? "Residual" : grp.replace(/\.\d+$/, "");
     vars.forEach((v, i) => {
       const corr: number[] = [];
@@ -103,7 +102,7 @@ function randomEffectsTable(m: ReportedModel): SummaryTable {
           corr.push(single);
           note = ` (${structure!.structure})`;
         }
-      } else if (vc.some((r) => r.var2 !== null)) {
+      } else {
         for (let j = 0; j < i; j++) {
           const c = vc.find((r) => r.var1 === vars[j].var1 && r.var2 === v.var1);
           corr.push(c ? c.sdcor : NaN);
