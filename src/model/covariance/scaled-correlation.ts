@@ -8,7 +8,7 @@
 // The Jacobian dtheta/d(s, u): T_ij = s_i C_ij is linear in s; for u_k the
 // derivative of the Cholesky factor, dC = C Phi(C^-1 dR C^-T), Phi taking the
 // lower triangle and halving its diagonal, so dT = D dC.
-import { invertLower, matmul, transpose } from "../../linalg.js";
+import { cholesky, invertLower, matmul, transpose } from "../../linalg.js";
 import type { CovarianceStructure, StructureKind } from "./structure.js";
 import { Unstructured, writeFactorAt } from "./unstructured.js";
 
@@ -24,25 +24,6 @@ export interface CorrelationModel {
   report(u: ArrayLike<number>, at: number): Record<string, number | number[]>;
   /** The correlations, (i, j) with i > j, that carry the parameters (varcorr's rows). */
   readonly pairs: readonly (readonly [number, number])[];
-}
-
-/** The lower Cholesky factor (row-major) of a positive definite q x q matrix. */
-function cholesky(A: Float64Array, q: number): Float64Array {
-  const L = new Float64Array(q * q);
-  for (let j = 0; j < q; j++) {
-    let d = A[j * q + j];
-    for (let k = 0; k < j; k++) d -= L[j * q + k] ** 2;
-    // The transforms keep R positive definite; rounding at an extreme u must
-    // not make a NaN of a pivot that is 0 in exact arithmetic.
-    const pivot = Math.sqrt(Math.max(d, 0));
-    L[j * q + j] = pivot;
-    for (let i = j + 1; i < q; i++) {
-      let s = A[i * q + j];
-      for (let k = 0; k < j; k++) s -= L[i * q + k] * L[j * q + k];
-      L[i * q + j] = pivot > 0 ? s / pivot : 0;
-    }
-  }
-  return L;
 }
 
 /** dC = C Phi(C^-1 dR C^-T) for the Cholesky factor C of R and a symmetric change dR. */
@@ -62,8 +43,6 @@ export class ScaledCorrelation implements CovarianceStructure {
   readonly parameterCount: number;
   /** Standard deviations: q (heterogeneous) or 1 (homogeneous). */
   private readonly scales: number;
-  /** index[i * q + j] (i >= j): the position of T's entry (i, j) among the term's entries of theta. */
-  private readonly index: Int32Array;
   /** theta's layout, bounds and names are the unstructured term's (the kernels read T as one). */
   private readonly layout: Unstructured;
 
@@ -77,9 +56,6 @@ export class ScaledCorrelation implements CovarianceStructure {
     this.size = this.layout.size;
     this.scales = homogeneous ? 1 : q;
     this.parameterCount = this.scales + correlation.count;
-    this.index = new Int32Array(q * q).fill(-1);
-    let k = 0;
-    for (let j = 0; j < q; j++) for (let i = j; i < q; i++) this.index[i * q + j] = k++;
   }
 
   parameterLower(): number[] {
@@ -106,18 +82,18 @@ export class ScaledCorrelation implements CovarianceStructure {
   }
 
   jacobian(par: ArrayLike<number>, at: number): Float64Array {
-    const { q, size, parameterCount, scales, index } = this;
+    const { q, size, parameterCount, scales, layout } = this;
     const J = new Float64Array(size * parameterCount);
     const { R, dR } = this.correlation.matrix(par, at + scales);
     const C = cholesky(R, q);
     for (let i = 0; i < q; i++) {
-      for (let j = 0; j <= i; j++) J[index[i * q + j] * parameterCount + (scales === 1 ? 0 : i)] = C[i * q + j];
+      for (let j = 0; j <= i; j++) J[layout.position(i, j) * parameterCount + (scales === 1 ? 0 : i)] = C[i * q + j];
     }
     dR.forEach((dRk, k) => {
       const dC = choleskyDerivative(C, dRk, q);
       for (let i = 0; i < q; i++) {
         const s = this.scale(par, at, i);
-        for (let j = 0; j <= i; j++) J[index[i * q + j] * parameterCount + scales + k] = s * dC[i * q + j];
+        for (let j = 0; j <= i; j++) J[layout.position(i, j) * parameterCount + scales + k] = s * dC[i * q + j];
       }
     });
     return J;

@@ -53,6 +53,11 @@ export class Unstructured implements ProfiledStructure {
     }
   }
 
+  /** The position of T's entry (i, j), i >= j, among the term's entries of theta. */
+  position(i: number, j: number): number {
+    return this.pos[i][j];
+  }
+
   parameterLower(): number[] {
     return this.lower();
   }
