@@ -1,9 +1,11 @@
 // lme4 formula syntax: `y ~ x * g + (1 + x | subject) + (1 | a/b)`.
 // The parser yields R's term structure: a list of fixed terms (each an
 // interaction of variables, ordered by degree as R's terms() does) and the
-// random-effects terms, with `||` and `/` already expanded as lme4 expands them.
+// random-effects terms, with `||` and `/` already expanded as lme4 expands them
+// and a glmmTMB covariance structure (`cs(0 + visit | subject)`) kept on its terms.
 import { LmmError, quote, quoteList } from "./errors.js";
 import { expressionColumns, exprChildren, factorCallColumn, foldTree, FUNCTIONS, type Expr } from "./expr.js";
+import { STRUCTURE_KINDS, type StructureKind } from "./model/covariance/structure.js";
 
 /** An interaction of variables; [] is the intercept. */
 export type Term = string[];
@@ -21,6 +23,8 @@ export interface RandomTerm {
   group: string[];
   /** lme4's name for the grouping factor: `Subject`, `cask:batch`. */
   groupName: string;
+  /** The covariance structure glmmTMB's syntax gave it (`cs(0 + visit | subject)`); unstructured when absent. */
+  structure?: StructureKind;
 }
 
 /** A parsed lme4 formula: response, fixed terms (R's order) and expanded random terms. */
@@ -125,7 +129,7 @@ type Node =
   | { t: "num"; value: number; pos: number }
   | { t: "bin"; op: string; a: Node; b: Node; pos: number }
   | { t: "neg"; a: Node; pos: number }
-  | { t: "bar"; lhs: Node; rhs: Node; double: boolean; pos: number }
+  | { t: "bar"; lhs: Node; rhs: Node; double: boolean; structure?: StructureKind; pos: number }
   | { t: "paren"; a: Node; pos: number };
 
 /** R's largest power in a formula (an R integer); the expansion stops growing at the number of variables. */
@@ -143,6 +147,8 @@ interface Level {
   /** Unary minus signs waiting for their operand. */
   signs: Token[];
   bar?: { lhs: Node; tok: Token };
+  /** The covariance structure whose parentheses these are (`cs(`), if any. */
+  structure?: Token;
   /** The last operand already has its '^' (R's a^2^3 is not a formula term). */
   powered: boolean;
 }
@@ -152,10 +158,11 @@ interface Level {
  * that neither long sums nor deep nesting meet the call-stack limit:
  *   sum := prod (('+' | '-') prod)*      prod := inter (('*' | '/') inter)*
  *   inter := power (':' power)*          power := atom ['^' number]
- *   atom := ['+' | '-'] (name | number | '(' sum ')' | '(' sum '|' sum ')')
+ *   atom := ['+' | '-'] (name | number | '(' sum ')' | [structure] '(' sum '|' sum ')')
+ * where structure is one of glmmTMB's covariance structures (`cs(0 + f | g)`).
  */
 function parseSum(src: string, toks: Token[], k: number, calls: Record<string, Expr>): Node {
-  const newLevel = (open?: Token): Level => ({ open, operands: [], operators: [], signs: [], powered: false });
+  const newLevel = (open?: Token, structure?: Token): Level => ({ open, structure, operands: [], operators: [], signs: [], powered: false });
   const levels: Level[] = [newLevel()];
   const reduce = (lv: Level) => {
     const op = lv.operators.pop()!;
@@ -189,6 +196,10 @@ function parseSum(src: string, toks: Token[], k: number, calls: Record<string, E
     }
     if (isOp(t, "(")) {
       levels.push(newLevel(t));
+      continue;
+    }
+    if (t.kind === "name" && isOp(toks[k], "(") && (STRUCTURE_KINDS as readonly string[]).includes(t.text)) {
+      levels.push(newLevel(toks[k++], t));
       continue;
     }
     if (t.kind === "name") {
@@ -229,7 +240,10 @@ function parseSum(src: string, toks: Token[], k: number, calls: Record<string, E
       }
       if (isOp(t, ")") && lv.open) {
         const inner = finish(lv);
-        const node: Node = lv.bar ? { t: "bar", lhs: lv.bar.lhs, rhs: inner, double: lv.bar.tok.text === "||", pos: lv.open.pos } : { t: "paren", a: inner, pos: lv.open.pos };
+        const structure = lv.structure && structureOfBar(lv.structure, lv.bar?.tok);
+        const node: Node = lv.bar
+          ? { t: "bar", lhs: lv.bar.lhs, rhs: inner, double: lv.bar.tok.text === "||", structure, pos: lv.open.pos }
+          : { t: "paren", a: inner, pos: lv.open.pos };
         levels.pop();
         lv = levels[levels.length - 1];
         push(lv, node);
@@ -239,6 +253,20 @@ function parseSum(src: string, toks: Token[], k: number, calls: Record<string, E
       throw unexpected(lv, t);
     }
   }
+}
+
+/** A structure's name before its parentheses (`cs(`), checked to enclose one `x | g` term. */
+function structureOfBar(name: Token, bar: Token | undefined): StructureKind {
+  const example = `${name.text}(0 + visit | subject)`;
+  if (!bar) {
+    throw new LmmError(`Formula: ${name.text}() at position ${name.pos + 1} must enclose a random-effects term, as in ${example}.`, { position: name.pos });
+  }
+  if (bar.text === "||") {
+    throw new LmmError(`Formula: ${name.text}() at position ${name.pos + 1} takes a single bar, as in ${example}: the structure says how the columns correlate.`, {
+      position: bar.pos,
+    });
+  }
+  return name.text as StructureKind;
 }
 
 /** R's arithmetic inside a call: unary minus binds less tightly than '^' (-x^2 is -(x^2)), '^' is right-associative. */
@@ -579,7 +607,8 @@ function randomTerms(bar: Node & { t: "bar" }): RandomTerm[] {
   const out: RandomTerm[] = [];
   for (const g of groupingFactors(bar.rhs)) {
     if (!bar.double) {
-      out.push({ lhs, group: g.vars, groupName: g.name });
+      // us(x | g) is (x | g): unstructured, as a term without a structure.
+      out.push({ lhs, group: g.vars, groupName: g.name, ...(bar.structure && bar.structure !== "us" && { structure: bar.structure }) });
       continue;
     }
     // (x || g) = (1 | g) + (0 + x | g): one uncorrelated term per formula term.

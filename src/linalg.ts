@@ -248,3 +248,24 @@ export function spdInverse(A: Float64Array, n: number): Float64Array | null {
   }
   return out;
 }
+
+/**
+ * The lower Cholesky factor (row-major) of a positive (semi-)definite q x q
+ * matrix; a pivot that rounding makes negative is taken as 0 (and its column
+ * below as 0), so a matrix on the boundary gives a factor, not NaN.
+ */
+export function cholesky(A: Float64Array, q: number): Float64Array {
+  const L = new Float64Array(q * q);
+  for (let j = 0; j < q; j++) {
+    let d = A[j * q + j];
+    for (let k = 0; k < j; k++) d -= L[j * q + k] ** 2;
+    const pivot = Math.sqrt(Math.max(d, 0));
+    L[j * q + j] = pivot;
+    for (let i = j + 1; i < q; i++) {
+      let s = A[i * q + j];
+      for (let k = 0; k < j; k++) s -= L[i * q + k] * L[j * q + k];
+      L[i * q + j] = pivot > 0 ? s / pivot : 0;
+    }
+  }
+  return L;
+}

@@ -109,7 +109,7 @@ describe("the covariance-cone check", () => {
   it("finds a lower point inside the cone from a singular point", () => {
     const f = distanceTo([1, 0.5, 1]);
     const x = Float64Array.from([0, 0.9, 0]); // Sigma = diag(0, 0.81): singular
-    const r = coneProbe([2])(f, x, f(x));
+    const r = coneProbe([{ at: 0, q: 2 }])(f, x, f(x));
     expect(r.singularTerms).toBe(1);
     expect(r.start).not.toBeNull();
     expect(f(r.start!)).toBeLessThan(f(x));
@@ -119,7 +119,7 @@ describe("the covariance-cone check", () => {
     // Over Sigma >= 0 the nearest point to diag(1, -1) is diag(1, 0).
     const f = distanceTo([1, 0, -1]);
     const x = Float64Array.from([1, 0, 0]);
-    const r = coneProbe([2])(f, x, f(x));
+    const r = coneProbe([{ at: 0, q: 2 }])(f, x, f(x));
     expect(r.singularTerms).toBe(1);
     expect(r.start).toBeNull();
   });
@@ -127,10 +127,10 @@ describe("the covariance-cone check", () => {
   it("offers a jump into the cone's interior from a boundary minimum", () => {
     const f = distanceTo([1, 0, -1]);
     const x = Float64Array.from([1, 0, 0]);
-    const { jump } = coneProbe([2])(f, x, f(x));
+    const { jump } = coneProbe([{ at: 0, q: 2 }])(f, x, f(x));
     // The null space (0, 1) filled in at the size of the other variance: Sigma = I.
     expect(Array.from(jump!)).toEqual([1, 0, 1]);
-    expect(coneProbe([2])(f, Float64Array.from([1, 0.3, 0.5]), 0).jump).toBeNull();
+    expect(coneProbe([{ at: 0, q: 2 }])(f, Float64Array.from([1, 0.3, 0.5]), 0).jump).toBeNull();
   });
 
   it("lets minimize leave a singular point that is stationary in theta", () => {
@@ -141,7 +141,7 @@ describe("the covariance-cone check", () => {
     const f = distanceTo([1, -0.5, 0.81]);
     const x0 = [0, 0.9, 0];
     const plain = minimize(f, x0, [0, -Infinity, 0]);
-    const withCone = minimize(f, x0, [0, -Infinity, 0], { probe: coneProbe([2]) });
+    const withCone = minimize(f, x0, [0, -Infinity, 0], { probe: coneProbe([{ at: 0, q: 2 }]) });
     expect(plain.f).toBeCloseTo(1.5, 8);
     expect(withCone.f).toBeLessThan(1e-10);
     expect(withCone.optimality).toMatch(/restart/);

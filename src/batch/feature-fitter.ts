@@ -9,7 +9,7 @@ import { buildDesign } from "../model/build-design.js";
 import type { Design, DesignOptions } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel } from "../model/lmer-model.js";
-import { thetaStart } from "../model/parameters.js";
+import { parameterMap, parameterStart } from "../model/parameters.js";
 import type { DataFrame } from "../data.js";
 import type { ParsedFormula } from "../formula.js";
 import { varianceParameters } from "../inference/confint.js";
@@ -37,6 +37,7 @@ export function unfitted(feature: string, status: string, nobs = 0): FeatureFit 
 interface PreparedDesign {
   design: Design;
   deviance: ProfiledDeviance;
+  /** Where each fit's covariance parameters start. */
   start: Float64Array;
 }
 
@@ -83,7 +84,8 @@ export class FeatureFitter {
 
   /** Names of the variance components, lme4's (`sd_(Intercept)|id`, ..., `sigma`). */
   varianceComponentNames(): string[] {
-    return varianceParameters(this.base.design.terms, this.base.start, 1).map((v) => v.name);
+    const terms = this.base.design.terms;
+    return varianceParameters(terms, parameterMap(terms).theta(this.base.start), 1).map((v) => v.name);
   }
 
   /** The base design (rows with every covariate present). */
@@ -185,5 +187,5 @@ async function prepare(formula: ParsedFormula, data: DataFrame, options: Feature
   const reused = await recycle?.catch(() => undefined);
   const design = buildDesign(formula, data, options.design);
   const deviance = await ProfiledDeviance.create(design, options.REML, reused?.deviance);
-  return { design, deviance, start: thetaStart(design.terms) };
+  return { design, deviance, start: parameterStart(design.terms) };
 }

@@ -12,7 +12,7 @@
 // when it fails, from which the optimiser continues.
 
 import { dot, symmetricEigen, timesTranspose } from "../linalg.js";
-import { factorAt, thetaLength, writeFactorAt } from "../model/covariance/unstructured.js";
+import { factorAt, writeFactorAt } from "../model/covariance/unstructured.js";
 
 /** What a check of a point found: a lower start to continue from (or null), and what was checked. */
 export interface ProbeResult {
@@ -95,15 +95,21 @@ function updated(T: Float64Array, vectors: Float64Array[], q: number): Float64Ar
   return vectors.reduce((L, w) => rankOneUpdate(L, w, q), T);
 }
 
+/** An unstructured term of q columns whose entries of T start at `at` in the optimiser's point. */
+export interface ConeBlock {
+  at: number;
+  q: number;
+}
+
 /**
- * The probe for models whose terms have q_1, q_2, ... columns (theta laid out
- * term by term). For each term whose Sigma is singular: the point on the
+ * The probe for the given unstructured terms of a model (other parameters are
+ * left as they are). For each term whose Sigma is singular: the point on the
  * boundary itself (its tiny eigenvalues set to 0), then trial moves into the
  * cone along each null vector and along the most negative direction of G on the
  * null space (estimated by directional differences). Returns the lowest point
  * found if it is lower than fx, and the jump (see ProbeResult).
  */
-export function coneProbe(qs: readonly number[]): Probe {
+export function coneProbe(blocks: readonly ConeBlock[]): Probe {
   return (f, x, fx) => {
     let best: Float64Array | null = null;
     // A trial move must lower the objective by this much to count.
@@ -121,8 +127,7 @@ export function coneProbe(qs: readonly number[]): Probe {
     };
     const jump = Float64Array.from(x);
     let jumps = false;
-    let at = 0;
-    for (const q of qs) {
+    for (const { at, q } of blocks) {
       const { T, scale, nullSpace, range } = termCovariance(x, at, q);
       const withFactor = (L: Float64Array) => {
         const theta = Float64Array.from(x);
@@ -152,7 +157,6 @@ export function coneProbe(qs: readonly number[]): Probe {
           for (const e of TRIAL_STEPS) evalAt(moveAlong(w, e));
         }
       }
-      at += thetaLength(q);
     }
     return { start: best, jump: jumps ? jump : null, directions, singularTerms };
   };

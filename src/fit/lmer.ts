@@ -9,7 +9,7 @@ import { checkOptions, type OptionSpec } from "../options.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel } from "../model/lmer-model.js";
 import type { DdfMethod } from "../model/fitted.js";
-import { thetaStart } from "../model/parameters.js";
+import { parameterStart } from "../model/parameters.js";
 import { OPTIMIZER_OPTIONS, type OptimizerOptions, type OptimizerProgress, type OptimizerResult } from "./optimizer.js";
 import { optimizeTheta } from "./optimize-theta.js";
 import { workingBasis } from "./working-basis.js";
@@ -109,9 +109,9 @@ async function startingPoint(
   options: OptimizerOptions,
 ): Promise<{ start: Float64Array; evaluations: number; checkPrecision: (opt: OptimizerResult) => void }> {
   const basis = workingBasis(design);
-  if (!basis) return { start: thetaStart(design.terms), evaluations: 0, checkPrecision: () => {} };
+  if (!basis) return { start: parameterStart(design.terms), evaluations: 0, checkPrecision: () => {} };
   const working = await ProfiledDeviance.create(basis.design, reml);
-  const start = basis.toTheta(optimizeTheta(working, basis.design.terms, thetaStart(basis.design.terms), options).x);
+  const start = basis.toTheta(optimizeTheta(working, basis.design.terms, parameterStart(basis.design.terms), options).theta);
   const checkPrecision = (opt: OptimizerResult) => {
     const atWorking = working.evaluate(basis.toWorking(opt.x));
     if (Math.abs(opt.f - atWorking) <= PRECISION_TOL * (1 + Math.abs(atWorking))) return;

@@ -12,6 +12,7 @@ import { quote } from "../errors.js";
 import { meanAndSd } from "../linalg.js";
 import type { Design, RandomEffectsTerm } from "../model/design.js";
 import { factorAt, thetaLength, writeFactorAt } from "../model/covariance/unstructured.js";
+import { allUnstructured } from "../model/parameters.js";
 
 /** A covariate whose mean exceeds this many standard deviations is centred. */
 const CENTRE_RATIO = 3;
@@ -62,12 +63,15 @@ function termBasis(term: RandomEffectsTerm): { basis: TermBasis; needed: boolean
 
 /**
  * The working basis of a design, or null when every term is already well
- * scaled (then the optimiser runs on the design as written). The fixed-effects
+ * scaled, or when a term is structured (then the optimiser runs on the design as written). The fixed-effects
  * columns are centred too (with an intercept: a unit-triangular change of X's
  * columns, which changes neither log|R_X| nor r2), so that the working
  * cross-products keep their digits.
  */
 export function workingBasis(design: Design): WorkingBasis | null {
+  // A structured term's covariance (cs, ar1, ...) keeps its form only in the
+  // columns as written: a change of basis would leave the structure.
+  if (!allUnstructured(design.terms)) return null;
   const bases = design.terms.map(termBasis);
   if (!bases.some((b) => b.needed)) return null;
   const terms = design.terms.map((term, t) => {

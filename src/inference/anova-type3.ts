@@ -75,7 +75,7 @@ export function anovaTypeIII(m: FittedModel, options: { ddf?: "satterthwaite" | 
   if (!MinvT) throw fullRank();
   const beta = m.coefNames.map((name) => m.fixef[name]);
   const kr = options.ddf === "kenward-roger" ? kenwardRogerAdjustment(m) : undefined;
-  const pc = kr ? undefined : satterthwaitePieces(m.deviance, m.theta, m.sigma);
+  const pc = kr ? undefined : satterthwaitePieces(m.deviance, m.design.terms, m.covarianceParameters, m.sigma);
   return design.formula.fixed.terms.map((term, t) => {
     const cols = Xs.assign.flatMap((a, j) => (a === t ? [j] : []));
     const L = cols.map((j) => Float64Array.from({ length: p }, (_, c) => MinvT[c * p + j]));

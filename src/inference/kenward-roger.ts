@@ -31,7 +31,7 @@ import { LmmError } from "../errors.js";
 import type { Design, RandomEffectsTerm } from "../model/design.js";
 import { whitenedDesign } from "../model/weights.js";
 import type { FittedModel } from "../model/fitted.js";
-import { structureOf, thetaToFactors } from "../model/parameters.js";
+import { refuseStructured, structureOf, thetaToFactors } from "../model/parameters.js";
 import { crossprod, identity, matmul, solveLinear, spdInverse, symmetricEigen, symmetrise, transpose } from "../linalg.js";
 
 /** Kenward-Roger df, adjusted standard errors and p-values by coefficient name. */
@@ -494,6 +494,8 @@ function adjustedCovariance(phi: Float64Array, P: Float64Array[], PhiP: Float64A
  * P_r and W that the df of a contrast needs.
  */
 export function kenwardRogerAdjustment(model: FittedModel): KenwardRogerAdjustment {
+  // Its variance parameters are the unstructured terms' covariance entries.
+  refuseStructured(model.design.terms, "Kenward-Roger's method", "use Satterthwaite's df (ddf \"satterthwaite\", --ddf satterthwaite)");
   if (!model.REML) {
     throw new LmmError(
       "Kenward-Roger's method is only available for REML fits (as in lmerTest): refit by REML (REML: true, or drop --ml), or use Satterthwaite's df.",

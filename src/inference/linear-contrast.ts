@@ -67,7 +67,7 @@ export function linearInference(m: LmerModel, ddf: ContrastDdf): LinearInference
     const adj = kenwardRogerAdjustment(m);
     made = { ddf, estimate, SE: (l) => Math.sqrt(quadratic(l, adj.phiA, p)), df: (l) => contrastDdf(adj, l) };
   } else {
-    const pc = satterthwaitePieces(m.deviance, m.theta, m.sigma);
+    const pc = satterthwaitePieces(m.deviance, m.design.terms, m.covarianceParameters, m.sigma);
     made = { ddf, estimate, SE: (l) => Math.sqrt(quadratic(l, pc.C, p)), df: (l) => contrastDf(pc, l) };
   }
   byMethod[ddf] = made;

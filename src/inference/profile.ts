@@ -11,7 +11,7 @@
 // effects.
 //
 // How the other parameters are minimised over: in each term's profile
-// parameterisation (CovarianceStructure.toNatural/fromNatural; for an
+// parameterisation (ProfiledStructure.toNatural/fromNatural; for an
 // unstructured term, relative sds s >= 0 and partial correlations sin(u) with u
 // free, so the inner problems have simple bounds). Then
 //  - sigma fixed at s0: minimise d(theta, s0) over the natural parameters, with
@@ -45,8 +45,8 @@ import { inverseFromCholesky } from "../linalg.js";
 import type { Design } from "../model/design.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import type { FittedModel } from "../model/fitted.js";
-import { termStructures } from "../model/parameters.js";
-import { sdcorName, type CovarianceStructure, type FixedCorrelation } from "../model/covariance/structure.js";
+import { profiledStructures } from "../model/parameters.js";
+import { sdcorName, type FixedCorrelation, type ProfiledStructure } from "../model/covariance/structure.js";
 
 
 /** One parameter of the profile. */
@@ -66,14 +66,15 @@ export interface ProfiledParameter {
 
 /** One term's part of the profile: its covariance structure, where its entries start in theta (and in the natural point), its names. */
 interface TermLayout {
-  structure: CovarianceStructure;
+  structure: ProfiledStructure;
   at: number;
   group: string;
   names: string[];
 }
 
 function termLayouts(design: Design): TermLayout[] {
-  return termStructures(design.terms).map(({ structure, at }, k) => ({ structure, at, group: design.terms[k].group, names: design.terms[k].names }));
+  const instead = 'use Wald intervals of the fixed effects (method "wald", --confint wald) or parametric bootstrap intervals (method "boot", --confint boot)';
+  return profiledStructures(design.terms, "The likelihood profile (and profile intervals)", instead).map(({ structure, at }, k) => ({ structure, at, group: design.terms[k].group, names: design.terms[k].names }));
 }
 
 /** Where the parameter of a term's covariance pair (i, j) sits in theta and in the natural point. */
@@ -286,16 +287,17 @@ export class Profile {
   /** Refit by ML (a REML fit) and lay out the profile's parameters. */
   static async create(model: FittedModel): Promise<Profile> {
     const design = model.design;
+    const layouts = termLayouts(design);
     const dev = await ProfiledDeviance.create(design, false);
     const opt = optimizeTheta(dev, design.terms, model.theta);
-    const thetaML = opt.x;
+    const thetaML = opt.theta;
     const base = dev.evaluate(thetaML);
     const p = design.X.columns.length;
     const sigmaML = dev.sigma();
     const betaML = dev.beta();
     const V = inverseFromCholesky(dev.fixedFactor(), p);
     const seML = Float64Array.from({ length: p }, (_, j) => sigmaML * Math.sqrt(V[j * p + j]));
-    return new Profile(dev, termLayouts(design), thetaML, sigmaML, betaML, base, design, seML);
+    return new Profile(dev, layouts, thetaML, sigmaML, betaML, base, design, seML);
   }
 
   private zetaOf(x: number, estimate: number, value: number): number {

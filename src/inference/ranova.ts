@@ -4,6 +4,7 @@
 // nothing left, or (1 | g), is removed whole. Each reduced model is fitted as
 // the model was (REML or ML, no refit) and tested against the full model: LRT
 // on the difference in npar.
+import { termText } from "../model/parameters.js";
 import { fitDesign } from "../fit/lmer.js";
 import type { Design, RandomEffectsTerm } from "../model/design.js";
 import type { LmerModel } from "../model/lmer-model.js";
@@ -19,14 +20,6 @@ export interface RanovaRow {
   LRT: number | null;
   Df: number | null;
   p: number | null;
-}
-
-/** The term as lme4 writes it in a formula: `(1 | g)`, `(Days | Subject)`, `(0 + Days | Subject)`. */
-function termText(t: RandomEffectsTerm): string {
-  const vars = (t.lhs?.terms ?? []).map((v) => v.join(":"));
-  const intercept = t.lhs ? t.lhs.intercept : t.names[0] === "(Intercept)";
-  const lhs = vars.length === 0 ? "1" : intercept ? vars.join(" + ") : `0 + ${vars.join(" + ")}`;
-  return `(${lhs} | ${t.group})`;
 }
 
 /** The design without the columns of one variable of term t (without term t when none is left). */

@@ -6,9 +6,15 @@
 // g the gradient of C_jj. Derivatives in theta are central differences (of the
 // analytic gradient for H, of C for g) at the same points theta +/- h e_i, so
 // each point costs one evaluation; derivatives in sigma are analytic.
+// A structured term's variance parameters are its own (theta is a function of
+// them): the derivatives are taken in those, through the structure's map to
+// theta and its Jacobian; g'Ag is the same in any smooth parameterisation of
+// the same model, so for unstructured terms (theta itself) nothing changes.
 import tcdf from "@stdlib/stats-base-dists-t-cdf";
 import { identity, inverseFromCholesky, solveLinear } from "../linalg.js";
 import type { ProfiledDeviance } from "../model/deviance.js";
+import type { RandomEffectsTerm } from "../model/design.js";
+import { parameterMap, type ParameterMap } from "../model/parameters.js";
 
 /** Satterthwaite df and two-sided p-values by coefficient name. */
 export interface DdfTable {
@@ -24,10 +30,11 @@ function atPoint(dev: ProfiledDeviance, theta: ArrayLike<number>): { r2: number;
   return { r2: dev.parts().r2, unscaledVcov: inverseFromCholesky(dev.fixedFactor(), dev.layout.p) };
 }
 
-/** atPoint, and d's gradient in theta and in sigma at the same point. */
-function withGradient(dev: ProfiledDeviance, theta: ArrayLike<number>, sigma: number) {
-  const point = atPoint(dev, theta);
-  return { ...point, ...dev.sigmaDevianceGradient(sigma) };
+/** atPoint at the covariance parameters, and d's gradient in them and in sigma at the same point. */
+function withGradient(dev: ProfiledDeviance, map: ParameterMap, par: Float64Array, sigma: number) {
+  const point = atPoint(dev, map.theta(par));
+  const { gTheta, gSigma } = dev.sigmaDevianceGradient(sigma);
+  return { ...point, gPar: map.gradient(par, gTheta), gSigma };
 }
 
 const step = (v: number) => 1e-4 * Math.max(1, Math.abs(v));
@@ -39,34 +46,38 @@ export interface SatterthwaitePieces {
   C: Float64Array;
   /** dC / d(theta, sigma): one row-major p x p matrix per variance parameter. */
   jacobian: Float64Array[];
-  /** Asymptotic covariance of (theta, sigma), 2 H^-1 (null when H is singular). */
+  /** Asymptotic covariance of (covariance parameters, sigma), 2 H^-1 (null when H is singular). */
   A: Float64Array | null;
 }
 
-/** The pieces at the optimum (theta, sigma). The deviance is left evaluated at theta. */
-export function satterthwaitePieces(dev: ProfiledDeviance, theta: ArrayLike<number>, sigma: number): SatterthwaitePieces {
-  const k = theta.length;
+/**
+ * The pieces at the optimum (the terms' covariance parameters `par`, which are
+ * theta for unstructured terms, and sigma). The deviance is left evaluated there.
+ */
+export function satterthwaitePieces(dev: ProfiledDeviance, terms: readonly RandomEffectsTerm[], par: ArrayLike<number>, sigma: number): SatterthwaitePieces {
+  const map = parameterMap(terms);
+  const k = par.length;
   const p = dev.layout.p;
   const m = k + 1;
   const s2 = sigma * sigma;
   const H = new Float64Array(m * m);
   const jacobian: Float64Array[] = [];
-  const th = Float64Array.from(theta);
+  const th = Float64Array.from(par);
   for (let i = 0; i < k; i++) {
-    const h = step(theta[i]);
-    th[i] = theta[i] + h;
-    const plus = withGradient(dev, th, sigma);
-    th[i] = theta[i] - h;
-    const minus = withGradient(dev, th, sigma);
-    th[i] = theta[i];
-    for (let j = 0; j < k; j++) H[i * m + j] = (plus.gTheta[j] - minus.gTheta[j]) / (2 * h);
+    const h = step(par[i]);
+    th[i] = par[i] + h;
+    const plus = withGradient(dev, map, th, sigma);
+    th[i] = par[i] - h;
+    const minus = withGradient(dev, map, th, sigma);
+    th[i] = par[i];
+    for (let j = 0; j < k; j++) H[i * m + j] = (plus.gPar[j] - minus.gPar[j]) / (2 * h);
     H[i * m + k] = H[k * m + i] = (plus.gSigma - minus.gSigma) / (2 * h);
     jacobian.push(plus.unscaledVcov.map((v, j) => (s2 * (v - minus.unscaledVcov[j])) / (2 * h)));
   }
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < i; j++) H[i * m + j] = H[j * m + i] = (H[i * m + j] + H[j * m + i]) / 2;
   }
-  const here = atPoint(dev, theta);
+  const here = atPoint(dev, map.theta(Float64Array.from(par)));
   // d2/dsigma2 of r2/sigma^2 + nu log(sigma^2).
   H[k * m + k] = (6 * here.r2) / (s2 * s2) - (2 * dev.nu) / s2;
   const Hinv = solveLinear(H, identity(m), m, m);
@@ -92,17 +103,18 @@ export function contrastDf(pc: SatterthwaitePieces, l: ArrayLike<number>): numbe
 }
 
 /**
- * Satterthwaite df and p-values for every coefficient, at the optimum (theta, sigma).
- * The deviance object is left evaluated at theta.
+ * Satterthwaite df and p-values for every coefficient, at the optimum (the
+ * covariance parameters, sigma). The deviance object is left evaluated there.
  */
 export function satterthwaite(
   dev: ProfiledDeviance,
-  theta: ArrayLike<number>,
+  terms: readonly RandomEffectsTerm[],
+  par: ArrayLike<number>,
   sigma: number,
   names: string[],
   t: Record<string, number>,
 ): DdfTable {
-  const pc = satterthwaitePieces(dev, theta, sigma);
+  const pc = satterthwaitePieces(dev, terms, par, sigma);
   const df: Record<string, number> = {};
   const pv: Record<string, number> = {};
   names.forEach((name, j) => {

@@ -98,12 +98,12 @@ export async function bootstrap(m: FittedModel, nsim: number, options: SimulateO
     // Simulated responses include the offset (as lme4's); the fit explains y - offset, as design.y.
     if (offset) for (let i = 0; i < y.length; i++) y[i] -= offset[i];
     dev.setResponse(y);
-    const opt = optimizeTheta(dev, m.design.terms, m.theta);
+    const opt = optimizeTheta(dev, m.design.terms, m.covarianceParameters);
     if (!opt.converged) result.notConverged++;
-    dev.evaluate(opt.x);
+    dev.evaluate(opt.theta);
     const beta = dev.beta();
     m.coefNames.forEach((name, j) => (result.fixef[name][s] = beta[j]));
-    result.theta.push(opt.x);
+    result.theta.push(opt.theta);
     result.sigma[s] = dev.sigma();
     result.objective[s++] = opt.f;
   }

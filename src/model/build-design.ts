@@ -551,7 +551,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
     const factor = fb.groupingFactor(rt.group);
     const Z = fb.modelMatrix(rt.lhs);
     if (Z.columns.length === 0) throw new LmmError(`The random-effects term for ${quote(rt.groupName)} has no columns: write (1 | ${rt.groupName}) or (x | ${rt.groupName}).`);
-    return { group: rt.groupName, groupVars: rt.group, lhs: rt.lhs, factor, names: Z.names, columns: Z.columns, assign: Z.assign };
+    return { group: rt.groupName, groupVars: rt.group, lhs: rt.lhs, factor, names: Z.names, columns: Z.columns, assign: Z.assign, ...(rt.structure && { structure: rt.structure }) };
   });
   for (const t of terms) {
     const L = t.factor.levels.length;

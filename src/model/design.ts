@@ -6,6 +6,7 @@ import type { TermList, ParsedFormula } from "../formula.js";
 import type { OptionSpec } from "../options.js";
 import type { DataFrame } from "../data.js";
 import { LEVEL_ORDERS, type Factor, type LevelOrder } from "./factor.js";
+import type { StructureKind } from "./covariance/structure.js";
 import type { TransformState } from "./transforms.js";
 import type { ContrastName } from "./contrasts.js";
 
@@ -75,6 +76,8 @@ export interface RandomEffectsTerm {
   columns: Float64Array[];
   /** For each column, the index of its term in lhs.terms (-1: the intercept), as R's "assign". */
   assign?: number[];
+  /** The covariance structure (glmmTMB's `cs(0 + visit | subject)`); unstructured when absent. */
+  structure?: StructureKind;
 }
 
 /** A model's design (lme4's lFormula): rows used, response, X and the random-effects terms. */

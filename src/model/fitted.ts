@@ -3,6 +3,7 @@
 // they import this type, never LmerModel, so no import runs back to the model.
 import type { Design } from "./design.js";
 import type { ProfiledDeviance } from "./deviance.js";
+import type { StructureKind } from "./covariance/structure.js";
 
 /** One row of lme4's as.data.frame(VarCorr(m)). */
 export interface VarCorrRow {
@@ -13,6 +14,21 @@ export interface VarCorrRow {
   vcov: number;
   /** Standard deviation or correlation. */
   sdcor: number;
+}
+
+/** One random-effects term's covariance structure and its estimates, as glmmTMB reports them. */
+export interface TermStructure {
+  /** The term's group as varcorr's `grp` names it. */
+  grp: string;
+  structure: StructureKind;
+  /** One standard deviation for all columns (ar1, homcs). */
+  homogeneous: boolean;
+  /** The term's columns. */
+  names: string[];
+  /** Standard deviation of each column. */
+  sd: number[];
+  /** The structure's correlation parameters: `{ rho }` (cs, homcs), `{ phi }` (ar1), `{ lags }` (toep); empty for us and diag. */
+  parameters: Record<string, number | number[]>;
 }
 
 /** Conditional modes of one grouping factor: level names and one array per column. */
@@ -62,6 +78,14 @@ export interface FitEstimates {
   readonly theta: number[];
   /** lme4's names of theta: `Subject.(Intercept)`, `Subject.Days.(Intercept)`, `Subject.Days`. */
   readonly thetaNames: string[];
+  /**
+   * The covariance parameters the optimiser moved: theta itself for unstructured
+   * terms; a structured term's relative sds and its correlation parameters on
+   * their unconstrained scale (see model/covariance/).
+   */
+  readonly covarianceParameters: number[];
+  /** Each random-effects term's covariance structure with its sds and parameters. */
+  readonly structures: TermStructure[];
   /** Residual standard deviation. */
   readonly sigma: number;
   readonly varcorr: VarCorrRow[];

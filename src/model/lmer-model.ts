@@ -4,11 +4,11 @@ import { inverseFromCholesky, meanAndSd, timesTranspose } from "../linalg.js";
 import { LmmError } from "../errors.js";
 import { checkOptions } from "../options.js";
 import { iccOf, r2Of, varianceParts, type Icc, type R2, type VarianceParts } from "../inference/variance-explained.js";
-import type { OptimizerResult } from "../fit/optimizer.js";
+import type { ThetaOptimum } from "../fit/optimize-theta.js";
 import { degenerateFitCause } from "./build-design.js";
 import type { Design, RandomEffectsTerm } from "./design.js";
 import type { ProfiledDeviance } from "./deviance.js";
-import { structureOf, thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
+import { termStructures, thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
 import { TermCovariance } from "./covariance/structure.js";
 import { formatSummary } from "../output/summary.js";
 import { modelToJSON, type LmerJSON } from "../output/json.js";
@@ -18,7 +18,7 @@ import { anovaTypeIII, type AnovaRow } from "../inference/anova-type3.js";
 import { bootConfint, profileConfint, waldConfint, type ConfintRow } from "../inference/confint.js";
 import { predict, type PredictionIntervals, type PredictOptions } from "./predict.js";
 import type { DataInput } from "../data.js";
-import type { Convergence, DdfMethod, FitEstimates, FittedModel, RanefTable, VarCorrRow } from "./fitted.js";
+import type { Convergence, DdfMethod, FitEstimates, FittedModel, RanefTable, TermStructure, VarCorrRow } from "./fitted.js";
 
 /** lme4's isSingular tolerance on the relative factor's diagonal. */
 const SINGULAR_TOL = 1e-4;
@@ -66,30 +66,55 @@ function difference(a: Float64Array, b: Float64Array): Float64Array {
   return out;
 }
 
-/** Variance components as lme4's as.data.frame(VarCorr(m)): per term its standard deviations, then its correlations; then the residual. */
+/** lme4's names of the terms' groups in varcorr: a grouping factor's second term is `Subject.1`. */
+function varcorrGroups(terms: readonly RandomEffectsTerm[]): string[] {
+  const seen = new Map<string, number>();
+  return terms.map((term) => {
+    const c = seen.get(term.group) ?? 0;
+    seen.set(term.group, c + 1);
+    return c === 0 ? term.group : `${term.group}.${c}`;
+  });
+}
+
+/**
+ * Variance components as lme4's as.data.frame(VarCorr(m)): per term its standard
+ * deviations, then every correlation of its columns (a structured term's too,
+ * diag()'s zeros included, as glmmTMB's VarCorr shows them); then the residual.
+ */
 function varianceComponents(terms: readonly RandomEffectsTerm[], Ts: Float64Array[], sigma: number): VarCorrRow[] {
   const varcorr: VarCorrRow[] = [];
-  const seen = new Map<string, number>();
+  const groups = varcorrGroups(terms);
   terms.forEach((term, k) => {
     const q = term.names.length;
     const cov = new TermCovariance(Ts[k], q, sigma);
-    const pairs = structureOf(term).covariancePairs();
-    const c = seen.get(term.group) ?? 0;
-    seen.set(term.group, c + 1);
-    const grp = c === 0 ? term.group : `${term.group}.${c}`;
-    for (const [i] of pairs.filter(([i, j]) => i === j)) {
-      varcorr.push({ grp, var1: term.names[i], var2: null, vcov: cov.S[i * q + i], sdcor: cov.sd(i) });
-    }
-    for (const [i, j] of pairs.filter(([i, j]) => i > j)) {
-      varcorr.push({ grp, var1: term.names[j], var2: term.names[i], vcov: cov.S[i * q + j], sdcor: cov.cor(i, j) });
+    const grp = groups[k];
+    for (let i = 0; i < q; i++) varcorr.push({ grp, var1: term.names[i], var2: null, vcov: cov.S[i * q + i], sdcor: cov.sd(i) });
+    for (let j = 0; j < q; j++) {
+      for (let i = j + 1; i < q; i++) varcorr.push({ grp, var1: term.names[j], var2: term.names[i], vcov: cov.S[i * q + j], sdcor: cov.cor(i, j) });
     }
   });
   varcorr.push({ grp: "Residual", var1: null, var2: null, vcov: sigma * sigma, sdcor: sigma });
   return varcorr;
 }
 
+/** Each term's structure with its sds and parameters (glmmTMB's meanings). */
+function termStructureReports(terms: readonly RandomEffectsTerm[], Ts: Float64Array[], par: ArrayLike<number>, sigma: number): TermStructure[] {
+  const groups = varcorrGroups(terms);
+  return termStructures(terms).map(({ structure, parAt }, k) => {
+    const cov = new TermCovariance(Ts[k], structure.q, sigma);
+    return {
+      grp: groups[k],
+      structure: structure.kind,
+      homogeneous: structure.homogeneous,
+      names: terms[k].names,
+      sd: terms[k].names.map((_, i) => cov.sd(i)),
+      parameters: structure.correlationParameters(par, parAt),
+    };
+  });
+}
+
 /** Notes for the user: lFormula's, missing rows, rank deficiency, convergence, singularity. */
-function fitMessages(design: Design, opt: OptimizerResult, singular: boolean): string[] {
+function fitMessages(design: Design, opt: ThetaOptimum, singular: boolean): string[] {
   const messages = [...(design.messages ?? [])];
   if (design.droppedRows > 0) messages.push(`${design.droppedRows} row(s) with missing values were dropped.`);
   if (design.droppedColumns.length > 0) {
@@ -110,12 +135,12 @@ function fitMessages(design: Design, opt: OptimizerResult, singular: boolean): s
 function estimatesAt(
   design: Design,
   deviance: ProfiledDeviance,
-  opt: OptimizerResult,
+  opt: ThetaOptimum,
   options: { dataName?: string; ddf?: DdfMethod },
 ): { estimates: FitEstimates; solution: Float64Array; beta: Float64Array; factors: Float64Array[] } {
   const { terms, X, n } = design;
   const p = X.columns.length;
-  const theta = Array.from(opt.x);
+  const theta = Array.from(opt.theta);
   const convergence: Convergence = {
     converged: opt.converged,
     message: opt.message,
@@ -125,7 +150,7 @@ function estimatesAt(
     optimality: opt.optimality,
   };
 
-  deviance.evaluate(opt.x);
+  deviance.evaluate(opt.theta);
   const objective = deviance.parts().objective;
   const sigma = deviance.sigma();
   const solution = deviance.solve();
@@ -148,12 +173,12 @@ function estimatesAt(
     throw new LmmError(`The model cannot be fitted: ${degenerateFitCause(design)}`);
   }
 
-  const factors = thetaToFactors(terms, opt.x);
+  const factors = thetaToFactors(terms, opt.theta);
   const ngrps: Record<string, number> = {};
   terms.forEach((term) => {
     if (!Object.hasOwn(ngrps, term.group)) ngrps[term.group] = term.factor.levels.length;
   });
-  const npar = p + theta.length + 1;
+  const npar = p + opt.x.length + 1;
   const lower = thetaLower(terms);
   const singular = theta.some((v, i) => lower[i] === 0 && v < SINGULAR_TOL);
   const estimates: FitEstimates = {
@@ -170,6 +195,8 @@ function estimatesAt(
     coefNames: X.names,
     theta,
     thetaNames: thetaNames(terms),
+    covarianceParameters: Array.from(opt.x),
+    structures: termStructureReports(terms, factors, opt.x, sigma),
     sigma,
     varcorr: varianceComponents(terms, factors, sigma),
     objective,
@@ -212,7 +239,7 @@ export class LmerModel implements FittedModel {
   constructor(
     readonly design: Design,
     readonly deviance: ProfiledDeviance,
-    opt: OptimizerResult,
+    opt: ThetaOptimum,
     options: { dataName?: string; ddf?: DdfMethod } = {},
   ) {
     const at = estimatesAt(design, deviance, opt, options);
@@ -300,7 +327,7 @@ export class LmerModel implements FittedModel {
   }
 
   get satterthwaite(): DdfTable {
-    this.ddfTable ??= satterthwaite(this.deviance, this.theta, this.sigma, this.coefNames, this.t);
+    this.ddfTable ??= satterthwaite(this.deviance, this.design.terms, this.covarianceParameters, this.sigma, this.coefNames, this.t);
     return this.ddfTable;
   }
 

@@ -1,5 +1,5 @@
 // The JSON contract: the fields of ../shared/reference/cases, same names and shapes.
-import type { RanefTable, VarCorrRow } from "../model/fitted.js";
+import type { RanefTable, TermStructure, VarCorrRow } from "../model/fitted.js";
 import type { ReportedModel } from "./reported.js";
 
 /** The JSON contract: the reference fits' field names and shapes. */
@@ -18,6 +18,8 @@ export interface LmerJSON {
   theta_names: string[];
   sigma: number;
   varcorr: VarCorrRow[];
+  /** Each random-effects term's covariance structure ("us", "diag", "cs", "homcs", "ar1", "toep"), its sds and parameters (rho, phi, lags). */
+  structures: TermStructure[];
   objective: number;
   logLik: number;
   npar: number;
@@ -57,6 +59,7 @@ export function modelToJSON(m: ReportedModel): LmerJSON {
     theta_names: m.thetaNames,
     sigma: m.sigma,
     varcorr: m.varcorr,
+    structures: m.structures,
     objective: m.objective,
     logLik: m.logLik,
     npar: m.npar,

@@ -1,6 +1,7 @@
 // The text of lme4's summary(lmer(...)), section by section.
 import { quantileSorted } from "../linalg.js";
 import type { ReportedModel } from "./reported.js";
+import type { TermStructure } from "../model/fitted.js";
 import { abbreviate, decimalsFor, formatColumn, formatFixed, table, formatPValue, SIGNIF_CODES, significanceStars } from "./format.js";
 
 const DIGITS = 4; // lme4 prints with max(3, getOption("digits") - 3)
@@ -30,7 +31,7 @@ export interface SummaryTables {
 function fitCriteria(m: ReportedModel): SummaryTable {
   if (m.REML) return { header: ["REML criterion at convergence"], rows: [[formatFixed(m.objective, 1)]], leftAlign: [false] };
   const cells = [m.AIC, m.BIC, m.logLik, m.objective].map((v) => formatFixed(v, 1));
-  cells.push(String(m.nobs - m.coefNames.length - m.theta.length - 1));
+  cells.push(String(m.nobs - m.npar));
   return { header: ["AIC", "BIC", "logLik", "deviance", "df.resid"], rows: [cells], leftAlign: [false, false, false, false, false] };
 }
 
@@ -75,8 +76,18 @@ function scaledResiduals(m: ReportedModel): string[] {
   return ["Scaled residuals: ", table(["Min", "1Q", "Median", "3Q", "Max"], [cells], [false, false, false, false, false])];
 }
 
+/**
+ * The one correlation parameter of a cs, homcs or ar1 term (glmmTMB prints it
+ * once, as `0.42 (cs)`), else undefined (us, diag, toep print the matrix).
+ */
+function singleCorrelation(s: TermStructure | undefined): number | undefined {
+  const values = s ? Object.values(s.parameters) : [];
+  return values.length === 1 && typeof values[0] === "number" ? values[0] : undefined;
+}
+
 function randomEffectsTable(m: ReportedModel): SummaryTable {
-  const rows: { grp: string; name: string; variance: number; sd: number; corr: number[] }[] = [];
+  const rows: { grp: string; name: string; variance: number; sd: number; corr: number[]; note: string }[] = [];
+  const structures = new Map(m.structures.map((s) => [s.grp, s]));
   // Group the varcorr rows term by term: variances first, then correlations.
   const byGroup = new Map<string, typeof m.varcorr>();
   for (const r of m.varcorr) {
@@ -85,16 +96,27 @@ function randomEffectsTable(m: ReportedModel): SummaryTable {
   }
   let hasCorr = false;
   for (const [grp, vc] of byGroup) {
-    const vars = vc.filter((r) => r.var2 === null);
+    const structure = structures.get(grp);
+    // A homogeneous structure's one standard deviation is printed once, as glmmTMB does.
+    const vars = vc.filter((r) => r.var2 === null).slice(0, structure?.homogeneous ? 1 : undefined);
+    const single = singleCorrelation(structure);
     const display = grp === "Residual" ? "Residual" : grp.replace(/\.\d+$/, "");
     vars.forEach((v, i) => {
       const corr: number[] = [];
-      for (let j = 0; j < i; j++) {
-        const c = vc.find((r) => r.var1 === vars[j].var1 && r.var2 === v.var1);
-        corr.push(c ? c.sdcor : NaN);
+      let note = "";
+      if (single !== undefined) {
+        if (i === 0) {
+          corr.push(single);
+          note = ` (${structure!.structure})`;
+        }
+      } else {
+        for (let j = 0; j < i; j++) {
+          const c = vc.find((r) => r.var1 === vars[j].var1 && r.var2 === v.var1);
+          corr.push(c ? c.sdcor : NaN);
+        }
       }
       if (corr.length) hasCorr = true;
-      rows.push({ grp: i === 0 ? display : "", name: v.var1 ?? "", variance: v.vcov, sd: v.sdcor, corr });
+      rows.push({ grp: i === 0 ? display : "", name: v.var1 ?? "", variance: v.vcov, sd: v.sdcor, corr, note });
     });
   }
   const variance = formatColumn(rows.map((r) => r.variance), DIGITS);
@@ -106,7 +128,7 @@ function randomEffectsTable(m: ReportedModel): SummaryTable {
     const cells = [r.grp, r.name, variance[i], sd[i]];
     if (hasCorr) {
       const cs = r.corr.map((c) => formatFixed(c, 2).padStart(5));
-      cells.push([...cs, ...Array(maxCorr - cs.length).fill("     ")].join(" "));
+      cells.push([...cs, ...Array(maxCorr - cs.length).fill("     ")].join(" ") + r.note);
     }
     return cells;
   });

@@ -10,7 +10,7 @@
 // has such a u, so the profile's inner problems have simple bounds (s >= 0, u free).
 // A fixed correlation is linear in the partial correlation z_ij given the rows
 // before (z_i1 = rho when j is the first column), so z_ij is solved for.
-import type { CovarianceStructure, FixedCorrelation } from "./structure.js";
+import type { FixedCorrelation, ProfiledStructure } from "./structure.js";
 
 /** Entries of theta that a term with q columns holds. */
 export function thetaLength(q: number): number {
@@ -32,14 +32,18 @@ export function writeFactorAt(theta: Float64Array, at: number, T: ArrayLike<numb
 }
 
 /** The unstructured covariance of a term with q columns. */
-export class Unstructured implements CovarianceStructure {
+export class Unstructured implements ProfiledStructure {
+  readonly kind = "us";
+  readonly homogeneous = false;
   readonly size: number;
+  readonly parameterCount: number;
   /** pos[i][j] (i >= j): the position of T's entry (i, j) among the term's entries of theta. */
   private readonly pos: number[][];
   private readonly pairs: [number, number][] = [];
 
   constructor(readonly q: number) {
     this.size = thetaLength(q);
+    this.parameterCount = this.size;
     this.pos = Array.from({ length: q }, () => new Array<number>(q).fill(-1));
     for (let j = 0; j < q; j++) {
       for (let i = j; i < q; i++) {
@@ -49,10 +53,36 @@ export class Unstructured implements CovarianceStructure {
     }
   }
 
+  /** The position of T's entry (i, j), i >= j, among the term's entries of theta. */
+  position(i: number, j: number): number {
+    return this.pos[i][j];
+  }
+
+  parameterLower(): number[] {
+    return this.lower();
+  }
+
+  parameterStart(): number[] {
+    return this.start();
+  }
+
+  toTheta(par: ArrayLike<number>, at: number, theta: Float64Array, thetaAt: number): void {
+    for (let k = 0; k < this.size; k++) theta[thetaAt + k] = par[at + k];
+  }
+
+  jacobian(): null {
+    return null;
+  }
+
+  correlationParameters(): Record<string, number> {
+    return {};
+  }
+
   lower(): number[] {
     return this.pairs.map(([i, j]) => (i === j ? 0 : -Infinity));
   }
 
+  /** lme4's starting values of the term's entries of theta: T = I. */
   start(): number[] {
     return this.pairs.map(([i, j]) => (i === j ? 1 : 0));
   }
