@@ -12,7 +12,7 @@
 // when it fails, from which the optimiser continues.
 
 import { dot, symmetricEigen, timesTranspose } from "../linalg.js";
-import { factorAt, writeFactorAt } from "../model/covariance/unstructured.js";
+import { factorAt, thetaLength, writeFactorAt } from "../model/covariance/unstructured.js";
 
 /** What a check of a point found: a lower start to continue from (or null), and what was checked. */
 export interface ProbeResult {
@@ -189,4 +189,25 @@ function mostNegativeDirection(N: Float64Array[], D: (w: Float64Array) => number
   const w = new Float64Array(N[0].length);
   for (let a = 0; a < k; a++) for (let i = 0; i < w.length; i++) w[i] += vectors[a * k + c] * N[a][i];
   return w;
+}
+
+/**
+ * The optimum x (objective fx) with every singular term put on the boundary
+ * itself (its tiny eigenvalues set to 0), when that is not above fx by more
+ * than rounding: a search that ends a hair inside the boundary (a variance of
+ * 1e-33) then reports lme4's exact 0. The cone probe takes the boundary only
+ * where it is lower; here an equal objective is enough. Null when no term moves.
+ */
+export function snapToBoundary(f: (x: Float64Array) => number, x: Float64Array, fx: number, blocks: readonly ConeBlock[]): { x: Float64Array; f: number } | null {
+  const snapped = Float64Array.from(x);
+  let moved = false;
+  for (const { at, q } of blocks) {
+    const { nullSpace, range } = termCovariance(x, at, q);
+    if (nullSpace.length === 0) continue;
+    writeFactorAt(snapped, at, updated(new Float64Array(q * q), range, q), q);
+    for (let k = at; k < at + thetaLength(q); k++) if (snapped[k] !== x[k]) moved = true;
+  }
+  if (!moved) return null;
+  const value = f(snapped);
+  return value <= fx + 8 * Number.EPSILON * (1 + Math.abs(fx)) ? { x: snapped, f: value } : null;
 }

@@ -8,7 +8,7 @@
 import type { ProfiledDeviance } from "../model/deviance.js";
 import type { RandomEffectsTerm } from "../model/design.js";
 import { parameterLower, parameterMap, termStructures } from "../model/parameters.js";
-import { coneProbe } from "./cone.js";
+import { coneProbe, snapToBoundary } from "./cone.js";
 import { minimize, type OptimizerOptions, type OptimizerResult } from "./optimizer.js";
 
 /** Where the fit loop stopped: `x` holds the covariance parameters, `theta` the kernels' theta there. */
@@ -29,10 +29,15 @@ export function optimizeTheta(
   const unstructured = termStructures(terms)
     .filter(({ structure }) => structure.kind === "us")
     .map(({ structure, parAt }) => ({ at: parAt, q: structure.q }));
-  const opt = minimize((par) => deviance.evaluate(map.theta(par)), start, parameterLower(terms), {
+  const objective = (par: Float64Array) => deviance.evaluate(map.theta(par));
+  const opt = minimize(objective, start, parameterLower(terms), {
     gradient: (par) => map.gradient(par, deviance.gradient()),
     probe: coneProbe(unstructured),
     ...options,
   });
-  return { ...opt, theta: map.theta(opt.x) };
+  let evaluations = opt.evaluations;
+  const counted = (par: Float64Array) => (evaluations++, objective(par));
+  const snapped = snapToBoundary(counted, opt.x, opt.f, unstructured);
+  const x = snapped?.x ?? opt.x;
+  return { ...opt, x, f: snapped?.f ?? opt.f, evaluations, theta: map.theta(x) };
 }
