@@ -12,50 +12,33 @@
 # as on Linux, macOS and Windows builds) sorts text with ICU's collation for the
 # locale's language; the file records both.
 
+script <- sub("^--file=", "", grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE))
+source(file.path(if (length(script)) dirname(script) else "scripts", "reference-setup.R"))
 suppressPackageStartupMessages({
   library(lmerTest)
   library(emmeans)
-  library(jsonlite)
 })
-
-args <- commandArgs(trailingOnly = FALSE)
-script <- sub("^--file=", "", args[grep("^--file=", args)])
-root <- if (length(script)) normalizePath(file.path(dirname(script), "..")) else getwd()
-out_dir <- file.path(root, "test", "reference-contrasts")
-data_dir <- file.path(out_dir, "data")
-case_dir <- file.path(out_dir, "cases")
-dir.create(data_dir, recursive = TRUE, showWarnings = FALSE)
-dir.create(case_dir, recursive = TRUE, showWarnings = FALSE)
+ref <- reference_dirs("contrasts")
 
 set_collation <- function(locale) {
   if (Sys.setlocale("LC_COLLATE", locale) == "") stop("locale ", locale, " is not installed (see the header of this script)")
 }
 set_collation("en_US.UTF-8")
 
-ctrl <- lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5))
-
-write_data <- function(d, name) {
-  d <- as.data.frame(d)
-  for (v in names(d)) if (is.factor(d[[v]])) d[[v]] <- as.character(d[[v]])
-  write.csv(d, file.path(data_dir, paste0(name, ".csv")), row.names = FALSE)
-}
-
 # The data as our CSV reader sees it: text columns are factors with levels sorted
 # in the current collation, numbers are numbers (factors: numeric columns made factors).
 read_data <- function(name, factors = character()) {
-  d <- read.csv(file.path(data_dir, paste0(name, ".csv")), stringsAsFactors = TRUE)
+  d <- read_data_csv(file.path(ref$data, paste0(name, ".csv")))
   for (v in factors) d[[v]] <- factor(d[[v]])
   d
 }
-
-named <- function(x) as.list(setNames(as.numeric(x), names(x)))
 
 # options: what our lmer() is given (contrasts by their short name, factors, levelOrder).
 make_case <- function(id, dataname, formula, REML, contrasts = list(), factors = character(),
                       newdata, emmeans_specs = NULL, levelOrder = NULL) {
   d <- read_data(dataname, factors)
   r_contrasts <- if (length(contrasts)) lapply(contrasts, function(k) paste0("contr.", k)) else NULL
-  m <- lmerTest::lmer(as.formula(formula), data = d, REML = REML, control = ctrl, contrasts = r_contrasts)
+  m <- lmerTest::lmer(as.formula(formula), data = d, REML = REML, control = tight_bobyqa, contrasts = r_contrasts)
   fe <- fixef(m)
   a <- anova(m, type = 3, ddf = "Satterthwaite")
   nd <- newdata
@@ -82,11 +65,11 @@ make_case <- function(id, dataname, formula, REML, contrasts = list(), factors =
     e <- as.data.frame(summary(emmeans(m, as.formula(emmeans_specs), lmer.df = "satterthwaite")))
     case$emmeans <- list(specs = emmeans_specs, rows = e[, c(all.vars(as.formula(emmeans_specs)), "emmean", "SE", "df")])
   }
-  writeLines(toJSON(case, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(case_dir, paste0(id, ".json")))
+  writeLines(toJSON(case, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(ref$cases, paste0(id, ".json")))
 }
 
 # lme4's cake: 3 recipes x 6 baking temperatures (a numeric column, made a factor).
-write_data(lme4::cake[, c("replicate", "recipe", "temp", "angle")], "cake")
+write_data(lme4::cake[, c("replicate", "recipe", "temp", "angle")], ref$data, "cake")
 cake_new <- data.frame(recipe = c("A", "B", "C", "B"), temp = c(175, 195, 225, 215), replicate = c(1, 3, 15, 7))
 cake <- function(id, contrasts, REML = TRUE) {
   make_case(id, "cake", "angle ~ recipe * temp + (1 | recipe:replicate)", REML, contrasts, factors = "temp",
@@ -101,7 +84,7 @@ cake("cake_mixed", list(recipe = "helmert", temp = "treatment"))
 # ChickWeight: 4 diets coded 1-4; as factor(Diet), its contrasts are named "factor(Diet)" as in R.
 cw <- as.data.frame(ChickWeight)
 cw$Chick <- as.integer(as.character(cw$Chick))
-write_data(cw, "chickweight")
+write_data(cw, ref$data, "chickweight")
 chick_new <- data.frame(Time = c(0, 10, 21, 6), Diet = c(1, 2, 3, 4), Chick = c(1, 21, 31, 45))
 make_case("chick_factor_helmert", "chickweight", "weight ~ Time * factor(Diet) + (Time | Chick)", FALSE,
           list(`factor(Diet)` = "helmert"), newdata = chick_new)
@@ -112,7 +95,7 @@ make_case("chick_poly", "chickweight", "weight ~ Time + Diet + (Time | Chick)", 
 # the code-point order (Treatment, control, placebo), so the reference level differs.
 sl <- as.data.frame(lme4::sleepstudy)
 sl$arm <- c("control", "placebo", "Treatment")[as.integer(sl$Subject) %% 3 + 1]
-write_data(sl, "sleep_arms")
+write_data(sl, ref$data, "sleep_arms")
 sleep_new <- data.frame(Days = c(0, 4.5, 9), arm = c("control", "Treatment", "placebo"), Subject = c(308, 309, 330))
 make_case("sleep_arms_english", "sleep_arms", "Reaction ~ Days * arm + (Days | Subject)", TRUE, newdata = sleep_new)
 set_collation("C")
@@ -133,4 +116,4 @@ collation <- list(
   R = R.version.string, ICU = unname(capabilities("ICU")), ICU_version = unname(extSoftVersion()["ICU"]),
   strings = I(tricky), en_US.UTF_8 = I(sorted_english), C = I(sorted_c)
 )
-writeLines(toJSON(collation, auto_unbox = TRUE, pretty = TRUE), file.path(out_dir, "collation.json"))
+writeLines(toJSON(collation, auto_unbox = TRUE, pretty = TRUE), file.path(ref$out, "collation.json"))

@@ -10,49 +10,21 @@
 # numeric grouping variable becomes a factor of its values), fitted by lme4
 # with BOBYQA at rhoend 1e-12, and written to test/reference-extra/cases/.
 
-suppressPackageStartupMessages({
-  library(lme4)
-  library(lmerTest)
-  library(jsonlite)
-})
+script <- sub("^--file=", "", grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE))
+source(file.path(if (length(script)) dirname(script) else "scripts", "reference-setup.R"))
+suppressPackageStartupMessages(library(lmerTest))
+ref <- reference_dirs("extra")
 
-args <- commandArgs(trailingOnly = FALSE)
-script <- sub("^--file=", "", args[grep("^--file=", args)])
-root <- if (length(script)) normalizePath(file.path(dirname(script), "..")) else getwd()
-out_dir <- file.path(root, "test", "reference-extra")
-data_dir <- file.path(out_dir, "data")
-case_dir <- file.path(out_dir, "cases")
-dir.create(data_dir, recursive = TRUE, showWarnings = FALSE)
-dir.create(case_dir, recursive = TRUE, showWarnings = FALSE)
-
-ctrl <- lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5))
 ref_label <- sprintf("lme4 (bobyqa, rhoend 1e-12) %s lmerTest %s",
                      packageVersion("lme4"), packageVersion("lmerTest"))
 
-# Plain data.frame with every factor (ordered or not) turned into text, so
-# that read.csv() gives sorted levels and treatment contrasts.
-plain <- function(d) {
-  d <- as.data.frame(d)
-  class(d) <- "data.frame"
-  attributes(d)[setdiff(names(attributes(d)), c("names", "row.names", "class"))] <- NULL
-  for (v in names(d)) if (is.factor(d[[v]])) d[[v]] <- as.character(d[[v]])
-  d
-}
-
-write_data <- function(d, name) {
-  file <- file.path(data_dir, paste0(name, ".csv"))
-  write.csv(plain(d), file, row.names = FALSE)
-  read.csv(file, stringsAsFactors = TRUE)
-}
-
 num <- function(x) { x <- as.numeric(x); x }
-named <- function(x) as.list(setNames(as.numeric(x), names(x)))
 na_null <- function(x) if (is.na(x)) NULL else x
 
 make_case <- function(id, dataname, d, formula, REML, extra = list()) {
   f <- as.formula(formula)
   t0 <- proc.time()[["elapsed"]]
-  m <- lme4::lmer(f, data = d, REML = REML, control = ctrl)
+  m <- lme4::lmer(f, data = d, REML = REML, control = tight_bobyqa)
   secs <- proc.time()[["elapsed"]] - t0
 
   cf <- summary(m)$coefficients
@@ -91,7 +63,7 @@ make_case <- function(id, dataname, d, formula, REML, extra = list()) {
   )
 
   sat <- tryCatch({
-    ms <- lmerTest::lmer(f, data = d, REML = REML, control = ctrl)
+    ms <- lmerTest::lmer(f, data = d, REML = REML, control = tight_bobyqa)
     cs <- summary(ms)$coefficients
     list(df = named(setNames(cs[, "df"], rownames(cs))),
          p = named(setNames(cs[, "Pr(>|t|)"], rownames(cs))))
@@ -122,34 +94,34 @@ make_case <- function(id, dataname, d, formula, REML, extra = list()) {
   stopifnot(abs(-2 * case$logLik - case$objective) < 1e-8 * max(1, abs(case$objective)))
 
   writeLines(toJSON(case, auto_unbox = TRUE, digits = NA, null = "null", na = "null", pretty = TRUE),
-             file.path(case_dir, paste0(id, ".json")))
+             file.path(ref$cases, paste0(id, ".json")))
   cat(sprintf("%-26s nobs=%5d  obj=%.6f  singular=%s\n", id, nobs(m), case$objective, case$singular))
   invisible(m)
 }
 
 # ---------------------------------------------------------------- datasets --
 
-machines <- write_data(nlme::Machines, "machines")
+machines <- write_data(nlme::Machines, ref$data, "machines")
 make_case("machines_slope_reml", "machines", machines,
           "score ~ Machine + (0 + Machine | Worker)", TRUE)
 make_case("machines_nested_reml", "machines", machines,
           "score ~ Machine + (1 | Worker/Machine)", TRUE)
 
-oats <- write_data(nlme::Oats, "oats")
+oats <- write_data(nlme::Oats, ref$data, "oats")
 make_case("oats_nested_reml", "oats", oats,
           "yield ~ nitro * Variety + (1 | Block/Variety)", TRUE)
 
-ergo <- write_data(nlme::ergoStool, "ergostool")
+ergo <- write_data(nlme::ergoStool, ref$data, "ergostool")
 make_case("ergostool_reml", "ergostool", ergo,
           "effort ~ Type + (1 | Subject)", TRUE)
 
-rail <- write_data(nlme::Rail, "rail")
+rail <- write_data(nlme::Rail, ref$data, "rail")
 make_case("rail_ml", "rail", rail, "travel ~ 1 + (1 | Rail)", FALSE)
 
 cw <- plain(datasets::ChickWeight)
 cw$Chick <- factor(as.character(cw$Chick))
 cw$Time2 <- cw$Time^2
-chick <- write_data(cw, "chickweight")
+chick <- write_data(cw, ref$data, "chickweight")
 make_case("chickweight_quad_reml", "chickweight", chick,
           "weight ~ Time + Time2 + Diet + (Time | Chick)", TRUE)
 
@@ -157,17 +129,17 @@ ss <- plain(lme4::sleepstudy)
 set.seed(1)
 miss <- sample(nrow(ss), round(0.1 * nrow(ss)))
 ss$Reaction[miss] <- NA
-ssm <- write_data(ss, "sleepstudy_missing")
+ssm <- write_data(ss, ref$data, "sleepstudy_missing")
 make_case("sleepstudy_missing_reml", "sleepstudy_missing", ssm,
           "Reaction ~ Days + (Days | Subject)", TRUE,
           extra = list(dropped_rows = sum(is.na(ssm$Reaction)),
                        dropped_row_numbers = I(which(is.na(ssm$Reaction)))))
 
-ortho <- write_data(nlme::Orthodont, "orthodont_extra")
+ortho <- write_data(nlme::Orthodont, ref$data, "orthodont_extra")
 make_case("orthodont_nocorr_ml", "orthodont_extra", ortho,
           "distance ~ age + Sex + (age || Subject)", FALSE)
 
-pen <- write_data(lme4::Penicillin, "penicillin_extra")
+pen <- write_data(lme4::Penicillin, ref$data, "penicillin_extra")
 make_case("penicillin_ml", "penicillin_extra", pen,
           "diameter ~ 1 + (1 | plate) + (1 | sample)", FALSE)
 
@@ -177,7 +149,7 @@ if (!is.null(ma) && !is.null(sch)) {
   sch <- sch[, c("School", "Sector")]
   ma$Sector <- sch$Sector[match(ma$School, sch$School)]
   stopifnot(!anyNA(ma$Sector))
-  mathach <- write_data(ma[, c("School", "Minority", "Sex", "SES", "MathAch", "Sector")], "mathach")
+  mathach <- write_data(ma[, c("School", "Minority", "Sex", "SES", "MathAch", "Sector")], ref$data, "mathach")
   make_case("mathach_reml", "mathach", mathach,
             "MathAch ~ SES * Sector + (SES | School)", TRUE)
 } else {

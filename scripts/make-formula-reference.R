@@ -7,34 +7,12 @@
 # Data are written as CSV and re-read with read.csv(stringsAsFactors = TRUE),
 # as the other reference sets, so the fit sees what our CSV reader sees.
 
-suppressPackageStartupMessages({
-  library(lme4)
-  library(jsonlite)
-})
-
-args <- commandArgs(trailingOnly = FALSE)
-script <- sub("^--file=", "", args[grep("^--file=", args)])
-root <- if (length(script)) normalizePath(file.path(dirname(script), "..")) else getwd()
-out_dir <- file.path(root, "test", "reference-formula")
-data_dir <- file.path(out_dir, "data")
-case_dir <- file.path(out_dir, "cases")
-dir.create(data_dir, recursive = TRUE, showWarnings = FALSE)
-dir.create(case_dir, recursive = TRUE, showWarnings = FALSE)
-
-ctrl <- lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5))
-
-write_data <- function(d, name) {
-  d <- as.data.frame(d)
-  for (v in names(d)) if (is.factor(d[[v]])) d[[v]] <- as.character(d[[v]])
-  file <- file.path(data_dir, paste0(name, ".csv"))
-  write.csv(d, file, row.names = FALSE)
-  read.csv(file, stringsAsFactors = TRUE)
-}
-
-named <- function(x) as.list(setNames(as.numeric(x), names(x)))
+script <- sub("^--file=", "", grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE))
+source(file.path(if (length(script)) dirname(script) else "scripts", "reference-setup.R"))
+ref <- reference_dirs("formula")
 
 make_case <- function(id, dataname, d, formula, REML, newdata) {
-  m <- lmer(as.formula(formula), data = d, REML = REML, control = ctrl)
+  m <- lmer(as.formula(formula), data = d, REML = REML, control = tight_bobyqa)
   fe <- fixef(m)
   case <- list(
     id = id, data = paste0(dataname, ".csv"), formula = formula, REML = REML,
@@ -47,11 +25,11 @@ make_case <- function(id, dataname, d, formula, REML, newdata) {
     predict = as.numeric(predict(m, newdata = newdata)),
     predict_population = as.numeric(predict(m, newdata = newdata, re.form = NA))
   )
-  writeLines(toJSON(case, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(case_dir, paste0(id, ".json")))
+  writeLines(toJSON(case, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(ref$cases, paste0(id, ".json")))
 }
 
-sleep <- write_data(lme4::sleepstudy, "sleepstudy")
-ortho <- write_data(nlme::Orthodont, "orthodont")
+sleep <- write_data(lme4::sleepstudy, ref$data, "sleepstudy")
+ortho <- write_data(nlme::Orthodont, ref$data, "orthodont")
 
 sleep_new <- data.frame(Days = c(0.5, 3, 7.25, 10, 12), Subject = factor(c("308", "309", "330", "372", "308")))
 ortho_new <- data.frame(age = c(8, 10, 14, 12), Sex = c("Male", "Female", "Female", "Male"), Subject = c("M01", "F02", "F11", "M16"))

@@ -13,27 +13,9 @@
 # Data are written as CSV and re-read with read.csv(stringsAsFactors = TRUE);
 # columns listed in `factors` are then made factors, as lmer()'s `factors` does.
 
-suppressPackageStartupMessages({
-  library(lme4)
-  library(jsonlite)
-})
-
-args <- commandArgs(trailingOnly = FALSE)
-script <- sub("^--file=", "", args[grep("^--file=", args)])
-root <- if (length(script)) normalizePath(file.path(dirname(script), "..")) else getwd()
-out_dir <- file.path(root, "test", "reference-predict")
-data_dir <- file.path(out_dir, "data")
-dir.create(data_dir, recursive = TRUE, showWarnings = FALSE)
-
-ctrl <- lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5))
-
-write_data <- function(d, name) {
-  d <- as.data.frame(d)
-  for (v in names(d)) if (is.factor(d[[v]])) d[[v]] <- as.character(d[[v]])
-  file <- file.path(data_dir, paste0(name, ".csv"))
-  write.csv(d, file, row.names = FALSE)
-  read.csv(file, stringsAsFactors = TRUE)
-}
+script <- sub("^--file=", "", grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE))
+source(file.path(if (length(script)) dirname(script) else "scripts", "reference-setup.R"))
+ref <- reference_dirs("predict", cases = FALSE)
 
 as_factors <- function(d, factors) {
   for (v in factors) d[[v]] <- factor(d[[v]])
@@ -54,7 +36,7 @@ new_X <- function(m, newdata) {
 
 cases <- list()
 make_case <- function(id, dataname, d, formula, REML, newdata, level = 0.95, factors = character()) {
-  m <- lmer(as.formula(formula), data = as_factors(d, factors), REML = REML, control = ctrl)
+  m <- lmer(as.formula(formula), data = as_factors(d, factors), REML = REML, control = tight_bobyqa)
   nd <- as_factors(newdata, factors)
   xo <- new_X(m, nd)
   fit <- as.numeric(xo$X %*% fixef(m)) + (if (is.null(xo$offset)) 0 else xo$offset)
@@ -68,10 +50,10 @@ make_case <- function(id, dataname, d, formula, REML, newdata, level = 0.95, fac
   )
 }
 
-sleep <- write_data(lme4::sleepstudy, "sleepstudy")
-ortho <- write_data(nlme::Orthodont, "orthodont")
+sleep <- write_data(lme4::sleepstudy, ref$data, "sleepstudy")
+ortho <- write_data(nlme::Orthodont, ref$data, "orthodont")
 chick <- write_data(data.frame(weight = ChickWeight$weight, Time = ChickWeight$Time,
-                               Chick = as.character(ChickWeight$Chick), Diet = as.integer(ChickWeight$Diet)), "chickweight")
+                               Chick = as.character(ChickWeight$Chick), Diet = as.integer(ChickWeight$Diet)), ref$data, "chickweight")
 
 sleep_new <- data.frame(Days = c(0, 0.5, 3, 7.25, 10, 12), Subject = c("308", "309", "330", "372", "308", "new"))
 ortho_new <- data.frame(age = c(8, 10, 14, 12), Sex = c("Male", "Female", "Female", "Male"), Subject = c("M01", "F02", "F11", "M16"))
@@ -87,4 +69,4 @@ make_case("ortho_factor_age_sex", "orthodont", ortho, "distance ~ factor(age) * 
 make_case("chick_diet_factor", "chickweight", chick, "weight ~ Time * Diet + (Time | Chick)", TRUE, chick_new, factors = "Diet")
 make_case("chick_log_poly", "chickweight", chick, "log(weight) ~ poly(Time, 2) + Diet + (1 | Chick)", TRUE, chick_new, level = 0.99, factors = "Diet")
 
-writeLines(toJSON(cases, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(out_dir, "predict.json"))
+writeLines(toJSON(cases, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(ref$out, "predict.json"))

@@ -7,32 +7,11 @@
 # Weights are seeded draws added as a column; data are written as CSV and
 # re-read with read.csv(stringsAsFactors = TRUE), as the other reference sets.
 
-suppressPackageStartupMessages({
-  library(lme4)
-  library(lmerTest)
-  library(jsonlite)
-})
+script <- sub("^--file=", "", grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE))
+source(file.path(if (length(script)) dirname(script) else "scripts", "reference-setup.R"))
+suppressPackageStartupMessages(library(lmerTest))
+ref <- reference_dirs("weights")
 
-args <- commandArgs(trailingOnly = FALSE)
-script <- sub("^--file=", "", args[grep("^--file=", args)])
-root <- if (length(script)) normalizePath(file.path(dirname(script), "..")) else getwd()
-out_dir <- file.path(root, "test", "reference-weights")
-data_dir <- file.path(out_dir, "data")
-case_dir <- file.path(out_dir, "cases")
-dir.create(data_dir, recursive = TRUE, showWarnings = FALSE)
-dir.create(case_dir, recursive = TRUE, showWarnings = FALSE)
-
-ctrl <- lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5))
-
-write_data <- function(d, name) {
-  d <- as.data.frame(d)
-  for (v in names(d)) if (is.factor(d[[v]])) d[[v]] <- as.character(d[[v]])
-  file <- file.path(data_dir, paste0(name, ".csv"))
-  write.csv(d, file, row.names = FALSE)
-  read.csv(file, stringsAsFactors = TRUE)
-}
-
-named <- function(x) as.list(setNames(as.numeric(x), names(x)))
 df_column <- function(mt, ddf) {
   co <- summary(mt, ddf = ddf)$coefficients
   named(setNames(co[, "df"], rownames(co)))
@@ -68,7 +47,7 @@ whitened_kenward_roger <- function(m, w) {
     random <- c(random, sprintf("(0 + %s | .g%d)", paste(cols, collapse = " + "), k))
   }
   f <- as.formula(paste(".y ~ 0 +", paste(c(fixed, random), collapse = " + ")))
-  mw <- lmerTest::lmer(f, data = nd, REML = TRUE, control = ctrl)
+  mw <- lmerTest::lmer(f, data = nd, REML = TRUE, control = tight_bobyqa)
   stopifnot(max(abs(fixef(mw) - fixef(m))) < 1e-6 * max(abs(fixef(m))), abs(sigma(mw) / sigma(m) - 1) < 1e-6)
   setNames(df_column(mw, "Kenward-Roger"), names(fixef(m)))
 }
@@ -78,7 +57,7 @@ make_case <- function(id, dataname, d, formula, REML, weights = NULL, offset = N
   d$.w <- if (is.null(weights)) NULL else d[[weights]]
   d$.o <- if (is.null(offset)) NULL else d[[offset]]
   fit <- function(pkg_lmer) {
-    eval(bquote(pkg_lmer(as.formula(formula), data = d, REML = REML, control = ctrl,
+    eval(bquote(pkg_lmer(as.formula(formula), data = d, REML = REML, control = tight_bobyqa,
       weights = .(if (is.null(weights)) NULL else quote(.w)),
       offset = .(if (is.null(offset)) NULL else quote(.o)))))
   }
@@ -104,27 +83,27 @@ make_case <- function(id, dataname, d, formula, REML, weights = NULL, offset = N
     case$predict <- as.numeric(predict(m, newdata = newdata))
     case$predict_population <- as.numeric(predict(m, newdata = newdata, re.form = NA))
   }
-  writeLines(toJSON(case, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null"), file.path(case_dir, paste0(id, ".json")))
+  writeLines(toJSON(case, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null"), file.path(ref$cases, paste0(id, ".json")))
 }
 
 set.seed(20261130)
 sleep <- lme4::sleepstudy
 sleep$w <- round(runif(nrow(sleep), 0.25, 4), 3)
 sleep$o <- round(sleep$Days * 1.5, 2)
-sleep <- write_data(sleep, "sleepstudy")
+sleep <- write_data(sleep, ref$data, "sleepstudy")
 sleep_new <- data.frame(Days = c(0.5, 3, 7.25), Subject = factor(c("308", "309", "372")), w = 1, o = c(0.75, 4.5, 10.875))
 
 ortho <- nlme::Orthodont
 ortho$w <- round(1 / (ortho$age - 6), 4)
-ortho <- write_data(ortho, "orthodont")
+ortho <- write_data(ortho, ref$data, "orthodont")
 
 pen <- lme4::Penicillin
 pen$w <- round(rexp(nrow(pen)) + 0.1, 3)
-pen <- write_data(pen, "penicillin")
+pen <- write_data(pen, ref$data, "penicillin")
 
 pastes <- lme4::Pastes
 pastes$w <- sample(1:5, nrow(pastes), replace = TRUE)
-pastes <- write_data(pastes, "pastes")
+pastes <- write_data(pastes, ref$data, "pastes")
 
 make_case("sleep_weights_reml", "sleepstudy", sleep, "Reaction ~ Days + (Days | Subject)", TRUE, weights = "w", newdata = sleep_new)
 make_case("sleep_weights_ml", "sleepstudy", sleep, "Reaction ~ Days + (Days | Subject)", FALSE, weights = "w")

@@ -2,29 +2,8 @@
 // names it, never a TypeError or RangeError from deep inside the fit.
 import { describe, expect, it } from "vitest";
 import { bootstrap, LmmError, lmer, parseCSV, simulate } from "../src/index.js";
+import { rejection, thrown } from "./errors.js";
 import { SMALL_DATA as base } from "./small-data.js";
-
-/** The LmmError a promise rejects with; fails the test if it resolves or rejects with something else. */
-async function rejection(p: Promise<unknown>): Promise<LmmError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e, `expected an LmmError, got ${String(e)}`).toBeInstanceOf(LmmError);
-    return e as LmmError;
-  }
-  throw new Error("expected the promise to reject");
-}
-
-/** The LmmError a call throws synchronously. */
-function thrown(f: () => unknown): LmmError {
-  try {
-    f();
-  } catch (e) {
-    expect(e, `expected an LmmError, got ${String(e)}`).toBeInstanceOf(LmmError);
-    return e as LmmError;
-  }
-  throw new Error("expected the call to throw");
-}
 
 // Four groups of three observations.
 const base = {

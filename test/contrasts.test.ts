@@ -4,14 +4,15 @@
 // the C locale) - coefficient names, estimates, type III F tests, marginal means
 // and predictions - and R's own sort of tricky strings; then the invariance of
 // marginal means and type III tests to the coding, and bad input.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { emmeans, emtrends, lmer, LmmError, readCSV, update, type LmerModel } from "../src/index.js";
+import { emmeans, emtrends, lmer, readCSV, update, type LmerModel } from "../src/index.js";
 import { contrastMatrix } from "../src/model/contrasts.js";
 import { makeFactor } from "../src/model/factor.js";
 import type { DesignOptions } from "../src/model/design.js";
-import { expectClose, expectObjectiveMatches, expectThetaSigmaMatch, type ModelCase } from "./reference-cases.js";
+import { rejection } from "./errors.js";
+import { expectClose, expectFixefSeMatch, expectObjectiveMatches, expectPredictionsMatch, expectThetaSigmaMatch, readCases, type ModelCase } from "./reference-cases.js";
 
 interface ContrastCase {
   id: string;
@@ -35,9 +36,7 @@ interface ContrastCase {
 }
 
 const DIR = join(import.meta.dirname, "reference-contrasts");
-const CASES: ContrastCase[] = readdirSync(join(DIR, "cases"))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(DIR, "cases", f), "utf8")));
+const CASES = readCases<ContrastCase>(DIR);
 const data = (file: string) => readCSV(join(DIR, "data", file));
 
 describe.each(CASES.map((c) => [c.id, c] as const))("%s", (_id, ref) => {
@@ -57,10 +56,7 @@ describe.each(CASES.map((c) => [c.id, c] as const))("%s", (_id, ref) => {
   });
 
   it("matches fixed effects and standard errors (relative 1e-4), theta and sigma", () => {
-    for (const k of ref.coef_names) {
-      expectClose(m.fixef[k], ref.fixef[k], 1e-4, 1e-2, `fixef ${k}`);
-      expectClose(m.se[k], ref.se[k], 1e-4, 1e-2, `se ${k}`);
-    }
+    expectFixefSeMatch(m, ref);
     expectThetaSigmaMatch(m, ref as unknown as ModelCase);
   });
 
@@ -76,9 +72,7 @@ describe.each(CASES.map((c) => [c.id, c] as const))("%s", (_id, ref) => {
   });
 
   it("predicts new data with the fit's contrasts, as lme4's predict(m, newdata) (relative 1e-5)", () => {
-    const scale = Math.max(...ref.predict.map(Math.abs));
-    Array.from(m.predict(ref.newdata)).forEach((v, i) => expectClose(v, ref.predict[i], 1e-5, scale, `predict[${i}]`));
-    Array.from(m.predict(ref.newdata, { re: false })).forEach((v, i) => expectClose(v, ref.predict_population[i], 1e-5, scale, `population predict[${i}]`));
+    expectPredictionsMatch(m, ref);
   });
 
   it.runIf(ref.emmeans)("gives emmeans' marginal means (Satterthwaite df)", () => {
@@ -201,12 +195,8 @@ describe("level order of text columns", () => {
 });
 
 describe("contrasts and level order: bad input", () => {
-  const error = async (options: object): Promise<string> => {
-    const cake = await data("cake.csv");
-    const e = await lmer("angle ~ recipe + temp + (1 | replicate)", cake, options as DesignOptions).catch((err: unknown) => err);
-    expect(e).toBeInstanceOf(LmmError);
-    return (e as LmmError).message;
-  };
+  const error = async (options: object): Promise<string> =>
+    (await rejection(lmer("angle ~ recipe + temp + (1 | replicate)", await data("cake.csv"), options as DesignOptions))).message;
 
   it("names an unknown coding and the choices", async () => {
     expect(await error({ contrasts: { recipe: "deviation" } })).toMatch(/Unknown contrasts 'deviation' for 'recipe': choose 'treatment', 'sum', 'helmert', 'poly'/);
@@ -225,8 +215,8 @@ describe("contrasts and level order: bad input", () => {
   });
 
   it("asks for factor(Diet) when the formula uses it", async () => {
-    const e = await lmer("weight ~ Time + factor(Diet) + (1 | Chick)", await data("chickweight.csv"), { contrasts: { Diet: "sum" } }).catch((err: unknown) => err);
-    expect((e as LmmError).message).toMatch(/^contrasts are given for 'Diet', but the formula uses it as 'factor\(Diet\)': name the contrasts 'factor\(Diet\)', as R does\.$/);
+    const e = await rejection(lmer("weight ~ Time + factor(Diet) + (1 | Chick)", await data("chickweight.csv"), { contrasts: { Diet: "sum" } }));
+    expect(e.message).toMatch(/^contrasts are given for 'Diet', but the formula uses it as 'factor\(Diet\)': name the contrasts 'factor\(Diet\)', as R does\.$/);
   });
 
   it("checks the option types", async () => {

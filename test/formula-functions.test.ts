@@ -1,12 +1,12 @@
 // Functions in formulas (issue 12): every reference fit of
 // scripts/make-formula-reference.R - coefficient names, estimates and
 // predictions on new data (safe prediction) - and the errors for bad input.
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bootstrap, emmeans, lmer, LmmError, parseFormula, readCSV, type LmerModel } from "../src/index.js";
+import { bootstrap, emmeans, lmer, parseFormula, readCSV, type LmerModel } from "../src/index.js";
 import { abbreviate } from "../src/output/format.js";
-import { expectClose, expectObjectiveMatches, expectThetaSigmaMatch, type ModelCase } from "./reference-cases.js";
+import { thrown } from "./errors.js";
+import { expectClose, expectFixefSeMatch, expectObjectiveMatches, expectPredictionsMatch, expectThetaSigmaMatch, readCases, type ModelCase } from "./reference-cases.js";
 
 interface FormulaCase {
   id: string;
@@ -26,9 +26,7 @@ interface FormulaCase {
 }
 
 const DIR = join(import.meta.dirname, "reference-formula");
-const CASES: FormulaCase[] = readdirSync(join(DIR, "cases"))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(DIR, "cases", f), "utf8")));
+const CASES = readCases<FormulaCase>(DIR);
 
 describe.each(CASES.map((c) => [c.id, c] as const))("%s", (_id, ref) => {
   let m: LmerModel;
@@ -46,30 +44,16 @@ describe.each(CASES.map((c) => [c.id, c] as const))("%s", (_id, ref) => {
   });
 
   it("matches fixed effects and standard errors (relative 1e-4), theta and sigma", () => {
-    for (const k of ref.coef_names) {
-      expectClose(m.fixef[k], ref.fixef[k], 1e-4, 1e-2, `fixef ${k}`);
-      expectClose(m.se[k], ref.se[k], 1e-4, 1e-2, `se ${k}`);
-    }
+    expectFixefSeMatch(m, ref);
     expectThetaSigmaMatch(m, ref as unknown as ModelCase);
   });
 
   it("predicts new data as lme4's predict(m, newdata), conditional and population (relative 1e-5)", () => {
-    const scale = Math.max(...ref.predict.map(Math.abs));
-    Array.from(m.predict(ref.newdata)).forEach((v, i) => expectClose(v, ref.predict[i], 1e-5, scale, `predict[${i}]`));
-    Array.from(m.predict(ref.newdata, { re: false })).forEach((v, i) => expectClose(v, ref.predict_population[i], 1e-5, scale, `population predict[${i}]`));
+    expectPredictionsMatch(m, ref);
   });
 });
 
 describe("functions in formulas: parsing and bad input", () => {
-  const error = (f: () => unknown): LmmError => {
-    try {
-      f();
-    } catch (e) {
-      expect(e).toBeInstanceOf(LmmError);
-      return e as LmmError;
-    }
-    throw new Error("expected an LmmError");
-  };
   const sleep = () => readCSV(join(DIR, "data", "sleepstudy.csv"));
 
   it("names variables by R's deparse of the call", () => {
@@ -112,17 +96,17 @@ describe("functions in formulas: parsing and bad input", () => {
   });
 
   it("names an unsupported function and lists the supported ones", () => {
-    const e = error(() => parseFormula("y ~ ns(x, 3) + (1 | g)"));
+    const e = thrown(() => parseFormula("y ~ ns(x, 3) + (1 | g)"));
     expect(e.message).toMatch(/'ns'.*not supported.*log.*poly.*factor/);
   });
 
   it("refuses wrong arguments: arity, options, poly's degree, poly inside an expression", () => {
-    expect(error(() => parseFormula("y ~ log(x, 2) + (1 | g)")).message).toMatch(/takes 1 argument/);
-    expect(error(() => parseFormula("y ~ poly(x, raw = TRUE) + (1 | g)")).message).toMatch(/takes 2 arguments/);
-    expect(error(() => parseFormula("y ~ poly(x, 2, orthogonal = TRUE) + (1 | g)")).message).toMatch(/no option 'orthogonal'.*raw/);
-    expect(error(() => parseFormula("y ~ poly(x, 0) + (1 | g)")).message).toMatch(/degree/);
-    expect(error(() => parseFormula("y ~ I(poly(x, 2)) + (1 | g)")).message).toMatch(/term of its own/);
-    expect(error(() => parseFormula("y ~ factor(x + 1) + (1 | g)")).message).toMatch(/column name/);
+    expect(thrown(() => parseFormula("y ~ log(x, 2) + (1 | g)")).message).toMatch(/takes 1 argument/);
+    expect(thrown(() => parseFormula("y ~ poly(x, raw = TRUE) + (1 | g)")).message).toMatch(/takes 2 arguments/);
+    expect(thrown(() => parseFormula("y ~ poly(x, 2, orthogonal = TRUE) + (1 | g)")).message).toMatch(/no option 'orthogonal'.*raw/);
+    expect(thrown(() => parseFormula("y ~ poly(x, 0) + (1 | g)")).message).toMatch(/degree/);
+    expect(thrown(() => parseFormula("y ~ I(poly(x, 2)) + (1 | g)")).message).toMatch(/term of its own/);
+    expect(thrown(() => parseFormula("y ~ factor(x + 1) + (1 | g)")).message).toMatch(/column name/);
   });
 
   it("reports a non-finite result naming the function, the column and the row", async () => {
@@ -156,8 +140,8 @@ describe("functions in formulas: parsing and bad input", () => {
   });
 
   it("refuses an offset inside an interaction or a random term", () => {
-    expect(error(() => parseFormula("y ~ x * offset(z) + (1 | g)")).message).toMatch(/offset\(z\) can only be a term of its own/);
-    expect(error(() => parseFormula("y ~ x + (offset(z) | g)")).message).toMatch(/offset\(z\) can only be a term of its own/);
+    expect(thrown(() => parseFormula("y ~ x * offset(z) + (1 | g)")).message).toMatch(/offset\(z\) can only be a term of its own/);
+    expect(thrown(() => parseFormula("y ~ x + (offset(z) | g)")).message).toMatch(/offset\(z\) can only be a term of its own/);
   });
 
   it("gives marginal means of a function of a column on the grid of the column (emmeans: log1p at the mean age)", async () => {

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
-import type { LmerJSON } from "../src/index.js";
+import type { LmerJSON, LmerModel } from "../src/index.js";
 
 /** A reference fit: the JSON contract's fields, plus where its data lives. */
 export interface ModelCase
@@ -68,6 +68,13 @@ function load(): { models: ModelCase[]; lrts: LrtCase[] } {
 
 export const { models: MODEL_CASES, lrts: LRT_CASES } = load();
 
+/** The cases of a reference set written one JSON file a case (<dir>/cases/*.json), in file-name order. */
+export function readCases<T>(dir: string): T[] {
+  return readdirSync(join(dir, "cases"))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(dir, "cases", f), "utf8")) as T);
+}
+
 export const dataPath = (c: { dir: string; data: string }) => join(c.dir, "data", c.data);
 
 /** |a - b| <= rel * max(|b|, floor). */
@@ -102,6 +109,29 @@ export function expectFixedEffectsMatch(fit: FitNumbers, ref: ModelCase): void {
     expectClose(fit.se[k], ref.se[k], 1e-4, 1e-2, `se ${k}`);
     expectClose(fit.t[k], ref.t[k], 1e-4, 1e-2, `t ${k}`);
   }
+}
+
+/** Fixed effects and standard errors of the coefficients R names, to relative 1e-4 (absolute 1e-6 near zero). */
+export function expectFixefSeMatch(
+  fit: Pick<FitNumbers, "fixef" | "se">,
+  ref: { coef_names: string[]; fixef: Record<string, number>; se: Record<string, number> },
+): void {
+  for (const k of ref.coef_names) {
+    expectClose(fit.fixef[k], ref.fixef[k], 1e-4, 1e-2, `fixef ${k}`);
+    expectClose(fit.se[k], ref.se[k], 1e-4, 1e-2, `se ${k}`);
+  }
+}
+
+/** lme4's predict(m, newdata) and predict(m, newdata, re.form = NA), to relative 1e-5 of the largest prediction. */
+export function expectPredictionsMatch(
+  fit: LmerModel,
+  ref: { newdata: Record<string, number | string>[]; predict: number[]; predict_population: number[] },
+): void {
+  const scale = Math.max(...ref.predict.map(Math.abs));
+  Array.from(fit.predict(ref.newdata)).forEach((v, i) => expectClose(v, ref.predict[i], 1e-5, scale, `predict[${i}]`));
+  Array.from(fit.predict(ref.newdata, { re: false })).forEach((v, i) =>
+    expectClose(v, ref.predict_population[i], 1e-5, scale, `population predict[${i}]`),
+  );
 }
 
 /** theta up to the sign of a column (relative 1e-3 of the largest entry) and sigma (relative 1e-3). */

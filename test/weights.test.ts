@@ -1,12 +1,11 @@
 // Prior weights and the offset option (issue 12, part 3): every reference fit of
 // scripts/make-weights-reference.R (lme4 with weights =, offset =; lmerTest's
 // Satterthwaite and pbkrtest's Kenward-Roger df), and the bad input around them.
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { lmer, readCSV, type LmerModel } from "../src/index.js";
 import { formatSummary } from "../src/output/summary.js";
-import { expectClose, expectObjectiveMatches, expectThetaSigmaMatch, type ModelCase } from "./reference-cases.js";
+import { expectClose, expectFixefSeMatch, expectObjectiveMatches, expectThetaSigmaMatch, readCases, type ModelCase } from "./reference-cases.js";
 
 interface WeightsCase {
   id: string;
@@ -32,9 +31,7 @@ interface WeightsCase {
 }
 
 const DIR = join(import.meta.dirname, "reference-weights");
-const CASES: WeightsCase[] = readdirSync(join(DIR, "cases"))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(DIR, "cases", f), "utf8")));
+const CASES = readCases<WeightsCase>(DIR);
 
 describe.each(CASES.map((c) => [c.id, c] as const))("%s", (_id, ref) => {
   let m: LmerModel;
@@ -52,10 +49,7 @@ describe.each(CASES.map((c) => [c.id, c] as const))("%s", (_id, ref) => {
 
   it("matches fixed effects and standard errors (relative 1e-4), theta and sigma", () => {
     expect(m.coefNames).toEqual(ref.coef_names);
-    for (const k of ref.coef_names) {
-      expectClose(m.fixef[k], ref.fixef[k], 1e-4, 1e-2, `fixef ${k}`);
-      expectClose(m.se[k], ref.se[k], 1e-4, 1e-2, `se ${k}`);
-    }
+    expectFixefSeMatch(m, ref);
     expectThetaSigmaMatch(m, asCase());
   });
 

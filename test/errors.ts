@@ -1,0 +1,26 @@
+// Catching the LmmError that bad input must give, for the tests of error
+// messages: each fails the test when there is no error or another kind of one.
+import { expect } from "vitest";
+import { LmmError } from "../src/index.js";
+
+/** The LmmError a promise rejects with; fails the test if it resolves or rejects with something else. */
+export async function rejection(p: Promise<unknown>): Promise<LmmError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e, `expected an LmmError, got ${String(e)}`).toBeInstanceOf(LmmError);
+    return e as LmmError;
+  }
+  throw new Error("expected the promise to reject");
+}
+
+/** The LmmError a call throws synchronously. */
+export function thrown(f: () => unknown): LmmError {
+  try {
+    f();
+  } catch (e) {
+    expect(e, `expected an LmmError, got ${String(e)}`).toBeInstanceOf(LmmError);
+    return e as LmmError;
+  }
+  throw new Error("expected the call to throw");
+}
