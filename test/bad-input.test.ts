@@ -3,7 +3,6 @@
 import { describe, expect, it } from "vitest";
 import { bootstrap, LmmError, lmer, parseCSV, simulate } from "../src/index.js";
 import { rejection, thrown } from "./errors.js";
-import { SMALL_DATA as base } from "./small-data.js";
 
 // Four groups of three observations.
 const base = {
