@@ -53,6 +53,14 @@ const isPrintable = (c: number) => c > 32 && c < 127;
 
 /** A text cell as a number: NaN when it is a missing-value token, undefined when it is not a number. */
 export function cellNumber(s: string): number | undefined {
+  // A batch's responses are 10^6-10^7 cells, nearly all plain decimals: a cell
+  // that starts with a digit or a minus sign and that JavaScript reads as a
+  // number is R's number too, except JavaScript's 0b / 0o literals.
+  const c = s.charCodeAt(0);
+  if ((c >= 48 && c <= 57) || c === 45) {
+    const v = +s;
+    if (v === v && !(c === 48 && /^0[bBoO]/.test(s))) return v;
+  }
   if (isMissingToken(s)) return NaN;
   const t = s.trim();
   if (!NUMBER_RE.test(t)) return hexNumber(t);

@@ -8,7 +8,7 @@ import { designShape, planBlockLayout } from "../src/model/blocks.js";
 import { planRowData } from "../src/model/row-source.js";
 import { interactFactors, makeFactor, numberLabel, type Factor } from "../src/model/factor.js";
 import { mulberry32 } from "../src/random.js";
-import { columnFromValues } from "../src/data.js";
+import { cellNumber, columnFromValues } from "../src/data.js";
 import { PAIR_BY_LEVEL, PAIR_FIXED, PAIR_STRIDE, PR, U, UNIT_STRIDE } from "../src/wasm/layout.generated.js";
 
 const design = (formula: string, data: DataInput) => buildDesign(parseFormula(formula), toDataFrame(data));
@@ -129,6 +129,30 @@ describe("row data", () => {
       const panel = L.units[unit + U.PANEL];
       // Z'Z at the panel's top, [X y]'Z below the unit's own rows, [X y]'[X y] in the tail.
       expect([0, 1, 2].map((k) => target(k, i))).toEqual([panel, panel + (L.units[unit + U.NROWS] - 3) * 2, L.tailOff]);
+    }
+  });
+});
+
+describe("cells as numbers", () => {
+  /** R's read.csv typing, written plainly: missing tokens, decimals, Inf, hexadecimal; anything else is not a number. */
+  const plain = (s: string): number | undefined => {
+    const t = s.trim();
+    if (["", "NA", "NaN", "nan", "N/A"].includes(t)) return NaN;
+    if (/^[+-]?(Inf|inf|Infinity)$/.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
+    if (/^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)$/.test(t)) return Number(t);
+    const hex = /^([+-]?)0[xX]([0-9a-fA-F]+)$/.exec(t);
+    if (hex) return (hex[1] === "-" ? -1 : 1) * parseInt(hex[2], 16);
+    return undefined;
+  };
+
+  it("the fast path for plain decimals reads every cell as the plain definition does", () => {
+    const tricky = ["0", "-0", "12", "007", "1.5", "-2.25", "1e5", "1E-3", "-1e+2", "5.", ".5", "-.5", "1.2.3", "1e", "-", "--1", "1-2", "0x1A", "-0x1a", "0b101", "0o17", "0B1", "0O7",
+      "12abc", "1_000", "Infinity", "-Infinity", "-inf", "Inf", "NA", "NaN", "", " 5", "5 ", "\t7", "1,5", "1e400", "-1e400", "0x", "9007199254740993"];
+    for (const s of tricky) expect(cellNumber(s), JSON.stringify(s)).toEqual(plain(s));
+    const r = mulberry32(11);
+    for (let k = 0; k < 2000; k++) {
+      const v = (r() - 0.5) * 10 ** Math.floor(r() * 12 - 6);
+      for (const s of [String(v), v.toPrecision(4), v.toExponential(3)]) expect(cellNumber(s)).toBe(plain(s));
     }
   });
 });
