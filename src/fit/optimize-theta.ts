@@ -2,7 +2,7 @@
 // gradient, lme4's bounds, and the covariance-cone check at the end. lmer, the
 // batch, the bootstrap and the profile all fit through it.
 import type { ProfiledDeviance } from "../model/deviance.js";
-import type { RandomEffectsTerm } from "../model/design.js";
+import type { TermOutline } from "../model/design.js";
 import { thetaLower } from "../model/parameters.js";
 import { coneProbe } from "./cone.js";
 import { minimize, type OptimizerOptions, type OptimizerResult } from "./optimizer.js";
@@ -10,7 +10,7 @@ import { minimize, type OptimizerOptions, type OptimizerResult } from "./optimiz
 /** Minimise the deviance over theta from `start` (the terms give the bounds and the cone's shape). */
 export function optimizeTheta(
   deviance: ProfiledDeviance,
-  terms: readonly RandomEffectsTerm[],
+  terms: readonly TermOutline[],
   start: ArrayLike<number>,
   options: OptimizerOptions = {},
 ): OptimizerResult {

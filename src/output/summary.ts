@@ -1,6 +1,5 @@
 // The text of lme4's summary(lmer(...)), section by section.
-import { quantileSorted } from "../linalg.js";
-import type { ReportedModel } from "./reported.js";
+import type { SummaryModel } from "./reported.js";
 import { abbreviate, decimalsFor, formatColumn, formatFixed, table, formatPValue, SIGNIF_CODES, significanceStars } from "./format.js";
 
 const DIGITS = 4; // lme4 prints with max(3, getOption("digits") - 3)
@@ -27,14 +26,14 @@ export interface SummaryTables {
   fixed: SummaryTable;
 }
 
-function fitCriteria(m: ReportedModel): SummaryTable {
+function fitCriteria(m: SummaryModel): SummaryTable {
   if (m.REML) return { header: ["REML criterion at convergence"], rows: [[formatFixed(m.objective, 1)]], leftAlign: [false] };
   const cells = [m.AIC, m.BIC, m.logLik, m.objective].map((v) => formatFixed(v, 1));
   cells.push(String(m.nobs - m.coefNames.length - m.theta.length - 1));
   return { header: ["AIC", "BIC", "logLik", "deviance", "df.resid"], rows: [cells], leftAlign: [false, false, false, false, false] };
 }
 
-function header(m: ReportedModel): string[] {
+function header(m: SummaryModel): string[] {
   const fit = m.REML ? "Linear mixed model fit by REML" : "Linear mixed model fit by maximum likelihood";
   const lines = [
     m.ddf === "none"
@@ -66,16 +65,13 @@ function zapsmall(x: number[], digits: number): number[] {
   return x.map((v) => Number(v.toFixed(dec)));
 }
 
-function scaledResiduals(m: ReportedModel): string[] {
-  // lme4's Pearson residuals over sigma: with prior weights, sqrt(w) times the residual.
-  const w = m.design.weights;
-  const r = Float64Array.from(m.residuals, (v, i) => (w ? v * Math.sqrt(w[i]) : v) / m.sigma).sort();
-  const q = zapsmall([0, 0.25, 0.5, 0.75, 1].map((p) => quantileSorted(r, p)), DIGITS + 1);
+function scaledResiduals(m: SummaryModel): string[] {
+  const q = zapsmall(m.scaledResidualQuantiles, DIGITS + 1);
   const cells = formatColumn(q, DIGITS);
   return ["Scaled residuals: ", table(["Min", "1Q", "Median", "3Q", "Max"], [cells], [false, false, false, false, false])];
 }
 
-function randomEffectsTable(m: ReportedModel): SummaryTable {
+function randomEffectsTable(m: SummaryModel): SummaryTable {
   const rows: { grp: string; name: string; variance: number; sd: number; corr: number[] }[] = [];
   // Group the varcorr rows term by term: variances first, then correlations.
   const byGroup = new Map<string, typeof m.varcorr>();
@@ -113,7 +109,7 @@ function randomEffectsTable(m: ReportedModel): SummaryTable {
   return { header: head, rows: body, leftAlign: [true, true, false, false, true] };
 }
 
-function randomEffects(m: ReportedModel): string[] {
+function randomEffects(m: SummaryModel): string[] {
   const { header: head, rows, leftAlign } = randomEffectsTable(m);
   const text = table(head, rows, leftAlign).split("\n").map((l) => ` ${l}`);
   const groups = Object.entries(m.ngrps)
@@ -126,7 +122,7 @@ function randomEffects(m: ReportedModel): string[] {
   return lines;
 }
 
-function fixedEffectsTable(m: ReportedModel): SummaryTable {
+function fixedEffectsTable(m: SummaryModel): SummaryTable {
   const names = m.coefNames;
   const est = names.map((n) => m.fixef[n]);
   // Kenward-Roger replaces the SEs (and so the t values) by its adjusted ones.
@@ -158,19 +154,19 @@ function fixedEffectsTable(m: ReportedModel): SummaryTable {
   };
 }
 
-function fixedEffects(m: ReportedModel): string[] {
+function fixedEffects(m: SummaryModel): string[] {
   const { header: head, rows, leftAlign, footnote } = fixedEffectsTable(m);
   const text = table(head, rows, leftAlign);
   return footnote === undefined ? ["Fixed effects:", text] : ["Fixed effects:", text, "---", footnote];
 }
 
 /** The summary's tables as formatted cells (what `summary()` lays out as text). */
-export function summaryTables(m: ReportedModel): SummaryTables {
+export function summaryTables(m: SummaryModel): SummaryTables {
   return { fit: fitCriteria(m), random: randomEffectsTable(m), fixed: fixedEffectsTable(m) };
 }
 
 
-function correlationOfFixed(m: ReportedModel): string[] {
+function correlationOfFixed(m: SummaryModel): string[] {
   const p = m.coefNames.length;
   if (p < 2) return [];
   // lme4's print.summary.merMod: rows abbreviated to 11 characters, columns to 6.
@@ -192,7 +188,7 @@ function correlationOfFixed(m: ReportedModel): string[] {
 }
 
 /** The full summary text. */
-export function formatSummary(m: ReportedModel): string {
+export function formatSummary(m: SummaryModel): string {
   const out = [...header(m), "", ...scaledResiduals(m), "", ...randomEffects(m), "", ...fixedEffects(m)];
   const corr = correlationOfFixed(m);
   if (corr.length) out.push("", ...corr);
