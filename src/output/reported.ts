@@ -16,8 +16,12 @@ export interface SummaryModel extends FitEstimates {
   readonly satterthwaite: DdfTable;
   readonly kenwardRoger: KenwardRogerTable;
   readonly icc: Icc | null;
-  /** Min, 1st quartile, median, 3rd quartile and max of the Pearson residuals over sigma (R's type 7 quantiles). */
-  readonly scaledResidualQuantiles: number[];
+  /**
+   * Min, 1st quartile, median, 3rd quartile and max of the Pearson residuals
+   * over sigma (R's type 7 quantiles); null for a fit from statistics whose
+   * rows were not read again.
+   */
+  readonly scaledResidualQuantiles: number[] | null;
   /** How the prior weights and the offset were given (the summary's Weights: and Offset: lines). */
   readonly design: { options?: DesignOptions };
 }

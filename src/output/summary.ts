@@ -66,6 +66,7 @@ function zapsmall(x: number[], digits: number): number[] {
 }
 
 function scaledResiduals(m: SummaryModel): string[] {
+  if (!m.scaledResidualQuantiles) return ["Scaled residuals: not computed (the model was fitted from statistics, without a pass over its rows)"];
   const q = zapsmall(m.scaledResidualQuantiles, DIGITS + 1);
   const cells = formatColumn(q, DIGITS);
   return ["Scaled residuals: ", table(["Min", "1Q", "Median", "3Q", "Max"], [cells], [false, false, false, false, false])];
