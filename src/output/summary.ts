@@ -177,7 +177,7 @@ function correlationOfFixed(m: SummaryModel): string[] {
     const i = k + 1;
     const cells = [rowNames[i]];
     for (let j = 0; j < p - 1; j++) {
-      cells.push(j < i ? formatFixed(m.vcov[i][j] / Math.sqrt(m.vcov[i][i] * m.vcov[j][j]), 3) : "");
+      cells.push(j < i ? formatFixed(roundedCorrelation(m.vcov[i][j] / Math.sqrt(m.vcov[i][i] * m.vcov[j][j])), 3) : "");
     }
     return cells;
   });
@@ -186,6 +186,15 @@ function correlationOfFixed(m: SummaryModel): string[] {
   const width = Math.max(...rows.flatMap((r) => r.slice(1).map((c) => c.length)));
   const padded = rows.map(([name, ...cells]) => [name, ...cells.map((c) => (c ? c.padStart(width) : c))]);
   return ["Correlation of Fixed Effects:", table(["", ...abbr.slice(0, p - 1)], padded, Array(p).fill(true))];
+}
+
+/**
+ * A correlation rounded to 3 decimals as lme4 prints it (round, then format):
+ * a correlation that is zero up to rounding noise prints as 0.000 whatever its
+ * sign (R's round(-1e-17, 3) is a zero that format() prints unsigned).
+ */
+function roundedCorrelation(r: number): number {
+  return Number(r.toFixed(3)) + 0;
 }
 
 /** The full summary text. */

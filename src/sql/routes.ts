@@ -4,7 +4,7 @@
 // query's result, a statistics file.
 import { LmmError, quote } from "../errors.js";
 import { formulaVariables, parseFormula, variableColumns, type ParsedFormula } from "../formula.js";
-import { statisticsTable } from "./cell-table.js";
+import { statisticsTable, type StatisticsTable } from "./cell-table.js";
 import { dialect, type DialectName } from "./dialect.js";
 import { DuckDB, fileTable } from "./duckdb.js";
 import { factorColumns, planModel, type ModelPlan, type PlanOptions, type TableColumn } from "./plan.js";
@@ -65,6 +65,29 @@ export async function fitStatisticsFile(path: string, formula: string, source: L
   }
 }
 
+/** A data file's plan and statistics, computed by DuckDB on an open connection. */
+async function planAndStatistics(db: DuckDB, path: string, parsed: ParsedFormula, options: PlanOptions & { levels?: Record<string, string[]> }) {
+  const d = dialect("duckdb");
+  const table = fileTable(path);
+  const columns = await db.describe(table).catch((e: Error) => {
+    throw new LmmError(`DuckDB could not read ${quote(path)}: ${e.message.replace(/^DuckDB could not run the query: /, "")}`);
+  });
+  const levels = await db.levels(table, factorColumns(parsed, columns, options), usedColumns(parsed), options.levels);
+  const modelPlan = planModel(parsed, columns, levels, d, options);
+  return { table, columns, plan: modelPlan, statistics: statisticsTable(modelPlan, await db.rows(statisticsQuery(modelPlan, table, d))) };
+}
+
+/** The statistics of a formula's model on a data file, summed by DuckDB (for tests and tools that fit them later). */
+export async function fileStatistics(path: string, formula: string, options: PlanOptions & { levels?: Record<string, string[]> } = {}): Promise<{ plan: ModelPlan; statistics: StatisticsTable }> {
+  const db = await DuckDB.open();
+  try {
+    const { plan: modelPlan, statistics } = await planAndStatistics(db, path, parseFormula(formula), options);
+    return { plan: modelPlan, statistics };
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * Fit a model to a data file through DuckDB: the levels by SELECT DISTINCT,
  * the statistics by the query's GROUP BY, the fit from them, and the scaled
@@ -72,22 +95,14 @@ export async function fitStatisticsFile(path: string, formula: string, source: L
  */
 export async function fitFile(path: string, formula: string, options: StatisticsFitOptions & PlanOptions & { levels?: Record<string, string[]> } = {}): Promise<StatisticsModel> {
   const parsed = parseFormula(formula);
-  const d = dialect("duckdb");
   const db = await DuckDB.open();
   try {
-    const table = fileTable(path);
-    const columns = await db.describe(table).catch((e: Error) => {
-      throw new LmmError(`DuckDB could not read ${quote(path)}: ${e.message.replace(/^DuckDB could not run the query: /, "")}`);
-    });
-    const levels = await db.levels(table, factorColumns(parsed, columns, options), usedColumns(parsed), options.levels);
-    const modelPlan = planModel(parsed, columns, levels, d, options);
-    const statistics = statisticsTable(modelPlan, await db.rows(statisticsQuery(modelPlan, table, d)));
+    const { table, columns, plan: modelPlan, statistics } = await planAndStatistics(db, path, parsed, options);
     const { REML, ddf, dataName, optimizer } = options;
     const model = await fitStatistics(parsed, statistics, { REML, ddf, dataName, optimizer });
     const modes = model.conditionalModes;
-    const types = new Map(columns.map((c) => [c.name, c.type]));
     model.setScaledResidualQuantiles(
-      await db.residualQuantiles(modelPlan, table, types, {
+      await db.residualQuantiles(modelPlan, table, new Map(columns.map((c) => [c.name, c.type])), {
         beta: model.fixedEffects,
         sigma: model.sigma,
         terms: model.terms.map((t, k) => ({ ...t, effects: modes[k] })),
