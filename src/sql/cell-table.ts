@@ -7,6 +7,8 @@ import type { Column } from "../data.js";
 import type { TermList } from "../formula.js";
 import { lme4TermOrder } from "../model/build-design.js";
 import { CellStatistics } from "../model/cell-statistics.js";
+import type { Shifts } from "../model/cross-products.js";
+import type { ColumnSpread, TermBasis } from "../fit/working-basis.js";
 import { interactFactors, makeFactor, type Factor } from "../model/factor.js";
 import type { ModelPlan } from "./plan.js";
 import { STAT_COLUMNS, vColumns } from "./statistics-query.js";
@@ -42,6 +44,9 @@ export interface StatisticsMoments {
 /** The statistics of a model, ready to fit. */
 export interface StatisticsTable {
   source: CellStatistics;
+  /** The cells' packed sums in the fitted order, and what was subtracted before summing (the source's input). */
+  sums: Float64Array;
+  shifts: Shifts;
   /** Terms in lme4's order. */
   terms: CellTerm[];
   xNames: string[];
@@ -120,13 +125,10 @@ export function statisticsTable(plan: ModelPlan, rows: readonly StatisticsRow[])
     t.factor.codes.forEach((code, i) => (levelValues[code] ??= t.groupVars.map((g) => rows[i][g])));
     return { group: t.group, groupVars: t.groupVars, lhs: t.lhs, names: t.names, sql: t.sql, factor: t.factor, levelValues };
   });
-  const source = new CellStatistics({
-    n,
-    shape: { n: cells, p, terms: terms.map((t) => ({ group: t.group, q: t.names.length, levels: t.factor.levels.length, codes: t.factor.codes })) },
-    sums,
-    shifts: { y: shift(width - 1), x: Float64Array.from({ length: p }, (_, j) => shift(zWidth + j)) },
-  });
-  return { source, terms, xNames: plan.xNames, n, droppedRows: numberAt(rows[0], STAT_COLUMNS.tableRows, 0) - n, moments: moments(sums, cells, width, terms, p, v.centred[width - 1]) };
+  const shifts = { y: shift(width - 1), x: Float64Array.from({ length: p }, (_, j) => shift(zWidth + j)) };
+  const shape = { n: cells, p, terms: terms.map((t) => ({ group: t.group, q: t.names.length, levels: t.factor.levels.length, codes: t.factor.codes })) };
+  const source = new CellStatistics({ n, shape, sums, shifts });
+  return { source, sums, shifts, terms, xNames: plan.xNames, n, droppedRows: numberAt(rows[0], STAT_COLUMNS.tableRows, 0) - n, moments: moments(sums, cells, width, terms, p, v.centred[width - 1]) };
 }
 
 /** Totals over the cells of the packed sums, cut into the blocks StatisticsMoments holds. */
@@ -149,4 +151,53 @@ function moments(sums: Float64Array, cells: number, width: number, terms: readon
   });
   // With an intercept the other columns are centred and the intercept's row holds no variance.
   return { xCentred: block(off, p, xCentred), zz, yy: at(width - 1, width - 1), centred: xCentred };
+}
+
+/**
+ * Each term's columns' location and spread, from the sums of z z' (the
+ * intercept's row holds the columns' sums), as meanAndSd gives them from rows.
+ */
+export function columnSpreads(table: StatisticsTable): ColumnSpread[][] {
+  const { n } = table;
+  return table.terms.map((term, t) => {
+    const q = term.names.length;
+    const zz = table.moments.zz[t];
+    const intercept = term.names.indexOf("(Intercept)");
+    return term.names.map((_, j) => {
+      const meanSquare = zz[j * q + j] / n;
+      const mean = intercept >= 0 ? zz[intercept * q + j] / n : Number.NaN;
+      return { mean, sd: Math.sqrt(Math.max(0, meanSquare - mean * mean)), rms: Math.sqrt(meanSquare) };
+    });
+  });
+}
+
+/**
+ * The statistics on a working basis (working-basis.ts): each term's column j
+ * becomes (z_j - shift_j z_intercept) / scale_j, so each cell's sums become
+ * M S M' for that linear map M of v.
+ */
+export function workingSource(table: StatisticsTable, bases: readonly TermBasis[]): CellStatistics {
+  const { shape } = table.source;
+  const width = table.source.width;
+  const packed = (width * (width + 1)) / 2;
+  const out = new Float64Array(table.sums.length);
+  const S = new Float64Array(width * width);
+  // The changed columns: (column, intercept column or -1, shift, scale) in v.
+  const changes: { j: number; i0: number; shift: number; scale: number }[] = [];
+  let off = 0;
+  bases.forEach((b) => {
+    for (let j = 0; j < b.q; j++) {
+      if (j !== b.intercept && (b.shift[j] !== 0 || b.scale[j] !== 1)) changes.push({ j: off + j, i0: b.intercept >= 0 ? off + b.intercept : -1, shift: b.shift[j], scale: b.scale[j] });
+    }
+    off += b.q;
+  });
+  for (let cell = 0; cell < shape.n; cell++) {
+    const base = cell * packed;
+    for (let r = 0, k = base; r < width; r++) for (let c = 0; c <= r; c++, k++) S[r * width + c] = S[c * width + r] = table.sums[k];
+    // Rows, then columns (the intercept's row and column are not changed).
+    for (const { j, i0, shift, scale } of changes) for (let c = 0; c < width; c++) S[j * width + c] = (S[j * width + c] - (i0 >= 0 ? shift * S[i0 * width + c] : 0)) / scale;
+    for (const { j, i0, shift, scale } of changes) for (let r = 0; r < width; r++) S[r * width + j] = (S[r * width + j] - (i0 >= 0 ? shift * S[r * width + i0] : 0)) / scale;
+    for (let r = 0, k = base; r < width; r++) for (let c = 0; c <= r; c++, k++) out[k] = S[r * width + c];
+  }
+  return new CellStatistics({ n: table.n, shape, sums: out, shifts: table.shifts });
 }

@@ -14,12 +14,13 @@ import { timesTranspose } from "../linalg.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import type { FitEstimates, RanefTable } from "../model/fitted.js";
 import { conditionalModes, estimatesAt, ranefTables, type ModelOutline } from "../model/lmer-model.js";
-import { thetaStart } from "../model/parameters.js";
 import { checkOptions, type OptionSpec } from "../options.js";
 import { formatSummary } from "../output/summary.js";
 import type { SummaryModel } from "../output/reported.js";
 import type { ParsedFormula } from "../formula.js";
-import type { CellTerm, StatisticsTable } from "./cell-table.js";
+import { columnSpreads, workingSource, type CellTerm, type StatisticsTable } from "./cell-table.js";
+import { basisChange } from "../fit/working-basis.js";
+import { startFromWorkingBasis } from "../fit/lmer.js";
 
 /** Options of a fit from statistics: REML or ML, the df method (Satterthwaite or none), the data's name, the optimiser. */
 export interface StatisticsFitOptions {
@@ -140,7 +141,13 @@ export async function fitStatistics(formula: ParsedFormula, statistics: Statisti
   const reml = options.REML ?? true;
   const deviance = await ProfiledDeviance.fromSource(statistics.source, reml);
   const outline: ModelOutline = { formula, n, droppedRows: statistics.droppedRows, droppedColumns: [], X: { names: statistics.xNames }, terms };
-  const opt = optimizeTheta(deviance, terms, thetaStart(terms), options.optimizer);
+  // Start, as a fit from rows does, from the optimum on the working basis when a covariate is badly located or scaled.
+  const change = basisChange(terms, columnSpreads(statistics));
+  const working = change && { ...change, deviance: await ProfiledDeviance.fromSource(workingSource(statistics, change.bases), reml) };
+  const { start, evaluations, checkPrecision } = startFromWorkingBasis(terms, working, options.optimizer ?? {});
+  const opt = optimizeTheta(deviance, terms, start, options.optimizer);
+  deviance.evaluations += evaluations;
+  checkPrecision(opt);
   const responseSd = Math.sqrt(moments.yy / Math.max(1, n - 1));
   const at = estimatesAt(outline, deviance, opt, { dataName: options.dataName, ddf: options.ddf }, {
     responseSd,
