@@ -5,7 +5,10 @@ import { basename } from "node:path";
 import { LmmError, quote } from "./errors.js";
 import { designOptions, type DesignFlags } from "./cli-options.js";
 import { DIALECTS, type DialectName } from "./sql/dialect.js";
-import { fitFile, fitStatisticsFile, statisticsQueryFor, type LevelsSource } from "./sql/routes.js";
+import type { LevelsSource } from "./sql/routes.js";
+
+/** The SQL routes, loaded on first use: DuckDB's native library stays out of the other commands' start-up. */
+const routes = () => import("./sql/routes.js");
 
 /** The fit flags the SQL routes read, and those they refuse. */
 export interface SqlFitFlags extends DesignFlags {
@@ -51,14 +54,14 @@ export async function sqlFitCommand(data: string | undefined, formula: string | 
     // lmm fit --stats STATS.csv "FORMULA": the formula is the only positional argument.
     const f = formula ?? data;
     if (!f || (data !== undefined && formula !== undefined)) throw new LmmError('With --stats give the formula alone: lmm fit --stats STATS.csv "y ~ x + (x | g)".');
-    const model = await fitStatisticsFile(flags.stats, f, levelsSource(flags), { ...options, dataName: basename(flags.stats) });
+    const model = await (await routes()).fitStatisticsFile(flags.stats, f, levelsSource(flags), { ...options, dataName: basename(flags.stats) });
     out(model.summary());
     return;
   }
   if (flags.data !== undefined) throw new LmmError("--data gives the columns and levels for --stats (and lmm sql): to fit a data file, give it as the first argument.");
   if (!data || !formula) throw new LmmError('Give the data file and the formula: lmm fit data.parquet "y ~ x + (x | g)".');
   const { factors, levels } = designOptions(flags);
-  const model = await fitFile(data, formula, { ...options, dataName: basename(data), ...(factors && { factors }), ...(levels && { levels }) });
+  const model = await (await routes()).fitFile(data, formula, { ...options, dataName: basename(data), ...(factors && { factors }), ...(levels && { levels }) });
   out(model.summary());
 }
 
@@ -68,5 +71,5 @@ export async function sqlCommand(formula: string, flags: DesignFlags & { table?:
   const name = flags.dialect ?? "duckdb";
   if (!(DIALECTS as readonly string[]).includes(name)) throw new LmmError(`Unknown --dialect ${quote(name)}: choose ${DIALECTS.join(", ")}.`);
   if (flags.weights !== undefined || flags.offset !== undefined) throw new LmmError("The statistics query has no prior weights or offset yet: subtract the offset from the response in the table, or fit the rows in memory.");
-  out(`${await statisticsQueryFor(formula, flags.table, name as DialectName, levelsSource(flags))};\n`);
+  out(`${await (await routes()).statisticsQueryFor(formula, flags.table, name as DialectName, levelsSource(flags))};\n`);
 }
