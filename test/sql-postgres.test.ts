@@ -103,10 +103,14 @@ describe.skipIf(typeof cluster === "string")("the postgres-dialect statistics qu
         const theta = Float64Array.from(c.theta, (t) => t * scale);
         expect(rel(fromPostgres.deviance.evaluate(theta), duck.evaluate(theta))).toBeLessThan(1e-12);
       }
-      // The fits.
+      // The fits: the same optimum. The engines sum in different orders, so
+      // the statistics differ in their last bits, and the optimiser's path
+      // (through the working basis on orthodont) stops within its own precision
+      // of the optimum: theta and the fixed effects agree to 1e-6 (relative)
+      // where the objective agrees to 1e-9.
       expect(rel(fromPostgres.objective, throughDuckdb.objective)).toBeLessThan(1e-9);
-      fromPostgres.theta.forEach((t, k) => expect(Math.abs(t - throughDuckdb.theta[k])).toBeLessThan(1e-9));
-      for (const name of fromPostgres.coefNames) expect(rel(fromPostgres.fixef[name], throughDuckdb.fixef[name])).toBeLessThan(1e-9);
+      fromPostgres.theta.forEach((t, k) => expect(rel(t, throughDuckdb.theta[k])).toBeLessThan(1e-6));
+      for (const name of fromPostgres.coefNames) expect(rel(fromPostgres.fixef[name], throughDuckdb.fixef[name])).toBeLessThan(1e-6);
       expect(fromPostgres.droppedRows).toBe(c.dropped_rows ?? 0);
       expect(fromPostgres.nobs).toBe(c.nobs);
     });
