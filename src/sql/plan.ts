@@ -54,7 +54,7 @@ export interface PlanOptions {
 }
 
 /** A data column whose levels the plan needs: coded as a factor in X or in a term's columns. */
-export interface FactorColumn {
+interface FactorColumn {
   column: string;
   kind: "numeric" | "text";
 }
