@@ -30,17 +30,35 @@ export function usesSqlRoute(data: string | undefined, flags: { engine?: string;
   return parquet || engine === "duckdb";
 }
 
+/** Why an option of the data's columns cannot go through SQL statistics, by the option's name in DesignOptions. */
+const NOT_IN_SQL: Record<string, string> = {
+  weights: "--weights (prior weights are not summed by the statistics query yet)",
+  offset: "--offset (subtract the offset from the response in the table instead)",
+};
+
+/**
+ * The design options the SQL routes take (--factor and --levels); any other
+ * (prior weights, an offset, and whatever the in-memory fit learns to take) is
+ * refused by name rather than silently ignored.
+ */
+function sqlDesignOptions(flags: DesignFlags): { factors?: string[]; levels?: Record<string, string[]> } {
+  const { factors, levels, ...rest } = designOptions(flags);
+  const other = Object.keys(rest)[0];
+  if (other !== undefined) {
+    throw new LmmError(`A fit through SQL statistics cannot take ${NOT_IN_SQL[other] ?? `the ${other} option (the statistics query does not compute it yet)`}: fit the rows in memory (--engine memory) for it.`);
+  }
+  return { ...(factors && { factors }), ...(levels && { levels }) };
+}
+
 /** Levels and types for a plan without the data at hand: --data FILE, or --levels (the listed columns are text, the others numbers). */
 function levelsSource(flags: DesignFlags & { data?: string }): LevelsSource {
-  const { factors, levels } = designOptions(flags);
+  const { factors, levels } = sqlDesignOptions(flags);
   return { ...(flags.data !== undefined && { data: flags.data }), ...(factors && { factors }), ...(levels && { levels }) };
 }
 
 /** `lmm fit` through DuckDB or from a statistics file. */
 export async function sqlFitCommand(data: string | undefined, formula: string | undefined, flags: SqlFitFlags, out: (s: string) => void): Promise<void> {
   const refused: [unknown, string][] = [
-    [flags.weights, "--weights (prior weights are not summed by the statistics query yet)"],
-    [flags.offset, "--offset (subtract the offset from the response in the table instead)"],
     [flags.confint, "--confint (profile and bootstrap intervals refit the rows)"],
     [flags.json, "--json (its fitted values and residuals are per row)"],
   ];
@@ -60,7 +78,7 @@ export async function sqlFitCommand(data: string | undefined, formula: string | 
   }
   if (flags.data !== undefined) throw new LmmError("--data gives the columns and levels for --stats (and lmm sql): to fit a data file, give it as the first argument.");
   if (!data || !formula) throw new LmmError('Give the data file and the formula: lmm fit data.parquet "y ~ x + (x | g)".');
-  const { factors, levels } = designOptions(flags);
+  const { factors, levels } = sqlDesignOptions(flags);
   const model = await (await routes()).fitFile(data, formula, { ...options, dataName: basename(data), ...(factors && { factors }), ...(levels && { levels }) });
   out(model.summary());
 }
@@ -70,6 +88,5 @@ export async function sqlCommand(formula: string, flags: DesignFlags & { table?:
   if (!flags.table) throw new LmmError("Name the table the query reads: --table T (a table, a view, or a parenthesised query).");
   const name = flags.dialect ?? "duckdb";
   if (!(DIALECTS as readonly string[]).includes(name)) throw new LmmError(`Unknown --dialect ${quote(name)}: choose ${DIALECTS.join(", ")}.`);
-  if (flags.weights !== undefined || flags.offset !== undefined) throw new LmmError("The statistics query has no prior weights or offset yet: subtract the offset from the response in the table, or fit the rows in memory.");
   out(`${await (await routes()).statisticsQueryFor(formula, flags.table, name as DialectName, levelsSource(flags))};\n`);
 }
