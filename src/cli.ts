@@ -16,6 +16,7 @@ import { batchCommand, type Terminal } from "./batch/command.js";
 import { emmeansCommand } from "./emmeans-command.js";
 import { predictCommand } from "./predict-command.js";
 import { collect, designOptions, withDesignOptions, type DesignFlags } from "./cli-options.js";
+import { sqlCommand, sqlFitCommand, usesSqlRoute } from "./sql-command.js";
 
 /** Kept in step with package.json by test/cli.test.ts. */
 export const PACKAGE_VERSION = "0.1.0";
@@ -40,6 +41,9 @@ interface FitFlags extends DesignFlags {
   seed?: string;
   json?: boolean;
   example?: string;
+  engine?: string;
+  stats?: string;
+  data?: string;
 }
 
 async function fitCommand(data: string | undefined, formula: string | undefined, flags: FitFlags, out: (s: string) => void): Promise<void> {
@@ -51,6 +55,8 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
     data = join(examplesDir(), ex.file);
     formula ??= ex.formula;
   }
+  if (usesSqlRoute(data, flags)) return sqlFitCommand(data, formula, flags, out);
+  if (flags.data !== undefined) throw new LmmError("--data gives the columns and levels for --stats: to fit a data file, give it as the first argument.");
   if (!data) throw new LmmError("No data file given: run 'lmm fit DATA.csv \"y ~ x + (x | g)\"' or 'lmm fit --example sleepstudy'.");
   if (!formula) throw new LmmError("No formula given: add it after the data file, e.g. \"y ~ x + (x | g)\".");
   const frame = await readCSV(data);
@@ -115,6 +121,9 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void,
     .option("--nsim <n>", "bootstrap replicates for --confint boot (default 500)")
     .option("--seed <n>", "seed of the bootstrap (default 42)")
     .option("--example <name>", `fit a bundled example: ${Object.keys(EXAMPLES).join(", ")}`)
+    .option("--engine <engine>", "memory (default for CSV: the rows in this process) or duckdb (the default for .parquet: sums computed by DuckDB, out of core)")
+    .option("--stats <file>", "fit from the statistics query's result (CSV or Parquet; see lmm sql) instead of data")
+    .option("--data <file>", "with --stats: a data file with the table's columns, to read the factors' levels from")
     .addHelpText(
       "after",
       `
@@ -122,10 +131,28 @@ Examples:
   lmm fit --example sleepstudy
   lmm fit data.csv "y ~ time * group + (time | subject)"
   lmm fit data.csv "y ~ x + (1 | a/b)" --ml --json
+  lmm fit cohort.parquet "y ~ time * group + (time | id)"
+  lmm fit --stats stats.csv "y ~ time * group + (time | id)" --levels group=A,B,C
 
 Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
     )
     .action((data, formula, flags) => fitCommand(data, formula, flags, out));
+  withDesignOptions(program.command("sql"))
+    .description("Print the statistics query of a model (counts and sums of products per cell of levels) to run where the data live; fit its result with lmm fit --stats.")
+    .argument("<formula>", "lme4 formula")
+    .option("--table <name>", "the table (or view, or parenthesised query) the query reads")
+    .option("--dialect <name>", "duckdb (default), postgres or spark")
+    .option("--data <file>", "a data file (CSV or Parquet) with the table's columns, to read the columns' types and the factors' levels from")
+    .addHelpText(
+      "after",
+      `
+Without --data, the columns given --levels are text factors with those levels
+and every other column the formula uses is numeric.
+
+Example:
+  lmm sql "distance ~ age * Sex + (age | Subject)" --table orthodont --dialect postgres --levels Sex=Female,Male`,
+    )
+    .action((formula, flags) => sqlCommand(formula, flags, out));
   withDesignOptions(program.command("compare"))
     .description("Likelihood-ratio tests of nested models (lme4's anova(m0, m1, ...); ordered by npar; REML fits are refitted by ML).")
     .argument("<data>", "CSV file with a header row")

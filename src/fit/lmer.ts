@@ -4,7 +4,7 @@
 import { toDataFrame, type DataInput } from "../data.js";
 import { parseFormula } from "../formula.js";
 import { buildDesign } from "../model/build-design.js";
-import { DESIGN_OPTIONS, type Design, type DesignOptions } from "../model/design.js";
+import { DESIGN_OPTIONS, type Design, type DesignOptions, type TermOutline } from "../model/design.js";
 import { checkOptions, type OptionSpec } from "../options.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import { LmerModel } from "../model/lmer-model.js";
@@ -12,7 +12,7 @@ import type { DdfMethod } from "../model/fitted.js";
 import { parameterStart } from "../model/parameters.js";
 import { OPTIMIZER_OPTIONS, type OptimizerOptions, type OptimizerProgress, type OptimizerResult } from "./optimizer.js";
 import { optimizeTheta } from "./optimize-theta.js";
-import { workingBasis } from "./working-basis.js";
+import { workingBasis, type BasisChange } from "./working-basis.js";
 import { prepareWorkerFor } from "../model/unit-split.js";
 import { LmmError, quote } from "../errors.js";
 
@@ -109,16 +109,30 @@ async function startingPoint(
   options: OptimizerOptions,
 ): Promise<{ start: Float64Array; evaluations: number; checkPrecision: (opt: OptimizerResult) => void }> {
   const basis = workingBasis(design);
-  if (!basis) return { start: parameterStart(design.terms), evaluations: 0, checkPrecision: () => {} };
-  const working = await ProfiledDeviance.create(basis.design, reml);
-  const start = basis.toTheta(optimizeTheta(working, basis.design.terms, parameterStart(basis.design.terms), options).theta);
+  return startFromWorkingBasis(design.terms, basis && { ...basis, deviance: await ProfiledDeviance.create(basis.design, reml) }, options);
+}
+
+/**
+ * The start and the final check (see startingPoint) for a model whose working
+ * problem is given: its deviance on the working basis and the change of basis,
+ * or null when the model is well scaled as written. A fit from rows and a fit
+ * from statistics (which transforms its sums) share it.
+ */
+export function startFromWorkingBasis(
+  terms: readonly TermOutline[],
+  working: (BasisChange & { deviance: ProfiledDeviance }) | null,
+  options: OptimizerOptions,
+): { start: Float64Array; evaluations: number; checkPrecision: (opt: OptimizerResult) => void } {
+  if (!working) return { start: parameterStart(terms), evaluations: 0, checkPrecision: () => {} };
+  // The working terms have the original terms' structures (and so bounds and start).
+  const start = working.toTheta(optimizeTheta(working.deviance, terms, parameterStart(terms), options).theta);
   const checkPrecision = (opt: OptimizerResult) => {
-    const atWorking = working.evaluate(basis.toWorking(opt.x));
+    const atWorking = working.deviance.evaluate(working.toWorking(opt.x));
     if (Math.abs(opt.f - atWorking) <= PRECISION_TOL * (1 + Math.abs(atWorking))) return;
     throw new LmmError(
-      `The random-effects covariate ${basis.worstColumn} is so far from zero, or on so extreme a scale, that the fit loses the precision it needs ` +
+      `The random-effects covariate ${working.worstColumn} is so far from zero, or on so extreme a scale, that the fit loses the precision it needs ` +
         `(objective ${opt.f.toFixed(6)} as written, ${atWorking.toFixed(6)} on centred columns, at the same parameters). Centre or rescale it (e.g. subtract its mean) and fit again.`,
     );
   };
-  return { start, evaluations: working.evaluations, checkPrecision };
+  return { start, evaluations: working.deviance.evaluations, checkPrecision };
 }

@@ -6,7 +6,7 @@
 // identity, so their fits are lme4's over theta itself. lmer, the batch, the
 // bootstrap and the profile all fit through it.
 import type { ProfiledDeviance } from "../model/deviance.js";
-import type { RandomEffectsTerm } from "../model/design.js";
+import type { TermOutline } from "../model/design.js";
 import { parameterLower, parameterMap, termStructures } from "../model/parameters.js";
 import { coneProbe, snapToBoundary } from "./cone.js";
 import { minimize, type OptimizerOptions, type OptimizerResult } from "./optimizer.js";
@@ -19,7 +19,7 @@ export interface ThetaOptimum extends OptimizerResult {
 /** Minimise the deviance over the covariance parameters from `start` (the terms give their structures, bounds and the cone's shape). */
 export function optimizeTheta(
   deviance: ProfiledDeviance,
-  terms: readonly RandomEffectsTerm[],
+  terms: readonly TermOutline[],
   start: ArrayLike<number>,
   options: OptimizerOptions = {},
 ): ThetaOptimum {

@@ -10,7 +10,7 @@
 import { rankOneUpdate } from "./cone.js";
 import { quote } from "../errors.js";
 import { meanAndSd } from "../linalg.js";
-import type { Design, RandomEffectsTerm } from "../model/design.js";
+import type { Design, TermOutline } from "../model/design.js";
 import { factorAt, thetaLength, writeFactorAt } from "../model/covariance/unstructured.js";
 import { allUnstructured } from "../model/parameters.js";
 
@@ -20,7 +20,7 @@ const CENTRE_RATIO = 3;
 const SCALE_RANGE = 100;
 
 /** How one term's columns map to the working columns: z_j = shift_j + scale_j z~_j. */
-interface TermBasis {
+export interface TermBasis {
   q: number;
   /** The term's intercept column, or -1 (then no column is shifted). */
   intercept: number;
@@ -28,9 +28,10 @@ interface TermBasis {
   scale: Float64Array;
 }
 
-/** The design on the working columns, and the map from its theta to the original's. */
-export interface WorkingBasis {
-  design: Design;
+/** The change to the working basis, and the map from its theta to the original's. */
+export interface BasisChange {
+  /** Per term, its columns' map. */
+  bases: TermBasis[];
   /** The original theta of the model whose working theta is given. */
   toTheta(working: ArrayLike<number>): Float64Array;
   /** The working theta of the model whose original theta is given. */
@@ -39,18 +40,29 @@ export interface WorkingBasis {
   worstColumn: string;
 }
 
+/** The design on the working columns, and the change of basis. */
+export interface WorkingBasis extends BasisChange {
+  design: Design;
+}
+
+/** A column's location and spread (population sd, and root mean square), as meanAndSd gives them. */
+export interface ColumnSpread {
+  mean: number;
+  sd: number;
+  rms: number;
+}
+
 const INTERCEPT = "(Intercept)";
 
 /** The basis of one term: centre each covariate when the term has an intercept, scale it to unit spread. */
-function termBasis(term: RandomEffectsTerm): { basis: TermBasis; needed: boolean } {
-  const q = term.names.length;
-  const intercept = term.names.indexOf(INTERCEPT);
+function termBasis(names: readonly string[], spreads: readonly ColumnSpread[]): { basis: TermBasis; needed: boolean } {
+  const q = names.length;
+  const intercept = names.indexOf(INTERCEPT);
   const shift = new Float64Array(q);
   const scale = new Float64Array(q).fill(1);
   let needed = false;
-  term.columns.forEach((col, j) => {
+  spreads.forEach(({ mean, sd, rms }, j) => {
     if (j === intercept) return;
-    const { mean, sd, rms } = meanAndSd(col);
     const spread = intercept >= 0 ? sd : rms;
     if (!(spread > 0)) return;
     if (intercept >= 0 && Math.abs(mean) > CENTRE_RATIO * sd) needed = true;
@@ -62,29 +74,18 @@ function termBasis(term: RandomEffectsTerm): { basis: TermBasis; needed: boolean
 }
 
 /**
- * The working basis of a design, or null when every term is already well
- * scaled, or when a term is structured (then the optimiser runs on the design as written). The fixed-effects
- * columns are centred too (with an intercept: a unit-triangular change of X's
- * columns, which changes neither log|R_X| nor r2), so that the working
- * cross-products keep their digits.
+/**
+ * The change to a well-scaled basis of terms whose columns have the given
+ * spreads, or null when every term is already well scaled, or when a term is
+ * structured (then the optimiser runs on the model as written). Rows or
+ * statistics give the spreads.
  */
-export function workingBasis(design: Design): WorkingBasis | null {
+export function basisChange(terms: readonly TermOutline[], spreads: readonly (readonly ColumnSpread[])[]): BasisChange | null {
   // A structured term's covariance (cs, ar1, ...) keeps its form only in the
   // columns as written: a change of basis would leave the structure.
-  if (!allUnstructured(design.terms)) return null;
-  const bases = design.terms.map(termBasis);
+  if (!allUnstructured(terms)) return null;
+  const bases = terms.map((term, t) => termBasis(term.names, spreads[t]));
   if (!bases.some((b) => b.needed)) return null;
-  const terms = design.terms.map((term, t) => {
-    const { shift, scale } = bases[t].basis;
-    return { ...term, columns: term.columns.map((col, j) => (shift[j] === 0 && scale[j] === 1 ? col : col.map((v) => (v - shift[j]) / scale[j]))) };
-  });
-  const X = design.X;
-  const hasIntercept = X.assign.includes(-1);
-  const columns = X.columns.map((col, j) => {
-    if (!hasIntercept || X.assign[j] === -1) return col;
-    const { mean } = meanAndSd(col);
-    return col.map((v) => v - mean);
-  });
   const map = (theta: ArrayLike<number>, direction: 1 | -1) => {
     const out = new Float64Array(theta.length);
     let at = 0;
@@ -95,11 +96,35 @@ export function workingBasis(design: Design): WorkingBasis | null {
     return out;
   };
   return {
-    design: { ...design, X: { ...X, columns }, terms },
+    bases: bases.map((b) => b.basis),
     toTheta: (working) => map(working, -1),
     toWorking: (theta) => map(theta, 1),
-    worstColumn: worstColumn(design.terms, bases.map((b) => b.basis)),
+    worstColumn: worstColumn(terms, bases.map((b) => b.basis)),
   };
+}
+
+/**
+ * The working basis of a design, or null when every term is already well
+ * scaled (then the optimiser runs on the design as written). The fixed-effects
+ * columns are centred too (with an intercept: a unit-triangular change of X's
+ * columns, which changes neither log|R_X| nor r2), so that the working
+ * cross-products keep their digits.
+ */
+export function workingBasis(design: Design): WorkingBasis | null {
+  const change = basisChange(design.terms, design.terms.map((term) => term.columns.map(meanAndSd)));
+  if (!change) return null;
+  const terms = design.terms.map((term, t) => {
+    const { shift, scale } = change.bases[t];
+    return { ...term, columns: term.columns.map((col, j) => (shift[j] === 0 && scale[j] === 1 ? col : col.map((v) => (v - shift[j]) / scale[j]))) };
+  });
+  const X = design.X;
+  const hasIntercept = X.assign.includes(-1);
+  const columns = X.columns.map((col, j) => {
+    if (!hasIntercept || X.assign[j] === -1) return col;
+    const { mean } = meanAndSd(col);
+    return col.map((v) => v - mean);
+  });
+  return { ...change, design: { ...design, X: { ...X, columns }, terms } };
 }
 
 /**
@@ -128,7 +153,7 @@ function changeOfBasis(b: TermBasis, from: ArrayLike<number>, at: number, direct
 }
 
 /** The covariate furthest from a well-scaled one (most standard deviations from zero, or most orders of magnitude off), for messages. */
-function worstColumn(terms: RandomEffectsTerm[], bases: TermBasis[]): string {
+function worstColumn(terms: readonly { names: string[] }[], bases: TermBasis[]): string {
   let worst = { badness: -1, text: "" };
   terms.forEach((term, t) => {
     const b = bases[t];

@@ -13,7 +13,7 @@
 import tcdf from "@stdlib/stats-base-dists-t-cdf";
 import { identity, inverseFromCholesky, solveLinear } from "../linalg.js";
 import type { ProfiledDeviance } from "../model/deviance.js";
-import type { RandomEffectsTerm } from "../model/design.js";
+import type { TermOutline } from "../model/design.js";
 import { parameterMap, type ParameterMap } from "../model/parameters.js";
 
 /** Satterthwaite df and two-sided p-values by coefficient name. */
@@ -54,7 +54,7 @@ export interface SatterthwaitePieces {
  * The pieces at the optimum (the terms' covariance parameters `par`, which are
  * theta for unstructured terms, and sigma). The deviance is left evaluated there.
  */
-export function satterthwaitePieces(dev: ProfiledDeviance, terms: readonly RandomEffectsTerm[], par: ArrayLike<number>, sigma: number): SatterthwaitePieces {
+export function satterthwaitePieces(dev: ProfiledDeviance, terms: readonly TermOutline[], par: ArrayLike<number>, sigma: number): SatterthwaitePieces {
   const map = parameterMap(terms);
   const k = par.length;
   const p = dev.layout.p;
@@ -108,7 +108,7 @@ export function contrastDf(pc: SatterthwaitePieces, l: ArrayLike<number>): numbe
  */
 export function satterthwaite(
   dev: ProfiledDeviance,
-  terms: readonly RandomEffectsTerm[],
+  terms: readonly TermOutline[],
   par: ArrayLike<number>,
   sigma: number,
   names: string[],

@@ -44,25 +44,47 @@ export function varianceParts(X: ModelMatrix, beta: ArrayLike<number>, terms: re
   mean /= n;
   let ss = 0;
   for (let i = 0; i < n; i++) ss += (eta[i] - mean) ** 2;
-  let random = 0;
-  terms.forEach((term, t) => {
+  // The sums over the rows of z z' per term, for randomVariance.
+  const zz = terms.map((term) => {
     const q = term.columns.length;
-    const S = covariances[t];
-    // mean of z_i' S z_i = sum over (a, b) of S_ab times the mean of z_a z_b.
+    const sums = new Float64Array(q * q);
     for (let a = 0; a < q; a++) {
       for (let b = 0; b < q; b++) {
         const za = term.columns[a];
         const zb = term.columns[b];
         let s = 0;
         for (let i = 0; i < n; i++) s += za[i] * zb[i];
-        random += (S[a * q + b] * s) / n;
+        sums[a * q + b] = s;
       }
     }
+    return sums;
   });
-  return { fixed: n > 1 ? ss / (n - 1) : 0, random, residual: sigma * sigma };
+  return { fixed: n > 1 ? ss / (n - 1) : 0, random: randomVariance(zz, covariances, n), residual: sigma * sigma };
 }
 
-/** The ICC from the variance parts. */
+/**
+ * The random effects' variance averaged over the rows: the mean of z_i' S z_i
+ * is the sum over (a, b) of S_ab times the mean of z_a z_b, from each term's
+ * sums over the rows of z z' (q x q, row-major).
+ */
+function randomVariance(zz: readonly Float64Array[], covariances: readonly Float64Array[], n: number): number {
+  let random = 0;
+  zz.forEach((sums, t) => sums.forEach((s, k) => (random += (covariances[t][k] * s) / n)));
+  return random;
+}
+
+/**
+ * The variance parts from the sums of products over the rows alone (a model
+ * fitted from SQL statistics): the fixed predictions' variance is
+ * beta' C beta / (n - 1), C the centred cross-products of X's columns.
+ */
+export function variancePartsFromSums(xCentred: Float64Array, beta: ArrayLike<number>, zz: readonly Float64Array[], covariances: readonly Float64Array[], sigma: number, n: number): VarianceParts {
+  const p = beta.length;
+  let ss = 0;
+  for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) ss += beta[a] * xCentred[a * p + b] * beta[b];
+  return { fixed: n > 1 ? ss / (n - 1) : 0, random: randomVariance(zz, covariances, n), residual: sigma * sigma };
+}
+
 export function iccOf(v: VarianceParts): Icc {
   return { adjusted: v.random / (v.random + v.residual), unadjusted: v.random / (v.fixed + v.random + v.residual) };
 }

@@ -496,6 +496,17 @@ function addOffsets(a: Float64Array | undefined, b: Float64Array | undefined): F
   return a && b ? a.map((v, i) => v + b[i]) : (a ?? b);
 }
 
+/**
+ * The order of the random-effects terms, from their numbers of levels: lme4
+ * (mkReTrms) reorders terms only when some term has more levels than an
+ * earlier one, and then by rev(order(levels)).
+ */
+export function lme4TermOrder(levels: readonly number[]): number[] {
+  const order = levels.map((_, i) => i);
+  if (!levels.some((v, i) => i > 0 && v > levels[i - 1])) return order;
+  return order.sort((a, b) => levels[a] - levels[b] || a - b).reverse();
+}
+
 /** Build the model's design from a parsed formula and data (lme4's lFormula). */
 export function buildDesign(formula: ParsedFormula, data: DataFrame, options: DesignOptions = {}): Design {
   if (!formula.response) throw new LmmError("The formula has no response: write it as 'y ~ ...' with the response column on the left.");
@@ -567,13 +578,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
       );
     }
   }
-  // lme4 (mkReTrms) reorders terms only when some term has more levels than an
-  // earlier one, and then by rev(order(levels)).
-  const nl = terms.map((t) => t.factor.levels.length);
-  if (nl.some((v, i) => i > 0 && v > nl[i - 1])) {
-    const asc = nl.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v || a.i - b.i);
-    terms = asc.reverse().map(({ i }) => terms[i]);
-  }
+  terms = lme4TermOrder(terms.map((t) => t.factor.levels.length)).map((i) => terms[i]);
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
   const sumCodedX = () => fb.modelMatrix(formula.fixed, () => "sum");
   const covariate = (name: string) => fb.numeric(name);

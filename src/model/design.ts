@@ -80,6 +80,13 @@ export interface RandomEffectsTerm {
   structure?: StructureKind;
 }
 
+/**
+ * A random-effects term without its rows: what the covariance parameters, the
+ * estimates and the conditional modes need (a model fitted from statistics has
+ * no columns of Z).
+ */
+export type TermOutline = Omit<RandomEffectsTerm, "columns" | "factor"> & { factor: Pick<Factor, "levels"> };
+
 /** A model's design (lme4's lFormula): rows used, response, X and the random-effects terms. */
 export interface Design {
   formula: ParsedFormula;

@@ -1,12 +1,13 @@
 // The fitted model (lme4's merMod): estimates, variance components, conditional
 // modes, fitted values and fit statistics at the optimum.
-import { inverseFromCholesky, meanAndSd, timesTranspose } from "../linalg.js";
+import { inverseFromCholesky, meanAndSd, quantileSorted, timesTranspose } from "../linalg.js";
 import { LmmError } from "../errors.js";
 import { checkOptions } from "../options.js";
 import { iccOf, r2Of, varianceParts, type Icc, type R2, type VarianceParts } from "../inference/variance-explained.js";
 import type { ThetaOptimum } from "../fit/optimize-theta.js";
 import { degenerateFitCause } from "./build-design.js";
-import type { Design, RandomEffectsTerm } from "./design.js";
+import type { Design, TermOutline } from "./design.js";
+import type { ParsedFormula } from "../formula.js";
 import type { ProfiledDeviance } from "./deviance.js";
 import { termStructures, thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
 import { TermCovariance } from "./covariance/structure.js";
@@ -53,6 +54,27 @@ function addScaledByLevel(out: Float64Array, z: Float64Array, codes: Int32Array,
   for (let i = 0; i < out.length; i++) out[i] += z[i] * b[codes[i] * q + c];
 }
 
+/** Conditional modes b = T v of each term (row-major levels x q), from the solution [v, beta] at the optimum. */
+export function conditionalModes(terms: readonly TermOutline[], factors: Float64Array[], solution: Float64Array, positions: Int32Array[]): Float64Array[] {
+  return terms.map((term, k) => levelEffects(factors[k], term.names.length, solution, positions[k]));
+}
+
+/** lme4's ranef(): per grouping factor its levels and one array per column (terms of one factor merged). */
+export function ranefTables(terms: readonly TermOutline[], effects: Float64Array[]): Record<string, RanefTable> {
+  const ranef: Record<string, RanefTable> = {};
+  terms.forEach((term, k) => {
+    const table = (ranef[term.group] ??= { levels: term.factor.levels });
+    term.names.forEach((name, c) => (table[name] = column(effects[k], term.names.length, c)));
+  });
+  return ranef;
+}
+
+/** Min, quartiles and max (R's type 7 quantiles) of values. */
+export function fiveNumbers(values: Float64Array): number[] {
+  const sorted = Float64Array.from(values).sort();
+  return [0, 0.25, 0.5, 0.75, 1].map((p) => quantileSorted(sorted, p));
+}
+
 /** Column c of a row-major matrix with q columns. */
 function column(b: Float64Array, q: number, c: number): number[] {
   const out: number[] = [];
@@ -67,7 +89,7 @@ function difference(a: Float64Array, b: Float64Array): Float64Array {
 }
 
 /** lme4's names of the terms' groups in varcorr: a grouping factor's second term is `Subject.1`. */
-function varcorrGroups(terms: readonly RandomEffectsTerm[]): string[] {
+function varcorrGroups(terms: readonly TermOutline[]): string[] {
   const seen = new Map<string, number>();
   return terms.map((term) => {
     const c = seen.get(term.group) ?? 0;
@@ -81,7 +103,7 @@ function varcorrGroups(terms: readonly RandomEffectsTerm[]): string[] {
  * deviations, then every correlation of its columns (a structured term's too,
  * diag()'s zeros included, as glmmTMB's VarCorr shows them); then the residual.
  */
-function varianceComponents(terms: readonly RandomEffectsTerm[], Ts: Float64Array[], sigma: number): VarCorrRow[] {
+function varianceComponents(terms: readonly TermOutline[], Ts: Float64Array[], sigma: number): VarCorrRow[] {
   const varcorr: VarCorrRow[] = [];
   const groups = varcorrGroups(terms);
   terms.forEach((term, k) => {
@@ -98,7 +120,7 @@ function varianceComponents(terms: readonly RandomEffectsTerm[], Ts: Float64Arra
 }
 
 /** Each term's structure with its sds and parameters (glmmTMB's meanings). */
-function termStructureReports(terms: readonly RandomEffectsTerm[], Ts: Float64Array[], par: ArrayLike<number>, sigma: number): TermStructure[] {
+function termStructureReports(terms: readonly TermOutline[], Ts: Float64Array[], par: ArrayLike<number>, sigma: number): TermStructure[] {
   const groups = varcorrGroups(terms);
   return termStructures(terms).map(({ structure, parAt }, k) => {
     const cov = new TermCovariance(Ts[k], structure.q, sigma);
@@ -113,8 +135,32 @@ function termStructureReports(terms: readonly RandomEffectsTerm[], Ts: Float64Ar
   });
 }
 
+/**
+ * What the estimates at an optimum read of a model besides its deviance: the
+ * outline of its design, without rows (a Design is one; so is a model fitted
+ * from statistics).
+ */
+export interface ModelOutline {
+  formula: ParsedFormula;
+  n: number;
+  droppedRows: number;
+  droppedColumns: string[];
+  messages?: string[];
+  X: { names: string[] };
+  terms: readonly TermOutline[];
+}
+
+/**
+ * How a fit without a finite optimum is told apart and explained: the
+ * response's sd (a residual sd far below it is zero) and the cause.
+ */
+export interface Degeneracy {
+  responseSd: number;
+  cause(): string;
+}
+
 /** Notes for the user: lFormula's, missing rows, rank deficiency, convergence, singularity. */
-function fitMessages(design: Design, opt: ThetaOptimum, singular: boolean): string[] {
+function fitMessages(design: ModelOutline, opt: ThetaOptimum, singular: boolean): string[] {
   const messages = [...(design.messages ?? [])];
   if (design.droppedRows > 0) messages.push(`${design.droppedRows} row(s) with missing values were dropped.`);
   if (design.droppedColumns.length > 0) {
@@ -132,14 +178,15 @@ function fitMessages(design: Design, opt: ThetaOptimum, singular: boolean): stri
  * The estimates at the optimum (the deviance is evaluated there), with the
  * solution [v, beta] and the factors T that the conditional modes need.
  */
-function estimatesAt(
-  design: Design,
+export function estimatesAt(
+  design: ModelOutline,
   deviance: ProfiledDeviance,
   opt: ThetaOptimum,
   options: { dataName?: string; ddf?: DdfMethod },
+  degeneracy: Degeneracy,
 ): { estimates: FitEstimates; solution: Float64Array; beta: Float64Array; factors: Float64Array[] } {
   const { terms, X, n } = design;
-  const p = X.columns.length;
+  const p = X.names.length;
   const theta = Array.from(opt.theta);
   const convergence: Convergence = {
     converged: opt.converged,
@@ -169,8 +216,8 @@ function estimatesAt(
   // without a maximum (a residual sd of zero: the objective falls without
   // bound as sigma goes to 0): a degenerate fit is refused with its cause.
   const values = [objective, sigma, ...Object.values(fixef), ...Object.values(se)];
-  if (!(sigma > ZERO_RESIDUAL * meanAndSd(design.y).sd) || !values.every(Number.isFinite)) {
-    throw new LmmError(`The model cannot be fitted: ${degenerateFitCause(design)}`);
+  if (!(sigma > ZERO_RESIDUAL * degeneracy.responseSd) || !values.every(Number.isFinite)) {
+    throw new LmmError(`The model cannot be fitted: ${degeneracy.cause()}`);
   }
 
   const factors = thetaToFactors(terms, opt.theta);
@@ -242,7 +289,7 @@ export class LmerModel implements FittedModel {
     opt: ThetaOptimum,
     options: { dataName?: string; ddf?: DdfMethod } = {},
   ) {
-    const at = estimatesAt(design, deviance, opt, options);
+    const at = estimatesAt(design, deviance, opt, options, { responseSd: meanAndSd(design.y).sd, cause: () => degenerateFitCause(design) });
     Object.assign(this, at.estimates);
     this.solution = at.solution;
     this.beta = at.beta;
@@ -251,24 +298,12 @@ export class LmerModel implements FittedModel {
 
   /** Conditional modes b = T v of each term, row-major levels x q. */
   private levelEffects(): Float64Array[] {
-    const positions = this.deviance.layout.levelPositions;
-    return (this.cache.effects ??= this.design.terms.map((term, k) =>
-      levelEffects(this.factors[k], term.names.length, this.solution, positions[k]),
-    ));
+    return (this.cache.effects ??= conditionalModes(this.design.terms, this.factors, this.solution, this.deviance.layout.levelPositions));
   }
 
   /** Conditional modes (BLUPs) per grouping factor, merged as lme4's ranef(): levels and one array per column. */
   get ranef(): Record<string, RanefTable> {
-    if (!this.cache.ranef) {
-      const ranef: Record<string, RanefTable> = {};
-      const effects = this.levelEffects();
-      this.design.terms.forEach((term, k) => {
-        const table = (ranef[term.group] ??= { levels: term.factor.levels });
-        term.names.forEach((name, c) => (table[name] = column(effects[k], term.names.length, c)));
-      });
-      this.cache.ranef = ranef;
-    }
-    return this.cache.ranef;
+    return (this.cache.ranef ??= ranefTables(this.design.terms, this.levelEffects()));
   }
 
   /** Conditional fitted values X beta + Z b (+ the offset), in the order of the rows used. */
@@ -299,10 +334,12 @@ export class LmerModel implements FittedModel {
     return this.cache.residuals;
   }
 
-  /**
-   * Satterthwaite denominator df and two-sided p-values of the t tests, as
-   * lmerTest's summary gives them; computed on first use (a few evaluations).
-   */
+  /** Min, quartiles and max of the scaled (Pearson) residuals: with prior weights, sqrt(w) times the residual, over sigma. */
+  get scaledResidualQuantiles(): number[] {
+    const w = this.design.weights;
+    return fiveNumbers(Float64Array.from(this.residuals, (v, i) => (w ? v * Math.sqrt(w[i]) : v) / this.sigma));
+  }
+
   /**
    * The variances the ICC and R^2 are built from (insight::get_variance): the
    * fixed-effects predictions', the random effects' (averaged over the rows)
@@ -326,6 +363,10 @@ export class LmerModel implements FittedModel {
     return v && r2Of(v);
   }
 
+  /**
+   * Satterthwaite denominator df and two-sided p-values of the t tests, as
+   * lmerTest's summary gives them; computed on first use (a few evaluations).
+   */
   get satterthwaite(): DdfTable {
     this.ddfTable ??= satterthwaite(this.deviance, this.design.terms, this.covarianceParameters, this.sigma, this.coefNames, this.t);
     return this.ddfTable;

@@ -4,7 +4,7 @@
 // term's structure's own (model/covariance/), which for an unstructured term
 // are its entries of theta, so that a model of unstructured terms is optimised
 // over theta itself, exactly as lme4 does.
-import type { RandomEffectsTerm } from "./design.js";
+import type { TermOutline } from "./design.js";
 import type { CovarianceStructure, ProfiledStructure, StructureKind } from "./covariance/structure.js";
 import { Unstructured } from "./covariance/unstructured.js";
 import { diagonal } from "./covariance/diagonal.js";
@@ -23,17 +23,17 @@ const STRUCTURES: Record<StructureKind, (q: number) => CovarianceStructure> = {
 };
 
 /** A term's covariance structure: unstructured unless the formula gave one (`cs(0 + visit | subject)`). */
-export function structureOf(term: RandomEffectsTerm): CovarianceStructure {
+export function structureOf(term: TermOutline): CovarianceStructure {
   return STRUCTURES[term.structure ?? "us"](term.names.length);
 }
 
 /** Whether every term is unstructured (its parameters are its entries of theta). */
-export function allUnstructured(terms: readonly RandomEffectsTerm[]): boolean {
+export function allUnstructured(terms: readonly TermOutline[]): boolean {
   return terms.every((t) => (t.structure ?? "us") === "us");
 }
 
 /** Each term's covariance structure, where its entries start in theta (`at`) and where its parameters start (`parAt`). */
-export function termStructures(terms: readonly RandomEffectsTerm[]): { structure: CovarianceStructure; at: number; parAt: number }[] {
+export function termStructures(terms: readonly TermOutline[]): { structure: CovarianceStructure; at: number; parAt: number }[] {
   let at = 0;
   let parAt = 0;
   return terms.map((term) => {
@@ -49,13 +49,13 @@ export function termStructures(terms: readonly RandomEffectsTerm[]): { structure
  * The unstructured terms' structures with their profile parameterisation, for
  * the profile and the intervals built on it; a structured term is refused.
  */
-export function profiledStructures(terms: readonly RandomEffectsTerm[], what: string, instead: string): { structure: ProfiledStructure; at: number }[] {
+export function profiledStructures(terms: readonly TermOutline[], what: string, instead: string): { structure: ProfiledStructure; at: number }[] {
   refuseStructured(terms, what, instead);
   return termStructures(terms).map(({ structure, at }) => ({ structure: structure as Unstructured, at }));
 }
 
 /** The term as lme4 writes it in a formula: `(1 | g)`, `(Days | Subject)`, `(0 + Days | Subject)`; a structured one as glmmTMB, `cs(0 + visit | subject)`. */
-export function termText(t: RandomEffectsTerm): string {
+export function termText(t: TermOutline): string {
   const vars = (t.lhs?.terms ?? []).map((v) => v.join(":"));
   const intercept = t.lhs ? t.lhs.intercept : t.names[0] === "(Intercept)";
   const lhs = vars.length === 0 ? "1" : intercept ? vars.join(" + ") : `0 + ${vars.join(" + ")}`;
@@ -63,7 +63,7 @@ export function termText(t: RandomEffectsTerm): string {
 }
 
 /** Refuse an inference that is built and validated for unstructured terms only, naming it, the term and what to do instead. */
-export function refuseStructured(terms: readonly RandomEffectsTerm[], what: string, instead: string): void {
+export function refuseStructured(terms: readonly TermOutline[], what: string, instead: string): void {
   const term = terms.find((t) => (t.structure ?? "us") !== "us");
   if (term) {
     throw new LmmError(
@@ -74,27 +74,27 @@ export function refuseStructured(terms: readonly RandomEffectsTerm[], what: stri
 }
 
 /** Lower bounds of theta (for unstructured terms: 0 on each factor's diagonal, -Infinity elsewhere). */
-export function thetaLower(terms: readonly RandomEffectsTerm[]): Float64Array {
+export function thetaLower(terms: readonly TermOutline[]): Float64Array {
   return Float64Array.from(terms.flatMap((t) => structureOf(t).lower()));
 }
 
 /** lme4's names: `Subject.(Intercept)`, `Subject.Days.(Intercept)`, `Subject.Days`. */
-export function thetaNames(terms: readonly RandomEffectsTerm[]): string[] {
+export function thetaNames(terms: readonly TermOutline[]): string[] {
   return terms.flatMap((t) => structureOf(t).names(t.group, t.names));
 }
 
 /** Each term's T (row-major q x q lower triangle) from theta. */
-export function thetaToFactors(terms: readonly RandomEffectsTerm[], theta: ArrayLike<number>): Float64Array[] {
+export function thetaToFactors(terms: readonly TermOutline[], theta: ArrayLike<number>): Float64Array[] {
   return termStructures(terms).map(({ structure, at }) => structure.factor(theta, at));
 }
 
 /** Lower bounds of the covariance parameters. */
-export function parameterLower(terms: readonly RandomEffectsTerm[]): Float64Array {
+export function parameterLower(terms: readonly TermOutline[]): Float64Array {
   return Float64Array.from(terms.flatMap((t) => structureOf(t).parameterLower()));
 }
 
 /** Where the optimisation starts: T = I for every term (lme4's start for unstructured terms). */
-export function parameterStart(terms: readonly RandomEffectsTerm[]): Float64Array {
+export function parameterStart(terms: readonly TermOutline[]): Float64Array {
   return Float64Array.from(terms.flatMap((t) => structureOf(t).parameterStart()));
 }
 
@@ -107,7 +107,7 @@ export interface ParameterMap {
 }
 
 /** The parameter map of a model's terms. */
-export function parameterMap(terms: readonly RandomEffectsTerm[]): ParameterMap {
+export function parameterMap(terms: readonly TermOutline[]): ParameterMap {
   if (allUnstructured(terms)) return { theta: (par) => par, gradient: (_, g) => g };
   const structures = termStructures(terms);
   const size = structures.reduce((n, { structure }) => n + structure.size, 0);

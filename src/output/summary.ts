@@ -1,6 +1,5 @@
 // The text of lme4's summary(lmer(...)), section by section.
-import { quantileSorted } from "../linalg.js";
-import type { ReportedModel } from "./reported.js";
+import type { SummaryModel } from "./reported.js";
 import type { TermStructure } from "../model/fitted.js";
 import { abbreviate, decimalsFor, formatColumn, formatFixed, table, formatPValue, SIGNIF_CODES, significanceStars } from "./format.js";
 
@@ -28,14 +27,14 @@ export interface SummaryTables {
   fixed: SummaryTable;
 }
 
-function fitCriteria(m: ReportedModel): SummaryTable {
+function fitCriteria(m: SummaryModel): SummaryTable {
   if (m.REML) return { header: ["REML criterion at convergence"], rows: [[formatFixed(m.objective, 1)]], leftAlign: [false] };
   const cells = [m.AIC, m.BIC, m.logLik, m.objective].map((v) => formatFixed(v, 1));
   cells.push(String(m.nobs - m.npar));
   return { header: ["AIC", "BIC", "logLik", "deviance", "df.resid"], rows: [cells], leftAlign: [false, false, false, false, false] };
 }
 
-function header(m: ReportedModel): string[] {
+function header(m: SummaryModel): string[] {
   const fit = m.REML ? "Linear mixed model fit by REML" : "Linear mixed model fit by maximum likelihood";
   const lines = [
     m.ddf === "none"
@@ -67,11 +66,9 @@ function zapsmall(x: number[], digits: number): number[] {
   return x.map((v) => Number(v.toFixed(dec)));
 }
 
-function scaledResiduals(m: ReportedModel): string[] {
-  // lme4's Pearson residuals over sigma: with prior weights, sqrt(w) times the residual.
-  const w = m.design.weights;
-  const r = Float64Array.from(m.residuals, (v, i) => (w ? v * Math.sqrt(w[i]) : v) / m.sigma).sort();
-  const q = zapsmall([0, 0.25, 0.5, 0.75, 1].map((p) => quantileSorted(r, p)), DIGITS + 1);
+function scaledResiduals(m: SummaryModel): string[] {
+  if (!m.scaledResidualQuantiles) return ["Scaled residuals: not computed (the model was fitted from statistics, without a pass over its rows)"];
+  const q = zapsmall(m.scaledResidualQuantiles, DIGITS + 1);
   const cells = formatColumn(q, DIGITS);
   return ["Scaled residuals: ", table(["Min", "1Q", "Median", "3Q", "Max"], [cells], [false, false, false, false, false])];
 }
@@ -85,7 +82,7 @@ function singleCorrelation(s: TermStructure | undefined): number | undefined {
   return values.length === 1 && typeof values[0] === "number" ? values[0] : undefined;
 }
 
-function randomEffectsTable(m: ReportedModel): SummaryTable {
+function randomEffectsTable(m: SummaryModel): SummaryTable {
   const rows: { grp: string; name: string; variance: number; sd: number; corr: number[]; note: string }[] = [];
   const structures = new Map(m.structures.map((s) => [s.grp, s]));
   // Group the varcorr rows term by term: variances first, then correlations.
@@ -135,7 +132,7 @@ function randomEffectsTable(m: ReportedModel): SummaryTable {
   return { header: head, rows: body, leftAlign: [true, true, false, false, true] };
 }
 
-function randomEffects(m: ReportedModel): string[] {
+function randomEffects(m: SummaryModel): string[] {
   const { header: head, rows, leftAlign } = randomEffectsTable(m);
   const text = table(head, rows, leftAlign).split("\n").map((l) => ` ${l}`);
   const groups = Object.entries(m.ngrps)
@@ -148,7 +145,7 @@ function randomEffects(m: ReportedModel): string[] {
   return lines;
 }
 
-function fixedEffectsTable(m: ReportedModel): SummaryTable {
+function fixedEffectsTable(m: SummaryModel): SummaryTable {
   const names = m.coefNames;
   const est = names.map((n) => m.fixef[n]);
   // Kenward-Roger replaces the SEs (and so the t values) by its adjusted ones.
@@ -180,19 +177,19 @@ function fixedEffectsTable(m: ReportedModel): SummaryTable {
   };
 }
 
-function fixedEffects(m: ReportedModel): string[] {
+function fixedEffects(m: SummaryModel): string[] {
   const { header: head, rows, leftAlign, footnote } = fixedEffectsTable(m);
   const text = table(head, rows, leftAlign);
   return footnote === undefined ? ["Fixed effects:", text] : ["Fixed effects:", text, "---", footnote];
 }
 
 /** The summary's tables as formatted cells (what `summary()` lays out as text). */
-export function summaryTables(m: ReportedModel): SummaryTables {
+export function summaryTables(m: SummaryModel): SummaryTables {
   return { fit: fitCriteria(m), random: randomEffectsTable(m), fixed: fixedEffectsTable(m) };
 }
 
 
-function correlationOfFixed(m: ReportedModel): string[] {
+function correlationOfFixed(m: SummaryModel): string[] {
   const p = m.coefNames.length;
   if (p < 2) return [];
   // lme4's print.summary.merMod: rows abbreviated to 11 characters, columns to 6.
@@ -202,7 +199,7 @@ function correlationOfFixed(m: ReportedModel): string[] {
     const i = k + 1;
     const cells = [rowNames[i]];
     for (let j = 0; j < p - 1; j++) {
-      cells.push(j < i ? formatFixed(m.vcov[i][j] / Math.sqrt(m.vcov[i][i] * m.vcov[j][j]), 3) : "");
+      cells.push(j < i ? formatFixed(roundedCorrelation(m.vcov[i][j] / Math.sqrt(m.vcov[i][i] * m.vcov[j][j])), 3) : "");
     }
     return cells;
   });
@@ -213,8 +210,17 @@ function correlationOfFixed(m: ReportedModel): string[] {
   return ["Correlation of Fixed Effects:", table(["", ...abbr.slice(0, p - 1)], padded, Array(p).fill(true))];
 }
 
+/**
+ * A correlation rounded to 3 decimals as lme4 prints it (round, then format):
+ * a correlation that is zero up to rounding noise prints as 0.000 whatever its
+ * sign (R's round(-1e-17, 3) is a zero that format() prints unsigned).
+ */
+function roundedCorrelation(r: number): number {
+  return Number(r.toFixed(3)) + 0;
+}
+
 /** The full summary text. */
-export function formatSummary(m: ReportedModel): string {
+export function formatSummary(m: SummaryModel): string {
   const out = [...header(m), "", ...scaledResiduals(m), "", ...randomEffects(m), "", ...fixedEffects(m)];
   const corr = correlationOfFixed(m);
   if (corr.length) out.push("", ...corr);

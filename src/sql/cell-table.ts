@@ -1,0 +1,206 @@
+// The statistics query's result (rows from an engine or a statistics file) as
+// the fitter's cross-product source: each grouping column's levels in R's
+// order, each term's level per cell (an interaction's levels as R makes them),
+// the terms in lme4's order, and the cells' sums packed in that order.
+import { LmmError, quote, quoteList } from "../errors.js";
+import type { Column } from "../data.js";
+import type { TermList } from "../formula.js";
+import { lme4TermOrder } from "../model/build-design.js";
+import { CellStatistics } from "../model/cell-statistics.js";
+import type { Shifts } from "../model/cross-products.js";
+import type { ColumnSpread, TermBasis } from "../fit/working-basis.js";
+import { interactFactors, makeFactor, type Factor } from "../model/factor.js";
+import type { ModelPlan } from "./plan.js";
+import type { StructureKind } from "../model/covariance/structure.js";
+import { STAT_COLUMNS, vColumns } from "./statistics-query.js";
+
+/** One row of the statistics: column name to value, as an engine returns it. */
+export type StatisticsRow = Record<string, unknown>;
+
+/** A random-effects term of a model fitted from statistics: its factor is over the cells. */
+export interface CellTerm {
+  group: string;
+  groupVars: string[];
+  lhs: TermList;
+  names: string[];
+  /** The SQL expressions of the term's columns (plan.ts). */
+  sql: string[];
+  factor: Factor;
+  /** Per level, the grouping columns' values of its rows (to join the conditional modes back to them). */
+  levelValues: unknown[][];
+  /** The covariance structure the formula gave (`cs(0 + visit | subject)`); unstructured when absent. */
+  structure?: StructureKind;
+}
+
+/** The second moments the variance decomposition needs (performance's icc and r2), from the sums. */
+export interface StatisticsMoments {
+  /** Sum over the rows of (x - mean)(x - mean)' for X's columns (p x p, row-major; zero for the intercept). */
+  xCentred: Float64Array;
+  /** Per term, the sum over the rows of z z' (q x q, row-major). */
+  zz: Float64Array[];
+  /** Sum over the rows of (y - mean)^2 (of y^2 when nothing was centred). */
+  yy: number;
+  /** Whether X's and y's columns were centred (the model has an intercept): xCentred and yy are then about the means. */
+  centred: boolean;
+}
+
+/** The statistics of a model, ready to fit. */
+export interface StatisticsTable {
+  source: CellStatistics;
+  /** The cells' packed sums in the fitted order, and what was subtracted before summing (the source's input). */
+  sums: Float64Array;
+  shifts: Shifts;
+  /** Terms in lme4's order. */
+  terms: CellTerm[];
+  xNames: string[];
+  /** Rows used. */
+  n: number;
+  /** Rows of the table dropped for a missing value. */
+  droppedRows: number;
+  moments: StatisticsMoments;
+}
+
+function numberAt(row: StatisticsRow, name: string, cell: number): number {
+  if (!Object.hasOwn(row, name)) throw new LmmError(`The statistics lack the column ${quote(name)}: they must be the result of the statistics query for this formula (lmm sql).`);
+  const v = row[name];
+  const x = typeof v === "bigint" ? Number(v) : typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+  if (typeof x !== "number" || !Number.isFinite(x)) {
+    throw new LmmError(`The statistics' column ${quote(name)} holds ${quote(v)} in row ${cell + 1}, not a finite number: they must be the statistics query's result, unchanged.`);
+  }
+  return x;
+}
+
+/** A grouping column's values over the cells, as a data column. */
+function groupColumn(rows: readonly StatisticsRow[], name: string): Column {
+  const values = rows.map((r, i) => {
+    if (!Object.hasOwn(r, name)) throw new LmmError(`The statistics lack the grouping column ${quote(name)}: they must be the result of the statistics query for this formula (lmm sql).`);
+    const v = r[name];
+    if (v === null || v === undefined) throw new LmmError(`The statistics' grouping column ${quote(name)} is empty in row ${i + 1}: rows with a missing value are dropped before grouping, so the statistics were changed or come from another query.`);
+    return v;
+  });
+  if (values.every((v) => typeof v === "number" || typeof v === "bigint")) return { kind: "numeric", values: Float64Array.from(values, Number) };
+  return { kind: "text", values: values.map(String) };
+}
+
+/** The statistics of a plan from its query's result rows. */
+export function statisticsTable(plan: ModelPlan, rows: readonly StatisticsRow[]): StatisticsTable {
+  if (rows.length === 0) throw new LmmError("The statistics have no rows: the table has no row with every column of the model present.");
+  const v = vColumns(plan);
+  const stated = rows[0][STAT_COLUMNS.columns];
+  if (typeof stated !== "string" || stated !== JSON.stringify(v.names)) {
+    let names: unknown = stated;
+    try {
+      names = typeof stated === "string" ? JSON.parse(stated) : stated;
+    } catch {
+      // Not JSON: quoted as it is below.
+    }
+    throw new LmmError(
+      `The statistics were computed for the columns ${Array.isArray(names) ? quoteList(names) : quote(names)}, but this formula (with these levels) has ${quoteList(v.names)}: ` +
+        `run the query that lmm sql prints for this formula and these levels.`,
+    );
+  }
+  const cells = rows.length;
+  const all = Int32Array.from({ length: cells }, (_, i) => i);
+  const byColumn = new Map(plan.groupColumns.map((c) => [c, makeFactor(c, groupColumn(rows, c), all)]));
+  const formulaTerms = plan.terms.map((t) => ({ ...t, factor: interactFactors(t.groupVars.map((g) => byColumn.get(g)!)) }));
+  const order = lme4TermOrder(formulaTerms.map((t) => t.factor.levels.length));
+
+  // v's columns in the fitted order: the terms reordered, then X and y.
+  const start: number[] = [];
+  formulaTerms.reduce((o, t) => (start.push(o), o + t.names.length), 0);
+  const zWidth = formulaTerms.reduce((w, t) => w + t.names.length, 0);
+  const perm = [...order.flatMap((k) => formulaTerms[k].names.map((_, c) => start[k] + c)), ...Array.from({ length: v.names.length - zWidth }, (_, j) => zWidth + j)];
+  const width = perm.length;
+  const packed = (width * (width + 1)) / 2;
+  const sums = new Float64Array(cells * packed);
+  const full = new Float64Array(width * width);
+  let n = 0;
+  rows.forEach((row, i) => {
+    n += numberAt(row, STAT_COLUMNS.count, i);
+    for (let a = 0; a < width; a++) for (let b = 0; b <= a; b++) full[a * width + b] = full[b * width + a] = numberAt(row, STAT_COLUMNS.sum(a, b), i);
+    for (let r = 0, k = i * packed; r < width; r++) for (let c = 0; c <= r; c++, k++) sums[k] = full[perm[r] * width + perm[c]];
+  });
+  const p = plan.xNames.length;
+  const shift = (j: number) => (v.centred[j] ? numberAt(rows[0], STAT_COLUMNS.shift(j), 0) : 0);
+  const terms: CellTerm[] = order.map((k) => {
+    const t = formulaTerms[k];
+    const levelValues: unknown[][] = new Array(t.factor.levels.length);
+    t.factor.codes.forEach((code, i) => (levelValues[code] ??= t.groupVars.map((g) => rows[i][g])));
+    return { group: t.group, groupVars: t.groupVars, lhs: t.lhs, names: t.names, sql: t.sql, factor: t.factor, levelValues, ...(t.structure && { structure: t.structure }) };
+  });
+  const shifts = { y: shift(width - 1), x: Float64Array.from({ length: p }, (_, j) => shift(zWidth + j)) };
+  const shape = { n: cells, p, terms: terms.map((t) => ({ group: t.group, q: t.names.length, levels: t.factor.levels.length, codes: t.factor.codes })) };
+  const source = new CellStatistics({ n, shape, sums, shifts });
+  return { source, sums, shifts, terms, xNames: plan.xNames, n, droppedRows: numberAt(rows[0], STAT_COLUMNS.tableRows, 0) - n, moments: moments(sums, cells, width, terms, p, v.centred[width - 1]) };
+}
+
+/** Totals over the cells of the packed sums, cut into the blocks StatisticsMoments holds. */
+function moments(sums: Float64Array, cells: number, width: number, terms: readonly CellTerm[], p: number, xCentred: boolean): StatisticsMoments {
+  const packed = (width * (width + 1)) / 2;
+  const total = new Float64Array(packed);
+  for (let i = 0; i < cells; i++) for (let k = 0; k < packed; k++) total[k] += sums[i * packed + k];
+  const at = (r: number, c: number) => (r >= c ? total[(r * (r + 1)) / 2 + c] : total[(c * (c + 1)) / 2 + r]);
+  const block = (off: number, q: number, skipFirst: boolean) =>
+    Float64Array.from({ length: q * q }, (_, k) => {
+      const r = Math.floor(k / q);
+      const c = k % q;
+      return skipFirst && (r === 0 || c === 0) ? 0 : at(off + r, off + c);
+    });
+  let off = 0;
+  const zz = terms.map((t) => {
+    const b = block(off, t.names.length, false);
+    off += t.names.length;
+    return b;
+  });
+  // With an intercept the other columns are centred and the intercept's row holds no variance.
+  return { xCentred: block(off, p, xCentred), zz, yy: at(width - 1, width - 1), centred: xCentred };
+}
+
+/**
+ * Each term's columns' location and spread, from the sums of z z' (the
+ * intercept's row holds the columns' sums), as meanAndSd gives them from rows.
+ */
+export function columnSpreads(table: StatisticsTable): ColumnSpread[][] {
+  const { n } = table;
+  return table.terms.map((term, t) => {
+    const q = term.names.length;
+    const zz = table.moments.zz[t];
+    const intercept = term.names.indexOf("(Intercept)");
+    return term.names.map((_, j) => {
+      const meanSquare = zz[j * q + j] / n;
+      const mean = intercept >= 0 ? zz[intercept * q + j] / n : Number.NaN;
+      return { mean, sd: Math.sqrt(Math.max(0, meanSquare - mean * mean)), rms: Math.sqrt(meanSquare) };
+    });
+  });
+}
+
+/**
+ * The statistics on a working basis (working-basis.ts): each term's column j
+ * becomes (z_j - shift_j z_intercept) / scale_j, so each cell's sums become
+ * M S M' for that linear map M of v.
+ */
+export function workingSource(table: StatisticsTable, bases: readonly TermBasis[]): CellStatistics {
+  const { shape } = table.source;
+  const width = table.source.width;
+  const packed = (width * (width + 1)) / 2;
+  const out = new Float64Array(table.sums.length);
+  const S = new Float64Array(width * width);
+  // The changed columns: (column, intercept column or -1, shift, scale) in v.
+  const changes: { j: number; i0: number; shift: number; scale: number }[] = [];
+  let off = 0;
+  bases.forEach((b) => {
+    for (let j = 0; j < b.q; j++) {
+      if (j !== b.intercept && (b.shift[j] !== 0 || b.scale[j] !== 1)) changes.push({ j: off + j, i0: b.intercept >= 0 ? off + b.intercept : -1, shift: b.shift[j], scale: b.scale[j] });
+    }
+    off += b.q;
+  });
+  for (let cell = 0; cell < shape.n; cell++) {
+    const base = cell * packed;
+    for (let r = 0, k = base; r < width; r++) for (let c = 0; c <= r; c++, k++) S[r * width + c] = S[c * width + r] = table.sums[k];
+    // Rows, then columns (the intercept's row and column are not changed).
+    for (const { j, i0, shift, scale } of changes) for (let c = 0; c < width; c++) S[j * width + c] = (S[j * width + c] - (i0 >= 0 ? shift * S[i0 * width + c] : 0)) / scale;
+    for (const { j, i0, shift, scale } of changes) for (let r = 0; r < width; r++) S[r * width + j] = (S[r * width + j] - (i0 >= 0 ? shift * S[r * width + i0] : 0)) / scale;
+    for (let r = 0, k = base; r < width; r++) for (let c = 0; c <= r; c++, k++) out[k] = S[r * width + c];
+  }
+  return new CellStatistics({ n: table.n, shape, sums: out, shifts: table.shifts });
+}

@@ -1,0 +1,115 @@
+// The three routes for data larger than memory (README, "Data larger than
+// memory"): a data file fitted through DuckDB; the statistics query printed for
+// a table elsewhere (PostgreSQL, Spark, a warehouse); and a fit from that
+// query's result, a statistics file.
+import { LmmError, quote } from "../errors.js";
+import { formulaVariables, parseFormula, variableColumns, type ParsedFormula } from "../formula.js";
+import { statisticsTable, type StatisticsTable } from "./cell-table.js";
+import { dialect, type DialectName } from "./dialect.js";
+import { DuckDB, fileTable } from "./duckdb.js";
+import { factorColumns, planModel, type ModelPlan, type PlanOptions, type TableColumn } from "./plan.js";
+import { statisticsQuery } from "./statistics-query.js";
+import { fitStatistics, type StatisticsFitOptions, type StatisticsModel } from "./statistics-model.js";
+
+/** Where a plan's columns and levels come from: a data file DuckDB reads, or levels given for the text columns. */
+export interface LevelsSource extends PlanOptions {
+  /** A data file (CSV or Parquet) with the table's columns: their types and the factors' levels are read from it. */
+  data?: string;
+  /**
+   * Levels of the columns coded as factors, in R's order (the first is the
+   * reference). Without `data`, the columns listed here are text and every
+   * other column the formula uses is numeric.
+   */
+  levels?: Record<string, string[]>;
+}
+
+/** The data columns a formula reads. */
+function usedColumns(formula: ParsedFormula): string[] {
+  return [...new Set(formulaVariables(formula).flatMap((v) => variableColumns(formula, v)))];
+}
+
+/** The plan of a formula in a dialect, with columns and levels from a data file or as given. */
+async function plan(formula: ParsedFormula, source: LevelsSource, name: DialectName): Promise<ModelPlan> {
+  const d = dialect(name);
+  const given = source.levels ?? {};
+  if (source.data !== undefined) {
+    const db = await DuckDB.open();
+    try {
+      const table = fileTable(source.data);
+      const columns = await db.describe(table);
+      const levels = await db.levels(table, factorColumns(formula, columns, source), usedColumns(formula), given);
+      return planModel(formula, columns, levels, d, source);
+    } finally {
+      db.close();
+    }
+  }
+  const columns: TableColumn[] = usedColumns(formula).map((name) => ({ name, kind: Object.hasOwn(given, name) ? "text" : "numeric" }));
+  return planModel(formula, columns, given, d, source);
+}
+
+/** The statistics query of a formula for a table, in a dialect (`lmm sql`). */
+export async function statisticsQueryFor(formula: string, table: string, name: DialectName, source: LevelsSource): Promise<string> {
+  return statisticsQuery(await plan(parseFormula(formula), source, name), table, dialect(name));
+}
+
+/** Fit a model to a statistics file (the query's result as CSV or Parquet): same estimates and summary, without the residuals' line. */
+export async function fitStatisticsFile(path: string, formula: string, source: LevelsSource, options: StatisticsFitOptions = {}): Promise<StatisticsModel> {
+  const parsed = parseFormula(formula);
+  const modelPlan = await plan(parsed, source, "duckdb");
+  const db = await DuckDB.open();
+  try {
+    const rows = await db.rows(`SELECT * FROM ${fileTable(path)}`);
+    return await fitStatistics(parsed, statisticsTable(modelPlan, rows), options);
+  } finally {
+    db.close();
+  }
+}
+
+/** A data file's plan and statistics, computed by DuckDB on an open connection. */
+async function planAndStatistics(db: DuckDB, path: string, parsed: ParsedFormula, options: PlanOptions & { levels?: Record<string, string[]> }) {
+  const d = dialect("duckdb");
+  const table = fileTable(path);
+  const columns = await db.describe(table).catch((e: Error) => {
+    throw new LmmError(`DuckDB could not read ${quote(path)}: ${e.message.replace(/^DuckDB could not run the query: /, "")}`);
+  });
+  const levels = await db.levels(table, factorColumns(parsed, columns, options), usedColumns(parsed), options.levels);
+  const modelPlan = planModel(parsed, columns, levels, d, options);
+  return { table, columns, plan: modelPlan, statistics: statisticsTable(modelPlan, await db.rows(statisticsQuery(modelPlan, table, d))) };
+}
+
+/** The statistics of a formula's model on a data file, summed by DuckDB (for tests and tools that fit them later). */
+export async function fileStatistics(path: string, formula: string, options: PlanOptions & { levels?: Record<string, string[]> } = {}): Promise<{ plan: ModelPlan; statistics: StatisticsTable }> {
+  const db = await DuckDB.open();
+  try {
+    const { plan: modelPlan, statistics } = await planAndStatistics(db, path, parseFormula(formula), options);
+    return { plan: modelPlan, statistics };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Fit a model to a data file through DuckDB: the levels by SELECT DISTINCT,
+ * the statistics by the query's GROUP BY, the fit from them, and the scaled
+ * residuals' quantiles by a second pass over the rows.
+ */
+export async function fitFile(path: string, formula: string, options: StatisticsFitOptions & PlanOptions & { levels?: Record<string, string[]> } = {}): Promise<StatisticsModel> {
+  const parsed = parseFormula(formula);
+  const db = await DuckDB.open();
+  try {
+    const { table, columns, plan: modelPlan, statistics } = await planAndStatistics(db, path, parsed, options);
+    const { REML, ddf, dataName, optimizer } = options;
+    const model = await fitStatistics(parsed, statistics, { REML, ddf, dataName, optimizer });
+    const modes = model.conditionalModes;
+    model.setScaledResidualQuantiles(
+      await db.residualQuantiles(modelPlan, table, new Map(columns.map((c) => [c.name, c.type])), {
+        beta: model.fixedEffects,
+        sigma: model.sigma,
+        terms: model.terms.map((t, k) => ({ ...t, effects: modes[k] })),
+      }),
+    );
+    return model;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,129 @@
+// The CLI's routes for data larger than memory (issue 15, parts 1-2): a Parquet
+// file and a CSV through DuckDB print the in-memory fit's summary; the query
+// lmm sql prints, run by DuckDB, gives a statistics file that lmm fit --stats
+// fits to the same estimates; bad input is one clear error.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DuckDB } from "../src/sql/duckdb.js";
+import { run } from "./cli-run.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const orthodont = join(root, "test/reference/data/orthodont.csv");
+const FORMULA = "distance ~ age * Sex + (age | Subject)";
+const dir = mkdtempSync(join(tmpdir(), "lmm-sql-"));
+const parquet = join(dir, "orthodont.parquet");
+
+/** Run SQL in a fresh DuckDB. */
+async function duckdb(sql: string): Promise<void> {
+  const db = await DuckDB.open();
+  try {
+    for (const statement of sql.split(/;\s*$/m).filter((s) => s.trim())) await db.rows(statement);
+  } finally {
+    db.close();
+  }
+}
+
+function expectUserError(r: { code: number; out: string; err: string }, message: RegExp): void {
+  expect(r.code).toBe(2);
+  expect(r.out).toBe("");
+  expect(r.err).toMatch(/^lmm: /);
+  expect(r.err).not.toContain("    at ");
+  expect(r.err).toMatch(message);
+}
+
+/** The summary without its Data: line (the file names differ). */
+const withoutData = (s: string) => s.replace(/^ {3}Data: .*\n/m, "");
+
+beforeAll(async () => {
+  await duckdb(`COPY (SELECT * FROM read_csv('${orthodont}')) TO '${parquet}' (FORMAT parquet)`);
+});
+
+describe("lmm fit through DuckDB", () => {
+  it("a Parquet file: the in-memory fit's summary", async () => {
+    const viaParquet = await run("fit", parquet, FORMULA);
+    const inMemory = await run("fit", orthodont, FORMULA);
+    expect(viaParquet.code).toBe(0);
+    expect(viaParquet.out).toContain("Data: orthodont.parquet");
+    expect(withoutData(viaParquet.out)).toBe(withoutData(inMemory.out));
+  });
+  it("a CSV file with --engine duckdb, by ML with a numeric column as a factor in a given level order: the same text as in memory", async () => {
+    // (Orthodont's balanced estimates sit on printing ties such as 16.340625,
+    // where the last bit of a sum decides the printed digit.)
+    const chickweight = join(root, "test/reference-extra/data/chickweight.csv");
+    const args = [chickweight, "weight ~ Time * Diet + (Time | Chick)", "--ml", "--factor", "Diet", "--levels", "Diet=4,3,2,1"];
+    const viaDuckdb = await run("fit", ...args, "--engine", "duckdb");
+    expect(viaDuckdb.code).toBe(0);
+    expect(viaDuckdb.out).toContain("Time:Diet1");
+    expect(viaDuckdb.out).toBe((await run("fit", ...args)).out);
+  });
+});
+
+describe("lmm sql and lmm fit --stats", () => {
+  it("the printed query, run by DuckDB, gives statistics that fit to the same estimates", async () => {
+    const q = await run("sql", FORMULA, "--table", "orthodont", "--data", parquet);
+    expect(q.code).toBe(0);
+    const stats = join(dir, "stats.csv");
+    await duckdb(`CREATE TABLE orthodont AS SELECT * FROM read_csv('${orthodont}');\nCOPY (${q.out.trim().replace(/;$/, "")}) TO '${stats}' (HEADER, DELIMITER ',')`);
+    const fromStats = await run("fit", "--stats", stats, FORMULA, "--levels", "Sex=Female,Male");
+    expect(fromStats.code).toBe(0);
+    const inMemory = (await run("fit", orthodont, FORMULA)).out;
+    // All but the residuals' line, which needs the rows.
+    expect(fromStats.out).toMatch(/Scaled residuals: not computed/);
+    const body = (s: string) => withoutData(s).replace(/Scaled residuals:[^]*?\n\n/, "");
+    expect(body(fromStats.out)).toBe(body(inMemory));
+    // From --data instead of --levels: the same.
+    expect((await run("fit", "--stats", stats, FORMULA, "--data", orthodont)).out).toBe(fromStats.out);
+  });
+  it("dialects: quoting and types as each engine spells them", async () => {
+    const levels = ["--levels", "Sex=Female,Male"];
+    const pg = (await run("sql", FORMULA, "--table", "t", "--dialect", "postgres", ...levels)).out;
+    expect(pg).toContain(`CAST("age" AS DOUBLE PRECISION)`);
+    expect(pg).toContain(`GROUP BY "Subject"`);
+    const spark = (await run("sql", FORMULA, "--table", "t", "--dialect", "spark", ...levels)).out;
+    expect(spark).toContain("CAST(`age` AS DOUBLE)");
+    expect(spark).toContain("GROUP BY `Subject`");
+    expect(spark).toContain(`WHEN \`Sex\` = 'Male'`);
+  });
+});
+
+describe("bad input through SQL: one clear error each", () => {
+  it("an unknown column names the table's columns", async () => {
+    expectUserError(await run("fit", parquet, "distance ~ agee + (1 | Subject)"), /no column 'agee'.*'distance', 'age'/);
+  });
+  it("a function SQL does not compute here", async () => {
+    expectUserError(await run("sql", "distance ~ poly(age, 2) + (1 | Subject)", "--table", "t"), /'poly\(age, 2\)' cannot be computed in SQL.*learns from the data/);
+    expectUserError(await run("fit", parquet, "distance ~ scale(age) + (1 | Subject)"), /cannot be computed in SQL/);
+  });
+  it("Kenward-Roger needs the rows", async () => {
+    expectUserError(await run("fit", parquet, FORMULA, "--ddf", "kenward-roger"), /Kenward-Roger needs the rows.*satterthwaite/);
+  });
+  it("options the statistics cannot serve", async () => {
+    expectUserError(await run("fit", parquet, FORMULA, "--json"), /cannot take --json/);
+    expectUserError(await run("fit", parquet, FORMULA, "--weights", "age"), /cannot take --weights/);
+    expectUserError(await run("sql", FORMULA, "--table", "t", "--offset", "age", "--levels", "Sex=Female,Male"), /cannot take --offset/);
+    expectUserError(await run("fit", orthodont, FORMULA, "--engine", "spark"), /Unknown --engine 'spark'/);
+    expectUserError(await run("sql", FORMULA, "--table", "t", "--dialect", "oracle", "--levels", "Sex=Female,Male"), /Unknown --dialect 'oracle'/);
+    expectUserError(await run("sql", "distance ~ age * factor(Sex) + (age | Subject)", "--table", "t"), /levels of 'Sex' are needed/);
+  });
+  it("a malformed statistics file", async () => {
+    const q = (await run("sql", FORMULA, "--table", "orthodont", "--data", orthodont)).out;
+    const stats = join(dir, "stats-bad.csv");
+    await duckdb(`CREATE TABLE orthodont AS SELECT * FROM read_csv('${orthodont}');\nCOPY (${q.trim().replace(/;$/, "")}) TO '${stats}' (HEADER, DELIMITER ',')`);
+    const text = readFileSync(stats, "utf8");
+    // A sum's column missing.
+    const lines = text.split("\n").map((l) => l.replace(/,[^,]*$/, ""));
+    const cut = join(dir, "stats-cut.csv");
+    writeFileSync(cut, text.replace("s_2_1,", "s_2_x,"));
+    expectUserError(await run("fit", "--stats", cut, FORMULA, "--data", orthodont), /lack the column 's_2_1'/);
+    // Another model's statistics.
+    expectUserError(await run("fit", "--stats", stats, "distance ~ age + (age | Subject)", "--data", orthodont), /were computed for the columns .* but this formula/);
+    // A value that is not a number.
+    const broken = join(dir, "stats-text.csv");
+    writeFileSync(broken, text.replace(/\n(M\d\d,\d+,)[^,]+,/, "\n$1oops,"));
+    expectUserError(await run("fit", "--stats", broken, FORMULA, "--data", orthodont), /holds 'oops'.*not a finite number/);
+    expect(lines.length).toBeGreaterThan(20);
+  });
+});
