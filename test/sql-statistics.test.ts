@@ -13,6 +13,29 @@ import { dataPath, expectFixedEffectsMatch, expectObjectiveMatches, expectThetaS
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(b));
 
+/**
+ * The same summary text, but for a number printed one unit apart in its last
+ * digit: DuckDB sums in parallel, in an order that varies from run to run, so
+ * the statistics' last bits (1e-12 of the objective) vary, and a value that sits
+ * on a printing tie (Orthodont's balanced estimates: 16.340625) may round either way.
+ */
+function expectSameSummary(actual: string, expected: string): void {
+  const a = actual.split("\n");
+  const b = expected.split("\n");
+  expect(a.length).toBe(b.length);
+  const number = /-?\d+\.\d+/g;
+  a.forEach((line, k) => {
+    if (line === b[k]) return;
+    expect(line.replace(number, "#"), `line ${k + 1}`).toBe(b[k].replace(number, "#"));
+    const x = line.match(number)!;
+    const y = b[k].match(number)!;
+    x.forEach((v, i) => {
+      const unit = 10 ** -(v.split(".")[1].length);
+      expect(Math.abs(Number(v) - Number(y[i])), `line ${k + 1}: ${v} vs ${y[i]}`).toBeLessThanOrEqual(unit * 1.000001);
+    });
+  });
+}
+
 describe("statistics from DuckDB equal the row accumulation", () => {
   for (const c of MODEL_CASES) {
     it(`${c.id}: ${c.formula}`, async () => {
@@ -52,7 +75,7 @@ describe("a data file fitted through DuckDB", () => {
       const tol = c.singular ? 1e-5 : 1e-9;
       m.theta.forEach((t, k) => expect(rel(t, r.theta[k])).toBeLessThan(tol));
       for (const name of m.coefNames) expect(rel(m.fixef[name], r.fixef[name])).toBeLessThan(tol);
-      if (!c.singular) expect(m.summary()).toBe(r.summary());
+      if (!c.singular) expectSameSummary(m.summary(), r.summary());
     });
   }
 });
@@ -65,6 +88,6 @@ describe("structured random-effects terms through DuckDB", () => {
     const r = await lmer(formula, await readCSV(path), { dataName: "longitudinal.csv", threads: false });
     expect(m.structures.map((s) => s.structure)).toEqual(["cs"]);
     expect(rel(m.objective, r.objective)).toBeLessThan(1e-9);
-    expect(m.summary()).toBe(r.summary());
+    expectSameSummary(m.summary(), r.summary());
   });
 });

@@ -69,6 +69,11 @@ export function ranefTables(terms: readonly TermOutline[], effects: Float64Array
   return ranef;
 }
 
+/** Each term's covariance sigma^2 T T' (row-major q x q). */
+export function termCovariances(terms: readonly TermOutline[], factors: Float64Array[], sigma: number): Float64Array[] {
+  return factors.map((T, t) => timesTranspose(T, terms[t].names.length).map((v) => v * sigma * sigma));
+}
+
 /** Min, quartiles and max (R's type 7 quantiles) of values. */
 export function fiveNumbers(values: Float64Array): number[] {
   const sorted = Float64Array.from(values).sort();
@@ -347,8 +352,7 @@ export class LmerModel implements FittedModel {
    */
   get varianceParts(): VarianceParts | null {
     if (this.singular) return null;
-    const covariances = this.factors.map((T, t) => timesTranspose(T, this.design.terms[t].names.length).map((v) => v * this.sigma * this.sigma));
-    return varianceParts(this.design.X, this.coefNames.map((name) => this.fixef[name]), this.design.terms, covariances, this.sigma);
+    return varianceParts(this.design.X, this.coefNames.map((name) => this.fixef[name]), this.design.terms, termCovariances(this.design.terms, this.factors, this.sigma), this.sigma);
   }
 
   /** Intraclass correlation, adjusted and unadjusted (performance::icc); null for a singular fit. */

@@ -10,10 +10,9 @@ import { OPTIMIZER_OPTIONS, type OptimizerOptions } from "../fit/optimizer.js";
 import { iccOf, r2Of, variancePartsFromSums, type Icc, type R2, type VarianceParts } from "../inference/variance-explained.js";
 import { satterthwaite, type DdfTable } from "../inference/satterthwaite.js";
 import type { KenwardRogerTable } from "../inference/kenward-roger.js";
-import { timesTranspose } from "../linalg.js";
 import { ProfiledDeviance } from "../model/deviance.js";
 import type { FitEstimates, RanefTable } from "../model/fitted.js";
-import { conditionalModes, estimatesAt, ranefTables, type ModelOutline } from "../model/lmer-model.js";
+import { conditionalModes, estimatesAt, ranefTables, termCovariances, type ModelOutline } from "../model/lmer-model.js";
 import { checkOptions, type OptionSpec } from "../options.js";
 import { formatSummary } from "../output/summary.js";
 import type { SummaryModel } from "../output/reported.js";
@@ -111,8 +110,7 @@ export class StatisticsModel implements SummaryModel {
     if (this.singular) return null;
     const { moments, n } = this.statistics;
     if (!moments.centred) throw new LmmError("The variance of the fixed-effects predictions needs the model's intercept when fitted from statistics: keep the intercept, or fit the rows in memory.");
-    const covariances = this.factors.map((T, t) => timesTranspose(T, this.terms[t].names.length).map((v) => v * this.sigma * this.sigma));
-    return variancePartsFromSums(moments.xCentred, this.beta, moments.zz, covariances, this.sigma, n);
+    return variancePartsFromSums(moments.xCentred, this.beta, moments.zz, termCovariances(this.terms, this.factors, this.sigma), this.sigma, n);
   }
 
   get icc(): Icc | null {
