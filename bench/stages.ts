@@ -2,7 +2,8 @@
 // design (lFormula), block layout, deviance creation (WASM instance, move-in
 // and the accumulation pass), optimisation and the fitted-model object.
 import { buildDesign, LmerModel, minimize, parseFormula, ProfiledDeviance, toDataFrame, type DataInput } from "../src/index.js";
-import { buildBlockLayout } from "../src/model/blocks.js";
+import { designShape, planBlockLayout } from "../src/model/blocks.js";
+import { planRowData } from "../src/model/row-source.js";
 import { parameterLower, parameterStart } from "../src/model/parameters.js";
 import { loadKernels } from "../src/wasm/kernels.js";
 
@@ -10,7 +11,7 @@ export interface StageTimings {
   toDataFrame: number;
   /** parseFormula + buildDesign. */
   buildDesign: number;
-  /** buildBlockLayout alone (create repeats it). */
+  /** The block layout and the row data's plan alone (create repeats them). */
   layout: number;
   /** loadKernels alone (create repeats it; compiled once per process). */
   instantiate: number;
@@ -35,7 +36,9 @@ export async function runStages(formula: string, data: DataInput, REML: boolean)
   const t1 = now();
   const design = buildDesign(parseFormula(formula), df);
   const t2 = now();
-  const layout = buildBlockLayout(design);
+  const plan = planBlockLayout(designShape(design));
+  const { layout } = plan;
+  const rowData = planRowData(design, plan);
   const t3 = now();
   await loadKernels();
   const t4 = now();
@@ -50,14 +53,8 @@ export async function runStages(formula: string, data: DataInput, REML: boolean)
   void model;
 
   // Re-run the accumulation pass on the same instance (A is garbage afterwards).
-  const priv = dev as unknown as {
-    k: { accumulate(cols: number, columnOf: number, width: number, n: number, from: number, to: number, ints: number, pairs: number, npairs: number, a: number, row: number): void };
-    ptr: Record<string, number>;
-  };
-  const P = priv.ptr;
-  const L = dev.layout;
   const ta = now();
-  priv.k.accumulate(P.cols, P.columnOf, L.width, design.n, 0, design.n, P.ints, P.pairs, L.npairs, P.A, P.row);
+  (dev as unknown as { accumulate(): void }).accumulate();
   const accumulate = now() - ta;
 
   const evaluations = opt.evaluations;
@@ -80,8 +77,8 @@ export async function runStages(formula: string, data: DataInput, REML: boolean)
       mt: layout.mt,
       nd: layout.nd,
       aSizeMB: (layout.aSize * 8) / 2 ** 20,
-      colsMB: (layout.cols.length * 8) / 2 ** 20,
-      intsMB: (layout.ints.length * 4) / 2 ** 20,
+      colsMB: (design.n * rowData.stored.length * 8) / 2 ** 20,
+      intsMB: (rowData.intsSize * 4) / 2 ** 20,
     },
   };
 }

@@ -69,6 +69,41 @@ cases <- list(
          q("emmeans", "~ spkr", "satterthwaite", contrasts = list(pairs_())),
          # No prec:load term: the slopes are equal and their difference is 0 with no SE (emmeans: NA).
          q("emtrends", "~ prec", "satterthwaite", var = "load")
+       )),
+  # Transformed terms: the grid is on the data's columns (Time for poly(Time, 2),
+  # Diet for factor(Diet) of a numeric column), and trends are emmeans' forward
+  # differences of the predictions.
+  list(id = "chickweight_poly", data = "test/reference-extra/data/chickweight.csv", formula = "weight ~ poly(Time, 2) * factor(Diet) + (Time | Chick)", REML = TRUE,
+       queries = c(
+         both("emmeans", "~ Diet | Time", at = list(Time = c(0, 10, 21)), contrasts = list(pairs_(), ctrl_())),
+         both("emmeans", "~ Diet", contrasts = list(pairs_())),
+         both("emtrends", "~ Diet", var = "Time", contrasts = list(pairs_())),
+         both("emtrends", "~ Diet | Time", var = "Time", at = list(Time = c(0, 10, 21)), contrasts = list(pairs_())),
+         list(q("emtrends", "~ 1", "kenward-roger", var = "Time"))
+       )),
+  list(id = "orthodont_quadratic", data = "test/reference/data/orthodont.csv", formula = "distance ~ (age + I(age^2)) * Sex + (1 | Subject)", REML = TRUE,
+       queries = c(
+         both("emtrends", "~ Sex", var = "age", contrasts = list(pairs_())),
+         both("emtrends", "~ Sex | age", var = "age", at = list(age = c(8, 14)), contrasts = list(pairs_())),
+         both("emmeans", "~ Sex | age", at = list(age = c(8, 11, 14)), contrasts = list(pairs_()))
+       )),
+  list(id = "orthodont_log", data = "test/reference/data/orthodont.csv", formula = "log(distance) ~ log(age) * Sex + (1 | Subject)", REML = TRUE,
+       queries = c(
+         both("emmeans", "~ Sex", contrasts = list(pairs_())),
+         both("emmeans", "~ Sex | age", at = list(age = c(8, 14)), contrasts = list(pairs_())),
+         both("emtrends", "~ Sex", var = "age", contrasts = list(pairs_()))
+       )),
+  list(id = "bodyweight_scale_sqrt", data = "test/reference/data/bodyweight.csv", formula = "weight ~ scale(Time) * Diet + sqrt(Time) + (Time | Rat)", REML = TRUE, factors = "Diet",
+       queries = c(
+         both("emmeans", "~ Diet | Time", at = list(Time = c(1, 22, 64)), contrasts = list(pairs_())),
+         both("emtrends", "~ Diet", var = "Time", contrasts = list(pairs_(), ctrl_()))
+       )),
+  # emmeans 1.8 holds an offset at its mean over the data, whatever the grid's
+  # values of its variables (and its emtrends() fails on such models).
+  list(id = "orthodont_offset", data = "test/reference/data/orthodont.csv", formula = "distance ~ age * Sex + offset(log(age)) + (1 | Subject)", REML = TRUE,
+       queries = c(
+         both("emmeans", "~ Sex", contrasts = list(pairs_(), user_(list(Female = c(1, 0), "F + M" = c(1, 1))))),
+         both("emmeans", "~ Sex | age", at = list(age = c(8, 14)), contrasts = list(pairs_()))
        ))
 )
 
@@ -115,6 +150,15 @@ printed <- c(
   "#",
   capture.output(print(emmeans(m, pairwise ~ age | Sex, at = list(age = c(8, 10.5, 14)), adjust = "holm"))),
   "#",
-  capture.output(print(emtrends(m, pairwise ~ Sex, var = "age", lmer.df = "satterthwaite")))
+  capture.output(print(emtrends(m, pairwise ~ Sex, var = "age", lmer.df = "satterthwaite"))),
+  "#",
+  # A transformed response: emmeans' note on the scale of the means.
+  capture.output(print(emmeans(lmer(log(distance) ~ log(age) * Sex + (1 | Subject), d, control = lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e6))),
+                               pairwise ~ Sex | age, at = list(age = c(8, 14)), lmer.df = "satterthwaite"))),
+  "#",
+  # factor() of a numeric column and poly(): the grid's Diet and Time.
+  capture.output(print(emtrends(lmer(weight ~ poly(Time, 2) * factor(Diet) + (Time | Chick), read.csv("test/reference-extra/data/chickweight.csv"),
+                                     control = lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e6))),
+                                pairwise ~ Diet, var = "Time", lmer.df = "satterthwaite")))
 )
 writeLines(sub(" +$", "", printed), "test/reference-emmeans/orthodont-printed.txt")

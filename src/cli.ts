@@ -6,12 +6,15 @@ import { fileURLToPath } from "node:url";
 import { readCSV } from "./csv.js";
 import { LmmError, quote } from "./errors.js";
 import { lmer } from "./fit/lmer.js";
+import { parseFormula } from "./formula.js";
+import { contrastsOfTerms } from "./model/contrasts.js";
 import { formatLrt, likelihoodRatioTest } from "./inference/anova.js";
 import { formatRanova, ranova } from "./inference/ranova.js";
 import { formatAnova } from "./inference/anova-type3.js";
 import { formatConfint } from "./output/confint.js";
 import { batchCommand, type Terminal } from "./batch/command.js";
 import { emmeansCommand } from "./emmeans-command.js";
+import { predictCommand } from "./predict-command.js";
 import { collect, designOptions, withDesignOptions, type DesignFlags } from "./cli-options.js";
 
 /** Kept in step with package.json by test/cli.test.ts. */
@@ -77,23 +80,16 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
 async function compareCommand(data: string, formulas: string[], flags: { json?: boolean; refit?: string } & DesignFlags, out: (s: string) => void): Promise<void> {
   if (flags.refit !== undefined && flags.refit !== "true" && flags.refit !== "false") throw new LmmError(`--refit takes true or false, not ${quote(flags.refit)}.`);
   const frame = await readCSV(data);
-  const models = await Promise.all(formulas.map((f) => lmer(f, frame, { ddf: "none", ...designOptions(flags) })));
+  const design = designOptions(flags);
+  // Each model codes the factors it has; a factor in none of them is a slip.
+  const contrasts = design.contrasts ?? {};
+  const fixedParts = formulas.map((f) => parseFormula(f).fixed);
+  const absent = Object.keys(contrasts).find((name) => !fixedParts.some((fixed) => fixed.terms.some((term) => term.includes(name))));
+  if (absent !== undefined) throw new LmmError(`--contrasts names ${quote(absent)}, which is in the fixed effects of none of the models.`);
+  const models = await Promise.all(formulas.map((f, i) => lmer(f, frame, { ddf: "none", ...design, contrasts: contrastsOfTerms(fixedParts[i], contrasts) })));
   const lrt = await likelihoodRatioTest(...models, { refit: flags.refit !== "false" });
   out(flags.json ? JSON.stringify(lrt, null, 2) + "\n" : formatLrt(lrt, basename(data)));
 }
-
-async function predictCommand(
-  data: string,
-  formula: string,
-  flags: { newdata?: string; ml?: boolean; re?: boolean; allowNewLevels?: boolean } & DesignFlags,
-  out: (s: string) => void,
-): Promise<void> {
-  if (!flags.newdata) throw new LmmError("No new data given: add --newdata NEW.csv with the columns the formula uses.");
-  const model = await lmer(formula, await readCSV(data), { REML: !flags.ml, ddf: "none", ...designOptions(flags) });
-  const pred = model.predict(await readCSV(flags.newdata), { re: flags.re !== false, allowNewLevels: flags.allowNewLevels });
-  out(["row,prediction", ...Array.from(pred, (v, i) => `${i + 1},${Number.isNaN(v) ? "NA" : v}`)].join("\n") + "\n");
-}
-
 
 /** Build the program; `out` and `err` let tests capture output, `progress` draws a progress line on a TTY. */
 export function buildProgram(out: (s: string) => void, err: (s: string) => void, progress?: Terminal["progress"]): Command {
@@ -195,14 +191,27 @@ Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,
       out(flags.json ? JSON.stringify({ ranova: rows }, null, 2) + "\n" : formatRanova(rows, model.formula));
     });
   withDesignOptions(program.command("predict"))
-    .description("Fit a model, then print predictions for the rows of new data as CSV (row,prediction).")
+    .description("Fit a model, then predict the rows of new data: CSV of the new data's columns followed by fit (and se, lower, upper).")
     .argument("<data>", "CSV file to fit")
     .argument("<formula>", "lme4 formula")
     .option("--newdata <file>", "CSV file with the rows to predict")
     .option("--no-re", "population-level predictions (without the random effects)")
     .option("--allow-new-levels", "predict unseen groups at the population level instead of failing")
+    .option("--se", "with --no-re: standard errors (from the covariance of the fixed effects) and Wald confidence intervals")
+    .option("--level <p>", "confidence level of the --se intervals (default 0.95)")
     .option("--ml", "fit by maximum likelihood instead of REML")
-    .action((data, formula, flags) => predictCommand(data, formula, flags, out));
+    .option("--json", "print an array of row objects with the same keys (missing values as null)")
+    .addHelpText(
+      "after",
+      `
+Example:
+  lmm predict sleepstudy.csv "Reaction ~ Days + (Days | Subject)" --newdata new.csv --no-re --se
+
+A row of the new data with a missing value in a variable the prediction uses is
+kept with fit NA; a note on stderr says how many. Predictions are
+written with 15 significant digits, as R's write.csv.`,
+    )
+    .action((data, formula, flags) => predictCommand(data, formula, flags, out, err));
   withDesignOptions(program.command("batch"))
     .description("Fit one model to every feature (row) of a responses table: one results row per feature, with FDR.")
     .argument("<samples>", "CSV of the samples: one row per sample, the sample id in the first column")

@@ -41,6 +41,20 @@ export function exprChildren(e: Expr): Expr[] {
   return [];
 }
 
+/** The data columns an expression reads, in order of appearance. */
+export function expressionColumns(expr: Expr): string[] {
+  const cols = new Set<string>();
+  foldTree<Expr, void>(expr, exprChildren, (e) => {
+    if (e.t === "col") cols.add(e.name);
+  });
+  return [...cols];
+}
+
+/** The column that `factor(x)` codes as a factor, when the expression is such a call. */
+export function factorCallColumn(e: Expr): string | undefined {
+  return e.t === "call" && e.fn === "factor" && e.args[0]?.t === "col" ? e.args[0].name : undefined;
+}
+
 /** A supported function: its positional arguments and named logical options. */
 interface FunctionSpec {
   args: number;

@@ -4,7 +4,7 @@
 // random-effects terms, with `||` and `/` already expanded as lme4 expands them
 // and a glmmTMB covariance structure (`cs(0 + visit | subject)`) kept on its terms.
 import { LmmError, quote, quoteList } from "./errors.js";
-import { exprChildren, foldTree, FUNCTIONS, type Expr } from "./expr.js";
+import { expressionColumns, exprChildren, factorCallColumn, foldTree, FUNCTIONS, type Expr } from "./expr.js";
 import { STRUCTURE_KINDS, type StructureKind } from "./model/covariance/structure.js";
 
 /** An interaction of variables; [] is the intercept. */
@@ -680,4 +680,17 @@ export function formulaVariables(f: ParsedFormula): string[] {
     r.group.forEach((v) => vars.add(v));
   }
   return [...vars];
+}
+
+/**
+ * The data columns a variable of a parsed formula reads: itself for a plain
+ * column, the columns inside a call (`Days` for `poly(Days, 2)`).
+ */
+export function variableColumns(f: ParsedFormula, name: string): string[] {
+  return Object.hasOwn(f.calls, name) ? expressionColumns(f.calls[name]) : [name];
+}
+
+/** The column a variable of a parsed formula codes as a factor with `factor(x)`, if it is such a call. */
+export function factorVariableColumn(f: ParsedFormula, name: string): string | undefined {
+  return Object.hasOwn(f.calls, name) ? factorCallColumn(f.calls[name]) : undefined;
 }

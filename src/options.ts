@@ -4,7 +4,7 @@
 import { LmmError, quote, quoteList } from "./errors.js";
 
 /** What an option's value must be: a JavaScript type, or one of a list of strings. */
-export type OptionKind = "boolean" | "string" | "number" | "count" | "function" | "object" | "array" | "string[]" | readonly string[];
+export type OptionKind = "boolean" | "string" | "number" | "count" | "function" | "object" | "array" | "string[]" | "column" | readonly string[];
 
 /** The options a function takes, by name. */
 export type OptionSpec = Record<string, OptionKind>;
@@ -18,6 +18,8 @@ function matches(value: unknown, kind: OptionKind): boolean {
       return typeof value === "object" && value !== null && !Array.isArray(value);
     case "array":
       return Array.isArray(value);
+    case "column":
+      return typeof value === "string" || Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView));
     case "number":
       return typeof value === "number" && !Number.isNaN(value);
     case "count":
@@ -37,6 +39,7 @@ function describe(kind: OptionKind): string {
     object: "an object",
     array: "an array",
     "string[]": "an array of strings",
+    column: "a column name or an array of numbers, one per data row",
   };
   return names[kind as string];
 }

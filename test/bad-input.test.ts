@@ -84,6 +84,13 @@ describe("data problems", () => {
     const e = await rejection(lmer("g ~ x + (1 | g)", base));
     expect(e.message).toMatch(/response 'g' is not numeric/);
     expect(e.message).toMatch(/'a'/);
+    expect(e.message).not.toMatch(/decimal comma/);
+  });
+
+  it("a response written with decimal commas gets a hint", async () => {
+    const e = await rejection(lmer("y ~ x + (1 | g)", { ...base, y: base.y.map((v: number) => String(v).replace(".", ",")) }));
+    expect(e.message).toMatch(/response 'y' is not numeric .* at data row 1\)/);
+    expect(e.message).toMatch(/It looks like a decimal comma: write numbers with a decimal point/);
   });
 
   it("a grouping factor with one level", async () => {
@@ -319,7 +326,7 @@ describe("degenerate fits (issue 16, item 1)", () => {
 describe("options are checked, never silently ignored (issue 12, part 6)", () => {
   it("an unknown option is named with the nearest known one", async () => {
     expect((await rejection(lmer("y ~ x + (1 | g)", base, { REMl: false } as never))).message).toMatch(/^Unknown option 'REMl' of lmer\(\)\. Did you mean 'REML'\? The options are: /);
-    expect((await rejection(lmer("y ~ x + (1 | g)", base, { weights: "w" } as never))).message).toMatch(/^Unknown option 'weights' of lmer\(\)\. The options are: 'levels', 'factors', 'REML'/);
+    expect((await rejection(lmer("y ~ x + (1 | g)", base, { subset: "w" } as never))).message).toMatch(/^Unknown option 'subset' of lmer\(\)\. The options are: 'levels', 'factors', 'contrasts', 'levelOrder', 'weights', 'offset', 'REML'/);
   });
 
   it("a string where a boolean belongs is refused, not taken as true", async () => {

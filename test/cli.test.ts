@@ -1,7 +1,8 @@
 // The `lmm` command line: main(argv, out, err) with captured output, and the
 // real bin against the built dist/.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -286,5 +287,169 @@ describe("--factor and --levels (issue 12, part 5)", () => {
     const anova = JSON.parse((await run("anova", data, "Reaction ~ Days + (1 | Subject)", "--factor", "Days", "--json")).out);
     expect(anova[0].numDF).toBe(9);
     expectUserError(await run("fit", data, "Reaction ~ Days + (1 | Subject)", "--levels", "Days"));
+  });
+});
+
+describe("--weights and --offset (issue 12, part 5)", () => {
+  it("fit as lme4 with weights = and offset = (reference: test/reference-weights), and refuse an unknown column", async () => {
+    const data = "test/reference-weights/data/sleepstudy.csv";
+    const ref = JSON.parse(readFileSync("test/reference-weights/cases/sleep_weights_offset.json", "utf8"));
+    const json = JSON.parse((await run("fit", data, ref.formula, "--weights", "w", "--offset", "o", "--json")).out);
+    expect(json.objective).toBeCloseTo(ref.objective, 4);
+    const text = await run("fit", data, ref.formula, "--weights", "w", "--offset", "o");
+    expect(text.out).toMatch(/^Weights: w\n Offset: o$/m);
+    const predicted = await run("predict", data, ref.formula, "--weights", "w", "--offset", "o", "--newdata", data);
+    expect(predicted.code).toBe(0);
+    expectUserError(await run("fit", data, ref.formula, "--weights", "weight"));
+  });
+});
+
+describe("lmm predict (issue 12, part 2)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lmm-predict-"));
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const sleepNew = file("sleep-new.csv", "Days,Subject\n0.5,308\n,309\n7.25,372\n");
+  const formula = "Reaction ~ Days + (Days | Subject)";
+
+  it("writes the new data's columns, then fit (15 significant digits, NA for a row with a missing value, noted on stderr)", async () => {
+    const r = await run("predict", sleepstudy, formula, "--newdata", sleepNew);
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split("\n");
+    expect(lines[0]).toBe("Days,Subject,fit");
+    expect(lines[2]).toBe("NA,309,NA");
+    expect(r.err).toBe("lmm: 1 of 3 rows of the new data lack a value the prediction needs: their fit is NA.\n");
+    const { lmer, readCSV } = await import("../src/index.js");
+    const m = await lmer(formula, await readCSV(sleepstudy));
+    const p = m.predict(await readCSV(sleepNew));
+    expect(lines[1]).toBe(`0.5,308,${Number(p[0].toPrecision(15))}`);
+    expect(lines[3]).toBe(`7.25,372,${Number(p[2].toPrecision(15))}`);
+    expect(lines[1].split(",")[2].replace(/^-?0\.|\./, "").length).toBeLessThanOrEqual(15);
+  });
+
+  it("--no-re --se --level adds se, lower and upper, as lme4's vcov gives them (numeric Diet as a factor)", async () => {
+    const refs = JSON.parse(readFileSync(join(root, "test/reference-predict/predict.json"), "utf8"));
+    const ref = refs.find((c: { id: string }) => c.id === "chick_log_poly");
+    const header = Object.keys(ref.newdata[0]);
+    const newdata = file("chick-new.csv", [header.join(","), ...ref.newdata.map((row: Record<string, unknown>) => header.map((k) => row[k]).join(","))].join("\n") + "\n");
+    const data = join(root, "test/reference-predict/data", ref.data);
+    const args = ["predict", data, ref.formula, "--factor", "Diet", "--newdata", newdata, "--no-re", "--se", "--level", String(ref.level)];
+    const r = await run(...args);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe("");
+    const [head, ...rows] = r.out.trimEnd().split("\n").map((l) => l.split(","));
+    expect(head).toEqual([...header, "fit", "se", "lower", "upper"]);
+    rows.forEach((cells, i) => {
+      const [fit, se, lower, upper] = cells.slice(header.length).map(Number);
+      expect(Math.abs(fit - ref.fit[i])).toBeLessThan(1e-5 * Math.abs(ref.fit[i]));
+      expect(Math.abs(se - ref.se[i])).toBeLessThan(1e-4 * ref.se[i]);
+      expect(Math.abs(lower - ref.lower[i])).toBeLessThan(1e-3 * ref.se[i] + 1e-5 * Math.abs(ref.fit[i]));
+      expect(Math.abs(upper - ref.upper[i])).toBeLessThan(1e-3 * ref.se[i] + 1e-5 * Math.abs(ref.fit[i]));
+    });
+    const json = JSON.parse((await run(...args, "--json")).out);
+    expect(json).toHaveLength(ref.newdata.length);
+    expect(Object.keys(json[0])).toEqual([...header, "fit", "se", "lower", "upper"]);
+    expect(json[0].Chick).toBe(String(ref.newdata[0].Chick));
+    expect(json[0].se).toBeCloseTo(ref.se[0], 6);
+  });
+
+  it("--json keeps a row with a missing value as null", async () => {
+    const r = await run("predict", sleepstudy, formula, "--newdata", sleepNew, "--no-re", "--json");
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out);
+    expect(rows[1]).toEqual({ Days: null, Subject: 309, fit: null });
+    expect(Object.keys(rows[0])).toEqual(["Days", "Subject", "fit"]);
+    expect(r.err).toMatch(/1 of 3 rows/);
+  });
+
+  it("refuses --se with the random effects, --level without --se or not a number, and a new-data column named like an output column", async () => {
+    const se = await run("predict", sleepstudy, formula, "--newdata", sleepNew, "--se");
+    expectUserError(se);
+    expect(se.err).toMatch(/population-level predictions.*--no-re with --se/);
+    const level = await run("predict", sleepstudy, formula, "--newdata", sleepNew, "--no-re", "--level", "0.9");
+    expectUserError(level);
+    expect(level.err).toMatch(/--level sets the confidence level of the intervals of --se/);
+    expectUserError(await run("predict", sleepstudy, formula, "--newdata", sleepNew, "--no-re", "--se", "--level", "high"));
+    expect((await run("predict", sleepstudy, formula, "--newdata", sleepNew, "--no-re", "--se", "--level", "95")).err).toMatch(/between 0 and 1/);
+    const clash = await run("predict", sleepstudy, formula, "--newdata", file("clash.csv", "Days,Subject,se\n1,308,2\n"), "--no-re", "--se");
+    expectUserError(clash);
+    expect(clash.err).toMatch(/column 'se', which the output adds/);
+  });
+});
+
+describe("--contrasts and --level-order (issue 12, parts 5 and 8)", () => {
+  const cake = "test/reference-contrasts/data/cake.csv";
+  const cakeFormula = "angle ~ recipe * temp + (1 | recipe:replicate)";
+  const reference = (id: string) => JSON.parse(readFileSync(`test/reference-contrasts/cases/${id}.json`, "utf8"));
+
+  it("fit and anova code factors as asked, with lme4's numbers", async () => {
+    const ref = reference("cake_poly");
+    const fit = JSON.parse((await run("fit", cake, cakeFormula, "--factor", "temp", "--contrasts", "recipe=sum", "--contrasts", "temp=poly", "--ml", "--json")).out);
+    expect(Object.keys(fit.fixef)).toEqual(ref.coef_names);
+    for (const k of ref.coef_names) expect(fit.fixef[k]).toBeCloseTo(ref.fixef[k], 6);
+    const anova = JSON.parse((await run("anova", cake, cakeFormula, "--factor", "temp", "--contrasts", "temp=helmert", "--ml", "--json")).out);
+    expect(anova).toHaveLength(3);
+    anova.forEach((row: { F: number }, i: number) => expect(row.F).toBeCloseTo(ref.anova.F[i], 5));
+  });
+
+  it("predict, emmeans and compare take them too; emmeans are the same in any coding", async () => {
+    const ref = reference("cake_helmert");
+    const dir = mkdtempSync(join(tmpdir(), "lmm-contrasts-"));
+    const newdata = join(dir, "new.csv");
+    writeFileSync(newdata, ["recipe,temp,replicate", ...ref.newdata.map((r: Record<string, unknown>) => `${r.recipe},${r.temp},${r.replicate}`)].join("\n") + "\n");
+    const helmert = ["--factor", "temp", "--contrasts", "recipe=helmert", "--contrasts", "temp=helmert"];
+    const pred = (await run("predict", cake, cakeFormula, "--newdata", newdata, ...helmert)).out.trim().split("\n").slice(1);
+    expect(pred).toHaveLength(ref.predict.length);
+    pred.forEach((line, i) => expect(Number(line.split(",").at(-1))).toBeCloseTo(ref.predict[i], 6));
+    const means = (args: string[]) => run("emmeans", cake, cakeFormula, "~ recipe", "--json", "--ddf", "satterthwaite", "--factor", "temp", ...args).then((r) => JSON.parse(r.out).emmeans);
+    const [sum, treatment] = await Promise.all([means(helmert), means([])]);
+    expect(sum).toHaveLength(3);
+    sum.forEach((row: { emmean: number; SE: number }, i: number) => {
+      expect(row.emmean).toBeCloseTo(ref.emmeans.rows[i].emmean, 6);
+      expect(row.emmean).toBeCloseTo(treatment[i].emmean, 8);
+      expect(row.SE).toBeCloseTo(treatment[i].SE, 8);
+    });
+    // Each model codes the factors it has (the smaller one has no recipe), as R's model.matrix.
+    const compare = (...args: string[]) => run("compare", cake, "angle ~ temp + (1 | recipe:replicate)", cakeFormula, "--factor", "temp", "--json", ...args);
+    const [coded, plain] = await Promise.all([compare("--contrasts", "recipe=poly", "--contrasts", "temp=sum"), compare()]);
+    expect(coded.code).toBe(0);
+    expect(JSON.parse(coded.out).rows[1].Chisq).toBeCloseTo(JSON.parse(plain.out).rows[1].Chisq, 6);
+    expectUserError(await compare("--contrasts", "Recipe=sum"));
+  });
+
+  it("batch codes its samples' factors as asked", async () => {
+    const [treatment, sum] = await Promise.all(
+      [[], ["--contrasts", "group=sum"]].map(async (args) =>
+        JSON.parse((await run("batch", "examples/batch/samples.csv", "examples/batch/responses.csv", "~ time * group + (1 | id)", "--json", "--threads", "1", ...args)).out),
+      ),
+    );
+    expect(sum[0]).toHaveProperty("group1");
+    // Two levels: sum coding's effect is minus half of treatment's.
+    expect(sum[0].group1).toBeCloseTo(-treatment[0].groupB / 2, 8);
+    expect(sum[0]["time:group1"]).toBeCloseTo(-treatment[0]["time:groupB"] / 2, 8);
+  });
+
+  it("--level-order codepoint sorts levels as R in the C locale", async () => {
+    const data = "test/reference-contrasts/data/sleep_arms.csv";
+    const formula = "Reaction ~ Days * arm + (Days | Subject)";
+    const english = JSON.parse((await run("fit", data, formula, "--json")).out);
+    const codepoint = JSON.parse((await run("fit", data, formula, "--level-order", "codepoint", "--json")).out);
+    expect(Object.keys(english.fixef)).toEqual(reference("sleep_arms_english").coef_names);
+    expect(Object.keys(codepoint.fixef)).toEqual(reference("sleep_arms_codepoint").coef_names);
+  });
+
+  it("malformed values are one clear error", async () => {
+    const bad = async (...args: string[]) => {
+      const r = await run("fit", cake, "angle ~ recipe + (1 | replicate)", ...args);
+      expectUserError(r);
+      return r.err;
+    };
+    expect(await bad("--contrasts", "recipe")).toMatch(/--contrasts takes FACTOR=treatment\|sum\|helmert\|poly/);
+    expect(await bad("--contrasts", "recipe=")).toMatch(/--contrasts takes/);
+    expect(await bad("--contrasts", "recipe=deviation")).toMatch(/Unknown contrasts 'deviation' for 'recipe'/);
+    expect(await bad("--contrasts", "recipe=sum", "--contrasts", "recipe=poly")).toMatch(/names 'recipe' twice/);
+    expect(await bad("--contrasts", "temp=sum")).toMatch(/'temp', which is not a factor of the fixed effects \(those are 'recipe'\)/);
+    expect(await bad("--level-order", "locale")).toMatch(/Unknown --level-order 'locale': choose english or codepoint/);
   });
 });

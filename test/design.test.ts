@@ -32,12 +32,15 @@ describe("fixed effects: treatment contrasts", () => {
     expect(d.n).toBe(8);
   });
 
-  it("sorts text levels by code point, so the first level is the reference", () => {
-    // Code-point order puts upper case before lower case: "B" < "a" < "b".
+  it("sorts text levels as R in English (or by code point), so the first level is the reference", () => {
+    // R in en_US.UTF-8: "a" < "b" < "B"; in the C locale upper case comes first: "B" < "a" < "b".
     const data = { y: [1, 2, 3, 4, 5, 6], f: ["b", "a", "B", "b", "a", "B"], g: ["p", "p", "q", "q", "r", "r"] };
     const d = design("y ~ f + (1 | g)", data);
-    expect(d.X.names).toEqual(["(Intercept)", "fa", "fb"]);
-    expect(col(d, "fa")).toEqual([0, 1, 0, 0, 1, 0]);
+    expect(d.X.names).toEqual(["(Intercept)", "fb", "fB"]);
+    expect(col(d, "fB")).toEqual([0, 0, 1, 0, 0, 1]);
+    const c = design("y ~ f + (1 | g)", data, { levelOrder: "codepoint" });
+    expect(c.X.names).toEqual(["(Intercept)", "fa", "fb"]);
+    expect(col(c, "fa")).toEqual([0, 1, 0, 0, 1, 0]);
   });
 
   it("the levels option reorders levels and changes the reference", () => {

@@ -11,6 +11,7 @@ import { run } from "./cli-run.js";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const orthodont = join(root, "test/reference/data/orthodont.csv");
 const formula = "distance ~ age * Sex + (age | Subject)";
+const chickweight = join(root, "test/reference-extra/data/chickweight.csv");
 
 /** emmeans' printed tables, separated by lines of "#". */
 const printed = readFileSync(join(root, "test/reference-emmeans/orthodont-printed.txt"), "utf8").split("#\n");
@@ -31,6 +32,29 @@ describe("lmm emmeans / emtrends", () => {
   it("prints trends and their difference as emmeans' emtrends", async () => {
     const r = await run("emtrends", orthodont, formula, "~ Sex", "--var", "age", "--pairs", "--ddf", "satterthwaite");
     expect(`${r.out}\n`).toBe(printed[2]);
+  });
+
+  it("prints the means of a log response with emmeans' note on their scale", async () => {
+    const r = await run("emmeans", orthodont, "log(distance) ~ log(age) * Sex + (1 | Subject)", "~ Sex | age", "--at", "age=8,14", "--pairs", "--ddf", "satterthwaite");
+    expect(r.err).toBe("");
+    expect(`${r.out}\n`).toBe(printed[3]);
+  });
+
+  it("prints the trends of a poly(Time, 2) * factor(Diet) model on the grid of Time and Diet", async () => {
+    const r = await run("emtrends", chickweight, "weight ~ poly(Time, 2) * factor(Diet) + (Time | Chick)", "~ Diet", "--var", "Time", "--pairs", "--ddf", "satterthwaite");
+    expect(r.err).toBe("");
+    expect(`${r.out}\n`).toBe(printed[4]);
+  });
+
+  it("writes the trends of transformed terms as JSON, labelled by the data's columns", async () => {
+    const r = await run("emtrends", chickweight, "weight ~ poly(Time,2)*factor(Diet) + (1|Chick)", "~ Diet | Time", "--var", "Time", "--at", "Time=0,21", "--pairs", "--json");
+    expect(r.err).toBe("");
+    const json = JSON.parse(r.out);
+    expect(Object.keys(json.emtrends[0])).toEqual(["Diet", "Time", "Time.trend", "SE", "df", "lower.CL", "upper.CL"]);
+    expect(json.emtrends.map((row: { Diet: number; Time: number }) => [row.Diet, row.Time])).toEqual([0, 21].flatMap((t) => [1, 2, 3, 4].map((d) => [d, t])));
+    expect(json.contrasts[0]).toMatchObject({ contrast: "Diet1 - Diet2", Time: 0 });
+    // A quadratic's slope grows with Time where its curvature is positive (every diet of ChickWeight).
+    json.emtrends.slice(0, 4).forEach((row: { "Time.trend": number }, i: number) => expect(json.emtrends[i + 4]["Time.trend"]).toBeGreaterThan(row["Time.trend"]));
   });
 
   it("writes JSON with emmeans' column names, and no contrasts without --pairs", async () => {
@@ -59,6 +83,8 @@ describe("lmm emmeans / emtrends", () => {
       [["emmeans", orthodont, formula, "~ Gender"], /'Gender', which is not a variable of the fixed effects/],
       [["emtrends", orthodont, formula, "~ Sex"], /needs --var VARIABLE/],
       [["emtrends", orthodont, formula, "~ Sex", "--var", "Sex"], /'Sex' is a factor/],
+      [["emtrends", orthodont, formula, "~ Sex", "--var", "Subject"], /var 'Subject' appears only in a grouping factor of the random effects/],
+      [["emtrends", chickweight, "weight ~ poly(Time, 2) * factor(Diet) + (1 | Chick)", "~ 1", "--var", "Diet"], /var 'Diet' is a factor \(as 'factor\(Diet\)'\)/],
       [["emmeans", orthodont, formula, "~ Sex", "--ml", "--ddf", "kenward-roger"], /only available for REML fits/],
     ];
     for (const [argv, message] of cases) {

@@ -156,3 +156,53 @@ describe("bad input to emmeans and emtrends is one clear LmmError", () => {
     expect(emmeans(ml, "~ Sex").notes).toContain("Degrees-of-freedom method: satterthwaite");
   });
 });
+
+describe("transformed terms: the grid on the data's columns, emmeans' notes and errors", () => {
+  const orthodont = () => readCSV(`${root}test/reference/data/orthodont.csv`);
+  const chickweight = () => readCSV(`${root}test/reference-extra/data/chickweight.csv`);
+
+  it("notes the scale of a transformed response under means and their comparisons, not under trends (emmeans drops it there)", async () => {
+    const m = await lmer("log(distance) ~ log(age) * Sex + (1 | Subject)", await orthodont());
+    const note = "Results are given on the log (not the response) scale.";
+    const e = emmeans(m, "~ Sex");
+    expect(e.notes).toEqual(["Degrees-of-freedom method: kenward-roger", note, "Confidence level used: 0.95"]);
+    expect(e.pairs().notes).toEqual(["Degrees-of-freedom method: kenward-roger", note]);
+    expect(emtrends(m, "~ Sex", { var: "age" }).notes).not.toContain(note);
+    const shifted = await lmer("log(distance + 1) ~ Sex + (1 | Subject)", await orthodont());
+    expect(emmeans(shifted, "~ Sex").notes).toContain("Results are given on the log(mu + 1) (not the response) scale.");
+    const plain = await lmer("distance ~ Sex + (1 | Subject)", await orthodont());
+    expect(emmeans(plain, "~ Sex").notes.join("\n")).not.toMatch(/scale/);
+  });
+
+  it("holds an offset at its mean over the data, as emmeans 1.8, in the means and in contrasts by the sum of their coefficients", async () => {
+    const data = await orthodont();
+    const m = await lmer("distance ~ Sex + offset(age / 2) + (1 | Subject)", data);
+    const age = (data.columns.get("age") as { values: Float64Array }).values;
+    const offset = age.reduce((s, v) => s + v / 2, 0) / age.length;
+    const e = emmeans(m, "~ Sex");
+    expect(e.rows[0].emmean).toBeCloseTo(m.fixef["(Intercept)"] + offset, 10);
+    const c = e.contrast({ both: [1, 1], diff: [1, -1] }).rows;
+    expect(c[0].estimate).toBeCloseTo((e.rows[0].emmean as number) + (e.rows[1].emmean as number), 10);
+    expect(c[1].estimate).toBeCloseTo(-m.fixef.SexMale, 10);
+  });
+
+  it("names a var that the fixed effects do not depend on, and a column used both as factor() and as a number", async () => {
+    const expectError = (f: () => unknown, message: RegExp) => {
+      expect(f).toThrow(LmmError);
+      expect(f).toThrow(message);
+    };
+    const m = await lmer("distance ~ Sex + offset(age / 2) + (1 | Subject)", await orthodont());
+    expectError(() => emtrends(m, "~ Sex", { var: "age" }), /var 'age' appears only in the offset/);
+    expectError(() => emtrends(m, "~ Sex", { var: "Subject" }), /var 'Subject' appears only in a grouping factor of the random effects: give a numeric covariate of the fixed effects \('Sex'\)/);
+    const slopes = await lmer("distance ~ Sex + (age | Subject)", await orthodont());
+    expectError(() => emtrends(slopes, "~ Sex", { var: "age" }), /var 'age' appears only in the random effects/);
+    const cw = await lmer("weight ~ poly(Time, 2) * factor(Diet) + (1 | Chick)", await chickweight());
+    expectError(() => emmeans(cw, "~ Diet", { at: { Diet: [5] } }), /at.Diet gives '5', which is not a level of 'factor\(Diet\)'/);
+    expectError(() => emmeans(cw, "~ Diet", { at: { "poly(Time, 2)": [1] } }), /at names 'poly\(Time, 2\)', which is not a variable of the fixed effects \('Time', 'Diet'\)/);
+    expectError(() => emtrends(cw, "~ Time", { var: "Time" }), /whose slope is wanted.*or give the values of 'Time'/);
+    const logAge = await lmer("distance ~ log(age) * Sex + (1 | Subject)", await orthodont());
+    expectError(() => emmeans(logAge, "~ Sex", { at: { age: [8, 0] } }), /grid's point age = 0, Sex = Female is outside the domain of the model's functions \(log\(\) of column 'age' is not finite\): give at values/);
+    const both = await lmer("weight ~ factor(Diet) + Diet:Time + (1 | Chick)", await chickweight());
+    expectError(() => emmeans(both, "~ Diet"), /'Diet' enters the fixed effects both as 'factor\(Diet\)' and in 'Diet'/);
+  });
+});

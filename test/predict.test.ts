@@ -1,8 +1,10 @@
 // predict(): new data coded with the fitted levels, conditional and population
 // predictions, new levels, missing values.
-import { describe, expect, it } from "vitest";
-import { LmmError, lmer, readCSV } from "../src/index.js";
-import { MODEL_CASES, dataPath } from "./reference-cases.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { LmmError, lmer, readCSV, type LmerModel } from "../src/index.js";
+import { MODEL_CASES, dataPath, expectClose } from "./reference-cases.js";
 import { SMALL_DATA as base } from "./small-data.js";
 
 const CASES = ["orthodont_agesex_reml", "cake_nested_reml", "pastes_nested_reml", "penicillin_crossed_reml", "machines_slope_reml"];
@@ -77,5 +79,92 @@ describe("prediction with new data of the wrong shape", () => {
     const m = await lmer("y ~ x + f + (1 | g)", { ...base, f: base.x.map((_, i) => (i % 2 ? "1" : "ctl")) });
     const p = m.predict({ x: [1], f: ["1"], g: ["1"] }, { re: false });
     expect(p[0]).toBeCloseTo(m.fixef["(Intercept)"] + m.fixef.x, 10);
+  });
+});
+
+/** A case of scripts/make-predict-reference.R: population predictions with se = sqrt(x' V x) and Wald intervals. */
+interface IntervalCase {
+  id: string;
+  data: string;
+  formula: string;
+  REML: boolean;
+  factors: string[];
+  level: number;
+  newdata: Record<string, number | string>[];
+  fit: number[];
+  se: number[];
+  lower: number[];
+  upper: number[];
+}
+
+const INTERVALS_DIR = join(import.meta.dirname, "reference-predict");
+const INTERVAL_CASES: IntervalCase[] = JSON.parse(readFileSync(join(INTERVALS_DIR, "predict.json"), "utf8"));
+
+describe.each(INTERVAL_CASES.map((c) => [c.id, c] as const))("predict with se on %s", (_id, ref) => {
+  let m: LmerModel;
+  beforeAll(async () => {
+    const options = { REML: ref.REML, ...(ref.factors.length ? { factors: ref.factors } : {}) };
+    m = await lmer(ref.formula, await readCSV(join(INTERVALS_DIR, "data", ref.data)), options);
+  });
+
+  it("matches X_new beta, sqrt(diag(X_new V X_new')) and the Wald intervals computed from lme4 (relative 1e-4 of the se)", () => {
+    const p = m.predict(ref.newdata, { re: false, se: true, level: ref.level });
+    expect(p.level).toBe(ref.level);
+    const scale = Math.max(...ref.fit.map(Math.abs));
+    ref.fit.forEach((f, i) => {
+      expectClose(p.fit[i], f, 1e-5, scale, `fit[${i}]`);
+      expectClose(p.se[i], ref.se[i], 1e-4, 0, `se[${i}]`);
+      // The bounds' tolerance: the fit's and z times the se's.
+      const tol = 1e-5 * scale + 3e-4 * ref.se[i];
+      expect(Math.abs(p.lower[i] - ref.lower[i]), `lower[${i}]`).toBeLessThanOrEqual(tol);
+      expect(Math.abs(p.upper[i] - ref.upper[i]), `upper[${i}]`).toBeLessThanOrEqual(tol);
+    });
+  });
+
+  it("gives the same fit as predict(newdata, { re: false })", () => {
+    const p = m.predict(ref.newdata, { re: false, se: true });
+    expect(Array.from(p.fit)).toEqual(Array.from(m.predict(ref.newdata, { re: false })));
+  });
+});
+
+describe("predict with se: the fitted rows, missing values and bad options", () => {
+  let m: LmerModel;
+  beforeAll(async () => {
+    m = await lmer("Reaction ~ Days + (Days | Subject)", await readCSV("test/reference/data/sleepstudy.csv"));
+  });
+
+  it("gives the fitted rows' population predictions with the standard error of the intercept at Days = 0", () => {
+    const p = m.predict(undefined, { re: false, se: true });
+    expect(p.fit.length).toBe(m.nobs);
+    expect(Array.from(p.fit)).toEqual(Array.from(m.predict(undefined, { re: false })));
+    const day0 = m.design.X.columns[1].indexOf(0);
+    expect(p.se[day0]).toBeCloseTo(m.se["(Intercept)"], 10);
+    expect(p.level).toBe(0.95);
+    expect(p.upper[day0] - p.fit[day0]).toBeCloseTo(1.959963984540054 * m.se["(Intercept)"], 9);
+  });
+
+  it("keeps a row with a missing variable as NaN in every column", () => {
+    const p = m.predict({ Days: [1, null, 3] }, { re: false, se: true });
+    for (const col of [p.fit, p.se, p.lower, p.upper]) {
+      expect(Number.isNaN(col[1])).toBe(true);
+      expect(Number.isFinite(col[0]) && Number.isFinite(col[2])).toBe(true);
+    }
+  });
+
+  it("widens the interval with the level", () => {
+    const narrow = m.predict({ Days: [5] }, { re: false, se: true, level: 0.5 });
+    const wide = m.predict({ Days: [5] }, { re: false, se: true, level: 0.99 });
+    expect(wide.upper[0] - wide.lower[0]).toBeGreaterThan(narrow.upper[0] - narrow.lower[0]);
+    expect(wide.se[0]).toBe(narrow.se[0]);
+  });
+
+  it("refuses se with the random effects, a level without se, and a level outside (0, 1)", () => {
+    const data = { Days: [1], Subject: ["308"] };
+    expect(() => m.predict(data, { se: true })).toThrow(LmmError);
+    expect(() => m.predict(data, { se: true })).toThrow(/population-level predictions.*pass re: false with se: true/);
+    expect(() => m.predict(data, { re: false, level: 0.9 })).toThrow(/level sets the confidence level.*pass se: true/);
+    expect(() => m.predict(data, { re: false, se: true, level: 95 })).toThrow(/between 0 and 1/);
+    expect(() => m.predict(data, { re: false, se: "yes" as unknown as true })).toThrow(/se/);
+    expect(() => m.predict(data, { re: false, SE: true } as object)).toThrow(/Unknown option 'SE' of predict\(\)\. Did you mean 'se'\?/);
   });
 });

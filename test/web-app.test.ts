@@ -3,15 +3,17 @@
 // of loaded data and the report a fit sends from the worker to the page (plots'
 // data and downloads).
 import { describe, expect, it } from "vitest";
-import { emmeans, emtrends, lmer, parseCSV, parseFormula, readCSV } from "../src/index.js";
+import { emmeans, emtrends, lmer, parseCSV, parseFormula, readCSV, toDataFrame } from "../src/index.js";
 import { summarize } from "../web/src/data-reader.js";
 import { questionsCSV, randomEffectsCSV } from "../web/src/downloads.js";
 import { buildReport, levelsToPlot } from "../web/src/fit-report.js";
-import { formulaFromRoles, formulaName, guessRoles, rolesFromFormula } from "../web/src/roles.js";
+import { formulaFromRoles, formulaName, guessRoles, rolesFromFormula, withFactors } from "../web/src/roles.js";
 import { sentencesFor } from "../web/src/sentences.js";
 import { linkTo, readLink } from "../web/src/share-link.js";
 
 const example = (name: string) => new URL(`../examples/${name}.csv`, import.meta.url).pathname;
+/** ChickWeight with Diet coded 1-4 (scripts/make-predict-reference.R). */
+const CHICK = new URL("reference-predict/data/chickweight.csv", import.meta.url).pathname;
 
 describe("roles and formulas", () => {
   it("write y ~ time * group + (time | subject), leaving out the roles not chosen", () => {
@@ -44,6 +46,24 @@ describe("roles and formulas", () => {
     });
   });
 
+  it("read the roles through functions (poly, log, I(), factor()) and numeric columns switched to factors", async () => {
+    const orthodont = await readCSV(example("orthodont"));
+    expect(rolesFromFormula(parseFormula("log(distance) ~ poly(age, 2) * Sex + (I(age - 8) | Subject)"), orthodont)).toEqual({
+      response: "log(distance)",
+      time: "age",
+      group: "Sex",
+      subject: "Subject",
+    });
+    const chick = await readCSV(CHICK);
+    expect(rolesFromFormula(parseFormula("weight ~ log(Time + 1) + factor(Diet) + (1 | Chick)"), chick)).toMatchObject({ time: "Time", group: "Diet" });
+    expect(rolesFromFormula(parseFormula("weight ~ Time * Diet + (Time | Chick)"), chick)).toMatchObject({ time: "Time", group: undefined });
+    expect(rolesFromFormula(parseFormula("weight ~ Time * Diet + (Time | Chick)"), withFactors(chick, ["Diet"]))).toMatchObject({ time: "Time", group: "Diet" });
+    // A function of two columns plays no single role.
+    expect(rolesFromFormula(parseFormula("weight ~ I(Time * Diet) + (1 | Chick)"), chick)).toMatchObject({ time: undefined, group: undefined });
+    expect(withFactors(chick, ["Diet"]).columns.get("Diet")!.kind).toBe("text");
+    expect(withFactors(chick, ["Diet"]).columns.get("Time")!.kind).toBe("numeric");
+  });
+
   it("guess a new file's roles from column names and types", () => {
     const frame = parseCSV("patient_id,visit,arm,score\np1,0,a,1.5\np1,1,a,2.5\np2,0,b,1.0\np2,1,b,0.5\n");
     expect(guessRoles(frame)).toEqual({ response: "score", time: "visit", group: "arm", subject: "patient_id" });
@@ -67,16 +87,19 @@ describe("the summary of loaded data", () => {
 describe("share links", () => {
   it("carry example, formula and ML, and read back the same", () => {
     const base = new URL("https://example.org/app/index.html?old=1#x");
-    const url = linkTo({ example: "sleepstudy", formula: "Reaction ~ Days + (Days | Subject)", REML: false }, base);
+    const url = linkTo({ example: "sleepstudy", formula: "Reaction ~ Days + (Days | Subject)", REML: false, factors: [] }, base);
     expect(url.pathname).toBe("/app/index.html");
     expect([...url.searchParams.keys()]).toEqual(["example", "formula", "method"]);
-    expect(readLink(url)).toEqual({ example: "sleepstudy", formula: "Reaction ~ Days + (Days | Subject)", REML: false });
-    expect(readLink(new URL("https://example.org/"))).toEqual({ example: undefined, formula: undefined, REML: true });
+    expect(readLink(url)).toEqual({ example: "sleepstudy", formula: "Reaction ~ Days + (Days | Subject)", REML: false, factors: [] });
+    expect(readLink(new URL("https://example.org/"))).toEqual({ example: undefined, formula: undefined, REML: true, factors: [] });
+    const withFactors = linkTo({ example: "oxboys", formula: "height ~ Occasion + (1 | Subject)", REML: true, factors: ["Occasion", "age"] }, base);
+    expect(withFactors.search).toBe("?example=oxboys&formula=height+%7E+Occasion+%2B+%281+%7C+Subject%29&factor=Occasion&factor=age");
+    expect(readLink(withFactors).factors).toEqual(["Occasion", "age"]);
   });
 });
 
 describe("the fit report", () => {
-  it("holds the population mean line, conditional SDs and R's QQ points", async () => {
+  it("holds the population line with its 95% band, conditional SDs and R's QQ points", async () => {
     const data = await readCSV(example("sleepstudy"));
     const formula = "Reaction ~ Days + (Days | Subject)";
     const m = await lmer(formula, data);
@@ -85,8 +108,15 @@ describe("the fit report", () => {
     const t = report.trajectories!;
     expect(t.points).toHaveLength(180);
     expect(t.subjectsShown).toBe(18);
-    expect(t.means.map((p) => p.time)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    for (const p of t.means) expect(p.y).toBeCloseTo(m.fixef["(Intercept)"] + m.fixef.Days * p.time, 8);
+    expect(t.population.map((p) => p.time)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(t.held).toEqual([]);
+    const V = m.vcov;
+    for (const p of t.population) {
+      expect(p.y).toBeCloseTo(m.fixef["(Intercept)"] + m.fixef.Days * p.time, 8);
+      const se = Math.sqrt(V[0][0] + 2 * p.time * V[0][1] + p.time * p.time * V[1][1]);
+      expect(p.upper - p.y).toBeCloseTo(1.959963984540054 * se, 8);
+      expect(p.y - p.lower).toBeCloseTo(1.959963984540054 * se, 8);
+    }
 
     const [intercepts, slopes] = report.caterpillars;
     expect([intercepts.group, intercepts.column, slopes.column]).toEqual(["Subject", "(Intercept)", "Days"]);
@@ -102,6 +132,41 @@ describe("the fit report", () => {
     expect(report.scatter).toEqual({ kind: "points", points: [...m.fitted].map((f, i) => ({ fitted: f, residual: m.residuals[i] })) });
     expect([report.fitted, report.residuals]).toEqual([m.fitted, m.residuals]);
     expect(report.tables.fixed.rows[1][0]).toBe("Days");
+  });
+
+  it("draws the population curves as predict() gives them: a numeric Diet switched to a factor, a function of time, other variables held at their mean or first level", async () => {
+    const chick = await readCSV(CHICK);
+    const formula = "log(weight) ~ poly(Time, 2) * Diet + (1 | Chick)";
+    const m = await lmer(formula, chick, { factors: ["Diet"] });
+    const t = buildReport(m, chick, "chick", rolesFromFormula(parseFormula(formula), withFactors(chick, ["Diet"])), 0).trajectories!;
+    expect(t.roles).toEqual({ response: "log(weight)", time: "Time", group: "Diet", subject: "Chick" });
+    expect([...new Set(t.population.map((p) => p.group))]).toEqual(["1", "2", "3", "4"]);
+    const times = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 21];
+    expect(t.population.filter((p) => p.group === "3").map((p) => p.time)).toEqual(times);
+    const p = m.predict({ Time: times, Diet: times.map(() => 3) }, { re: false, se: true });
+    t.population.filter((c) => c.group === "3").forEach((c, i) => {
+      expect(c.y).toBeCloseTo(p.fit[i], 10);
+      expect(c.lower).toBeCloseTo(p.lower[i], 10);
+      expect(c.upper).toBeCloseTo(p.upper[i], 10);
+    });
+    // The observed points are on the scale the model fits: log(weight).
+    expect(t.points.find((q) => q.subject === "1" && q.time === 0)!.y).toBeCloseTo(Math.log(42), 12);
+
+    const ortho = await readCSV(example("orthodont"));
+    const withSex = "distance ~ age + Sex + (1 | Subject)";
+    const m2 = await lmer(withSex, ortho);
+    const t2 = buildReport(m2, ortho, "orthodont", { response: "distance", time: "age", subject: "Subject" }, 0).trajectories!;
+    expect(t2.held).toEqual([{ column: "Sex", value: "Female" }]);
+    expect(t2.population[0].y).toBeCloseTo(m2.fixef["(Intercept)"] + 8 * m2.fixef.age, 10);
+    const m3 = await lmer("distance ~ Sex + age + (1 | Subject)", ortho);
+    const t3 = buildReport(m3, ortho, "orthodont", { response: "distance", time: "age", group: "Sex", subject: "Subject" }, 0).trajectories!;
+    expect(t3.held).toEqual([]);
+    const withBaseline = toDataFrame({ ...Object.fromEntries([...ortho.columns].map(([k, c]) => [k, c.values])), baseline: Array.from({ length: ortho.nrow }, (_, i) => i % 5) });
+    const m4 = await lmer("distance ~ age + log1p(baseline) + (1 | Subject)", withBaseline);
+    const t4 = buildReport(m4, withBaseline, "orthodont", { response: "distance", time: "age", subject: "Subject" }, 0).trajectories!;
+    const mean = (21 * (0 + 1 + 2 + 3 + 4) + (0 + 1 + 2)) / 108; // 108 rows: 21 cycles of 0..4, then 0, 1, 2
+    expect(t4.held).toEqual([{ column: "baseline", value: expect.closeTo(mean, 12) }]);
+    expect(t4.population[0].y).toBeCloseTo(m4.fixef["(Intercept)"] + 8 * m4.fixef.age + Math.log1p(mean) * m4.fixef["log1p(baseline)"], 10);
   });
 
   it("thins a QQ plot of many residuals to its order statistics, keeping both extremes, and bins the residuals vs fitted", async () => {
@@ -178,6 +243,21 @@ describe("the answers to the longitudinal questions (issue 13, part 7)", () => {
     expect(q.sentences.interaction).toMatch(/^The model has no age:Sex term/);
     // A singular fit's ICC and R^2 are null, as performance gives none.
     expect(sentencesFor({ ...q, icc: null, r2: null }).variance).toMatch(/^The fit is singular .*: ICC and R² are not defined for it/);
+  });
+
+  it("find the time x group test and the slope pairs however the formula writes time (poly) and group (factor())", async () => {
+    const data = await readCSV(example("orthodont"));
+    const formula = "distance ~ poly(age, 2) * factor(Sex) + (1 | Subject)";
+    const m = await lmer(formula, data);
+    const q = buildReport(m, data, "orthodont", rolesFromFormula(parseFormula(formula), data), 0).questions;
+    if (q?.kind !== "answered") throw new Error("orthodont has a time and a group");
+    expect(q.roles).toEqual({ response: "distance", time: "age", group: "Sex" });
+    expect(q.interaction).toEqual(m.anova().find((row) => row.term === "poly(age, 2):factor(Sex)"));
+    expect(q.interaction?.numDF).toBe(2);
+    const slopes = emtrends(m, "~ Sex", { var: "age" });
+    expect(q.slopeDifferences.rows).toEqual(slopes.pairs().rows);
+    expect(q.slopeDifferences.rows).toHaveLength(1);
+    expect(q.sentences.interaction).toMatch(/^The poly\(age, 2\):factor\(Sex\) interaction: F\(2, /);
   });
 
   it("are refused with the library's message for a variable emmeans' specs cannot name", async () => {

@@ -53,8 +53,8 @@ export interface FeatureFitterOptions {
   satterthwaite: boolean;
   /** Sample id of each row of the sample table, for messages. */
   sampleIds: string[];
-  levels?: DesignOptions["levels"];
-  factors?: DesignOptions["factors"];
+  /** How the samples' columns enter the model (factors, levels, contrasts, level order). */
+  design: DesignOptions;
 }
 
 /**
@@ -185,7 +185,7 @@ function withColumn(samples: DataFrame, y: Float64Array): DataFrame {
 /** Build the design and its deviance, in the WASM instance of an evicted design when there is one. */
 async function prepare(formula: ParsedFormula, data: DataFrame, options: FeatureFitterOptions, recycle?: Promise<PreparedDesign>): Promise<PreparedDesign> {
   const reused = await recycle?.catch(() => undefined);
-  const design = buildDesign(formula, data, { levels: options.levels, factors: options.factors });
+  const design = buildDesign(formula, data, options.design);
   const deviance = await ProfiledDeviance.create(design, options.REML, reused?.deviance);
   return { design, deviance, start: parameterStart(design.terms) };
 }

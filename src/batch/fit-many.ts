@@ -5,7 +5,7 @@
 import { cellNumber, toDataFrame, type DataFrame, type DataInput } from "../data.js";
 import { LmmError, quote, quoteList } from "../errors.js";
 import { parseFormula } from "../formula.js";
-import { DESIGN_OPTIONS, type DesignOptions } from "../model/design.js";
+import { DESIGN_OPTIONS, designOptionsOf, type DesignOptions } from "../model/design.js";
 import { checkOptions, type OptionSpec } from "../options.js";
 import { FeatureFitter, unfitted, type FeatureFit } from "./feature-fitter.js";
 import { runInWorkers, type BatchSetup } from "./pool.js";
@@ -89,8 +89,7 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
       REML: options.REML ?? true,
       satterthwaite: ddf === "satterthwaite",
       sampleIds,
-      levels: options.levels,
-      factors: options.factors,
+      design: designOptionsOf(options),
     },
   };
   // Formula and sample-table errors surface here, once, before any worker starts.

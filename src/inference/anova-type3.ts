@@ -1,8 +1,10 @@
 // Type III F tests of each fixed-effects term, as lmerTest's anova(m) (Satterthwaite
 // denominator df). A term's type III hypothesis is "its columns are zero" in
 // the sum-to-zero coding of the factors (numeric covariates as they are); since
-// X_sum = X M for the model's own (treatment) coding, that is L beta = 0 with
-// L = L_sum M^-1. The F statistic and its df follow lmerTest's contestMD: the
+// X_sum = X M for the model's own coding (treatment, or the contrasts the fit
+// was given), that is L beta = 0 with L = L_sum M^-1: the same hypothesis, and
+// the same F, whatever that coding (as lmerTest maps its type III contrasts to
+// the model's coding). The F statistic and its df follow lmerTest's contestMD: the
 // contrast is split along the eigenvectors of L C L', each direction gets its
 // Satterthwaite df nu_m, and the F df is 2E / (E - q), E = sum nu_m / (nu_m - 2).
 import { LmmError } from "../errors.js";

@@ -1,13 +1,12 @@
 // Confidence intervals as lme4's confint(m, method = "Wald") and
 // confint(m, method = "profile"), with lme4's parameter names and order.
-import qnorm from "@stdlib/stats-base-dists-normal-quantile";
 import type { FittedModel } from "../model/fitted.js";
 import type { RandomEffectsTerm } from "../model/design.js";
 import { termStructures } from "../model/parameters.js";
 import { sdcorName, TermCovariance } from "../model/covariance/structure.js";
 import { Profile } from "./profile.js";
 import { bootstrap, checkCount, MAX_NSIM, type SimulateOptions } from "./simulate.js";
-import { LmmError } from "../errors.js";
+import { waldQuantile } from "./wald-quantile.js";
 
 /** One confidence interval, with lme4's parameter name. */
 export interface ConfintRow {
@@ -16,10 +15,6 @@ export interface ConfintRow {
   upper: number;
 }
 
-function checkLevel(level: number): number {
-  if (!(level > 0 && level < 1)) throw new LmmError(`The confidence level must be between 0 and 1 (e.g. 0.95), not ${level}.`);
-  return qnorm((1 + level) / 2, 0, 1);
-}
 
 /**
  * Wald intervals of the fixed effects, estimate -/+ z se (lme4's
@@ -27,7 +22,7 @@ function checkLevel(level: number): number {
  * left out here). For a REML fit these use the REML estimates and SEs.
  */
 export function waldConfint(model: FittedModel, level = 0.95): ConfintRow[] {
-  const z = checkLevel(level);
+  const z = waldQuantile(level);
   return model.coefNames.map((name) => {
     const b = model.fixef[name];
     const se = model.se[name];
@@ -45,7 +40,7 @@ export function waldConfint(model: FittedModel, level = 0.95): ConfintRow[] {
  * an sd, -1 or 1 for a correlation), as lme4 reports it.
  */
 export async function profileConfint(model: FittedModel, level = 0.95): Promise<ConfintRow[]> {
-  const z = checkLevel(level);
+  const z = waldQuantile(level);
   const profile = await Profile.create(model);
   const rows = profile.parameters.map((par) => ({ name: par.name, ...profile.interval(par, z) }));
   for (let j = 0; j < model.coefNames.length; j++) {
@@ -84,7 +79,7 @@ function percentile(sorted: Float64Array, p: number): number {
  */
 export async function bootConfint(model: FittedModel, options: SimulateOptions & { level?: number; nsim?: number } = {}): Promise<ConfintRow[]> {
   const level = options.level ?? 0.95;
-  checkLevel(level);
+  waldQuantile(level);
   const nsim = options.nsim ?? 500;
   checkCount("nsim", nsim, 2, MAX_NSIM);
   const b = await bootstrap(model, nsim, { seed: options.seed });

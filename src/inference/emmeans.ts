@@ -4,14 +4,14 @@
 // rows' derivatives in one covariate. Estimates, SEs and df come from
 // linear-contrast.ts, so means and contrasts share one df computation.
 import tquantile from "@stdlib/stats-base-dists-t-quantile";
-import { LmmError, quote } from "../errors.js";
+import { LmmError, quote, quoteList } from "../errors.js";
 import type { LmerModel } from "../model/lmer-model.js";
 import { checkOptions } from "../options.js";
 import { formatContrasts, formatEmmeans } from "../output/emmeans.js";
 import { contrastFamily, levelLabels, type ContrastMethod } from "./comparisons.js";
 import { CONTRAST_DDF, defaultDdf, linearInference, twoSidedP, type ContrastDdf, type LinearInference } from "./linear-contrast.js";
 import { ADJUSTMENTS, adjustFamily, adjustNote, effectiveAdjust, type Adjust } from "./p-adjust.js";
-import { averageOver, checkSpecs, gridRows, gridSlopes, gridVariables, parseSpecs, type AtValues, type GridVariable } from "./reference-grid.js";
+import { averageOver, checkSpecs, gridColumns, gridOffset, gridRows, gridSlopes, gridVariables, parseSpecs, responseScaleNote, type AtValues, type GridVariable } from "./reference-grid.js";
 
 /** Options of `emmeans()`. */
 export interface EmmeansOptions {
@@ -69,6 +69,8 @@ export class EmmGrid {
   readonly notes: string[];
   /** The columns that label the means: the specs' variables, or "1" for `~ 1`. */
   private readonly labelColumns: string[];
+  private readonly offset: number;
+  private readonly scaleNotes: string[];
 
   constructor(
     /** The specs' variables, whose levels are compared. */
@@ -78,15 +80,24 @@ export class EmmGrid {
     private readonly cells: { values: (string | number)[]; l: Float64Array }[],
     private readonly inference: LinearInference,
     readonly level: number,
-    options: { estimateName: string; averagedOver: string[] },
+    options: {
+      estimateName: string;
+      averagedOver: string[];
+      /** Added to every mean (the model's offset, held at its mean as emmeans holds it); 0 for trends. */
+      offset: number;
+      /** emmeans' note on a transformed response's scale, under means and their comparisons. */
+      scaleNote?: string;
+    },
   ) {
     this.estimateName = options.estimateName;
+    this.offset = options.offset;
+    this.scaleNotes = options.scaleNote ? [options.scaleNote] : [];
     // With `~ 1` the one mean's label is emmeans': a column "1" reading "overall".
     const overall = vars.length === 0;
     this.labelColumns = overall ? ["1"] : vars;
     const names = [...this.labelColumns, ...by];
     this.rows = cells.map(({ values, l }) => {
-      const estimate = inference.estimate(l);
+      const estimate = inference.estimate(l) + this.offset;
       const SE = inference.SE(l);
       const df = inference.df(l);
       const half = tquantile((1 + level) / 2, df) * SE;
@@ -97,6 +108,7 @@ export class EmmGrid {
     this.notes = [
       ...(options.averagedOver.length > 0 ? [`Results are averaged over the levels of: ${options.averagedOver.join(", ")}`] : []),
       `Degrees-of-freedom method: ${inference.ddf}`,
+      ...this.scaleNotes,
       `Confidence level used: ${level}`,
     ];
   }
@@ -127,10 +139,13 @@ export class EmmGrid {
       const means = this.cells.slice(g * perGroup, (g + 1) * perGroup);
       const tests = family.coefficients.map((c) => {
         const l = new Float64Array(means[0].l.length);
+        let weight = 0;
         c.forEach((w, i) => {
+          weight += w;
           if (w !== 0) means[i].l.forEach((x, j) => (l[j] += w * x));
         });
-        const estimate = this.inference.estimate(l);
+        // Each mean carries the offset, so a contrast carries it times the sum of its coefficients (0 for differences).
+        const estimate = this.inference.estimate(l) + weight * this.offset;
         const SE = this.inference.SE(l);
         const df = this.inference.df(l);
         return { estimate, SE, df, t: estimate / SE };
@@ -146,6 +161,7 @@ export class EmmGrid {
     const requested = options.adjust ?? family.adjust;
     const notes = [
       `Degrees-of-freedom method: ${this.inference.ddf}`,
+      ...this.scaleNotes,
       ...(note ? [note] : []),
       ...(requested === "tukey" && adjust === "sidak" ? ['Note: adjust = "tukey" was changed to "sidak" because "tukey" is only appropriate for one set of pairwise comparisons'] : []),
     ];
@@ -196,7 +212,12 @@ export function emmeans(m: LmerModel, specs: string, options: EmmeansOptions = {
   const names = [...parsed.vars, ...parsed.by];
   const cells = averageOver(gridRows(m, variables), variables, names);
   const inference = linearInference(m, options.ddf ?? defaultDdf(m));
-  return new EmmGrid(parsed.vars, parsed.by, cells, inference, level, { estimateName: "emmean", averagedOver: averagedFactors(variables, names) });
+  return new EmmGrid(parsed.vars, parsed.by, cells, inference, level, {
+    estimateName: "emmean",
+    averagedOver: averagedFactors(variables, names),
+    offset: gridOffset(m),
+    scaleNote: responseScaleNote(m),
+  });
 }
 
 /**
@@ -212,11 +233,11 @@ export function emtrends(m: LmerModel, specs: string, options: EmtrendsOptions):
   if (typeof trendVar !== "string") throw new LmmError('emtrends() needs the covariate whose slope is wanted: { var: "time" } (--var time).');
   const parsed = parseSpecs(specs);
   const at = options.at ?? {};
+  checkTrendVar(m, trendVar);
   const variables = gridVariables(m, at, trendVar);
-  const trend = variables.find((v) => v.name === trendVar);
-  if (!trend) throw new LmmError(`var ${quote(trendVar)} is not a variable of the fixed effects (${variables.map((v) => quote(v.name)).join(", ")}).`);
-  if (trend.kind !== "covariate") throw new LmmError(`var ${quote(trendVar)} is a factor: emtrends() gives the slope of a numeric covariate; compare a factor's levels with emmeans().`);
-  if ([...parsed.vars, ...parsed.by].includes(trendVar)) throw new LmmError(`The specs name ${quote(trendVar)}, whose slope is wanted: name the factors the slope may differ by (e.g. "~ group").`);
+  if ([...parsed.vars, ...parsed.by].includes(trendVar) && !Object.hasOwn(at, trendVar)) {
+    throw new LmmError(`The specs name ${quote(trendVar)}, whose slope is wanted: name the factors the slope may differ by (e.g. "~ group"), or give the values of ${quote(trendVar)} where the slopes are wanted with at.`);
+  }
   checkSpecs(parsed, variables, at);
   const names = [...parsed.vars, ...parsed.by];
   const cells = averageOver(gridSlopes(m, variables, trendVar), variables, names);
@@ -224,5 +245,28 @@ export function emtrends(m: LmerModel, specs: string, options: EmtrendsOptions):
   return new EmmGrid(parsed.vars, parsed.by, cells, inference, level, {
     estimateName: `${trendVar}.trend`,
     averagedOver: averagedFactors(variables, [...names, trendVar]),
+    offset: 0,
   });
+}
+
+/**
+ * The covariate of emtrends() is a numeric data column the fixed effects
+ * depend on: not a factor, not only a grouping variable or in the offset (whose
+ * slope emmeans leaves out of the trend).
+ */
+function checkTrendVar(m: LmerModel, trendVar: string): void {
+  const { names, fixed, coerced } = gridColumns(m);
+  if (fixed.includes(trendVar)) {
+    const factor = coerced.get(trendVar) ?? (Object.hasOwn(m.design.factorLevels ?? {}, trendVar) ? trendVar : undefined);
+    if (factor !== undefined) throw new LmmError(`var ${quote(trendVar)} is a factor${factor !== trendVar ? ` (as ${quote(factor)})` : ""}: emtrends() gives the slope of a numeric covariate; compare a factor's levels with emmeans().`);
+    return;
+  }
+  const where = names.includes(trendVar)
+    ? "appears only in the offset, which emmeans leaves out of trends"
+    : m.design.formula.random.some((r) => r.group.includes(trendVar))
+      ? "appears only in a grouping factor of the random effects"
+      : m.design.formula.random.some((r) => r.lhs.terms.flat().includes(trendVar))
+        ? "appears only in the random effects"
+        : "is not a variable of the fixed effects";
+  throw new LmmError(`var ${quote(trendVar)} ${where}: give a numeric covariate of the fixed effects (${quoteList(fixed)}).`);
 }

@@ -29,6 +29,7 @@
 import tcdf from "@stdlib/stats-base-dists-t-cdf";
 import { LmmError } from "../errors.js";
 import type { Design, RandomEffectsTerm } from "../model/design.js";
+import { whitenedDesign } from "../model/weights.js";
 import type { FittedModel } from "../model/fitted.js";
 import { refuseStructured, structureOf, thetaToFactors } from "../model/parameters.js";
 import { crossprod, identity, matmul, solveLinear, spdInverse, symmetricEigen, symmetrise, transpose } from "../linalg.js";
@@ -500,7 +501,8 @@ export function kenwardRogerAdjustment(model: FittedModel): KenwardRogerAdjustme
       "Kenward-Roger's method is only available for REML fits (as in lmerTest): refit by REML (REML: true, or drop --ml), or use Satterthwaite's df.",
     );
   }
-  const { design } = model;
+  // With prior weights, the equivalent unweighted model of the scaled rows.
+  const design = whitenedDesign(model.design);
   const p = design.X.columns.length;
   const z = randomEffectsLayout(design.terms);
   const cp = crossProducts(design, z);

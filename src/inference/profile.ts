@@ -48,7 +48,6 @@ import type { FittedModel } from "../model/fitted.js";
 import { profiledStructures } from "../model/parameters.js";
 import { sdcorName, type FixedCorrelation, type ProfiledStructure } from "../model/covariance/structure.js";
 
-const LOG_2PI = Math.log(2 * Math.PI);
 
 /** One parameter of the profile. */
 export interface ProfiledParameter {
@@ -310,9 +309,7 @@ export class Profile {
   private devianceAt(theta: Float64Array, sigma: number | null): number {
     const f = this.dev.evaluate(theta);
     if (sigma === null || !Number.isFinite(f)) return f;
-    const { logdetL, r2 } = this.dev.parts();
-    const n = this.dev.n;
-    return logdetL + r2 / (sigma * sigma) + n * (LOG_2PI + 2 * Math.log(sigma));
+    return this.dev.devianceAtSigma(sigma);
   }
 
   private devianceGradient(sigma: number | null): { gTheta: Float64Array; gSigma: number } {

@@ -1,6 +1,6 @@
 // Simulation from the fitted model and the parametric bootstrap (lme4's
 // simulate() and bootMer()): new responses y* = X beta + Z b* + e* with
-// b* ~ N(0, sigma^2 Lambda Lambda') and e* ~ N(0, sigma^2), and refits of them.
+// b* ~ N(0, sigma^2 Lambda Lambda') and e*_i ~ N(0, sigma^2 / w_i), and refits of them.
 import { optimizeTheta } from "../fit/optimize-theta.js";
 import { checkOptions } from "../options.js";
 import { ProfiledDeviance } from "../model/deviance.js";
@@ -60,7 +60,9 @@ function* draws(m: FittedModel, nsim: number, seed: number): Generator<Float64Ar
       const codes = term.factor.codes;
       for (let i = 0; i < n; i++) for (let c = 0; c < q; c++) y[i] += term.columns[c][i] * b[codes[i] * q + c];
     });
-    for (let i = 0; i < n; i++) y[i] += m.sigma * normal();
+    // Prior weights: residual variance sigma^2 / w.
+    const w = m.design.weights;
+    for (let i = 0; i < n; i++) y[i] += (w ? m.sigma / Math.sqrt(w[i]) : m.sigma) * normal();
     yield y;
   }
 }

@@ -9,9 +9,10 @@
 // crossed terms fill in inside the dense tail.
 //
 // Cohorts have 10^5 units and 10^6 rows, so everything per unit or per row goes
-// into typed arrays sized in advance (no per-unit objects), and the row data is
-// written straight into the arrays it is used from (see planBlockLayout).
-import { G, GROUP_STRIDE, PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, PR, S, SEG_STRIDE, T, TERM_STRIDE, U, UNIT_STRIDE, VARIANT_GENERIC, VARIANT_INTERCEPT, VARIANT_SLOPE, VARIANT_TAIL_DENSE, VARIANT_TAIL_ROWS } from "../wasm/layout.generated.js";
+// into typed arrays sized in advance (no per-unit objects). The layout is planned
+// from the model's shape alone; the cross-products are filled in by a source
+// (cross-products.ts).
+import { G, GROUP_STRIDE, S, SEG_STRIDE, T, TERM_STRIDE, U, UNIT_STRIDE, VARIANT_GENERIC, VARIANT_INTERCEPT, VARIANT_SLOPE, VARIANT_TAIL_DENSE, VARIANT_TAIL_ROWS } from "../wasm/layout.generated.js";
 import type { Design } from "./design.js";
 import { LmmError, quote } from "../errors.js";
 
@@ -39,19 +40,6 @@ export interface BlockLayout {
   p: number;
   tailSegs: Int32Array;
   maxq: number;
-  /**
-   * Row data for the accumulation pass: `width` values per row (z of each term,
-   * x, y), value c from stored column columnOf[c] (a column that serves twice,
-   * as an intercept in Z and in X, is stored once: `nColumns` f64 columns of n
-   * values), and `intsSize` i32 of targets (see RowData); one record of
-   * PAIR_STRIDE per pseudo-term pair in `pairs`.
-   */
-  width: number;
-  columnOf: Int32Array;
-  nColumns: number;
-  intsSize: number;
-  pairs: Int32Array;
-  npairs: number;
   /** Per term, the position in the solution vector of each level's q values. */
   levelPositions: Int32Array[];
   /**
@@ -64,21 +52,56 @@ export interface BlockLayout {
 }
 
 /**
- * The row data of the accumulation pass: the columns (z of each term, then x,
- * then y, each array once; stored column c at cols[c * n ..]), and the i32 data that says where in A the
- * cross-product of each pseudo-term pair of a row goes (assembly/accumulate.ts):
- * for a pair whose target depends on a nested term's level alone, the term's
- * level codes and a table by level; for a crossed pair, one target per row.
+ * What the layout is planned from: per term its columns, levels and the level
+ * codes of each cell, where a cell is a row, or a group of rows that share every
+ * term's level (cross-products summed elsewhere, see cross-products.ts): nesting
+ * and which crossed levels meet are the same seen from rows or from cells.
  */
-export interface RowData {
-  cols: Float64Array;
-  ints: Int32Array;
+export interface LayoutShape {
+  /** Number of cells. */
+  n: number;
+  /** Columns of X. */
+  p: number;
+  terms: readonly TermShape[];
 }
 
-/** A layout, and how to write its row data into arrays of nColumns * n f64 and intsSize i32. */
+/** One random-effects term as the layout sees it. */
+export interface TermShape {
+  /** The grouping factor's name (for messages). */
+  group: string;
+  /** Columns of the term. */
+  q: number;
+  /** Levels of the grouping factor. */
+  levels: number;
+  /** Level of each cell. */
+  codes: Int32Array;
+}
+
+/** The shape of a design whose cells are its rows. */
+export function designShape(design: Design): LayoutShape {
+  return {
+    n: design.n,
+    p: design.X.columns.length,
+    terms: design.terms.map((t) => ({ group: t.group, q: t.columns.length, levels: t.factor.levels.length, codes: t.factor.codes })),
+  };
+}
+
+/**
+ * A layout, and where in A the cross-products go. Pseudo-terms are the random
+ * terms 0..K-1 and K, the columns [X y]; the block of pseudo-terms s >= t is
+ * added at A[target + i * ld + j] with ld = `leadingDimension(t)`, over its
+ * lower triangle only when t = K (the kernels read [X y]'[X y] through it).
+ */
 export interface LayoutPlan {
   layout: BlockLayout;
-  writeRowData(target: RowData): void;
+  /** Where the block (s, t) of cell i starts. */
+  cellTarget(s: number, t: number, i: number): number;
+  /**
+   * Where the block (s, t) of level l of block-diagonal term t starts, for s a
+   * later nested term or K: it depends on t's level alone.
+   */
+  levelTarget(s: number, t: number, l: number): number;
+  leadingDimension(t: number): number;
 }
 
 /** Is every level of `inner` within a single level of `outer`? */
@@ -148,14 +171,14 @@ class Planner {
   readonly tailUnits: Lists;
   readonly crossRows: Lists;
 
-  constructor(design: Design) {
-    const { n, terms, X } = design;
+  constructor(shape: LayoutShape) {
+    const { n, terms } = shape;
     this.n = n;
     const K = (this.K = terms.length);
-    const p = (this.p = X.columns.length);
-    const q = (this.q = terms.map((t) => t.columns.length));
-    const L = (this.L = terms.map((t) => t.factor.levels.length));
-    const codes = (this.codes = terms.map((t) => t.factor.codes));
+    const p = (this.p = shape.p);
+    const q = (this.q = terms.map((t) => t.q));
+    const L = (this.L = terms.map((t) => t.levels));
+    const codes = (this.codes = terms.map((t) => t.codes));
 
     let m = 1;
     while (m < K) {
@@ -184,7 +207,7 @@ class Planner {
     }
     this.nd = nd;
     this.mt = nd + p + 1;
-    checkDenseTail(design, m, this.mt);
+    checkDenseTail(shape, m, this.mt);
 
     this.ancRows = new Int32Array(m + 1);
     for (let t = m - 1; t >= 0; t--) this.ancRows[t] = q[t] + this.ancRows[t + 1];
@@ -452,12 +475,12 @@ export const WASM_MEMORY_BYTES = 2 ** 32;
  * factor F, the adjoint Fbar and about four more mt x mt of workspace: refuse a
  * tail that cannot fit in WebAssembly's 4 GB before anything is allocated.
  */
-function checkDenseTail(design: Design, m: number, mt: number): void {
+function checkDenseTail(shape: LayoutShape, m: number, mt: number): void {
   const bytes = 7 * 8 * mt * mt;
   if (bytes <= WASM_MEMORY_BYTES) return;
-  const crossed = design.terms.slice(m).map((t) => `${quote(t.group)} (${t.factor.levels.length} levels)`);
+  const crossed = shape.terms.slice(m).map((t) => `${quote(t.group)} (${t.levels} levels)`);
   throw new LmmError(
-    `The crossed random effects of ${crossed.join(", ")} are not nested, so their ${mt - design.X.columns.length - 1} effects form a dense ${mt} x ${mt} block that needs ${gigabytes(bytes)} of memory, more than the 4 GB WebAssembly can address: use fewer levels, or nest the factors if the design is nested.`,
+    `The crossed random effects of ${crossed.join(", ")} are not nested, so their ${mt - shape.p - 1} effects form a dense ${mt} x ${mt} block that needs ${gigabytes(bytes)} of memory, more than the 4 GB WebAssembly can address: use fewer levels, or nest the factors if the design is nested.`,
   );
 }
 
@@ -466,14 +489,9 @@ export function gigabytes(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(1)} GB`;
 }
 
-/**
- * Lay the model out (see the file comment) and say how to write its row data.
- * The row data (10^6 rows x width values) is written into the caller's arrays,
- * so it can go straight into the kernels' memory without a JS copy.
- */
-export function planBlockLayout(design: Design): LayoutPlan {
-  const P = new Planner(design);
-  const { n, terms, X, y } = design;
+/** Lay the model out (see the file comment) and say where its cross-products go. */
+export function planBlockLayout(shape: LayoutShape): LayoutPlan {
+  const P = new Planner(shape);
   const { K, m, p, q, L, codes, nd, mt, nb } = P;
   const records = P.unitRecords();
   const { units } = records;
@@ -495,21 +513,11 @@ export function planBlockLayout(design: Design): LayoutPlan {
   const termRecs = new Int32Array(K * TERM_STRIDE);
   let ntheta = 0;
   let tmatSize = 0;
-  terms.forEach((_, t) => {
-    termRecs.set(record(TERM_STRIDE, [[T.Q, q[t]], [T.THETA0, ntheta], [T.TMAT0, tmatSize]]), t * TERM_STRIDE);
-    ntheta += (q[t] * (q[t] + 1)) / 2;
-    tmatSize += q[t] * q[t];
+  q.forEach((qt, t) => {
+    termRecs.set(record(TERM_STRIDE, [[T.Q, qt], [T.THETA0, ntheta], [T.TMAT0, tmatSize]]), t * TERM_STRIDE);
+    ntheta += (qt * (qt + 1)) / 2;
+    tmatSize += qt * qt;
   });
-
-  // Row data: z of each term, then x, then y, as columns (each array once); how each pseudo-term pair finds its target.
-  const rowColumns = [...terms.flatMap((t) => t.columns), ...X.columns, y];
-  const width = rowColumns.length;
-  // y stays a column of its own: setResponse replaces it.
-  const stored = [...new Set(rowColumns.slice(0, -1)), y];
-  const columnOf = Int32Array.from(rowColumns, (col, c) => (c === width - 1 ? stored.length - 1 : stored.indexOf(col)));
-  const zOff: number[] = [];
-  for (let t = 0, off = 0; t < K; t++) (zOff.push(off), (off += q[t]));
-  const pseudo = [...q.map((qq, t) => ({ off: zOff[t], q: qq })), { off: width - p - 1, q: p + 1 }];
 
   /**
    * Where in A the block of pseudo-term s against unit u of block-diagonal term
@@ -520,60 +528,11 @@ export function planBlockLayout(design: Design): LayoutPlan {
     const row = s === t ? 0 : s < m ? P.ancestorRow(t, s) : s < K ? P.tailRowInPanel(u, t, nrows, tp) : nrows - p - 1;
     return units[u * UNIT_STRIDE + U.PANEL] + row * q[t];
   };
-  /** Where in A the cross-product of pseudo-terms s and t (s >= t) of row i goes. */
-  const targetOf = (s: number, t: number, i: number) => {
-    if (t < m) return panelTarget(P.unitBase[t] + codes[t][i], t, s, P.tailPos(s, i));
-    return tailOff + P.tailPos(s, i) * mt + P.tailPos(t, i);
-  };
 
-  // The i32 row data: each nested term's codes (once), tables by level, per-row targets.
-  let intsSize = 0;
-  const writes: ((ints: Int32Array) => void)[] = [];
-  const codesAt = new Map<number, number>();
-  const place = (length: number, write: (out: Int32Array) => void) => {
-    const at = intsSize;
-    intsSize += length;
-    writes.push((ints) => write(ints.subarray(at, at + length)));
-    return at;
-  };
-  const pairList: number[] = [];
-  for (let t = 0; t <= K; t++) {
-    for (let s = t; s <= K; s++) {
-      let kind: number, p1: number, p2 = 0;
-      if (t < m && (s < m || s === K)) {
-        // The target depends on t's level alone: a table by level.
-        if (!codesAt.has(t)) codesAt.set(t, place(n, (out) => out.set(codes[t])));
-        const table = place(L[t], (out) => {
-          for (let l = 0; l < L[t]; l++) out[l] = panelTarget(P.unitBase[t] + l, t, s, nd);
-        });
-        [kind, p1, p2] = [PAIR_BY_LEVEL, codesAt.get(t)!, table];
-      } else if (t === K) {
-        [kind, p1] = [PAIR_FIXED, targetOf(K, K, 0)]; // (X, y) with itself: one target for every row
-      } else {
-        [kind, p1] = [PAIR_BY_ROW, place(n, (out) => {
-          for (let i = 0; i < n; i++) out[i] = targetOf(s, t, i);
-        })];
-      }
-      pairList.push(...record(PAIR_STRIDE, [
-        [PR.SOFF, pseudo[s].off], [PR.QS, pseudo[s].q], [PR.TOFF, pseudo[t].off], [PR.QT, pseudo[t].q],
-        [PR.LD, t < m ? q[t] : mt], [PR.KIND, kind], [PR.P1, p1], [PR.P2, p2],
-        // [X y]'[X y] is read through its lower triangle only; the random-effects
-        // blocks are scaled through whole diagonal blocks.
-        [PR.LOWER, t === K ? 1 : 0],
-      ]));
-    }
-  }
-  const npairs = pairList.length / PAIR_STRIDE;
-
-  const writeRowData = ({ cols, ints }: RowData) => {
-    stored.forEach((col, c) => cols.set(col, c * n));
-    for (const write of writes) write(ints);
-  };
-
-  const levelPositions = terms.map((_, t) => {
-    const pos = new Int32Array(L[t]);
+  const levelPositions = L.map((levels, t) => {
+    const pos = new Int32Array(levels);
     const first = t < m ? P.globalBase[t] : nb + P.dStart[t];
-    for (let l = 0; l < L[t]; l++) pos[l] = first + l * q[t];
+    for (let l = 0; l < levels; l++) pos[l] = first + l * q[t];
     return pos;
   });
 
@@ -597,16 +556,15 @@ export function planBlockLayout(design: Design): LayoutPlan {
     p,
     tailSegs: Int32Array.from(tailSegs),
     maxq: Math.max(...q),
-    width,
-    columnOf,
-    nColumns: stored.length,
-    intsSize,
-    pairs: Int32Array.from(pairList),
-    npairs,
     levelPositions,
     ...(variant === VARIANT_TAIL_ROWS ? tailRowLists(units, groups, idx, P.nUnits, mt) : { tailRowStart: new Int32Array(0), tailRowEntries: new Int32Array(0) }),
   };
-  return { layout, writeRowData };
+  return {
+    layout,
+    cellTarget: (s, t, i) => (t < m ? panelTarget(P.unitBase[t] + codes[t][i], t, s, P.tailPos(s, i)) : tailOff + P.tailPos(s, i) * mt + P.tailPos(t, i)),
+    levelTarget: (s, t, l) => panelTarget(P.unitBase[t] + l, t, s, nd),
+    leadingDimension: (t) => (t < m ? q[t] : mt),
+  };
 }
 
 /**
@@ -644,16 +602,8 @@ function tailVariant(units: Int32Array, groups: Int32Array, nUnits: number, mt: 
  * One record of `stride` i32 fields, each value at its field number: the order
  * of a record's fields is written in assembly/layout.ts alone.
  */
-function record(stride: number, fields: [field: number, value: number][]): number[] {
+export function record(stride: number, fields: [field: number, value: number][]): number[] {
   const out = new Array<number>(stride).fill(0);
   for (const [f, v] of fields) out[f] = v;
   return out;
-}
-
-/** The layout with its row data in fresh arrays (ProfiledDeviance writes it into WASM memory instead). */
-export function buildBlockLayout(design: Design): BlockLayout & RowData {
-  const { layout, writeRowData } = planBlockLayout(design);
-  const rows: RowData = { cols: new Float64Array(design.n * layout.nColumns), ints: new Int32Array(layout.intsSize) };
-  writeRowData(rows);
-  return { ...layout, ...rows };
 }

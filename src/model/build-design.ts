@@ -1,5 +1,6 @@
 // From a parsed formula and a data frame to the model's pieces (design.ts): the
-// response, the fixed-effects matrix X (R's treatment contrasts and column names),
+// response, the fixed-effects matrix X (R's contrasts, treatment unless the
+// options give others, and R's column names),
 // and one random-effects term per `( ... | g)`, ordered as lme4 orders them. This
 // is lme4's lFormula: its result can be inspected on its own.
 import { cellNumber, type Column, type DataFrame } from "../data.js";
@@ -9,6 +10,19 @@ import { encodeWithLevels, interactFactors, levelLabel, makeFactor, type Factor 
 import { gigabytes, WASM_MEMORY_BYTES } from "./blocks.js";
 import type { Design, DesignOptions, ModelMatrix, NewDataDesign, RandomEffectsTerm } from "./design.js";
 import { TransformedVariables } from "./transforms.js";
+import { contrastMatrix, contrastName, type ContrastName } from "./contrasts.js";
+
+/** How each factor coded by contrasts is coded. */
+type Coding = (variable: string) => ContrastName;
+
+/** R's default: contr.treatment for every factor. */
+const TREATMENT: Coding = () => "treatment";
+
+/** The coding of the fixed effects that `options.contrasts` asks for (lmer's `contrasts`). */
+function fixedCoding(options: DesignOptions): Coding {
+  const given = options.contrasts ?? {};
+  return (v) => (Object.hasOwn(given, v) ? contrastName(v, given[v]) : "treatment");
+}
 
 function lookup(data: DataFrame, name: string): Column {
   const col = data.columns.get(name);
@@ -31,10 +45,11 @@ function markMissing(col: Column, missing: Uint8Array): void {
   }
 }
 
-/** Rows with no missing value in any variable the model uses (R's na.omit). */
-function completeRows(data: DataFrame, vars: string[]): Int32Array {
+/** Rows with no missing value in any variable the model uses, nor in its weights or offset option (R's na.omit). */
+function completeRows(data: DataFrame, vars: string[], extra: ArgumentColumn[]): Int32Array {
   const missing = new Uint8Array(data.nrow);
   for (const v of vars) markMissing(lookup(data, v), missing);
+  for (const c of extra) markMissing({ kind: "numeric", values: c.values }, missing);
   let count = 0;
   for (let i = 0; i < data.nrow; i++) count += 1 - missing[i];
   if (count === 0) {
@@ -43,7 +58,7 @@ function completeRows(data: DataFrame, vars: string[]): Int32Array {
       for (let i = 0; i < data.nrow; i++) if (!isMissing(c, i)) return false;
       return true;
     });
-    const why = allMissing ? `column ${quote(allMissing)} is missing in every row` : "every row has a missing value in some variable of the model";
+    const why = allMissing ? `column ${quote(allMissing)} is missing in every row` : "every row has a missing value in some variable of the model (or its weights or offset)";
     throw new LmmError(`No complete rows to fit: ${why}. Check the column names and missing-value codes.`);
   }
   const keep = new Int32Array(count);
@@ -60,6 +75,48 @@ function checkFinite(data: DataFrame, name: string, rows: Int32Array): void {
       throw new LmmError(`Column ${quote(name)} holds ${col.values[r]} at data row ${r + 1}: remove or recode infinite values before fitting.`);
     }
   }
+}
+
+/** The weights or offset option as one number (or NaN, missing) per data row. */
+interface ArgumentColumn {
+  option: "weights" | "offset";
+  values: Float64Array;
+}
+
+/** The weights or offset option of DesignOptions as a column: a numeric column of the data, or an array of one number per data row. */
+function argumentColumn(data: DataFrame, option: "weights" | "offset", value: string | ArrayLike<number>): ArgumentColumn {
+  if (typeof value === "string") {
+    const col = data.columns.get(value);
+    if (!col) {
+      throw new LmmError(`Unknown column ${quote(value)} given as ${option}. The columns are: ${quoteList(data.names)}.`);
+    }
+    if (col.kind !== "numeric") throw new LmmError(`The ${option} column ${quote(value)} holds text: give a numeric column.`);
+    return { option, values: Float64Array.from(col.values) };
+  }
+  if (value.length !== data.nrow) {
+    throw new LmmError(`The ${option} array has ${value.length} values for ${data.nrow} data rows: give one per row (NaN for a missing one), or a column name.`);
+  }
+  const values = new Float64Array(data.nrow);
+  for (let i = 0; i < data.nrow; i++) {
+    const v = value[i];
+    if (typeof v !== "number") throw new LmmError(`The ${option} array holds ${quote(String(v))} at position ${i + 1}: give numbers.`);
+    values[i] = v;
+  }
+  return { option, values };
+}
+
+/** The option's values on the rows used: finite, and positive for weights (lme4 gives a -Infinity log-likelihood for a zero weight). */
+function argumentValues(arg: ArgumentColumn, rows: Int32Array): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let k = 0; k < rows.length; k++) {
+    const v = arg.values[rows[k]];
+    if (!Number.isFinite(v)) throw new LmmError(`The ${arg.option} hold ${v} at data row ${rows[k] + 1}: remove or recode infinite values before fitting.`);
+    if (arg.option === "weights" && v <= 0) {
+      throw new LmmError(`The weights must be positive, but data row ${rows[k] + 1} has weight ${v}: drop the rows of weight 0 (they carry no information) and check the negative ones.`);
+    }
+    out[k] = v;
+  }
+  return out;
 }
 
 function indicator(codes: Int32Array, level: number): Float64Array {
@@ -109,7 +166,7 @@ class FrameBuilder {
       f =
         known && Object.hasOwn(known, name)
           ? encodeWithLevels(name, col, this.rows, known[name])
-          : makeFactor(name, col, this.rows, levels && Object.hasOwn(levels, name) ? levels[name] : undefined);
+          : makeFactor(name, col, this.rows, levels && Object.hasOwn(levels, name) ? levels[name] : undefined, this.options.levelOrder);
       this.factorCache.set(name, f);
     }
     return f;
@@ -152,10 +209,33 @@ class FrameBuilder {
   }
 
   /**
-   * R's model.matrix for a term list, with treatment contrasts (R's default) or
-   * sum-to-zero contrasts (contr.sum, for type III hypotheses).
+   * The columns of factor `name` in a contrast coding, named as R names them. A
+   * contrast that is the indicator of one level (all of treatment's) is that
+   * indicator's shared column.
    */
-  modelMatrix(list: TermList, coding: "treatment" | "sum" = "treatment"): ModelMatrix {
+  private contrastColumns(name: string, coding: ContrastName): { names: string[]; columns: Float64Array[] } {
+    const f = this.factor(name);
+    const { suffixes, columns } = contrastMatrix(name, coding, f.levels);
+    return {
+      names: suffixes.map((s) => `${this.label(name)}${s}`),
+      columns: columns.map((c, j) => {
+        const level = c.findIndex((v) => v !== 0);
+        if (c[level] === 1 && c.every((v, l) => l === level || v === 0)) return this.indicator(name, level);
+        return this.cached(`${coding} contrast ${j} of ${name}`, () => {
+          const out = new Float64Array(f.codes.length);
+          for (let i = 0; i < out.length; i++) out[i] = c[f.codes[i]];
+          return out;
+        });
+      }),
+    };
+  }
+
+  /**
+   * R's model.matrix for a term list: a factor is coded by `coding`'s contrasts
+   * (treatment by default, sum-to-zero for type III hypotheses) where R codes it
+   * by contrasts, and by indicators of all its levels elsewhere.
+   */
+  modelMatrix(list: TermList, coding: Coding = TREATMENT): ModelMatrix {
     const n = this.rows.length;
     const names: string[] = [];
     const columns: Float64Array[] = [];
@@ -176,29 +256,17 @@ class FrameBuilder {
           parts.push(this.numericColumns(v));
           continue;
         }
-        const f = this.factor(v);
         const margin = key(term.filter((u) => u !== v));
         const contrasts = present.has(margin);
         if (!contrasts && margin === "") present.add("");
-        if (contrasts && coding === "sum") {
-          // contr.sum: level k against the last level, named v1, v2, ...
-          const last = this.indicator(v, f.levels.length - 1);
-          const lv = f.levels.slice(0, -1);
-          parts.push({
-            names: lv.map((_, k) => `${this.label(v)}${k + 1}`),
-            columns: lv.map((_, k) => {
-              const col = Float64Array.from(this.indicator(v, k));
-              for (let i = 0; i < n; i++) col[i] -= last[i];
-              return col;
-            }),
-          });
+        if (contrasts) {
+          parts.push(this.contrastColumns(v, coding(v)));
           continue;
         }
-        const lv = contrasts ? f.levels.slice(1) : f.levels;
-        const first = contrasts ? 1 : 0;
+        const f = this.factor(v);
         parts.push({
-          names: lv.map((l) => `${this.label(v)}${l}`),
-          columns: lv.map((_, k) => this.indicator(v, k + first)),
+          names: f.levels.map((l) => `${this.label(v)}${l}`),
+          columns: f.levels.map((_, k) => this.indicator(v, k)),
         });
       }
       // Cartesian product, first variable varying fastest.
@@ -248,6 +316,27 @@ function checkFixedSize(list: TermList, fb: FrameBuilder, n: number): void {
   if (bytes <= WASM_MEMORY_BYTES) return;
   const hint = largest.levels > 100 ? `: ${quote(largest.name)} has ${largest.levels} levels; as a random effect, (1 | ${rName(largest.name)}), it costs one column` : ": simplify the fixed effects";
   throw new LmmError(`The fixed effects would have about ${p} columns for ${n} rows, ${gigabytes(bytes)} of memory, more than the 4 GB WebAssembly can address${hint}.`);
+}
+
+/**
+ * Each contrasts entry names a factor of the fixed effects (as the formula writes
+ * it: R's model.matrix matches `factor(Diet)` by that name) and a known coding.
+ * R warns and ignores an entry for another variable; here it is an error, so a
+ * misspelt name cannot leave a factor silently treatment-coded.
+ */
+function checkContrasts(list: TermList, fb: FrameBuilder, options: DesignOptions): void {
+  const variables = [...new Set(list.terms.flat())];
+  const factors = variables.filter((v) => fb.isFactor(v));
+  for (const [name, value] of Object.entries(options.contrasts ?? {})) {
+    contrastName(name, value);
+    if (factors.includes(name)) continue;
+    const call = factors.find((v) => fb.transforms.factorColumn(v) === name);
+    const given = `contrasts are given for ${quote(name)}`;
+    if (call) throw new LmmError(`${given}, but the formula uses it as ${quote(call)}: name the contrasts ${quote(call)}, as R does.`);
+    if (variables.includes(name)) throw new LmmError(`${given}, which is numeric in the model: treat it as a factor first (option factors, --factor ${name}).`);
+    const those = factors.length ? `those are ${quoteList(factors)}` : "it has none";
+    throw new LmmError(`${given}, which is not a factor of the fixed effects (${those}).`);
+  }
 }
 
 /**
@@ -402,6 +491,11 @@ function modelOffset(formula: ParsedFormula, fb: FrameBuilder): Float64Array | u
   return columns.reduce((sum, c) => sum.map((v, i) => v + c[i]));
 }
 
+/** The sum of two offsets, either of which may be absent. */
+function addOffsets(a: Float64Array | undefined, b: Float64Array | undefined): Float64Array | undefined {
+  return a && b ? a.map((v, i) => v + b[i]) : (a ?? b);
+}
+
 /** Build the model's design from a parsed formula and data (lme4's lFormula). */
 export function buildDesign(formula: ParsedFormula, data: DataFrame, options: DesignOptions = {}): Design {
   if (!formula.response) throw new LmmError("The formula has no response: write it as 'y ~ ...' with the response column on the left.");
@@ -429,21 +523,28 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
     // Quote a cell that is not a number (a column of numbers and one 'null' is text because of that one).
     const row = rcol.values.findIndex((v) => v !== null && cellNumber(v) === undefined);
     const at = row >= 0 ? row : rcol.values.findIndex((v) => v !== null);
+    const cell = String(rcol.values[at]);
+    // A decimal comma (1,5) is the usual cause in data from a European spreadsheet.
+    const hint = /^\s*[-+]?\d+,\d+\s*$/.test(cell) ? " It looks like a decimal comma: write numbers with a decimal point (1.5), e.g. export the CSV with a point as the decimal separator." : "";
     throw new LmmError(
-      `The response ${quote(response)} is not numeric (it holds text such as ${quote(rcol.values[at])} at data row ${at + 1}): choose a numeric column or fix its values.`,
+      `The response ${quote(response)} is not numeric (it holds text such as ${quote(cell)} at data row ${at + 1}): choose a numeric column or fix its values.${hint}`,
     );
   }
-  const rows = completeRows(data, vars);
+  const weightsArg = options.weights === undefined ? undefined : argumentColumn(data, "weights", options.weights);
+  const offsetArg = options.offset === undefined ? undefined : argumentColumn(data, "offset", options.offset);
+  const rows = completeRows(data, vars, [weightsArg, offsetArg].filter((c) => c !== undefined));
   for (const v of vars) checkFinite(data, v, rows);
+  const weights = weightsArg && argumentValues(weightsArg, rows);
   const fb = new FrameBuilder(data, rows, options, transforms);
   const n = rows.length;
   const yColumns = fb.isFactor(response) ? [] : fb.numericColumns(response).columns;
   if (yColumns.length !== 1) throw new LmmError(`The response ${quote(response)} must be one numeric value per row (not a factor or several columns).`);
-  const offset = modelOffset(formula, fb);
+  const offset = addOffsets(modelOffset(formula, fb), offsetArg && argumentValues(offsetArg, rows));
   const y = offset ? yColumns[0].map((v, i) => v - offset[i]) : yColumns[0];
 
   checkFixedSize(formula.fixed, fb, n);
-  const { X, dropped } = dropAliased(fb.modelMatrix(formula.fixed));
+  checkContrasts(formula.fixed, fb, options);
+  const { X, dropped } = dropAliased(fb.modelMatrix(formula.fixed, fixedCoding(options)));
   if (X.columns.length === 0) throw new LmmError("The fixed-effects part has no columns: keep the intercept or add a fixed effect.");
 
   let terms: RandomEffectsTerm[] = formula.random.map((rt) => {
@@ -474,9 +575,9 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
     terms = asc.reverse().map(({ i }) => terms[i]);
   }
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
-  const sumCodedX = () => fb.modelMatrix(formula.fixed, "sum");
+  const sumCodedX = () => fb.modelMatrix(formula.fixed, () => "sum");
   const covariate = (name: string) => fb.numeric(name);
-  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, data, factorLevels, transforms: transforms.state, sumCodedX, covariate, ...(offset && { offset }) };
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, data, factorLevels, transforms: transforms.state, sumCodedX, covariate, ...(offset && { offset }), ...(weights && { weights }) };
 }
 
 
@@ -492,7 +593,11 @@ export function newDataDesign(design: Design, data: DataFrame, withRandom: boole
   const known = design.factorLevels ?? {};
   // Columns that enter only through factor() are coded against the fitted levels, whatever their type.
   const factorColumns = new Set([...vars].flatMap((v) => transforms.factorColumn(v) ?? []));
-  const used = [...new Set([...vars].flatMap((v) => transforms.dataColumns(v)))];
+  const offsetOption = design.options?.offset;
+  if (offsetOption !== undefined && typeof offsetOption !== "string") {
+    throw new LmmError("The model's offset option was an array of values for the fitted rows: to predict new data, give the offset as a column name (offset: 'column') or as offset(column) in the formula.");
+  }
+  const used = [...new Set([...[...vars].flatMap((v) => transforms.dataColumns(v)), ...(offsetOption === undefined ? [] : [offsetOption])])];
   for (const v of used) {
     const col = data.columns.get(v);
     if (!col) throw new LmmError(`The new data has no column ${quote(v)}: it needs every column the formula uses (${quoteList(used)}).`);
@@ -506,7 +611,7 @@ export function newDataDesign(design: Design, data: DataFrame, withRandom: boole
   const rows = Int32Array.from(keep);
   for (const v of used) checkFinite(data, v, rows);
   const fb = new FrameBuilder(data, rows, design.options ?? {}, transforms, design.factorLevels ?? {});
-  const full = fb.modelMatrix(f.fixed);
+  const full = fb.modelMatrix(f.fixed, fixedCoding(design.options ?? {}));
   const X = design.X.names.map((name) => full.columns[full.names.indexOf(name)]);
   const terms = withRandom
     ? design.terms.map((t) => {
@@ -515,6 +620,6 @@ export function newDataDesign(design: Design, data: DataFrame, withRandom: boole
         return { columns: fb.modelMatrix(t.lhs!).columns, codes: Int32Array.from(labels, (l) => index.get(l) ?? -1), labels };
       })
     : [];
-  const offset = modelOffset(f, fb);
+  const offset = addOffsets(modelOffset(f, fb), offsetOption === undefined ? undefined : fb.numeric(offsetOption));
   return { rows, X, terms, ...(offset && { offset }) };
 }

@@ -5,10 +5,10 @@
 import type { TermList, ParsedFormula } from "../formula.js";
 import type { OptionSpec } from "../options.js";
 import type { DataFrame } from "../data.js";
-import type { Factor } from "./factor.js";
+import { LEVEL_ORDERS, type Factor, type LevelOrder } from "./factor.js";
 import type { StructureKind } from "./covariance/structure.js";
 import type { TransformState } from "./transforms.js";
-
+import type { ContrastName } from "./contrasts.js";
 
 /** Options that shape how data columns enter the model. */
 export interface DesignOptions {
@@ -16,10 +16,41 @@ export interface DesignOptions {
   levels?: Record<string, string[]>;
   /** Numeric columns to treat as factors in the fixed and random effects. */
   factors?: string[];
+  /**
+   * The coding of factors of the fixed effects, by their name in the formula
+   * (`Diet`, or `factor(Diet)` as R names that variable): "treatment" (the default),
+   * "sum", "helmert" or "poly" (R's contr.treatment, contr.sum, contr.helmert,
+   * contr.poly; R's names "contr.sum" etc. are accepted too). As in lme4, the
+   * random effects keep treatment contrasts.
+   */
+  contrasts?: Record<string, ContrastName>;
+  /**
+   * How text levels are sorted when `levels` does not give them: "english" (the
+   * default) as R sorts them in an English locale, e.g. en_US.UTF-8, by ICU's
+   * collation (`control` before `Treatment`, case and accents deciding only ties);
+   * "codepoint" as R in the C locale (upper case before lower case).
+   */
+  levelOrder?: LevelOrder;
+  /**
+   * Prior weights (lme4's `weights`), a column name or one positive number per
+   * data row: observation i has residual variance sigma^2 / w_i. Rows with a
+   * missing weight are dropped.
+   */
+  weights?: string | ArrayLike<number>;
+  /**
+   * A known term added to the linear predictor (lme4's `offset` argument), a
+   * column name or one number per data row; adds to the formula's offset() terms.
+   */
+  offset?: string | ArrayLike<number>;
 }
 
 /** The names and kinds of DesignOptions, for checkOptions. */
-export const DESIGN_OPTIONS: OptionSpec = { levels: "object", factors: "string[]" };
+export const DESIGN_OPTIONS: OptionSpec = { levels: "object", factors: "string[]", contrasts: "object", levelOrder: LEVEL_ORDERS, weights: "column", offset: "column" };
+
+/** The DesignOptions among a function's options (those given). */
+export function designOptionsOf(options: DesignOptions): DesignOptions {
+  return Object.fromEntries(Object.keys(DESIGN_OPTIONS).flatMap((k) => (options[k as keyof DesignOptions] === undefined ? [] : [[k, options[k as keyof DesignOptions]]])));
+}
 
 /**
  * Columns of a model matrix with R's names. A column used more than once in a
@@ -59,8 +90,10 @@ export interface Design {
   response: string;
   /** The response minus the offset, if any: what X beta + Z b explain (lme4 fits y - offset). */
   y: Float64Array;
-  /** The sum of the formula's offset() terms, added back to fitted values and predictions. */
+  /** The sum of the formula's offset() terms and the offset option, added back to fitted values and predictions. */
   offset?: Float64Array;
+  /** Prior weights on the rows used (see DesignOptions.weights and weights.ts). */
+  weights?: Float64Array;
   X: ModelMatrix;
   /** Fixed-effect columns dropped because X was rank deficient. */
   droppedColumns: string[];

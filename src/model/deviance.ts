@@ -4,8 +4,10 @@
 // groups and columns, not on the number of rows.
 import { D, JOB_BYTES, T, TERM_STRIDE, U, UNIT_STRIDE } from "../wasm/layout.generated.js";
 import { loadKernels, sharedMemory, type KernelExports } from "../wasm/kernels.js";
-import { planBlockLayout, type BlockLayout, type RowData } from "./blocks.js";
+import { planBlockLayout, type BlockLayout } from "./blocks.js";
+import type { CrossProductFill, CrossProductSource } from "./cross-products.js";
 import type { Design } from "./design.js";
+import { RowCrossProducts } from "./row-source.js";
 import { TailHelper, UnitSplit, worthSharingTail, worthSplitting } from "./unit-split.js";
 
 /** The pieces of the deviance at one theta. */
@@ -18,9 +20,6 @@ export interface DevianceParts {
   /** Penalised residual sum of squares. */
   r2: number;
 }
-
-/** Rows per call of the accumulation kernel (see ProfiledDeviance.accumulate). */
-const ACCUMULATE_CHUNK = 1 << 14;
 
 class Arena {
   private top: number;
@@ -64,18 +63,15 @@ interface Buffers {
   work: number;
   /** The job block and the helper thread's packing area, when the tail's products are shared (see shareWork). */
   gemm?: { job: number; helperWork: number };
-  // The row data of the accumulation pass.
-  pairs: number;
-  row: number;
-  columnOf: number;
-  cols: number;
-  ints: number;
 }
 
 /**
  * The profiled deviance of one model in its own WASM instance (lme4's
  * mkLmerDevfun): `evaluate(theta)` is one kernel call; `gradient()`,
  * `solve()`, `parts()` and `inverseDiagonalBlocks()` read the same factor.
+ * The cross-products come from a source (cross-products.ts), once; with prior
+ * weights the objective is that of the weighted rows minus the sum of the
+ * weights' logs (lme4's ldW).
  */
 export class ProfiledDeviance {
   private f64!: Float64Array;
@@ -86,28 +82,21 @@ export class ProfiledDeviance {
   /** While the units, or the tail's products, are shared with a worker thread (see shareWork). */
   private split: UnitSplit | null = null;
   private tailHelper: TailHelper | null = null;
-  /**
-   * The means subtracted from the response and from the fixed-effect columns
-   * of their own (not also columns of Z) before the cross-products are formed,
-   * when the intercept is X's first column; zeros otherwise. r2 = y'y - |r_Zy|^2
-   * - |r_Xy|^2 and R_X'R_X = X'X - R_ZX'R_ZX cancel every digit when y or a
-   * covariate sits far from zero (~1e9). Centring X is X~ = X C with C unit
-   * triangular, so log|R_X| and r2 are unchanged; beta = C beta~ and R_X =
-   * C^-T R_X~ are mapped back in solve() and fixedFactor(); a shift of y
-   * changes only the intercept.
-   */
-  private yShift = 0;
-  private readonly xShift: Float64Array;
+  /** The source's cross-products, bound to this instance's layout. */
+  private fill!: CrossProductFill;
 
   private constructor(
     private readonly k: KernelExports,
     readonly layout: BlockLayout,
     readonly n: number,
     private reml: boolean,
-    /** Whether the intercept is X's first column (then y and X are centred). */
-    private readonly centred: boolean,
-  ) {
-    this.xShift = new Float64Array(layout.p);
+    /** Sum of the logs of the prior weights, 0 without. */
+    private readonly logWeightSum: number,
+  ) {}
+
+  /** The deviance of a design's rows (see fromSource). */
+  static create(design: Design, reml: boolean, recycle?: ProfiledDeviance): Promise<ProfiledDeviance> {
+    return ProfiledDeviance.fromSource(new RowCrossProducts(design), reml, recycle);
   }
 
   /**
@@ -115,16 +104,17 @@ export class ProfiledDeviance {
    * With `recycle`, the instance of that deviance is reused instead (instantiating
    * costs more than laying out a small model); `recycle` must not be used again.
    */
-  static async create(design: Design, reml: boolean, recycle?: ProfiledDeviance): Promise<ProfiledDeviance> {
-    const { layout, writeRowData } = planBlockLayout(design);
+  static async fromSource(source: CrossProductSource, reml: boolean, recycle?: ProfiledDeviance): Promise<ProfiledDeviance> {
+    const plan = planBlockLayout(source.shape);
+    const { layout } = plan;
     // A large dense tail runs on a shared memory, so that a worker can take half of its products.
     const shareTail = worthSharingTail(layout.mt);
     const k =
       recycle && !shareTail && !worthSharingTail(recycle.layout.mt)
         ? recycle.k
         : await loadKernels(shareTail ? sharedMemory() : undefined);
-    const dev = new ProfiledDeviance(k, layout, design.n, reml, design.X.assign[0] === -1);
-    dev.moveIn(writeRowData);
+    const dev = new ProfiledDeviance(k, layout, source.n, reml, source.logWeightSum);
+    dev.moveIn((reserve) => source.attach(plan, reserve));
     return dev;
   }
 
@@ -139,8 +129,8 @@ export class ProfiledDeviance {
     this.i32[this.ptr.desc / 4 + D.REML] = v ? 1 : 0;
   }
 
-  /** Allocate every buffer, copy the layout in and write the row data in place (no JS copy of it). */
-  private moveIn(writeRowData: (target: RowData) => void): void {
+  /** Allocate every buffer (the source's last), copy the layout in, let the source move its data in, and accumulate. */
+  private moveIn(attach: (reserve: (bytes: number) => number) => CrossProductFill): void {
     const L = this.layout;
     const a = new Arena(this.k.heapBase());
     // Taken in this order (the row data last: it is needed only for the accumulation pass).
@@ -169,12 +159,8 @@ export class ProfiledDeviance {
       ...(worthSharingTail(L.mt) && {
         gemm: { job: a.take(JOB_BYTES), helperWork: a.take(this.k.gemmWorkSize(L.mt) * 8) },
       }),
-      pairs: a.take(L.pairs.length * 4),
-      row: a.take(L.width * 8),
-      columnOf: a.take(L.width * 4),
-      cols: a.take(this.n * L.nColumns * 8),
-      ints: a.take(L.intsSize * 4),
     });
+    this.fill = attach((bytes) => a.take(bytes));
     const mem = this.k.memory;
     const need = a.size - mem.buffer.byteLength;
     if (need > 0) mem.grow(Math.ceil(need / 65536));
@@ -190,12 +176,6 @@ export class ProfiledDeviance {
     setI(P.tailSegs, L.tailSegs);
     setI(P.tailRowStart, L.tailRowStart);
     setI(P.tailRowEntries, L.tailRowEntries);
-    setI(P.pairs, L.pairs);
-    setI(P.columnOf, L.columnOf);
-    writeRowData({
-      cols: this.f64.subarray(P.cols / 8, P.cols / 8 + this.n * L.nColumns),
-      ints: this.i32.subarray(P.ints / 4, P.ints / 4 + L.intsSize),
-    });
     const desc = new Int32Array(D.LENGTH);
     desc[D.NUNITS] = L.nUnits;
     desc[D.VARIANT] = L.variant;
@@ -227,39 +207,14 @@ export class ProfiledDeviance {
     desc[D.TENTRIES] = P.tailRowEntries;
     desc[D.HALF] = L.nUnits >> 1;
     setI(P.desc, desc);
-    if (this.centred) {
-      // X's columns sit before y's in the row data; those stored once are X's alone.
-      const first = L.width - 1 - L.p;
-      for (let j = 1; j < L.p; j++) {
-        const c = L.columnOf[first + j];
-        if (L.columnOf.indexOf(c) === L.columnOf.lastIndexOf(c)) this.xShift[j] = centre(this.storedColumn(c));
-      }
-      this.yShift = centre(this.storedColumn(L.columnOf[L.width - 1]));
-    }
+    this.fill.moveIn(this.k);
     this.accumulate();
   }
 
-  /** Stored column c of the row data. */
-  private storedColumn(c: number): Float64Array {
-    const at = this.ptr.cols / 8 + c * this.n;
-    return this.f64.subarray(at, at + this.n);
-  }
-
-  /**
-   * The one pass over the rows that fills A with the cross-products. It runs in
-   * chunks of rows: V8 first runs a WASM function unoptimised and swaps in the
-   * optimised code only between calls, so a single call over 10^6 rows in a
-   * fresh process would run unoptimised throughout (about 3x slower). The rows
-   * are added in the same order either way.
-   */
+  /** Fill A with the source's cross-products. */
   private accumulate(): void {
-    const L = this.layout;
-    this.f64.fill(0, this.ptr.A / 8, this.ptr.A / 8 + L.aSize);
-    for (let from = 0; from < this.n; from += ACCUMULATE_CHUNK) {
-      const to = Math.min(this.n, from + ACCUMULATE_CHUNK);
-      const P = this.ptr;
-      this.k.accumulate(P.cols, P.columnOf, L.width, this.n, from, to, P.ints, P.pairs, L.npairs, P.A, P.row);
-    }
+    this.f64.fill(0, this.ptr.A / 8, this.ptr.A / 8 + this.layout.aSize);
+    this.fill.accumulate(this.k, this.ptr.A);
   }
 
   /**
@@ -269,9 +224,7 @@ export class ProfiledDeviance {
   setResponse(y: ArrayLike<number>): void {
     if (y.length !== this.n) throw new Error(`internal: response of length ${y.length} for ${this.n} rows`);
     this.unshareWork(); // the worker's copy of the cross-products would be stale
-    const column = this.storedColumn(this.layout.columnOf[this.layout.width - 1]);
-    column.set(y);
-    if (this.centred) this.yShift = centre(column);
+    this.fill.setResponse(this.k, y);
     this.accumulate();
   }
 
@@ -279,7 +232,7 @@ export class ProfiledDeviance {
   evaluate(theta: ArrayLike<number>): number {
     this.f64.set(theta, this.ptr.theta / 8);
     this.evaluations++;
-    return this.split ? this.split.evaluate() : this.k.evaluate(this.ptr.desc, this.ptr.out);
+    return (this.split ? this.split.evaluate() : this.k.evaluate(this.ptr.desc, this.ptr.out)) - this.logWeightSum;
   }
 
   /**
@@ -343,6 +296,17 @@ export class ProfiledDeviance {
   /** Gradient of the objective with respect to theta at the theta of the last `evaluate` (NaN if it was not finite). */
   gradient(): Float64Array {
     return this.componentGradient(1, this.reml ? 1 : 0, this.nu / this.parts().r2);
+  }
+
+  /**
+   * The deviance at the theta of the last `evaluate` and the given sigma, before
+   * sigma is profiled out: log|L|^2 [+ log|R_X|^2] + r2 / sigma^2 + nu log(2 pi
+   * sigma^2), less the weights' term as the objective.
+   */
+  devianceAtSigma(sigma: number): number {
+    const { logdetL, logdetRX, r2 } = this.parts();
+    const s2 = sigma * sigma;
+    return logdetL + (this.reml ? logdetRX : 0) + r2 / s2 + this.nu * Math.log(2 * Math.PI * s2) - this.logWeightSum;
   }
 
   /**
@@ -412,7 +376,7 @@ export class ProfiledDeviance {
   /** The pieces of the last evaluation. */
   parts(): DevianceParts {
     const o = this.ptr.out / 8;
-    return { objective: this.f64[o], logdetL: this.f64[o + 1], logdetRX: this.f64[o + 2], r2: this.f64[o + 3] };
+    return { objective: this.f64[o] - this.logWeightSum, logdetL: this.f64[o + 1], logdetRX: this.f64[o + 2], r2: this.f64[o + 3] };
   }
 
   /**
@@ -425,12 +389,12 @@ export class ProfiledDeviance {
     this.k.solveCoefficients(this.ptr.desc, this.ptr.x);
     const L = this.layout;
     const sol = this.f64.slice(this.ptr.x / 8, this.ptr.x / 8 + L.nb + L.mt - 1);
-    if (this.centred) {
-      const b0 = sol.length - L.p;
-      let shift = this.yShift;
-      for (let j = 1; j < L.p; j++) shift -= this.xShift[j] * sol[b0 + j];
-      sol[b0] += shift;
-    }
+    // beta = C beta~ for X~ = X C, C unit triangular (the centred columns; see Shifts), and a shift of y moves the intercept alone.
+    const { x: xShift, y: yShift } = this.fill.shifts;
+    const b0 = sol.length - L.p;
+    let shift = yShift;
+    for (let j = 1; j < L.p; j++) shift -= xShift[j] * sol[b0 + j];
+    sol[b0] += shift;
     return sol;
   }
 
@@ -448,19 +412,7 @@ export class ProfiledDeviance {
       for (let j = 0; j <= i; j++) out[i * L.p + j] = this.f64[tail + (L.nd + i) * L.mt + L.nd + j];
     }
     // R_X = C^-T R_X~: row i gains xShift_i times row 0, which is (R_00, 0, ...).
-    for (let i = 1; i < L.p; i++) out[i * L.p] += this.xShift[i] * out[0];
+    for (let i = 1; i < L.p; i++) out[i * L.p] += this.fill.shifts.x[i] * out[0];
     return out;
   }
-}
-
-/** Subtract the mean of x in place and return it (a second pass takes out what the first one's rounding left). */
-function centre(x: Float64Array): number {
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += x[i];
-  let mean = sum / x.length;
-  let rest = 0;
-  for (let i = 0; i < x.length; i++) rest += x[i] - mean;
-  mean += rest / x.length;
-  for (let i = 0; i < x.length; i++) x[i] -= mean;
-  return mean;
 }

@@ -9,7 +9,24 @@ export interface Factor {
   levels: string[];
 }
 
+/** How text levels are sorted: as R in an English locale, or by code point as R in the C locale. */
+export type LevelOrder = "english" | "codepoint";
+
+export const LEVEL_ORDERS: readonly LevelOrder[] = ["english", "codepoint"];
+
 const codepointOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * R's order of text in an English locale: R sorts with ICU's collation (when
+ * built with ICU, as on Linux, macOS and Windows), whose English rules are the
+ * root ones that Intl.Collator("en") applies: letters before case, so `control`
+ * sorts before `Treatment`, and `a` before `A`. Strings the collation calls equal
+ * (different Unicode forms of one text) are ordered by code point.
+ */
+const englishCollator = new Intl.Collator("en");
+const englishOrder = (a: string, b: string) => englishCollator.compare(a, b) || codepointOrder(a, b);
+
+const TEXT_ORDER: Record<LevelOrder, (a: string, b: string) => number> = { english: englishOrder, codepoint: codepointOrder };
 
 /** R's as.character for a numeric level: integers without a decimal point. */
 export function numberLabel(v: number): string {
@@ -62,17 +79,18 @@ function codeByRank<T>(values: ArrayLike<T>, rows: Int32Array | null, compare: (
 }
 
 /**
- * The factor of a column over the kept rows. Text levels are sorted by code
- * point (R's C-locale order) unless `order` gives them; numeric columns become a
- * factor of their values, sorted numerically. Unused levels are dropped.
+ * The factor of a column over the kept rows. Text levels are sorted as R sorts
+ * them in an English locale (or by code point, R's C-locale order) unless `order`
+ * gives them; numeric columns become a factor of their values, sorted
+ * numerically. Unused levels are dropped.
  */
-export function makeFactor(name: string, col: Column, rows: Int32Array, order?: string[]): Factor {
+export function makeFactor(name: string, col: Column, rows: Int32Array, order?: string[], textOrder: LevelOrder = "english"): Factor {
   let f: Factor;
   if (col.kind === "numeric") {
     const { codes, levels } = codeByRank(col.values, rows, (a, b) => a - b);
     f = { codes, levels: levels.map(numberLabel) };
   } else {
-    f = codeByRank(col.values as string[], rows, codepointOrder);
+    f = codeByRank(col.values as string[], rows, TEXT_ORDER[textOrder]);
   }
   return order ? reorder(name, f, order) : f;
 }

@@ -16,7 +16,7 @@ import { satterthwaite, type DdfTable } from "../inference/satterthwaite.js";
 import { kenwardRoger, type KenwardRogerTable } from "../inference/kenward-roger.js";
 import { anovaTypeIII, type AnovaRow } from "../inference/anova-type3.js";
 import { bootConfint, profileConfint, waldConfint, type ConfintRow } from "../inference/confint.js";
-import { predict, type PredictOptions } from "./predict.js";
+import { predict, type PredictionIntervals, type PredictOptions } from "./predict.js";
 import type { DataInput } from "../data.js";
 import type { Convergence, DdfMethod, FitEstimates, FittedModel, RanefTable, TermStructure, VarCorrRow } from "./fitted.js";
 
@@ -363,8 +363,16 @@ export class LmerModel implements FittedModel {
    * default; `{ re: false }` for the population level; `{ allowNewLevels: true }`
    * to predict unseen groups at the population level.
    */
-  predict(newdata?: DataInput, options?: PredictOptions): Float64Array {
-    checkOptions(options, { re: "boolean", allowNewLevels: "boolean" }, "predict()");
+  predict(newdata?: DataInput, options?: PredictOptions & { se?: false }): Float64Array;
+  /**
+   * Population-level predictions with standard errors from vcov(beta) and Wald
+   * confidence intervals (`{ re: false, se: true, level: 0.95 }`): columns
+   * `fit`, `se`, `lower`, `upper` (see {@link PredictionIntervals}).
+   */
+  predict(newdata: DataInput | undefined, options: PredictOptions & { se: true }): PredictionIntervals;
+  predict(newdata?: DataInput, options?: PredictOptions): Float64Array | PredictionIntervals;
+  predict(newdata?: DataInput, options?: PredictOptions): Float64Array | PredictionIntervals {
+    checkOptions(options, { re: "boolean", allowNewLevels: "boolean", se: "boolean", level: "number" }, "predict()");
     return predict(this, newdata, options);
   }
 

@@ -5,21 +5,12 @@
 // the same transformation (R's "safe prediction", makepredictcall).
 import type { Column, DataFrame } from "../data.js";
 import { LmmError, quote, quoteList } from "../errors.js";
-import { ELEMENTWISE, exprChildren, foldTree, type Expr } from "../expr.js";
+import { ELEMENTWISE, expressionColumns, factorCallColumn, exprChildren, foldTree, type Expr } from "../expr.js";
 
 /** What a fit learned from its data for one transformed variable. */
 export type TransformState = { kind: "poly"; alpha: number[]; norm2: number[] } | { kind: "scale"; center: number; scale: number };
 
 type Call = Expr & { t: "call" };
-
-/** The data columns an expression reads, in order of appearance. */
-export function expressionColumns(expr: Expr): string[] {
-  const cols = new Set<string>();
-  foldTree<Expr, void>(expr, exprChildren, (e) => {
-    if (e.t === "col") cols.add(e.name);
-  });
-  return [...cols];
-}
 
 /**
  * The transformed variables of one formula on one set of rows. At fit time
@@ -38,8 +29,7 @@ export class TransformedVariables {
 
   /** The data column of `factor(x)`, or undefined when `name` is not a factor() call. */
   factorColumn(name: string): string | undefined {
-    const e = this.has(name) ? this.calls[name] : undefined;
-    return e?.t === "call" && e.fn === "factor" ? (e.args[0] as Expr & { t: "col" }).name : undefined;
+    return this.has(name) ? factorCallColumn(this.calls[name]) : undefined;
   }
 
   /** The data columns a variable reads (itself when it is a plain column). */
@@ -95,38 +85,46 @@ export class TransformedVariables {
     const s = this.learned(name, () => {
       const distinct = new Set(x).size;
       if (degree >= distinct) throw new LmmError(`${name}: the degree must be less than the number of distinct values (${distinct}), as in R.`);
-      const n = x.length;
-      let mean = 0;
-      for (let i = 0; i < n; i++) mean += x[i];
-      mean /= n;
-      const alpha: number[] = [];
-      const norm2 = [1, n];
-      let prev = new Float64Array(n);
-      let cur = new Float64Array(n).fill(1);
-      for (let d = 0; d < degree; d++) {
-        let sxp = 0;
-        for (let i = 0; i < n; i++) sxp += (x[i] - mean) * cur[i] * cur[i];
-        const a = sxp / norm2[d + 1];
-        alpha.push(a + mean);
-        const ratio = norm2[d + 1] / norm2[d];
-        const next = new Float64Array(n);
-        let ss = 0;
-        for (let i = 0; i < n; i++) {
-          next[i] = (x[i] - mean - a) * cur[i] - (d > 0 ? ratio * prev[i] : 0);
-          ss += next[i] * next[i];
-        }
-        norm2.push(ss);
-        prev = cur;
-        cur = next;
-      }
-      return { kind: "poly" as const, alpha, norm2 };
+      return { kind: "poly" as const, ...polyRecurrence(x, degree) };
     });
     return polyColumns(x, s.alpha, s.norm2);
   }
 }
 
+/**
+ * The three-term recurrence of the monic polynomials orthogonal on the values
+ * of x (R's poly(): alpha and norm2, which predict.poly re-applies).
+ */
+export function polyRecurrence(x: Float64Array, degree: number): { alpha: number[]; norm2: number[] } {
+  const n = x.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += x[i];
+  mean /= n;
+  const alpha: number[] = [];
+  const norm2 = [1, n];
+  let prev = new Float64Array(n);
+  let cur = new Float64Array(n).fill(1);
+  for (let d = 0; d < degree; d++) {
+    let sxp = 0;
+    for (let i = 0; i < n; i++) sxp += (x[i] - mean) * cur[i] * cur[i];
+    const a = sxp / norm2[d + 1];
+    alpha.push(a + mean);
+    const ratio = norm2[d + 1] / norm2[d];
+    const next = new Float64Array(n);
+    let ss = 0;
+    for (let i = 0; i < n; i++) {
+      next[i] = (x[i] - mean - a) * cur[i] - (d > 0 ? ratio * prev[i] : 0);
+      ss += next[i] * next[i];
+    }
+    norm2.push(ss);
+    prev = cur;
+    cur = next;
+  }
+  return { alpha, norm2 };
+}
+
 /** predict.poly's recurrence: monic orthogonal polynomials scaled to the fit's unit norms. */
-function polyColumns(x: Float64Array, alpha: number[], norm2: number[]): Float64Array[] {
+export function polyColumns(x: Float64Array, alpha: number[], norm2: number[]): Float64Array[] {
   const n = x.length;
   const out: Float64Array[] = [];
   let prev = new Float64Array(n).fill(1);

@@ -44,6 +44,11 @@ function header(m: ReportedModel): string[] {
     `Formula: ${m.formula}`,
   ];
   if (m.dataName) lines.push(`   Data: ${m.dataName}`);
+  // As lme4 names them: the column, or (from the JavaScript API) an array.
+  const given = (v: string | ArrayLike<number> | undefined) => (typeof v === "string" ? v : v && `an array of ${v.length} values`);
+  const { weights, offset } = m.design.options ?? {};
+  if (weights !== undefined) lines.push(`Weights: ${given(weights)}`);
+  if (offset !== undefined) lines.push(` Offset: ${given(offset)}`);
   lines.push("");
   const criteria = fitCriteria(m);
   if (m.REML) {
@@ -63,7 +68,9 @@ function zapsmall(x: number[], digits: number): number[] {
 }
 
 function scaledResiduals(m: ReportedModel): string[] {
-  const r = Float64Array.from(m.residuals, (v) => v / m.sigma).sort();
+  // lme4's Pearson residuals over sigma: with prior weights, sqrt(w) times the residual.
+  const w = m.design.weights;
+  const r = Float64Array.from(m.residuals, (v, i) => (w ? v * Math.sqrt(w[i]) : v) / m.sigma).sort();
   const q = zapsmall([0, 0.25, 0.5, 0.75, 1].map((p) => quantileSorted(r, p)), DIGITS + 1);
   const cells = formatColumn(q, DIGITS);
   return ["Scaled residuals: ", table(["Min", "1Q", "Median", "3Q", "Max"], [cells], [false, false, false, false, false])];

@@ -1,7 +1,7 @@
 // The web app in Chromium, as a user drives it: the built site (npm run
 // build:web) served from a plain static server on localhost. The app under
 // load, and its workers failing, are in load.e2e.ts.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -129,6 +129,85 @@ describe("the model inputs", () => {
     await page.selectOption("#role-time", "age");
     await page.selectOption("#role-group", "Sex");
     expect(await page.inputValue("#formula-input")).toBe("distance ~ age * Sex + (age | Subject)");
+    await page.close();
+  });
+});
+
+describe("numeric columns as factors, functions in formulas and the prediction band (issue 12, part 9)", () => {
+  const CHICK = root("test/reference-predict/data/chickweight.csv");
+  const rowsOf = (page: Page, id: string) => page.$$eval(`#${id} tbody tr td:first-child`, (tds) => tds.map((td) => td.textContent));
+
+  it("switches a numeric column (Diet coded 1-4) to a factor: the group picker offers it, the fit has its levels and a band per diet", async () => {
+    const page = await openApp();
+    await page.setInputFiles("#file-input", CHICK);
+    await expect.poll(() => page.textContent("#data-preview")).toMatch(/chickweight\.csv: 578 rows, 4 columns/);
+    const groups = () => page.$$eval("#role-group option", (os) => os.map((o) => o.getAttribute("value")));
+    expect(await groups()).toEqual([""]);
+    expect(await page.$$eval("#factor-columns input", (inputs) => inputs.map((i) => i.getAttribute("data-column")))).toEqual(["weight", "Time", "Chick", "Diet"]);
+    await page.check('#factor-columns input[data-column="Diet"]');
+    expect(await groups()).toEqual(["", "Diet"]);
+    expect(await page.$$eval("#role-time option", (os) => os.map((o) => o.getAttribute("value")))).not.toContain("Diet");
+    await page.selectOption("#role-response", "weight");
+    await page.selectOption("#role-subject", "Chick");
+    await page.selectOption("#role-time", "Time");
+    await page.selectOption("#role-group", "Diet");
+    expect(await page.inputValue("#formula-input")).toBe("weight ~ Time * Diet + (Time | Chick)");
+    await page.click("#fit-button");
+    await waitForFit(page);
+    expect(await rowsOf(page, "fixed-effects")).toEqual(["(Intercept)", "Time", "Diet2", "Diet3", "Diet4", "Time:Diet2", "Time:Diet3", "Time:Diet4"]);
+    const marks = await marksOf(page, "trajectories");
+    expect(marks.area).toBe(4); // a 95% band per diet
+    expect(await page.$$eval("#plot-trajectories svg text", (t) => t.map((x) => x.textContent))).toEqual(expect.arrayContaining(["Diet 1", "Diet 4"]));
+    expect(new URL(page.url()).searchParams.getAll("factor")).toEqual(["Diet"]);
+    // Switched back, Diet is a number again: no longer a group.
+    await page.uncheck('#factor-columns input[data-column="Diet"]');
+    expect(await groups()).toEqual([""]);
+    await page.close();
+  });
+
+  it("fits a formula with log() and I() typed in the formula box, with lme4's estimates, and reads time through them", async () => {
+    const ref = JSON.parse(await readFile(root("test/reference-formula/cases/sleep_log_quadratic.json"), "utf8"));
+    const page = await openApp(`?example=sleepstudy&formula=${encodeURIComponent(ref.formula)}`);
+    await waitForFit(page);
+    expect(await rowsOf(page, "fixed-effects")).toEqual(["(Intercept)", "Days", "I(Days^2)"]);
+    const fit = await downloadedJSON(page);
+    for (const name of ref.coef_names) expect(Math.abs(fit.fixef[name] - ref.fixef[name])).toBeLessThan(1e-4 * Math.max(Math.abs(ref.fixef[name]), 1e-2));
+    expect(await page.inputValue("#role-time")).toBe("Days");
+    expect(await page.textContent("#plot-trajectories h3")).toBe("log(Reaction) over Days by Subject");
+    await page.fill("#formula-input", "Reaction ~ sin(Days) + (1 | Subject)");
+    await expect.poll(() => page.textContent("#formula-error")).toMatch(/sin/);
+    await page.fill("#formula-input", "Reaction ~ poly(Days, 2) + (1 | Subject)");
+    await page.click("#fit-button");
+    await expect.poll(() => rowsOf(page, "fixed-effects")).toEqual(["(Intercept)", "poly(Days, 2)1", "poly(Days, 2)2"]);
+    expect((await marksOf(page, "trajectories")).area).toBe(1);
+    await page.close();
+  });
+
+  it("draws the population prediction of sleepstudy with its 95% confidence band, said in the caption", async () => {
+    const page = await openApp("?example=sleepstudy");
+    await waitForFit(page);
+    const marks = await marksOf(page, "trajectories");
+    expect(marks.area).toBe(1);
+    expect(await page.textContent("#plot-trajectories figcaption")).toMatch(/population prediction \(fixed effects only\), with its 95% confidence band/);
+    // The band at Days = 0 is the intercept -/+ 1.96 SE, in the plot's own pixels: read the y axis' scale from two ticks.
+    const { top, bottom, ticks } = await page.$eval("#plot-trajectories svg", (svg) => {
+      const area = svg.querySelector('g[aria-label="area"] path')!.getAttribute("d")!;
+      const ys = [...area.matchAll(/[ML]([\d.]+),([\d.]+)/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) }));
+      const x0 = Math.min(...ys.map((p) => p.x));
+      const atStart = ys.filter((p) => Math.abs(p.x - x0) < 1e-6).map((p) => p.y);
+      // Each tick label is placed by its own transform (translate(x,y)).
+      const tickTexts = [...svg.querySelectorAll('g[aria-label="y-axis tick label"] text')].map((t) => ({
+        value: Number(t.textContent!.replace(/,/g, "")),
+        y: t.transform.baseVal.consolidate()!.matrix.f,
+      }));
+      return { top: Math.min(...atStart), bottom: Math.max(...atStart), ticks: tickTexts };
+    });
+    const [a, b] = [ticks[0], ticks.at(-1)!];
+    const value = (y: number) => a.value + ((y - a.y) * (b.value - a.value)) / (b.y - a.y);
+    const ref = reference("sleepstudy_slope_reml");
+    const half = 1.959963984540054 * ref.se["(Intercept)"];
+    expect(value(top)).toBeCloseTo(ref.fixef["(Intercept)"] + half, 0);
+    expect(value(bottom)).toBeCloseTo(ref.fixef["(Intercept)"] - half, 0);
     await page.close();
   });
 });

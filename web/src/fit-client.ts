@@ -49,10 +49,10 @@ export class FitClient {
     return summary;
   }
 
-  /** Fit to the data loaded last; a fit still running is cancelled first. */
-  async fit(formula: string, REML: boolean, onProgress: (progress: FitProgress) => void): Promise<FitReport> {
+  /** Fit to the data loaded last (`factors`: numeric columns as factors); a fit still running is cancelled first. */
+  async fit(formula: string, REML: boolean, factors: string[], onProgress: (progress: FitProgress) => void): Promise<FitReport> {
     this.cancel();
-    const { report } = await this.send<{ type: "result"; report: FitReport }>({ type: "fit", formula, REML }, onProgress);
+    const { report } = await this.send<{ type: "result"; report: FitReport }>({ type: "fit", formula, REML, factors }, onProgress);
     return report;
   }
 

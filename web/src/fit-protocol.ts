@@ -24,6 +24,8 @@ export interface FitRequest {
   id: number;
   formula: string;
   REML: boolean;
+  /** Numeric columns to treat as factors (lmer's `factors`). */
+  factors: string[];
 }
 
 export type FitWorkerRequest = LoadRequest | FitRequest;
@@ -85,13 +87,15 @@ export interface Caterpillar {
   plotted: number[];
 }
 
-/** The data and population mean curves of the trajectory plot. */
+/** The data and population curves of the trajectory plot. */
 export interface Trajectories {
   roles: Required<Pick<Roles, "response" | "time" | "subject">> & Pick<Roles, "group">;
-  /** Observed points of the subjects shown: time, response, subject, group. */
+  /** Observed points of the subjects shown: time, response (as the formula transforms it), subject, group. */
   points: { time: number; y: number; subject: string; group: string }[];
-  /** Mean of the population-level fitted values per group and time. */
-  means: { time: number; y: number; group: string }[];
+  /** Population predictions (fixed effects only) per group over time, sorted by group then time, with 95% confidence bands. */
+  population: { time: number; y: number; lower: number; upper: number; group: string }[];
+  /** The model's other variables and the values the population curves hold them at (mean, or first level). */
+  held: { column: string; value: string | number }[];
   subjectsShown: number;
   subjectsTotal: number;
 }

@@ -1,8 +1,9 @@
 // Turns a fitted model into the plain-data report the page shows (runs in the
 // worker, next to the model, so only the report crosses to the page).
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
-import { emmeans, emtrends, LmmError, summaryTables, type Column, type DataFrame, type LmerModel } from "lmm-wasm";
+import { emmeans, emtrends, factorVariableColumn, LmmError, summaryTables, variableColumns, type AnovaRow, type Column, type DataFrame, type LmerModel } from "lmm-wasm";
 import type { Caterpillar, FitReport, QQ, Questions, ResidualScatter, Trajectories } from "./fit-protocol";
+import { populationCurves } from "./population-curves";
 import type { Roles } from "./roles";
 import { sentencesFor } from "./sentences";
 
@@ -77,30 +78,39 @@ function trajectories(m: LmerModel, data: DataFrame, roles: Roles): Trajectories
   const groupCol = group === undefined ? undefined : data.columns.get(group);
   if (timeCol?.kind !== "numeric" || !subjectCol) return undefined;
   const rows = m.design.rows;
-  const population = m.predict(undefined, { re: false });
+  // The response as the model sees it (log(y) for log(y) ~ ...): y - offset, plus the offset.
+  const { y, offset } = m.design;
 
   const subjects = [...new Set(Array.from(rows, (r) => label(subjectCol, r)))];
   const stride = Math.max(1, subjects.length / MAX_SUBJECTS);
   const shown = new Set(subjects.filter((_, i) => i % stride < 1));
 
   const points: Trajectories["points"] = [];
-  const sums = new Map<string, { time: number; group: string; sum: number; count: number }>();
   rows.forEach((r, k) => {
-    const t = timeCol.values[r];
-    const g = groupCol ? label(groupCol, r) : "";
     const s = label(subjectCol, r);
-    if (shown.has(s)) points.push({ time: t, y: m.design.y[k], subject: s, group: g });
-    const key = `${g}\u0000${t}`;
-    const cell = sums.get(key) ?? sums.set(key, { time: t, group: g, sum: 0, count: 0 }).get(key)!;
-    cell.sum += population[k];
-    cell.count++;
+    if (shown.has(s)) points.push({ time: timeCol.values[r], y: y[k] + (offset ? offset[k] : 0), subject: s, group: groupCol ? label(groupCol, r) : "" });
   });
   // Each subject's line joins its points in this order, whatever the order of the rows.
   points.sort((a, b) => a.time - b.time);
-  const means = [...sums.values()]
-    .map(({ time, group, sum, count }) => ({ time, group, y: sum / count }))
-    .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.time - b.time));
-  return { roles: { response, time, group, subject }, points, means, subjectsShown: shown.size, subjectsTotal: subjects.length };
+  const { curves, held } = populationCurves(m, data, time, group);
+  return { roles: { response, time, group, subject }, points, population: curves, held, subjectsShown: shown.size, subjectsTotal: subjects.length };
+}
+
+/**
+ * lmerTest's F test of the time x group term, however the formula writes its two
+ * variables (`age:Sex`, `poly(Time, 2):factor(Diet)`, `log(t + 1):arm`).
+ */
+function timeGroupInteraction(m: LmerModel, time: string, group: string): AnovaRow | undefined {
+  const f = m.design.formula;
+  const column = (v: string) => {
+    const coded = factorVariableColumn(f, v);
+    const columns = coded === undefined ? variableColumns(f, v) : [coded];
+    return columns.length === 1 ? columns[0] : undefined;
+  };
+  return m.anova().find((row) => {
+    const columns = row.term.split(":").map(column);
+    return columns.length === 2 && columns.includes(time) && columns.includes(group);
+  });
 }
 
 /**
@@ -119,7 +129,7 @@ function questions(m: LmerModel, data: DataFrame, roles: Roles): FitReport["ques
   try {
     const means = emmeans(m, `~ ${group} | ${time}`, { at: { [time]: times } });
     const slopes = emtrends(m, `~ ${group}`, { var: time });
-    const interaction = m.anova().find((row) => row.term.split(":").sort().join(":") === [time, group].sort().join(":"));
+    const interaction = timeGroupInteraction(m, time, group);
     // Rows and adjustment only: a table's format() cannot be posted to the page.
     const comparisons = (grid: typeof means) => {
       const { rows, adjust } = grid.pairs();

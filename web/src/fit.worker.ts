@@ -6,7 +6,7 @@ import { lmer, parseFormula, type DataFrame } from "lmm-wasm";
 import { readData, summarize } from "./data-reader";
 import { buildReport } from "./fit-report";
 import { sourceName, type FitProgress, type FitRequest, type FitWorkerMessage, type FitWorkerRequest, type LoadRequest } from "./fit-protocol";
-import { rolesFromFormula } from "./roles";
+import { rolesFromFormula, withFactors } from "./roles";
 import { failureOf, serve } from "./worker-common";
 
 /** Progress messages at most this often: a fast fit evaluates thousands of times a second. */
@@ -24,7 +24,7 @@ async function load({ id, source }: LoadRequest): Promise<void> {
   post({ type: "loaded", id, summary: summarize(frame, name) });
 }
 
-async function fit({ id, formula, REML }: FitRequest): Promise<void> {
+async function fit({ id, formula, REML, factors }: FitRequest): Promise<void> {
   if (!data) throw new Error("no data were loaded before the fit");
   const { frame, name } = await data;
   const started = performance.now();
@@ -33,6 +33,7 @@ async function fit({ id, formula, REML }: FitRequest): Promise<void> {
   const m = await lmer(formula, frame, {
     REML,
     dataName: name,
+    ...(factors.length ? { factors } : {}),
     onProgress: ({ evaluations, objective }) => {
       const now = performance.now();
       if (now - lastReport < PROGRESS_INTERVAL_MS) return;
@@ -41,7 +42,7 @@ async function fit({ id, formula, REML }: FitRequest): Promise<void> {
     },
   });
   progress({ stage: "inference" });
-  const roles = rolesFromFormula(parseFormula(formula), frame);
+  const roles = rolesFromFormula(parseFormula(formula), withFactors(frame, factors));
   const report = buildReport(m, frame, name, roles, (performance.now() - started) / 1000);
   const moved = [report.fitted, report.residuals, ...report.caterpillars.flatMap((c) => [c.modes, c.sd])].map((a) => a.buffer);
   post({ type: "result", id, report }, moved);

@@ -1,5 +1,6 @@
 // The app: data in, model chosen, fit in the worker, results out; the URL
-// carries the example, formula and method so that a link refits the same model.
+// carries the example, formula, method and factor switches so that a link
+// refits the same model.
 import { dataPreview, exampleSource, watchFileInputs, type LoadedData } from "./data-source";
 import { byId, h } from "./dom";
 import { clearError, messageOf, reportUncaughtErrors, showError, showPageError } from "./error-display";
@@ -34,7 +35,7 @@ let fitCount = 0;
  * Load data from a source (in the fit worker); the formula is the given one,
  * the example's, or written from guessed roles. Loading stops a running fit.
  */
-async function useData(source: DataSource, example?: Example, formula?: string): Promise<boolean> {
+async function useData(source: DataSource, example?: Example, formula?: string, factors?: string[]): Promise<boolean> {
   const load = ++loadCount;
   clearError(dataError);
   preview.replaceChildren(h("p", { class: "muted", id: "data-loading" }, `Reading ${sourceName(source)}…`));
@@ -53,7 +54,7 @@ async function useData(source: DataSource, example?: Example, formula?: string):
   data = loaded;
   exampleSelect.value = example?.name ?? "";
   preview.replaceChildren(dataPreview(loaded));
-  form.setData(loaded.summary, formula ?? example?.formula);
+  form.setData(loaded.summary, formula ?? example?.formula, factors);
   results.hidden = true;
   return true;
 }
@@ -70,8 +71,8 @@ function setRunning(running: boolean): void {
   progressBar.hidden = !running;
 }
 
-function showLink(example: string | undefined, formula: string, REML: boolean): void {
-  const url = linkTo({ example, formula, REML }, new URL(window.location.href));
+function showLink(example: string | undefined, formula: string, REML: boolean, factors: string[]): void {
+  const url = linkTo({ example, formula, REML, factors }, new URL(window.location.href));
   window.history.replaceState(null, "", url);
   shareLink.href = url.href;
   shareLink.textContent = example ? "Link to this fit" : "Link to this formula (the file itself is not in the link)";
@@ -85,8 +86,8 @@ async function fit(): Promise<void> {
   }
   const run = ++fitCount;
   if (!(await form.check()) || run !== fitCount) return;
-  const { formula, REML } = form;
-  showLink(data.example?.name, formula, REML);
+  const { formula, REML, factors } = form;
+  showLink(data.example?.name, formula, REML, factors);
   setRunning(true);
   const started = performance.now();
   let latest = "Starting the fit…";
@@ -95,7 +96,7 @@ async function fit(): Promise<void> {
   tick();
   const ticker = window.setInterval(tick, 200);
   try {
-    const report = await client.fit(formula, REML, (progress) => {
+    const report = await client.fit(formula, REML, factors, (progress) => {
       latest = describeProgress(progress, REML);
       tick();
     });
@@ -146,7 +147,7 @@ async function openLink(): Promise<void> {
     showError(dataError, `The link names an unknown example '${link.example}': choose one of ${EXAMPLES.map((e) => e.name).join(", ")}.`);
     return;
   }
-  if (await useData(exampleSource(example), example, link.formula)) await fit();
+  if (await useData(exampleSource(example), example, link.formula, link.factors)) await fit();
 }
 
 openLink().catch(showPageError);

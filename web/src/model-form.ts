@@ -1,10 +1,11 @@
-// The model inputs: column pickers that write the longitudinal formula, the
+// The model inputs: column pickers that write the longitudinal formula, a
+// switch per numeric column to treat it as a factor (lmer's `factors`), the
 // formula itself (any lme4 formula; its syntax checked as it is typed, in the
 // formula worker), and REML or ML.
 import { byId, h } from "./dom";
 import { clearError, showError } from "./error-display";
 import type { FormulaChecker } from "./formula-checker";
-import { formulaFromRoles, guessRoles, type ColumnTypes, type Roles } from "./roles";
+import { formulaFromRoles, guessRoles, withFactors, type ColumnTypes, type Roles } from "./roles";
 
 const NONE = "";
 
@@ -17,8 +18,13 @@ export class ModelForm {
   private readonly errorSlot = byId("formula-error");
   private readonly mlInput = byId<HTMLInputElement>("method-ml");
   private readonly remlInput = byId<HTMLInputElement>("method-reml");
+  private readonly factorSwitches = byId<HTMLFieldSetElement>("factor-switches");
+  private readonly factorColumns = byId("factor-columns");
 
+  /** The data's column types, and those the model sees (numeric columns switched to factors as text). */
+  private data?: ColumnTypes;
   private columns?: ColumnTypes;
+  private factorSet: string[] = [];
   /** Only the latest check may change what the page shows. */
   private checks = 0;
 
@@ -52,26 +58,68 @@ export class ModelForm {
     (reml ? this.remlInput : this.mlInput).checked = true;
   }
 
+  /** The numeric columns switched to factors, in the data's column order. */
+  get factors(): string[] {
+    return this.factorSet;
+  }
+
   /**
-   * New data: offer its columns in the pickers. With a formula (an example's or
-   * a link's) the pickers show its roles once it is checked; without, they show
-   * a guess and write it.
+   * New data: offer its columns in the pickers and its numeric columns in the
+   * factor switches (`factors` switched on). With a formula (an example's or
+   * a link's) the pickers show its roles once it is checked; without, they
+   * show a guess and write it.
    */
-  setData(columns: ColumnTypes, formula?: string): void {
-    this.columns = columns;
-    const named = (kind?: "numeric" | "text") => columns.names.filter((n) => kind === undefined || columns.columns.get(n)!.kind === kind);
-    fillSelect(this.response, named("numeric"), false);
-    fillSelect(this.time, named("numeric"), true);
-    fillSelect(this.group, named("text"), true);
-    fillSelect(this.subject, named(), false);
+  setData(columns: ColumnTypes, formula?: string, factors: string[] = []): void {
+    this.data = columns;
+    const numeric = columns.names.filter((n) => columns.columns.get(n)!.kind === "numeric");
+    this.factorSet = numeric.filter((n) => factors.includes(n));
+    this.factorColumns.replaceChildren(
+      ...numeric.map((name) => {
+        const box = h("input", { type: "checkbox", "data-column": name });
+        box.checked = this.factorSet.includes(name);
+        box.addEventListener("change", () => this.switchFactor(name, box.checked));
+        return h("label", {}, box, ` ${name}`);
+      }),
+    );
+    this.factorSwitches.hidden = numeric.length === 0;
+    this.offerColumns();
     if (formula === undefined) {
-      const guess = guessRoles(columns);
+      const guess = guessRoles(this.columns!);
       if (guess) this.showRoles(guess);
       this.writeFormulaFromRoles();
       return;
     }
     this.formulaInput.value = formula;
+    this.showRolesOfFormula();
+  }
+
+  /** A numeric column switched to a factor or back: the pickers offer it as a group (or as a number), the formula stays. */
+  private switchFactor(name: string, on: boolean): void {
+    const names = this.data!.names;
+    this.factorSet = names.filter((n) => (n === name ? on : this.factorSet.includes(n)));
+    const chosen = [this.response, this.time, this.group, this.subject].map((s) => s.value);
+    this.offerColumns();
+    // Keep each choice the column still fits; the formula's roles then fill what it no longer does.
+    [this.response, this.time, this.group, this.subject].forEach((s, i) => {
+      if ([...s.options].some((o) => o.value === chosen[i])) s.value = chosen[i];
+    });
+    this.showRolesOfFormula();
+  }
+
+  /** Fill the pickers from the column types the model sees. */
+  private offerColumns(): void {
+    const columns = (this.columns = withFactors(this.data!, this.factorSet));
+    const named = (kind?: "numeric" | "text") => columns.names.filter((n) => kind === undefined || columns.columns.get(n)!.kind === kind);
+    fillSelect(this.response, named("numeric"), false);
+    fillSelect(this.time, named("numeric"), true);
+    fillSelect(this.group, named("text"), true);
+    fillSelect(this.subject, named(), false);
+  }
+
+  /** Check the formula, then show the roles read from it (if the formula and columns are still the same). */
+  private showRolesOfFormula(): void {
     const text = this.formula;
+    const columns = this.columns;
     void this.check();
     // The same check as the line above: the checker runs it once.
     void this.checker.check(text, columns).then((result) => {

@@ -39,8 +39,8 @@ export function figuresFor(report: FitReport): (() => Figure)[] {
 function trajectoryFigure(t: Trajectories): Figure {
   const { time, response, subject, group } = t.roles;
   const grouped = group !== undefined;
-  // The means come sorted by group, then time: each group's last point ends its line.
-  const lastMeans = t.means.filter((m, i) => m.group !== t.means[i + 1]?.group);
+  // The curves come sorted by group, then time: each group's last point ends its line.
+  const ends = t.population.filter((p, i) => p.group !== t.population[i + 1]?.group);
   const svg = asSvg(
     Plot.plot({
       width: WIDTH,
@@ -51,18 +51,22 @@ function trajectoryFigure(t: Trajectories): Figure {
       color: grouped ? { type: "categorical" } : undefined,
       marks: [
         Plot.line(t.points, { x: "time", y: "y", z: "subject", stroke: grouped ? "group" : "steelblue", strokeWidth: 1, strokeOpacity: 0.35 }),
-        // A white casing keeps the mean lines readable over the subject lines.
-        Plot.line(t.means, { x: "time", y: "y", z: "group", stroke: "white", strokeWidth: 6 }),
-        Plot.line(t.means, { x: "time", y: "y", z: "group", stroke: grouped ? "group" : "black", strokeWidth: 3 }),
-        grouped ? Plot.text(lastMeans, { x: "time", y: "y", text: (m) => `${group} ${m.group}`, fill: "group", dx: 6, textAnchor: "start", fontWeight: "bold" }) : null,
+        Plot.areaY(t.population, { x: "time", y1: "lower", y2: "upper", z: "group", fill: grouped ? "group" : "black", fillOpacity: 0.2 }),
+        // A white casing keeps the population lines readable over the subject lines.
+        Plot.line(t.population, { x: "time", y: "y", z: "group", stroke: "white", strokeWidth: 6 }),
+        Plot.line(t.population, { x: "time", y: "y", z: "group", stroke: grouped ? "group" : "black", strokeWidth: 3 }),
+        grouped ? Plot.text(ends, { x: "time", y: "y", text: (p) => `${group} ${p.group}`, fill: "group", dx: 6, textAnchor: "start", fontWeight: "bold" }) : null,
       ],
     }),
   );
   const shown = t.subjectsShown < t.subjectsTotal ? ` (${t.subjectsShown} of ${t.subjectsTotal} ${subject} shown)` : "";
+  const held = t.held.length
+    ? ` Other variables held at ${t.held.map((h) => `${h.column} = ${typeof h.value === "number" ? Number(h.value.toPrecision(4)) : h.value}`).join(", ")} (mean, or first level).`
+    : "";
   return {
     id: "trajectories",
     title: `${response} over ${time} by ${subject}${shown}`,
-    note: `Thin lines: each ${subject}'s observations. Thick lines: the mean fitted population trajectory${grouped ? ` of each ${group}` : ""} (fixed effects only).`,
+    note: `Thin lines: each ${subject}'s observations. Thick lines: the population prediction${grouped ? ` of each ${group}` : ""} (fixed effects only), with its 95% confidence band (from the covariance of the fixed effects).${held}`,
     svg,
   };
 }

@@ -1,7 +1,7 @@
 // The columns that play the longitudinal roles (response, time, group,
 // subject): the column pickers write a formula from them, and the plots read
 // them back from any formula, so a typed formula gets the same plots.
-import type { Column, ParsedFormula } from "lmm-wasm";
+import { factorVariableColumn, variableColumns, type Column, type ParsedFormula } from "lmm-wasm";
 
 /** Which column plays which part in `response ~ time * group + (time | subject)`. */
 export interface Roles {
@@ -39,20 +39,41 @@ export function formulaFromRoles(roles: Roles): string {
 }
 
 /**
+ * The column types as the model sees them: the numeric columns switched to
+ * factors (lmer's `factors`) count as text, so they can be the group.
+ */
+export function withFactors(data: ColumnTypes, factors: readonly string[]): ColumnTypes {
+  if (factors.length === 0) return data;
+  const columns = new Map([...data.columns].map(([name, c]) => [name, factors.includes(name) ? { kind: "text" as const } : c]));
+  return { names: data.names, columns };
+}
+
+/**
  * Read the roles back from a formula: the subject is the first random-effects
- * grouping factor (a single column); time is a numeric fixed-effect variable,
- * preferably one with a random slope; group is a text fixed-effect variable.
+ * grouping factor (a single column); time is a numeric column of the fixed
+ * effects, preferably one with a random slope, also inside a function
+ * (`poly(Days, 2)`, `log(Days + 1)`); group is a text column of the fixed
+ * effects or one coded by `factor(x)`. `data` has the columns' types as the
+ * model sees them (see withFactors).
  */
 export function rolesFromFormula(formula: ParsedFormula, data: ColumnTypes): Roles | undefined {
   if (formula.response === undefined) return undefined;
   const first = formula.random[0];
   const subject = first?.group.length === 1 ? first.group[0] : undefined;
-  const fixedVars = [...new Set(formula.fixed.terms.flat())].filter((v) => v !== subject);
   const kind = (v: string) => data.columns.get(v)?.kind;
-  const numeric = fixedVars.filter((v) => kind(v) === "numeric");
-  const slopes = new Set(first?.lhs.terms.flat() ?? []);
+  const numeric: string[] = [];
+  const factors: string[] = [];
+  for (const v of new Set(formula.fixed.terms.flat())) {
+    const coded = factorVariableColumn(formula, v);
+    const columns = coded === undefined ? variableColumns(formula, v) : [coded];
+    // A function of several columns (I(a * b)) plays no single role.
+    if (columns.length !== 1 || columns[0] === subject) continue;
+    if (coded !== undefined || kind(columns[0]) === "text") factors.push(columns[0]);
+    else if (kind(columns[0]) === "numeric") numeric.push(columns[0]);
+  }
+  const slopes = new Set((first?.lhs.terms.flat() ?? []).flatMap((v) => variableColumns(formula, v)));
   const time = numeric.find((v) => slopes.has(v)) ?? numeric[0];
-  const group = fixedVars.find((v) => kind(v) === "text");
+  const group = factors.find((v) => v !== time);
   return { response: formula.response, time, group, subject };
 }
 
