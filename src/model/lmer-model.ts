@@ -158,7 +158,11 @@ function estimatesAt(
   const solution = deviance.solve();
   const beta = deviance.beta(solution);
 
-  const V = inverseFromCholesky(deviance.fixedFactor(), p).map((v) => v * sigma * sigma);
+  // nlme's gls (a residual structure without random effects) scales the ML
+  // fit's covariance of beta by n / (n - p), as if sigma^2 were REML's.
+  const residual = deviance.source.residual;
+  const glsScale = residual && terms.length === 0 && !deviance.REML ? n / (n - p) : 1;
+  const V = inverseFromCholesky(deviance.fixedFactor(), p).map((v) => v * sigma * sigma * glsScale);
   const fixef: Record<string, number> = {};
   const se: Record<string, number> = {};
   const t: Record<string, number> = {};
@@ -198,6 +202,7 @@ function estimatesAt(
     theta,
     thetaNames: thetaNames(terms),
     covarianceParameters: Array.from(opt.x),
+    ...(residual && { residualStructure: residual.report(opt.x.subarray(opt.x.length - residual.npar)) }),
     structures: termStructureReports(terms, factors, opt.x, sigma),
     sigma,
     varcorr: varianceComponents(terms, factors, sigma),
@@ -205,12 +210,14 @@ function estimatesAt(
     logLik: -objective / 2,
     npar,
     AIC: objective + 2 * npar,
-    BIC: objective + npar * Math.log(n),
+    // nlme's BIC of a REML fit counts n - p observations (lme4's, n).
+    BIC: objective + npar * Math.log(residual && deviance.REML ? n - p : n),
     ngrps,
     singular,
     convergence,
     dataName: options.dataName,
-    ddf: options.ddf ?? "satterthwaite",
+    // Satterthwaite's df are refused with a residual structure (satterthwaite.ts): its t tests have none unless asked.
+    ddf: options.ddf ?? (residual ? "none" : "satterthwaite"),
   };
   return { estimates, solution, beta, factors };
 }
@@ -246,6 +253,8 @@ export class LmerModel implements FittedModel {
   ) {
     const at = estimatesAt(design, deviance, opt, options);
     Object.assign(this, at.estimates);
+    // A df method asked of a model with a residual structure is refused at once (see satterthwaite.ts), not at the first summary.
+    if (deviance.source.residual && this.ddf !== "none") void (this.ddf === "satterthwaite" ? this.satterthwaite : this.kenwardRoger);
     this.solution = at.solution;
     this.beta = at.beta;
     this.factors = at.factors;

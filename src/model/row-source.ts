@@ -1,12 +1,14 @@
 // The cross-products of a design's rows (cross-products.ts): the rows move into
 // the kernels' memory once, as columns, and one pass in WASM
 // (assembly/accumulate.ts) adds every row's blocks into A. Prior weights scale
-// the rows there (weights.ts), so the kernels never see weights.
+// the rows there (weights.ts), and a residual structure whitens them
+// (residual/structure.ts), so the kernels never see weights or correlations.
 import { PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, PR } from "../wasm/layout.generated.js";
 import type { KernelExports } from "../wasm/kernels.js";
 import { designShape, record, type LayoutPlan, type LayoutShape } from "./blocks.js";
 import type { CrossProductFill, CrossProductSource, Shifts } from "./cross-products.js";
 import type { Design } from "./design.js";
+import { ResidualStructure } from "./residual/structure.js";
 import { logWeightSum, sqrtWeights } from "./weights.js";
 
 /** Rows per call of the accumulation kernel (see RowFill.accumulate). */
@@ -15,11 +17,19 @@ const ACCUMULATE_CHUNK = 1 << 14;
 /** The rows of a design as a cross-product source. */
 export class RowCrossProducts implements CrossProductSource {
   readonly shape: LayoutShape;
-  readonly logWeightSum: number;
+  private readonly weightSum: number;
+  readonly residual: ResidualStructure | null;
 
   constructor(private readonly design: Design) {
     this.shape = designShape(design);
-    this.logWeightSum = logWeightSum(design);
+    this.weightSum = logWeightSum(design);
+    this.residual = design.residual ? new ResidualStructure(design.residual, design.n) : null;
+    this.residual?.set(this.residual.start());
+  }
+
+  /** The weights' log sum, less sum_i log|Psi_i| of the residual structure at its current parameters. */
+  get logWeightSum(): number {
+    return this.weightSum - (this.residual?.logDeterminant ?? 0);
   }
 
   get n(): number {
@@ -27,7 +37,7 @@ export class RowCrossProducts implements CrossProductSource {
   }
 
   attach(plan: LayoutPlan, reserve: (bytes: number) => number): CrossProductFill {
-    return new RowFill(this.design, planRowData(this.design, plan), reserve);
+    return new RowFill(this.design, planRowData(this.design, plan), reserve, this.residual);
   }
 }
 
@@ -129,18 +139,24 @@ interface RowBuffers {
  * the response and X's columns of their own (not also columns of Z) are centred
  * before the products are formed: r2 = y'y - |r_Zy|^2 - |r_Xy|^2 and
  * R_X'R_X = X'X - R_ZX'R_ZX cancel every digit when y or a covariate sits far
- * from zero (~1e9). Weights scale the centred rows.
+ * from zero (~1e9). Weights scale the centred rows. A residual structure
+ * keeps the prepared columns and whitens them into the kernels' memory before
+ * each accumulation (whitening commutes with centring: the intercept stays in
+ * the model, whitened, and absorbs the shifts).
  */
 class RowFill implements CrossProductFill {
   readonly shifts: Shifts;
   private readonly ptr: RowBuffers;
   private readonly centred: boolean;
   private readonly sqrtW: Float64Array | null;
+  /** The centred, weighted columns before whitening (with a residual structure only). */
+  private prepared: Float64Array[] = [];
 
   constructor(
     private readonly design: Design,
     private readonly rows: RowData,
     reserve: (bytes: number) => number,
+    private readonly residual: ResidualStructure | null,
   ) {
     const { n } = design;
     this.shifts = { y: 0, x: new Float64Array(design.X.columns.length) };
@@ -180,6 +196,11 @@ class RowFill implements CrossProductFill {
     this.prepareResponse(k);
   }
 
+  /** Keep the prepared columns for the whitening before each accumulation. */
+  private keepPrepared(k: KernelExports): void {
+    if (this.residual) this.prepared = this.rows.stored.map((_, c) => this.column(k, c).slice());
+  }
+
   setResponse(k: KernelExports, y: ArrayLike<number>): void {
     this.column(k, this.rows.stored.length - 1).set(y);
     this.prepareResponse(k);
@@ -190,6 +211,7 @@ class RowFill implements CrossProductFill {
     const y = this.column(k, this.rows.stored.length - 1);
     if (this.centred) this.shifts.y = centre(y);
     this.weigh(y);
+    this.keepPrepared(k);
   }
 
   private weigh(col: Float64Array): void {
@@ -204,8 +226,9 @@ class RowFill implements CrossProductFill {
    * throughout (about 3x slower). The rows are added in the same order either way.
    */
   accumulate(k: KernelExports, a: number): void {
-    const { rows, ptr } = this;
+    const { rows, ptr, residual } = this;
     const n = this.design.n;
+    if (residual) this.prepared.forEach((col, c) => residual.whiten(col, this.column(k, c)));
     for (let from = 0; from < n; from += ACCUMULATE_CHUNK) {
       const to = Math.min(n, from + ACCUMULATE_CHUNK);
       k.accumulate(ptr.cols, ptr.columnOf, rows.width, n, from, to, ptr.ints, ptr.pairs, rows.npairs, a, ptr.row);

@@ -2,6 +2,7 @@
 import { quantileSorted } from "../linalg.js";
 import type { ReportedModel } from "./reported.js";
 import type { TermStructure } from "../model/fitted.js";
+import { residualStructureLines } from "./residual-structure.js";
 import { abbreviate, decimalsFor, formatColumn, formatFixed, table, formatPValue, SIGNIF_CODES, significanceStars } from "./format.js";
 
 const DIGITS = 4; // lme4 prints with max(3, getOption("digits") - 3)
@@ -142,7 +143,7 @@ function randomEffects(m: ReportedModel): string[] {
   const groups = Object.entries(m.ngrps)
     .map(([g, n]) => `${g}, ${n}`)
     .join("; ");
-  const lines = ["Random effects:", ...text, `Number of obs: ${m.nobs}, groups:  ${groups}`];
+  const lines = ["Random effects:", ...text, groups ? `Number of obs: ${m.nobs}, groups:  ${groups}` : `Number of obs: ${m.nobs}`];
   // The empty model's question: how much of the variance lies between groups.
   const icc = m.coefNames.length === 1 && m.coefNames[0] === "(Intercept)" ? m.icc : null;
   if (icc) lines.push(`Intraclass correlation (ICC): ${formatFixed(icc.adjusted, 4)}`);
@@ -216,7 +217,8 @@ function correlationOfFixed(m: ReportedModel): string[] {
 
 /** The full summary text. */
 export function formatSummary(m: ReportedModel): string {
-  const out = [...header(m), "", ...scaledResiduals(m), "", ...randomEffects(m), "", ...fixedEffects(m)];
+  const residual = residualStructureLines(m.residualStructure);
+  const out = [...header(m), "", ...scaledResiduals(m), "", ...randomEffects(m), ...(residual.length ? ["", ...residual] : []), "", ...fixedEffects(m)];
   const corr = correlationOfFixed(m);
   if (corr.length) out.push("", ...corr);
   if (m.messages.length) out.push("", ...m.messages);
