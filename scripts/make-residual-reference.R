@@ -142,10 +142,18 @@ for (case in cases) for (method in c("REML", "ML")) {
   r <- fit_case(case, method)
   results[[r$id]] <- r
 }
+# A likelihood-ratio test between structures (nlme's anova of two ML fits):
+# the trial's random-intercept model with independent and with AR(1) residuals.
+m0 <- lme(y ~ visit * arm, random = ~ 1 | id, data = datasets$trial, method = "ML")
+m1 <- cases[[6]]$fit(datasets$trial, "ML")
+a <- anova(m0, m1)
+lrt <- list(formula = "y ~ visit * arm + (1 | id)", correlation1 = "ar1(~ visit | id)", npar = a$df, logLik = a$logLik,
+            AIC = a$AIC, BIC = a$BIC, L.Ratio = a$L.Ratio[2], p.value = a$`p-value`[2])
+
 # nlme's own printout of the summary of two fits, for the text the summary imitates.
 printed <- list(
   ar1 = capture.output(print(cases[[1]]$fit(datasets$orthodont, "REML")$modelStruct$corStruct)),
   ident = capture.output(print(cases[[2]]$fit(datasets$orthodont, "REML")$modelStruct$varStruct))
 )
-write_json(list(nlme = as.character(packageVersion("nlme")), R = R.version.string, cases = unname(results), printed = printed),
+write_json(list(nlme = as.character(packageVersion("nlme")), R = R.version.string, cases = unname(results), lrt = lrt, printed = printed),
            file.path(out_dir, "residual.json"), auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null")

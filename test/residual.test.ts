@@ -8,6 +8,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { lmer, readCSV, type LmerModel } from "../src/index.js";
 import { LmmError } from "../src/errors.js";
 import { expectClose } from "./reference-cases.js";
+import { run } from "./cli-run.js";
+import { likelihoodRatioTest } from "../src/inference/anova.js";
+import { compareStructures } from "../src/inference/structure-table.js";
 
 interface ResidualCase {
   id: string;
@@ -31,7 +34,18 @@ interface ResidualCase {
 }
 
 const DIR = join(import.meta.dirname, "reference-residual");
-const REFERENCE = JSON.parse(readFileSync(join(DIR, "residual.json"), "utf8")) as { cases: ResidualCase[]; printed: Record<string, string[]> };
+interface LrtReference {
+  formula: string;
+  correlation1: string;
+  npar: number[];
+  logLik: number[];
+  AIC: number[];
+  BIC: number[];
+  "L.Ratio": number;
+  "p.value": number;
+}
+
+const REFERENCE = JSON.parse(readFileSync(join(DIR, "residual.json"), "utf8")) as { cases: ResidualCase[]; lrt: LrtReference; printed: Record<string, string[]> };
 const data = (name: string) => readCSV(join(DIR, "data", `${name}.csv`));
 const optionsOf = (ref: ResidualCase) => ({
   REML: ref.REML,
@@ -131,6 +145,67 @@ describe("inference on top", () => {
     await expect(m.confint({ method: "boot", nsim: 10 })).rejects.toThrow(/bootstrap/);
     expect((await m.confint({ method: "wald" })).length).toBeGreaterThan(0);
     await expect(lmer("y ~ visit * arm + (1 | id)", d, { correlation: "ar1(~ visit | id)", ddf: "satterthwaite" })).rejects.toThrow(/Satterthwaite/);
+  });
+});
+
+describe("comparing structures", () => {
+  const trial = join(DIR, "data", "trial.csv");
+
+  it("tests independent against AR(1) residuals as nlme's anova(m0, m1) (both refitted by ML)", async () => {
+    const ref = REFERENCE.lrt;
+    const d = await data("trial");
+    const m0 = await lmer(ref.formula, d);
+    const m1 = await lmer(ref.formula, d, { correlation: ref.correlation1 });
+    const t = await likelihoodRatioTest(m0, m1);
+    t.rows.forEach((r, k) => {
+      expect(r.npar).toBe(ref.npar[k]);
+      expectClose(r.logLik, ref.logLik[k], 1e-7, 1, `logLik m${k}`);
+      expectClose(r.AIC, ref.AIC[k], 1e-7, 1, `AIC m${k}`);
+      expectClose(r.BIC, ref.BIC[k], 1e-7, 1, `BIC m${k}`);
+    });
+    expectClose(t.rows[1].Chisq!, ref["L.Ratio"], 1e-6, 1, "L.Ratio");
+    expectClose(t.rows[1]["Pr(>Chisq)"]!, ref["p.value"], 1e-3, 1e-300, "p-value");
+    expect(t.rows[1].formula).toBe(`${ref.formula}, correlation = ${ref.correlation1}`);
+  });
+
+  it("lmm compare takes the structures per model, in the order of the formulas", async () => {
+    const r = await run("compare", trial, REFERENCE.lrt.formula, REFERENCE.lrt.formula, "--correlation", "none", "--correlation", REFERENCE.lrt.correlation1, "--json");
+    expect(r.err).toBe("");
+    const rows = JSON.parse(r.out).rows;
+    expectClose(rows[1].Chisq, REFERENCE.lrt["L.Ratio"], 1e-6, 1, "L.Ratio");
+    const bad = await run("compare", trial, "y ~ visit + (1 | id)", "y ~ visit + (1 | id)", "y ~ visit + (1 | id)", "--correlation", "none", "--correlation", "cs(~ 1 | id)");
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--correlation is given 2 times for 3 models/);
+  });
+
+  it("lmm structures tabulates npar, -2 logLik, AIC and BIC per structure as nlme's gls fits give them", async () => {
+    const byId = (id: string) => REFERENCE.cases.find((c) => c.id === id)!;
+    const rows = await compareStructures("y ~ visit * arm", await data("trial"), { structures: ["cs", "ar1"], time: "visit", group: "id" });
+    expect(rows.map((r) => r.structure)).toEqual(["cs(~ 1 | id)", "ar1(~ visit | id)"]);
+    [byId("trial_cs_gls_reml"), byId("trial_ar1_gls_reml")].forEach((ref, k) => {
+      expect(rows[k].npar).toBe(ref.npar);
+      expect(rows[k].deviance).toBeLessThanOrEqual(ref.objective + 1e-6 * ref.objective);
+      expectClose(rows[k].AIC, ref.AIC, 1e-7, 1, "AIC");
+      expectClose(rows[k].BIC, ref.BIC, 1e-7, 1, "BIC");
+    });
+    const r = await run("structures", trial, "y ~ visit * arm + (1 | id)", "--try", "none,ar1(~ visit | id)");
+    expect(r.err).toBe("");
+    expect(r.out).toMatch(/^structure +npar +logLik +-2 logLik \(REML\) +AIC +BIC$/m);
+    expect(r.out).toMatch(/^ar1\(~ visit \| id\) +7 /m);
+    expect(r.out).toContain("Smallest AIC: ar1(~ visit | id)");
+    expect((await run("structures", trial, "y ~ visit", "--try", "ar1")).err).toMatch(/add --group COLUMN/);
+    expect((await run("structures", trial, "y ~ visit + (1 | id)", "--try", "ar1")).err).toMatch(/add --time COLUMN/);
+    expect((await run("structures", trial, "y ~ visit + (1 | id)", "--try", "arma")).err).toMatch(/Unknown structure 'arma'/);
+  });
+
+  it("lmm fit takes --correlation and --variance and its JSON lists them", async () => {
+    const r = await run("fit", trial, "y ~ visit * arm", "--correlation", "ar1(~ visit | id)", "--variance", "ident(~ 1 | arm)", "--json");
+    expect(r.err).toBe("");
+    const json = JSON.parse(r.out);
+    expect(json.correlation.type).toBe("ar1");
+    expect(Object.keys(json.variance.parameters)).toEqual(["active", "placebo"]);
+    const twice = await run("fit", trial, "y ~ visit", "--correlation", "cs(~ 1 | id)", "--correlation", "ar1(~ visit | id)");
+    expect(twice.err).toMatch(/--correlation is given 2 times/);
   });
 });
 
