@@ -228,7 +228,7 @@ class RowFill implements CrossProductFill {
   accumulate(k: KernelExports, a: number): void {
     const { rows, ptr, residual } = this;
     const n = this.design.n;
-    if (residual) this.prepared.forEach((col, c) => residual.whiten(col, this.column(k, c)));
+    if (residual) residual.whiten(this.prepared, this.prepared.map((_, c) => this.column(k, c)));
     for (let from = 0; from < n; from += ACCUMULATE_CHUNK) {
       const to = Math.min(n, from + ACCUMULATE_CHUNK);
       k.accumulate(ptr.cols, ptr.columnOf, rows.width, n, from, to, ptr.ints, ptr.pairs, rows.npairs, a, ptr.row);

@@ -189,19 +189,24 @@ export class ResidualStructure {
     return Number.isFinite(logdet);
   }
 
-  /** out = blockdiag(C_i^-1) x: each group's rows whitened by its pattern's C_p^-1 (x and out distinct). */
-  whiten(x: Float64Array, out: Float64Array): void {
+  /**
+   * outs[c] = blockdiag(C_i^-1) xs[c] for every column at once: each group's
+   * rows are gathered into a small contiguous block first, so that the
+   * triangle's rows are read once per group for all columns.
+   */
+  whiten(xs: readonly Float64Array[], outs: readonly Float64Array[]): void {
     const { order, groupStart, groupPattern, cinv, cinvAt } = this;
+    const ncols = xs.length;
+    const block = new Float64Array(ncols * (this.largest || 1));
     for (let g = 0; g < groupPattern.length; g++) {
       const from = groupStart[g];
       const m = groupStart[g + 1] - from;
       const at = cinvAt[groupPattern[g]];
-      for (let j = 0; j < m; j++) {
-        let s = 0;
-        const row = at + j * m;
-        for (let k = 0; k <= j; k++) s += cinv[row + k] * x[order[from + k]];
-        out[order[from + j]] = s;
+      for (let c = 0; c < ncols; c++) {
+        const x = xs[c];
+        for (let k = 0; k < m; k++) block[c * m + k] = x[order[from + k]];
       }
+      for (let c = 0; c < ncols; c++) whitenBlock(cinv, at, m, block, c * m, outs[c], order, from);
     }
   }
 
@@ -240,6 +245,16 @@ export class ResidualStructure {
       };
     }
     return out;
+  }
+}
+
+/** out[order[from + j]] = sum_k C^-1[j, k] block[b + k]: one group's column whitened (a small function V8 optimises at once). */
+function whitenBlock(cinv: Float64Array, at: number, m: number, block: Float64Array, b: number, out: Float64Array, order: Int32Array, from: number): void {
+  for (let j = 0; j < m; j++) {
+    let s = 0;
+    const row = at + j * m;
+    for (let k = 0; k <= j; k++) s += cinv[row + k] * block[b + k];
+    out[order[from + j]] = s;
   }
 }
 
