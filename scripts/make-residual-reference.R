@@ -131,7 +131,9 @@ fit_case <- function(case, method) {
     se = as.list(se),
     sigma = m$sigma,
     correlation_parameters = correlation_parameters(m),
-    variance_parameters = variance_parameters(m)
+    variance_parameters = variance_parameters(m),
+    # Quantiles of the Pearson residuals (within groups: over sigma times the stratum's sd ratio), as the summary prints them.
+    pearson_quantiles = as.numeric(quantile(residuals(m, type = "pearson")))
   )
   if (inherits(m, "lme")) out$sd_intercept <- as.numeric(VarCorr(m)[1, "StdDev"])
   out

@@ -31,6 +31,7 @@ interface ResidualCase {
   correlation_parameters: number | number[] | null;
   variance_parameters: Record<string, number> | null;
   sd_intercept?: number;
+  pearson_quantiles: number[];
 }
 
 const DIR = join(import.meta.dirname, "reference-residual");
@@ -98,6 +99,15 @@ describe.each(REFERENCE.cases.map((c) => [c.id, c] as const))("%s", (_id, ref) =
     const got = correlation ? Object.values(correlation.parameters) : [];
     expect(got.length).toBe(expected.length);
     got.forEach((v, i) => expect(Math.abs(v - expected[i]), `correlation parameter ${i}`).toBeLessThanOrEqual(1e-4 + 1e-3 * Math.abs(expected[i])));
+  });
+});
+
+describe.each(REFERENCE.cases.filter((c) => c.REML).map((c) => [c.id, c] as const))("%s summary", (_id, ref) => {
+  it("prints the quantiles of nlme's Pearson residuals (over sigma times the row's sd ratio) as its scaled residuals", async () => {
+    const m = await lmer(ref.formula, await data(ref.data), optionsOf(ref));
+    const lines = m.summary().split("\n");
+    const at = lines.findIndex((l) => l.startsWith("Scaled residuals"));
+    lines[at + 2].trim().split(/\s+/).map(Number).forEach((v, i) => expectClose(v, ref.pearson_quantiles[i], 1e-3, 0.1, `quantile ${i}`));
   });
 });
 

@@ -68,10 +68,21 @@ function zapsmall(x: number[], digits: number): number[] {
   return x.map((v) => Number(v.toFixed(dec)));
 }
 
-function scaledResiduals(m: ReportedModel): string[] {
-  // lme4's Pearson residuals over sigma: with prior weights, sqrt(w) times the residual.
+/** Each row's residual sd over sigma: a variance function's ratio for the row's stratum (or `us`'s visit), else 1 / sqrt(w) or 1. */
+function residualScale(m: ReportedModel): (i: number) => number {
   const w = m.design.weights;
-  const r = Float64Array.from(m.residuals, (v, i) => (w ? v * Math.sqrt(w[i]) : v) / m.sigma).sort();
+  const residual = m.design.residual;
+  const ratios = m.residualStructure?.variance?.parameters;
+  const strata = residual && (residual.strata ?? residual.visits);
+  if (strata && ratios) return (i) => ratios[strata.levels[strata.codes[i]]];
+  return w ? (i) => 1 / Math.sqrt(w[i]) : () => 1;
+}
+
+function scaledResiduals(m: ReportedModel): string[] {
+  // lme4's Pearson residuals over sigma (with prior weights, sqrt(w) times the
+  // residual); with a variance function, over sigma times the row's sd ratio (nlme's).
+  const scale = residualScale(m);
+  const r = Float64Array.from(m.residuals, (v, i) => v / (m.sigma * scale(i))).sort();
   const q = zapsmall([0, 0.25, 0.5, 0.75, 1].map((p) => quantileSorted(r, p)), DIGITS + 1);
   const cells = formatColumn(q, DIGITS);
   return ["Scaled residuals: ", table(["Min", "1Q", "Median", "3Q", "Max"], [cells], [false, false, false, false, false])];
