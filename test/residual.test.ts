@@ -11,6 +11,9 @@ import { expectClose } from "./reference-cases.js";
 import { run } from "./cli-run.js";
 import { likelihoodRatioTest } from "../src/inference/anova.js";
 import { compareStructures } from "../src/inference/structure-table.js";
+import { emmeans } from "../src/inference/emmeans.js";
+import { buildDesign, parseFormula, ProfiledDeviance } from "../src/index.js";
+import { glsRhoGradient } from "../src/fit/gls-gradient.js";
 
 interface ResidualCase {
   id: string;
@@ -155,6 +158,8 @@ describe("inference on top", () => {
     await expect(m.confint({ method: "boot", nsim: 10 })).rejects.toThrow(/bootstrap/);
     expect((await m.confint({ method: "wald" })).length).toBeGreaterThan(0);
     await expect(lmer("y ~ visit * arm + (1 | id)", d, { correlation: "ar1(~ visit | id)", ddf: "satterthwaite" })).rejects.toThrow(/Satterthwaite/);
+    expect(() => m.anova()).toThrow(/Type III F tests .* residual structure .* likelihood-ratio test/);
+    expect(() => emmeans(m, "~ arm")).toThrow(/Marginal means, trends and contrasts .* residual structure/);
   });
 });
 
@@ -250,5 +255,36 @@ describe("bad input", () => {
   it("a formula without random effects needs a residual structure, and prior weights are not combined with one", async () => {
     await expect(fit("y ~ visit", {})).rejects.toThrow(/no random-effects term.*residual structure/);
     await expect(fit("y ~ visit", { correlation: "ar1(~ visit | id)", weights: "visit" })).rejects.toThrow(/Prior weights cannot be combined/);
+  });
+});
+
+describe("the analytic gradient in rho of a model without random effects (gls)", () => {
+  it.each([
+    ["y ~ visitf * arm", { correlation: "us(~ visitf | id)" }],
+    ["y ~ visit * arm", { correlation: "ar1(~ visit | id)", variance: "ident(~ 1 | arm)" }],
+    ["y ~ visit", { correlation: "cs(~ 1 | id)" }],
+  ] as const)("%s with %o equals central differences of the REML and ML deviance (relative 1e-6)", async (formula, options) => {
+    const frame = await data("trial");
+    for (const REML of [true, false]) {
+      const design = buildDesign(parseFormula(formula), frame, options);
+      const dev = await ProfiledDeviance.create(design, REML);
+      const residual = dev.source.residual!;
+      const rho = Float64Array.from({ length: residual.npar }, (_, i) => 0.1 * Math.sin(i + 1));
+      const objective = (x: Float64Array) => {
+        residual.set(x);
+        dev.refill();
+        return dev.evaluate([]);
+      };
+      objective(rho);
+      const g = glsRhoGradient(dev, design, residual, rho);
+      for (let k = 0; k < rho.length; k++) {
+        const at = Float64Array.from(rho);
+        at[k] += 1e-5;
+        const up = objective(at);
+        at[k] -= 2e-5;
+        const numeric = (up - objective(at)) / 2e-5;
+        expectClose(g[k], numeric, 1e-6, 1, `d/drho_${k} (REML ${REML})`);
+      }
+    }
   });
 });

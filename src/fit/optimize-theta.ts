@@ -11,11 +11,14 @@
 // whitens the rows anew and accumulates the cross-products again (one pass over
 // the rows, ProfiledDeviance.refill); the gradient in rho is by central
 // differences (two such passes per parameter), the terms' stays analytic.
+// Without random-effects terms (gls) the gradient in rho is analytic instead
+// (gls-gradient.ts: one pass over the rows).
 import type { ProfiledDeviance } from "../model/deviance.js";
-import type { RandomEffectsTerm } from "../model/design.js";
+import type { Design, RandomEffectsTerm } from "../model/design.js";
 import { parameterLower, parameterMap, termStructures } from "../model/parameters.js";
 import type { ResidualStructure } from "../model/residual/structure.js";
 import { coneProbe } from "./cone.js";
+import { glsRhoGradient } from "./gls-gradient.js";
 import { minimize, type OptimizerOptions, type OptimizerResult } from "./optimizer.js";
 
 /** Step of the central differences in rho (unconstrained; the objective is smooth and ~1e-12 relative exact). */
@@ -31,12 +34,15 @@ export interface ThetaOptimum extends OptimizerResult {
  * give their structures, bounds and the cone's shape). With a residual
  * structure, `start` may hold the terms' parameters alone (rho then starts at
  * the structure's own start) or both; the deviance is left at the optimum's rho.
+ * `design` (the deviance's) gives a model without random-effects terms the
+ * analytic gradient in rho.
  */
 export function optimizeTheta(
   deviance: ProfiledDeviance,
   terms: readonly RandomEffectsTerm[],
   start: ArrayLike<number>,
   options: OptimizerOptions = {},
+  design?: Design,
 ): ThetaOptimum {
   const map = parameterMap(terms);
   // The cone's boundary is checked for unstructured terms, whose parameters are
@@ -61,6 +67,7 @@ export function optimizeTheta(
   const objective = (par: Float64Array) => (setRho(rhoOf(par)) ? deviance.evaluate(map.theta(par.subarray(0, nphi))) : Infinity);
   const opt = minimize(objective, fullStart, [...lower, ...new Array(residual.npar).fill(-Infinity)], {
     gradient: (par) => {
+      if (nphi === 0 && design) return glsRhoGradient(deviance, design, residual, par);
       const g = new Float64Array(par.length);
       g.set(map.gradient(par.subarray(0, nphi), deviance.gradient()));
       const at = Float64Array.from(par);

@@ -210,6 +210,63 @@ export class ResidualStructure {
     }
   }
 
+  /**
+   * Visit each group: its pattern, its C_p^-1 (at the last `set`, row-major
+   * m x m at `at` in `cinv`) and its rows (in the order the pattern lists them).
+   */
+  forEachGroup(visit: (pattern: number, m: number, cinv: Float64Array, at: number, rows: Int32Array) => void): void {
+    for (let g = 0; g < this.groupPattern.length; g++) {
+      const p = this.groupPattern[g];
+      const from = this.groupStart[g];
+      const m = this.groupStart[g + 1] - from;
+      visit(p, m, this.cinv, this.cinvAt[p], this.order.subarray(from, from + m));
+    }
+  }
+
+  /** Patterns: occasions and groups sharing each. */
+  patternSizes(): { m: number; count: number }[] {
+    return this.patterns.map(({ m, count }) => ({ m, count }));
+  }
+
+  /**
+   * sum_p tr(W_p dPsi_p / drho_k) for every k, W_p symmetric m x m (row-major) per
+   * pattern: the chain rule from the patterns' covariances to rho. dPsi_p is a
+   * central difference of Psi's entries, which costs patterns x occasions^2 per
+   * parameter and no pass over the rows.
+   */
+  patternGradient(rho: ArrayLike<number>, W: readonly Float64Array[]): Float64Array {
+    const g = new Float64Array(this.npar);
+    const at = Float64Array.from(rho);
+    const us = this.design.spec.correlation?.kind === "us";
+    const V = us ? this.design.visits!.levels.length : 0;
+    // covariance() reads rho when called: each side gets a copy of its own.
+    const entries = (x: Float64Array) => {
+      const own = Float64Array.from(x);
+      return this.covariance(own, us ? usCovariance(own, V) : null);
+    };
+    for (let k = 0; k < this.npar; k++) {
+      const h = 1e-5 * Math.max(1, Math.abs(rho[k]));
+      at[k] = rho[k] + h;
+      const up = entries(at);
+      at[k] = rho[k] - h;
+      const down = entries(at);
+      at[k] = rho[k];
+      let s = 0;
+      this.patterns.forEach((pat, p) => {
+        const m = pat.m;
+        const w = W[p];
+        for (let j = 0; j < m; j++) {
+          for (let l = 0; l < m; l++) {
+            const wjl = w[j * m + l];
+            if (wjl !== 0) s += (wjl * (up(pat, j, l) - down(pat, j, l))) / (2 * h);
+          }
+        }
+      });
+      g[k] = s;
+    }
+    return g;
+  }
+
   /** The estimates in nlme's meanings: Phi, Rho, the correlations of `us`, the sd ratios per stratum. */
   report(rho: ArrayLike<number>): ResidualReport {
     const { correlation, variance } = this.design.spec;
