@@ -32,6 +32,13 @@ bodyweight$Rat <- as.character(bodyweight$Rat)
 bodyweight$Diet <- paste0("d", as.character(bodyweight$Diet))
 write.csv(bodyweight, file.path(data_dir, "bodyweight.csv"), row.names = FALSE)
 
+# Ovary: one mare's rows are in time order, so ar1(~ 1 | Mare) (positions) is nlme's corAR1(form = ~ 1 | Mare).
+ovary <- as.data.frame(nlme::Ovary)
+ovary$Mare <- paste0("m", as.character(ovary$Mare))
+ovary$sin1 <- sin(2 * pi * ovary$Time)
+ovary$cos1 <- cos(2 * pi * ovary$Time)
+write.csv(ovary[, c("Mare", "Time", "follicles", "sin1", "cos1")], file.path(data_dir, "ovary.csv"), row.names = FALSE)
+
 set.seed(20261130)
 n_subject <- 200
 n_visit <- 6
@@ -52,7 +59,7 @@ sim <- data.frame(
 write.csv(sim, file.path(data_dir, "trial.csv"), row.names = FALSE)
 
 read <- function(name) read.csv(file.path(data_dir, paste0(name, ".csv")), stringsAsFactors = TRUE)
-datasets <- list(orthodont = read("orthodont"), bodyweight = read("bodyweight"), trial = read("trial"))
+datasets <- list(orthodont = read("orthodont"), bodyweight = read("bodyweight"), trial = read("trial"), ovary = read("ovary"))
 
 # id, data, our formula and options, and the nlme fit (a function of the method).
 cases <- list(
@@ -71,6 +78,12 @@ cases <- list(
   list(id = "bodyweight_ident_gls", data = "bodyweight", formula = "weight ~ Time * Diet",
        correlation = "car1(~ Time | Rat)", variance = "ident(~ 1 | Diet)",
        fit = function(d, method) gls(weight ~ Time * Diet, correlation = corCAR1(form = ~ Time | Rat), weights = varIdent(form = ~ 1 | Diet), data = d, method = method)),
+  list(id = "ovary_ar1_gls", data = "ovary", formula = "follicles ~ sin1 + cos1",
+       correlation = "ar1(~ 1 | Mare)",
+       fit = function(d, method) gls(follicles ~ sin1 + cos1, correlation = corAR1(form = ~ 1 | Mare), data = d, method = method)),
+  list(id = "ovary_ar1_lme", data = "ovary", formula = "follicles ~ sin1 + cos1 + (1 | Mare)",
+       correlation = "ar1(~ 1 | Mare)",
+       fit = function(d, method) lme(follicles ~ sin1 + cos1, random = ~ 1 | Mare, correlation = corAR1(form = ~ 1 | Mare), data = d, method = method)),
   list(id = "trial_ar1_lme", data = "trial", formula = "y ~ visit * arm + (1 | id)",
        correlation = "ar1(~ visit | id)",
        fit = function(d, method) lme(y ~ visit * arm, random = ~ 1 | id, correlation = corAR1(form = ~ visit | id), data = d, method = method)),
@@ -147,7 +160,7 @@ for (case in cases) for (method in c("REML", "ML")) {
 # A likelihood-ratio test between structures (nlme's anova of two ML fits):
 # the trial's random-intercept model with independent and with AR(1) residuals.
 m0 <- lme(y ~ visit * arm, random = ~ 1 | id, data = datasets$trial, method = "ML")
-m1 <- cases[[6]]$fit(datasets$trial, "ML")
+m1 <- cases[[8]]$fit(datasets$trial, "ML")
 a <- anova(m0, m1)
 lrt <- list(formula = "y ~ visit * arm + (1 | id)", correlation1 = "ar1(~ visit | id)", npar = a$df, logLik = a$logLik,
             AIC = a$AIC, BIC = a$BIC, L.Ratio = a$L.Ratio[2], p.value = a$`p-value`[2])
