@@ -63,7 +63,8 @@ export function optimizeTheta(
   const nphi = lower.length;
   const fullStart = start.length === nphi ? [...Array.from(start), ...residual.start()] : start;
   const rhoOf = (par: Float64Array) => par.subarray(nphi);
-  const setRho = residualSetter(deviance, residual);
+  const rhoState = residualSetter(deviance, residual);
+  const setRho = rhoState.set;
   const objective = (par: Float64Array) => (setRho(rhoOf(par)) ? deviance.evaluate(map.theta(par.subarray(0, nphi))) : Infinity);
   const opt = minimize(objective, fullStart, [...lower, ...new Array(residual.npar).fill(-Infinity)], {
     gradient: (par) => {
@@ -71,6 +72,7 @@ export function optimizeTheta(
       const g = new Float64Array(par.length);
       g.set(map.gradient(par.subarray(0, nphi), deviance.gradient()));
       const at = Float64Array.from(par);
+      const saved = deviance.saveCrossProducts();
       for (let i = nphi; i < par.length; i++) {
         const h = RHO_STEP * Math.max(1, Math.abs(par[i]));
         at[i] = par[i] + h;
@@ -80,7 +82,10 @@ export function optimizeTheta(
         at[i] = par[i];
         g[i] = (up - down) / (2 * h);
       }
-      objective(at); // back to par: the deviance is read there next
+      // Back to par (the deviance is read there next): its cross-products copied back, not accumulated again.
+      saved.restore();
+      rhoState.restored(rhoOf(par));
+      deviance.evaluate(map.theta(par.subarray(0, nphi)));
       return g;
     },
     probe: coneProbe(unstructured),
@@ -90,15 +95,26 @@ export function optimizeTheta(
   return { ...opt, theta: map.theta(opt.x.subarray(0, nphi)) };
 }
 
-/** Set rho (whiten and accumulate again) unless it is already set; false where Psi is not positive definite. */
-function residualSetter(deviance: ProfiledDeviance, residual: ResidualStructure): (rho: Float64Array) => boolean {
+/**
+ * `set(rho)`: whiten and accumulate again unless rho is already set (false
+ * where Psi is not positive definite); `restored(rho)`: the deviance's
+ * cross-products were put back to those of rho (saveCrossProducts), and so is
+ * the structure now.
+ */
+function residualSetter(deviance: ProfiledDeviance, residual: ResidualStructure): { set(rho: Float64Array): boolean; restored(rho: Float64Array): void } {
   let current: Float64Array | null = null;
-  return (rho) => {
-    if (current && current.every((v, i) => v === rho[i])) return true;
-    current = null;
-    if (!residual.set(rho)) return false;
-    deviance.refill();
-    current = Float64Array.from(rho);
-    return true;
+  return {
+    set: (rho) => {
+      if (current && current.every((v, i) => v === rho[i])) return true;
+      current = null;
+      if (!residual.set(rho)) return false;
+      deviance.refill();
+      current = Float64Array.from(rho);
+      return true;
+    },
+    restored: (rho) => {
+      residual.set(rho);
+      current = Float64Array.from(rho);
+    },
   };
 }

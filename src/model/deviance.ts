@@ -234,6 +234,25 @@ export class ProfiledDeviance {
   }
 
   /**
+   * Keep a copy of the cross-products and of the source's log-determinant term:
+   * `restore()` puts them back, for the cost of a copy of A instead of a pass
+   * over the rows (a difference quotient in the source's parameters returns to
+   * where it started); `evaluate` follows.
+   */
+  saveCrossProducts(): { restore(): void } {
+    const a = this.ptr.A / 8;
+    const copy = this.f64.slice(a, a + this.layout.aSize);
+    const logWeightSum = this.logWeightSum;
+    return {
+      restore: () => {
+        this.unshareWork();
+        this.f64.set(copy, a);
+        this.logWeightSum = logWeightSum;
+      },
+    };
+  }
+
+  /**
    * Replace the response (same rows, same design) and accumulate the
    * cross-products again: a refit then costs no new layout or allocation.
    */

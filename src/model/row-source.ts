@@ -132,6 +132,8 @@ interface RowBuffers {
   columnOf: number;
   cols: number;
   ints: number;
+  /** With a residual structure: the prepared columns before whitening, and the whitening kernel's arrays. */
+  whitening?: { prepared: number; order: number; groupStart: number; groupPattern: number; cinv: number; cinvAt: number };
 }
 
 /**
@@ -149,8 +151,6 @@ class RowFill implements CrossProductFill {
   private readonly ptr: RowBuffers;
   private readonly centred: boolean;
   private readonly sqrtW: Float64Array | null;
-  /** The centred, weighted columns before whitening (with a residual structure only). */
-  private prepared: Float64Array[] = [];
 
   constructor(
     private readonly design: Design,
@@ -169,6 +169,17 @@ class RowFill implements CrossProductFill {
       cols: reserve(n * rows.stored.length * 8),
       ints: reserve(rows.intsSize * 4),
     };
+    if (residual) {
+      const w = residual.kernelArrays();
+      this.ptr.whitening = {
+        prepared: reserve(n * rows.stored.length * 8),
+        order: reserve(w.order.length * 4),
+        groupStart: reserve(w.groupStart.length * 4),
+        groupPattern: reserve(w.groupPattern.length * 4),
+        cinv: reserve(w.cinv.length * 8),
+        cinvAt: reserve(w.cinvAt.length * 4),
+      };
+    }
   }
 
   /** Stored column c of the row data, a view into the kernels' memory. */
@@ -183,6 +194,14 @@ class RowFill implements CrossProductFill {
     i32.set(rows.columnOf, ptr.columnOf / 4);
     rows.writeInts(i32.subarray(ptr.ints / 4, ptr.ints / 4 + rows.intsSize));
     rows.stored.forEach((col, c) => this.column(k, c).set(col));
+    const w = ptr.whitening;
+    if (w) {
+      const arrays = this.residual!.kernelArrays();
+      i32.set(arrays.order, w.order / 4);
+      i32.set(arrays.groupStart, w.groupStart / 4);
+      i32.set(arrays.groupPattern, w.groupPattern / 4);
+      i32.set(arrays.cinvAt, w.cinvAt / 4);
+    }
     if (this.centred) {
       // X's columns sit before y's in the row data; those stored once are X's alone.
       const { columnOf, width } = rows;
@@ -196,9 +215,10 @@ class RowFill implements CrossProductFill {
     this.prepareResponse(k);
   }
 
-  /** Keep the prepared columns for the whitening before each accumulation. */
+  /** Keep the prepared columns for the whitening before each accumulation (they lie next to each other, as the whitened ones). */
   private keepPrepared(k: KernelExports): void {
-    if (this.residual) this.prepared = this.rows.stored.map((_, c) => this.column(k, c).slice());
+    const w = this.ptr.whitening;
+    if (w) new Uint8Array(k.memory.buffer).copyWithin(w.prepared, this.ptr.cols, this.ptr.cols + this.design.n * this.rows.stored.length * 8);
   }
 
   setResponse(k: KernelExports, y: ArrayLike<number>): void {
@@ -228,7 +248,12 @@ class RowFill implements CrossProductFill {
   accumulate(k: KernelExports, a: number): void {
     const { rows, ptr, residual } = this;
     const n = this.design.n;
-    if (residual) residual.whiten(this.prepared, this.prepared.map((_, c) => this.column(k, c)));
+    const w = ptr.whitening;
+    if (residual && w) {
+      const arrays = residual.kernelArrays();
+      new Float64Array(k.memory.buffer).set(arrays.cinv, w.cinv / 8);
+      k.whiten(w.prepared, ptr.cols, rows.stored.length, n, w.order, w.groupStart, w.groupPattern, arrays.groupPattern.length, w.cinv, w.cinvAt);
+    }
     for (let from = 0; from < n; from += ACCUMULATE_CHUNK) {
       const to = Math.min(n, from + ACCUMULATE_CHUNK);
       k.accumulate(ptr.cols, ptr.columnOf, rows.width, n, from, to, ptr.ints, ptr.pairs, rows.npairs, a, ptr.row);

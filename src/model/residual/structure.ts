@@ -7,7 +7,8 @@
 // times, visits and variance strata of its rows, in row order), so groups
 // that share a pattern share Psi_p: C_p^-1 and log|Psi_p| are computed once
 // per pattern and evaluation, and the pass over the rows is a product with
-// those small triangles, in typed arrays (cost: rows x occasions per column).
+// those small triangles, in WASM (assembly/whiten.ts; cost: rows x occasions
+// per column).
 import { LmmError, quote } from "../../errors.js";
 import type { Factor } from "../factor.js";
 import type { CorrelationKind, ResidualSpec } from "./spec.js";
@@ -190,24 +191,13 @@ export class ResidualStructure {
   }
 
   /**
-   * outs[c] = blockdiag(C_i^-1) xs[c] for every column at once: each group's
-   * rows are gathered into a small contiguous block first, so that the
-   * triangle's rows are read once per group for all columns.
+   * What the whitening kernel reads (assembly/whiten.ts): the rows in group
+   * order, each group's first row there (and the end), each group's pattern,
+   * every pattern's C_p^-1 (rewritten by each `set`) and where it starts.
    */
-  whiten(xs: readonly Float64Array[], outs: readonly Float64Array[]): void {
+  kernelArrays(): { order: Int32Array; groupStart: Int32Array; groupPattern: Int32Array; cinv: Float64Array; cinvAt: Int32Array } {
     const { order, groupStart, groupPattern, cinv, cinvAt } = this;
-    const ncols = xs.length;
-    const block = new Float64Array(ncols * (this.largest || 1));
-    for (let g = 0; g < groupPattern.length; g++) {
-      const from = groupStart[g];
-      const m = groupStart[g + 1] - from;
-      const at = cinvAt[groupPattern[g]];
-      for (let c = 0; c < ncols; c++) {
-        const x = xs[c];
-        for (let k = 0; k < m; k++) block[c * m + k] = x[order[from + k]];
-      }
-      for (let c = 0; c < ncols; c++) whitenBlock(cinv, at, m, block, c * m, outs[c], order, from);
-    }
+    return { order, groupStart, groupPattern, cinv, cinvAt };
   }
 
   /**
@@ -302,16 +292,6 @@ export class ResidualStructure {
       };
     }
     return out;
-  }
-}
-
-/** out[order[from + j]] = sum_k C^-1[j, k] block[b + k]: one group's column whitened (a small function V8 optimises at once). */
-function whitenBlock(cinv: Float64Array, at: number, m: number, block: Float64Array, b: number, out: Float64Array, order: Int32Array, from: number): void {
-  for (let j = 0; j < m; j++) {
-    let s = 0;
-    const row = at + j * m;
-    for (let k = 0; k <= j; k++) s += cinv[row + k] * block[b + k];
-    out[order[from + j]] = s;
   }
 }
 
