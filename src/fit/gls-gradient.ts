@@ -5,9 +5,10 @@
 //
 //   dd = (nu / r2) dr2 [+ d log|X' Psi^-1 X|] + d log|Psi|
 //      = sum_p tr(dPsi_p W_p),
-//   W_p = -(nu / r2) sum_{i in p} u_i u_i' [- sum_{i in p} B_i M B_i'] + count_p Psi_p^-1,
+//   W_p = -(nu / r2) sum_{i in p} u_i u_i' [- Psi_p^-1 S_p Psi_p^-1] + count_p Psi_p^-1,
 //
-// B_i = Psi_p^-1 X_i (beta's envelope: r2 is at its minimum in beta). The
+// S_p = sum_{i in p} X_i M X_i' = sum (X_i G)(X_i G)' with M = G G' (beta's
+// envelope: r2 is at its minimum in beta). The
 // sums need one pass over the rows per gradient instead of two accumulations
 // per parameter of rho, which an unstructured covariance over 10 visits (54
 // parameters) would make 109.
@@ -25,14 +26,15 @@ export function glsRhoGradient(deviance: ProfiledDeviance, design: Design, resid
   const { r2 } = deviance.parts();
   const scale = -deviance.nu / r2;
   const reml = deviance.REML;
-  const W = residual.patternSizes().map(({ m }) => new Float64Array(m * m));
-  const largest = Math.max(...W.map((w) => Math.sqrt(w.length)));
+  const sizes = residual.patternSizes();
+  const W = sizes.map(({ m }) => new Float64Array(m * m));
+  const S = sizes.map(({ m }) => new Float64Array(reml ? m * m : 0));
+  const G = choleskyLower(M, p);
+  const largest = Math.max(...sizes.map(({ m }) => m));
   const e = new Float64Array(largest);
   const t = new Float64Array(largest);
-  const B = new Float64Array(largest * p); // Psi^-1 X_i, m x p
-  const BM = new Float64Array(largest * p);
+  const Y = new Float64Array(largest * p); // X_i G, m x p
   residual.forEachGroup((pat, m, cinv, at, rows) => {
-    const w = W[pat];
     // u = C^-T C^-1 e.
     for (let j = 0; j < m; j++) {
       const i = rows[j];
@@ -41,31 +43,11 @@ export function glsRhoGradient(deviance: ProfiledDeviance, design: Design, resid
       e[j] = y[i] - fit;
     }
     applyPsiInverse(cinv, at, m, e, t);
-    for (let j = 0; j < m; j++) for (let l = 0; l < m; l++) w[j * m + l] += scale * e[j] * e[l];
-    if (!reml) return;
-    for (let c = 0; c < p; c++) {
-      for (let j = 0; j < m; j++) t[j] = X.columns[c][rows[j]];
-      applyPsiInverse(cinv, at, m, t, e);
-      for (let j = 0; j < m; j++) B[j * p + c] = t[j];
-    }
-    for (let j = 0; j < m; j++) {
-      for (let c = 0; c < p; c++) {
-        let s = 0;
-        for (let d = 0; d < p; d++) s += B[j * p + d] * M[d * p + c];
-        BM[j * p + c] = s;
-      }
-    }
-    for (let j = 0; j < m; j++) {
-      for (let l = 0; l < m; l++) {
-        let s = 0;
-        for (let c = 0; c < p; c++) s += BM[j * p + c] * B[l * p + c];
-        w[j * m + l] -= s;
-      }
-    }
+    addOuter(W[pat], e, m, scale);
+    if (reml) addGram(S[pat], X.columns, rows, G, p, m, Y);
   });
-  // + count_p Psi_p^-1, from the first group of each pattern's C_p^-1.
+  // + count_p Psi_p^-1 [- Psi_p^-1 S_p Psi_p^-1], from the first group of each pattern's C_p^-1.
   const done = new Uint8Array(W.length);
-  const sizes = residual.patternSizes();
   residual.forEachGroup((pat, m, cinv, at) => {
     if (done[pat]) return;
     done[pat] = 1;
@@ -78,8 +60,62 @@ export function glsRhoGradient(deviance: ProfiledDeviance, design: Design, resid
         w[j * m + l] += count * s;
       }
     }
+    if (!reml) return;
+    // Psi^-1 S Psi^-1, column by column of S, then by row.
+    const q = Float64Array.from(S[pat]);
+    for (let l = 0; l < m; l++) {
+      for (let j = 0; j < m; j++) e[j] = q[j * m + l];
+      applyPsiInverse(cinv, at, m, e, t);
+      for (let j = 0; j < m; j++) q[j * m + l] = e[j];
+    }
+    for (let j = 0; j < m; j++) {
+      for (let l = 0; l < m; l++) e[l] = q[j * m + l];
+      applyPsiInverse(cinv, at, m, e, t);
+      for (let l = 0; l < m; l++) w[j * m + l] -= e[l];
+    }
   });
   return residual.patternGradient(rho, W);
+}
+
+/** w += scale x x' (m x m). */
+function addOuter(w: Float64Array, x: Float64Array, m: number, scale: number): void {
+  for (let j = 0; j < m; j++) for (let l = 0; l < m; l++) w[j * m + l] += scale * x[j] * x[l];
+}
+
+/** S += (X_i G)(X_i G)' for one group's rows (G lower triangular p x p; Y scratch of m x p). */
+function addGram(S: Float64Array, columns: Float64Array[], rows: Int32Array, G: Float64Array, p: number, m: number, Y: Float64Array): void {
+  for (let j = 0; j < m; j++) {
+    const i = rows[j];
+    for (let c = 0; c < p; c++) {
+      let s = 0;
+      for (let d = c; d < p; d++) s += columns[d][i] * G[d * p + c];
+      Y[j * p + c] = s;
+    }
+  }
+  for (let j = 0; j < m; j++) {
+    for (let l = 0; l <= j; l++) {
+      let s = 0;
+      for (let c = 0; c < p; c++) s += Y[j * p + c] * Y[l * p + c];
+      S[j * m + l] += s;
+      if (l !== j) S[l * m + j] += s;
+    }
+  }
+}
+
+/** The lower Cholesky factor of a symmetric positive definite p x p matrix (row-major). */
+function choleskyLower(M: Float64Array, p: number): Float64Array {
+  const L = new Float64Array(p * p);
+  for (let j = 0; j < p; j++) {
+    let d = M[j * p + j];
+    for (let k = 0; k < j; k++) d -= L[j * p + k] * L[j * p + k];
+    L[j * p + j] = Math.sqrt(d);
+    for (let i = j + 1; i < p; i++) {
+      let s = M[i * p + j];
+      for (let k = 0; k < j; k++) s -= L[i * p + k] * L[j * p + k];
+      L[i * p + j] = s / L[j * p + j];
+    }
+  }
+  return L;
 }
 
 /** x = C^-T C^-1 x in place (Psi^-1 x for Psi = C C'), with `tmp` as scratch. */
