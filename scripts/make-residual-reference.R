@@ -69,6 +69,9 @@ cases <- list(
   list(id = "orthodont_ident_lme", data = "orthodont", formula = "distance ~ age * Sex + (1 | Subject)",
        variance = "ident(~ 1 | Sex)",
        fit = function(d, method) lme(distance ~ age * Sex, random = ~ 1 | Subject, weights = varIdent(form = ~ 1 | Sex), data = d, method = method)),
+  list(id = "orthodont_ident_gls", data = "orthodont", formula = "distance ~ age * Sex",
+       variance = "ident(~ 1 | Sex)",
+       fit = function(d, method) gls(distance ~ age * Sex, weights = varIdent(form = ~ 1 | Sex), data = d, method = method)),
   list(id = "orthodont_cs_gls", data = "orthodont", formula = "distance ~ age * Sex",
        correlation = "cs(~ 1 | Subject)",
        fit = function(d, method) gls(distance ~ age * Sex, correlation = corCompSymm(form = ~ 1 | Subject), data = d, method = method)),
@@ -160,7 +163,7 @@ for (case in cases) for (method in c("REML", "ML")) {
 # A likelihood-ratio test between structures (nlme's anova of two ML fits):
 # the trial's random-intercept model with independent and with AR(1) residuals.
 m0 <- lme(y ~ visit * arm, random = ~ 1 | id, data = datasets$trial, method = "ML")
-m1 <- cases[[8]]$fit(datasets$trial, "ML")
+m1 <- cases[[9]]$fit(datasets$trial, "ML")
 a <- anova(m0, m1)
 lrt <- list(formula = "y ~ visit * arm + (1 | id)", correlation1 = "ar1(~ visit | id)", npar = a$df, logLik = a$logLik,
             AIC = a$AIC, BIC = a$BIC, L.Ratio = a$L.Ratio[2], p.value = a$`p-value`[2])
