@@ -288,3 +288,19 @@ describe("the analytic gradient in rho of a model without random effects (gls)",
     }
   });
 });
+
+describe("whitening per pattern of occasions", () => {
+  it("computes one C_p^-1 per distinct pattern of visits (time differences), not per subject", async () => {
+    const frame = await data("trial");
+    const design = buildDesign(parseFormula("y ~ visit + (1 | id)"), frame, { correlation: "ar1(~ visit | id)" });
+    const residual = (await ProfiledDeviance.create(design, true)).source.residual!;
+    const visits = new Map<string, number[]>();
+    const id = frame.columns.get("id")!.values as string[];
+    const visit = frame.columns.get("visit")!.values as ArrayLike<number>;
+    for (let i = 0; i < frame.nrow; i++) visits.set(id[i], [...(visits.get(id[i]) ?? []), visit[i]]);
+    const patterns = new Set([...visits.values()].map((v) => v.map((t) => t - v[0]).join(",")));
+    expect(residual.patternCount).toBe(patterns.size);
+    expect(residual.patternCount).toBeLessThan(visits.size);
+    expect(residual.patternSizes().reduce((s, p) => s + p.count, 0)).toBe(visits.size);
+  });
+});
