@@ -131,6 +131,15 @@ describe("output", () => {
     expect(text).toMatch(/ Female {4}Male \n1\.00000 \d\.\d{5} \n/);
   });
 
+  it("titles a model without random effects as nlme's gls and prints its residual sd", async () => {
+    const g = await lmer("y ~ visit", await data("trial"), { correlation: "cs(~ 1 | id)", REML: false });
+    const text = g.summary();
+    expect(text.split("\n")[0]).toBe("Generalized least squares fit by maximum likelihood");
+    expect(text).toMatch(/^Residual standard error: \d+\.\d+\nNumber of obs: \d+$/m);
+    expect(text).not.toContain("Random effects:");
+    expect(m.summary().split("\n")[0]).toBe("Linear mixed model fit by REML");
+  });
+
   it("adds correlation and variance, with type, formula and parameters, to the JSON", () => {
     const json = m.toJSON();
     expect(json.correlation).toEqual({ type: "ar1", formula: "~occ | Subject", parameters: { Phi: expect.any(Number) } });

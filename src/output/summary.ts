@@ -36,12 +36,20 @@ function fitCriteria(m: ReportedModel): SummaryTable {
   return { header: ["AIC", "BIC", "logLik", "deviance", "df.resid"], rows: [cells], leftAlign: [false, false, false, false, false] };
 }
 
+/** The title line: lme4's (lmerTest's with df), or nlme's for a residual structure without random effects (gls). */
+function title(m: ReportedModel): string {
+  const how = m.REML ? "REML" : "maximum likelihood";
+  if (m.design.terms.length === 0) return `Generalized least squares fit by ${how}`;
+  const fit = `Linear mixed model fit by ${how}`;
+  if (m.residualStructure) return fit;
+  return m.ddf === "none"
+    ? `${fit}${m.REML ? " " : "  "}['lmerMod']`
+    : `${fit}. t-tests use ${m.ddf === "kenward-roger" ? "Kenward-Roger" : "Satterthwaite"}'s method ['lmerModLmerTest']`;
+}
+
 function header(m: ReportedModel): string[] {
-  const fit = m.REML ? "Linear mixed model fit by REML" : "Linear mixed model fit by maximum likelihood";
   const lines = [
-    m.ddf === "none"
-      ? `${fit}${m.REML ? " " : "  "}['lmerMod']`
-      : `${fit}. t-tests use ${m.ddf === "kenward-roger" ? "Kenward-Roger" : "Satterthwaite"}'s method ['lmerModLmerTest']`,
+    title(m),
     `Formula: ${m.formula}`,
   ];
   if (m.dataName) lines.push(`   Data: ${m.dataName}`);
@@ -149,12 +157,14 @@ function randomEffectsTable(m: ReportedModel): SummaryTable {
 }
 
 function randomEffects(m: ReportedModel): string[] {
+  // A gls model has no random effects: nlme prints its residual sd alone.
+  if (m.design.terms.length === 0) return [`Residual standard error: ${formatColumn([m.sigma], DIGITS)[0]}`, `Number of obs: ${m.nobs}`];
   const { header: head, rows, leftAlign } = randomEffectsTable(m);
   const text = table(head, rows, leftAlign).split("\n").map((l) => ` ${l}`);
   const groups = Object.entries(m.ngrps)
     .map(([g, n]) => `${g}, ${n}`)
     .join("; ");
-  const lines = ["Random effects:", ...text, groups ? `Number of obs: ${m.nobs}, groups:  ${groups}` : `Number of obs: ${m.nobs}`];
+  const lines = ["Random effects:", ...text, `Number of obs: ${m.nobs}, groups:  ${groups}`];
   // The empty model's question: how much of the variance lies between groups.
   const icc = m.coefNames.length === 1 && m.coefNames[0] === "(Intercept)" ? m.icc : null;
   if (icc) lines.push(`Intraclass correlation (ICC): ${formatFixed(icc.adjusted, 4)}`);
