@@ -133,7 +133,7 @@ interface RowBuffers {
   cols: number;
   ints: number;
   /** With a residual structure: the prepared columns before whitening, and the whitening kernel's arrays. */
-  whitening?: { prepared: number; order: number; groupStart: number; groupPattern: number; cinv: number; cinvAt: number };
+  whitening?: { prepared: number; order: number; groupStart: number; groupPattern: number; cinv: number; cinvAt: number; band: number };
 }
 
 /**
@@ -178,6 +178,7 @@ class RowFill implements CrossProductFill {
         groupPattern: reserve(w.groupPattern.length * 4),
         cinv: reserve(w.cinv.length * 8),
         cinvAt: reserve(w.cinvAt.length * 4),
+        band: reserve(w.band.length * 4),
       };
     }
   }
@@ -201,6 +202,7 @@ class RowFill implements CrossProductFill {
       i32.set(arrays.groupStart, w.groupStart / 4);
       i32.set(arrays.groupPattern, w.groupPattern / 4);
       i32.set(arrays.cinvAt, w.cinvAt / 4);
+      i32.set(arrays.band, w.band / 4);
     }
     if (this.centred) {
       // X's columns sit before y's in the row data; those stored once are X's alone.
@@ -252,7 +254,7 @@ class RowFill implements CrossProductFill {
     if (residual && w) {
       const arrays = residual.kernelArrays();
       new Float64Array(k.memory.buffer).set(arrays.cinv, w.cinv / 8);
-      k.whiten(w.prepared, ptr.cols, rows.stored.length, n, w.order, w.groupStart, w.groupPattern, arrays.groupPattern.length, w.cinv, w.cinvAt);
+      k.whiten(w.prepared, ptr.cols, rows.stored.length, n, w.order, w.groupStart, w.groupPattern, arrays.groupPattern.length, w.cinv, w.cinvAt, w.band);
     }
     for (let from = 0; from < n; from += ACCUMULATE_CHUNK) {
       const to = Math.min(n, from + ACCUMULATE_CHUNK);

@@ -35,8 +35,9 @@ export interface KernelExports {
    * @param ngroups `i32`
    * @param cinv `usize`
    * @param cinvAt `usize`
+   * @param band `usize`
    */
-  whiten(src: number, dst: number, ncols: number, n: number, order: number, groupStart: number, groupPattern: number, ngroups: number, cinv: number, cinvAt: number): void;
+  whiten(src: number, dst: number, ncols: number, n: number, order: number, groupStart: number, groupPattern: number, ngroups: number, cinv: number, cinvAt: number, band: number): void;
   /**
    * assembly/deviance/evaluate
    * @param desc `usize`

@@ -65,6 +65,8 @@ export class ResidualStructure {
   /** Every pattern's C_p^-1 (lower triangle of an m x m row-major block), at cinvAt[p]. */
   private readonly cinv: Float64Array;
   private readonly cinvAt: Int32Array;
+  /** Per pattern, the subdiagonals of C_p^-1 that are not zero: 1 for ar1 and car1 with times increasing in row order, else m. */
+  private readonly band: Int32Array;
   /** Largest group (cs's lower bound on the correlation is -1 / (largest - 1)). */
   private readonly largest: number;
   /** Parameters of the correlation, then of the variance function. */
@@ -121,6 +123,10 @@ export class ResidualStructure {
       throw new LmmError(`Every group of ${quote(spec.correlation.group)} has a single row: the correlation ${quote(spec.correlation.text)} has no pairs of residuals to correlate.`);
     }
     this.cinvAt = new Int32Array(this.patterns.length);
+    // AR(1) is a Markov chain in time: the inverse of Psi's Cholesky factor is
+    // bidiagonal when the rows are in time order (exactly, not approximately).
+    const markov = kind === "ar1" || kind === "car1";
+    this.band = Int32Array.from(this.patterns, (pat) => (markov && pat.times.every((t, j) => j === 0 || t > pat.times[j - 1]) ? 1 : pat.m));
     let size = 0;
     this.patterns.forEach((pat, p) => ((this.cinvAt[p] = size), (size += pat.m * pat.m)));
     this.cinv = new Float64Array(size);
@@ -185,6 +191,9 @@ export class ResidualStructure {
       for (let j = 0; j < m; j++) ld += Math.log(c[j * m + j]);
       logdet += 2 * ld * pat.count;
       invertLowerInto(c, m, this.cinv, this.cinvAt[p]);
+      // Below the band the entries are zero in exact arithmetic: written as such.
+      const at = this.cinvAt[p];
+      for (let j = 0; j < m; j++) for (let k = 0; k < j - this.band[p]; k++) this.cinv[at + j * m + k] = 0;
     }
     this.logDeterminant = logdet;
     return Number.isFinite(logdet);
@@ -193,11 +202,11 @@ export class ResidualStructure {
   /**
    * What the whitening kernel reads (assembly/whiten.ts): the rows in group
    * order, each group's first row there (and the end), each group's pattern,
-   * every pattern's C_p^-1 (rewritten by each `set`) and where it starts.
+   * every pattern's C_p^-1 (rewritten by each `set`), where it starts and its band.
    */
-  kernelArrays(): { order: Int32Array; groupStart: Int32Array; groupPattern: Int32Array; cinv: Float64Array; cinvAt: Int32Array } {
-    const { order, groupStart, groupPattern, cinv, cinvAt } = this;
-    return { order, groupStart, groupPattern, cinv, cinvAt };
+  kernelArrays(): { order: Int32Array; groupStart: Int32Array; groupPattern: Int32Array; cinv: Float64Array; cinvAt: Int32Array; band: Int32Array } {
+    const { order, groupStart, groupPattern, cinv, cinvAt, band } = this;
+    return { order, groupStart, groupPattern, cinv, cinvAt, band };
   }
 
   /**
