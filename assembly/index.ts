@@ -1,6 +1,7 @@
 // The one WebAssembly module: every kernel takes raw pointers into linear memory,
 // which TypeScript lays out once per model (the contract: layout.ts).
 export { accumulate } from "./accumulate";
+export { whiten } from "./whiten";
 export { evaluate, forwardUnits, finishEvaluate, workSize } from "./deviance";
 export { solveCoefficients } from "./solve";
 export { choleskyBlocked, choleskyBlockedReverse, denseWorkSize } from "./blocked";

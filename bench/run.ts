@@ -1,4 +1,5 @@
-// Benchmark harness: `npm run bench -- [--only a,b] [--reps N] [--vs-lme4] [--micro]`.
+// Benchmark harness: `npm run bench -- [--only a,b] [--reps N] [--vs-lme4] [--micro]`
+// (`npm run bench -- batch ...` and `npm run bench -- residual ...` for their own benches).
 //
 // Each workload runs in a child Node process of its own (so peak RSS is per
 // workload and one workload's heap cannot slow the next): the data is loaded or
@@ -18,6 +19,7 @@ import { COHORT_FORMULA, generateCohort, writeCohortCSV } from "./cohort.js";
 import { generateKb07, KB07_MAXIMAL, KB07_ZEROCORR, toCSV } from "./kb07.js";
 import { runMicro } from "./micro.js";
 import { runBatchBench } from "./batch.js";
+import { runResidualBench } from "./residual.js";
 import { median, runTaggedRscript } from "./rscript.js";
 import { runStages, type StageTimings } from "./stages.js";
 import { lmer, readCSV, type DataInput } from "../src/index.js";
@@ -371,6 +373,7 @@ function relDiff(a: number, b: number): number {
 
 async function main(): Promise<void> {
   if (process.argv[2] === "batch") return runBatchBench(process.argv.slice(3));
+  if (process.argv[2] === "residual") return runResidualBench(process.argv.slice(3));
   const args = parseArgs(process.argv.slice(2));
   if (args.child) return child(args);
 

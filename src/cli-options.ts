@@ -1,6 +1,7 @@
 // Options the commands that fit a model share: how the data's columns enter it
-// (--factor, --levels, --contrasts, --level-order, --weights, --offset), as
-// lmer()'s `factors`, `levels`, `contrasts`, `levelOrder`, `weights` and `offset`.
+// (--factor, --levels, --contrasts, --level-order, --weights, --offset,
+// --correlation, --variance), as lmer()'s `factors`, `levels`, `contrasts`,
+// `levelOrder`, `weights`, `offset`, `correlation` and `variance`.
 import type { Command } from "commander";
 import { LmmError, quote } from "./errors.js";
 import { contrastName, CONTRAST_NAMES, type ContrastName } from "./model/contrasts.js";
@@ -18,6 +19,9 @@ export interface DesignFlags {
   levelOrder?: string;
   weights?: string;
   offset?: string;
+  /** Repeatable for `lmm compare` (one per model); once elsewhere. */
+  correlation?: string[];
+  variance?: string[];
 }
 
 /** Add --factor COL and --levels COL=a,b,c (both repeatable) to a command. */
@@ -28,7 +32,9 @@ export function withDesignOptions(command: Command): Command {
     .option("--contrasts <factor=coding>", `coding of a factor of the fixed effects: ${CONTRAST_NAMES.join(", ")} (R's contr.*), e.g. --contrasts Diet=sum (repeatable)`, collect)
     .option("--level-order <order>", "order of text levels: english (default, as R in en_US.UTF-8: control before Treatment) or codepoint (as R in the C locale)")
     .option("--weights <column>", "prior weights: row i has residual variance sigma^2 / weight (lme4's weights)")
-    .option("--offset <column>", "a known term added to the linear predictor (lme4's offset)");
+    .option("--offset <column>", "a known term added to the linear predictor (lme4's offset)")
+    .option("--correlation <structure>", "residual correlation within groups (nlme's correlation): 'ar1(~ time | subject)', 'car1(~ time | subject)', 'cs(~ 1 | subject)' or 'us(~ visit | subject)'", collect)
+    .option("--variance <function>", "residual variances by group (nlme's varIdent): 'ident(~ 1 | group)'", collect);
 }
 
 /** COLUMN=VALUE of a repeatable flag, split (an error naming the flag and its form otherwise). */
@@ -40,8 +46,16 @@ function assignment(flag: string, spec: string, form: string): [string, string] 
   return [column, value];
 }
 
+/** The one value of a flag that a single model takes (`lmm compare` takes one per model). */
+function single(flag: string, values: string[] | undefined): string | undefined {
+  if (values && values.length > 1) throw new LmmError(`${flag} is given ${values.length} times: a single model takes it once (lmm compare takes one per model, in the order of the formulas).`);
+  return values?.[0];
+}
+
 /** The DesignOptions those flags give. */
 export function designOptions(flags: DesignFlags): DesignOptions {
+  const correlation = single("--correlation", flags.correlation);
+  const variance = single("--variance", flags.variance);
   const levels: Record<string, string[]> = {};
   const levelsForm = "COLUMN=level1,level2,... (e.g. --levels Sex=Male,Female)";
   for (const spec of flags.levels ?? []) {
@@ -68,5 +82,7 @@ export function designOptions(flags: DesignFlags): DesignOptions {
     ...(order ? { levelOrder: order as LevelOrder } : {}),
     ...(flags.weights !== undefined && { weights: flags.weights }),
     ...(flags.offset !== undefined && { offset: flags.offset }),
+    ...(correlation !== undefined && { correlation }),
+    ...(variance !== undefined && { variance }),
   };
 }

@@ -10,6 +10,7 @@ import { parseFormula } from "./formula.js";
 import { contrastsOfTerms } from "./model/contrasts.js";
 import { formatLrt, likelihoodRatioTest } from "./inference/anova.js";
 import { formatRanova, ranova } from "./inference/ranova.js";
+import { compareStructures, formatStructures } from "./inference/structure-table.js";
 import { formatAnova } from "./inference/anova-type3.js";
 import { formatConfint } from "./output/confint.js";
 import { batchCommand, type Terminal } from "./batch/command.js";
@@ -60,8 +61,9 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
   if (!data) throw new LmmError("No data file given: run 'lmm fit DATA.csv \"y ~ x + (x | g)\"' or 'lmm fit --example sleepstudy'.");
   if (!formula) throw new LmmError("No formula given: add it after the data file, e.g. \"y ~ x + (x | g)\".");
   const frame = await readCSV(data);
-  const ddf = flags.ddf ?? "satterthwaite";
-  if (ddf !== "satterthwaite" && ddf !== "kenward-roger" && ddf !== "none") {
+  // Without --ddf, the model's default: Satterthwaite, or none with a residual structure.
+  const ddf = flags.ddf;
+  if (ddf !== undefined && ddf !== "satterthwaite" && ddf !== "kenward-roger" && ddf !== "none") {
     throw new LmmError(`Unknown --ddf ${quote(ddf)}: choose satterthwaite, kenward-roger or none.`);
   }
   const method = flags.confint;
@@ -73,7 +75,7 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
   for (const [name, v] of [["--nsim", nsim], ["--seed", seed]] as const) {
     if (v !== undefined && !Number.isInteger(v)) throw new LmmError(`${name} must be a whole number.`);
   }
-  const model = await lmer(formula, frame, { REML: !flags.ml, dataName: basename(data), ddf, ...designOptions(flags) });
+  const model = await lmer(formula, frame, { REML: !flags.ml, dataName: basename(data), ...(ddf && { ddf }), ...designOptions(flags) });
   const intervals = method ? await model.confint({ method, nsim, seed }) : undefined;
   if (flags.json) {
     out(JSON.stringify({ ...model.toJSON(), ...(intervals ? { [`confint_${method}`]: intervals } : {}) }, null, 2) + "\n");
@@ -86,13 +88,34 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
 async function compareCommand(data: string, formulas: string[], flags: { json?: boolean; refit?: string } & DesignFlags, out: (s: string) => void): Promise<void> {
   if (flags.refit !== undefined && flags.refit !== "true" && flags.refit !== "false") throw new LmmError(`--refit takes true or false, not ${quote(flags.refit)}.`);
   const frame = await readCSV(data);
-  const design = designOptions(flags);
+  const perModel = (flag: string, values: string[] | undefined): (string | undefined)[] => {
+    if (!values || values.length === 0) return formulas.map(() => undefined);
+    if (values.length === 1) return formulas.map(() => values[0]);
+    if (values.length !== formulas.length) {
+      throw new LmmError(`${flag} is given ${values.length} times for ${formulas.length} models: give it once (for every model) or once per model, in the order of the formulas ('none' for a model without).`);
+    }
+    return values;
+  };
+  const residual = (flag: string, values: string[] | undefined) => perModel(flag, values).map((v) => (v === "none" ? undefined : v));
+  const correlations = residual("--correlation", flags.correlation);
+  const variances = residual("--variance", flags.variance);
+  const design = designOptions({ ...flags, correlation: undefined, variance: undefined });
   // Each model codes the factors it has; a factor in none of them is a slip.
   const contrasts = design.contrasts ?? {};
   const fixedParts = formulas.map((f) => parseFormula(f).fixed);
   const absent = Object.keys(contrasts).find((name) => !fixedParts.some((fixed) => fixed.terms.some((term) => term.includes(name))));
   if (absent !== undefined) throw new LmmError(`--contrasts names ${quote(absent)}, which is in the fixed effects of none of the models.`);
-  const models = await Promise.all(formulas.map((f, i) => lmer(f, frame, { ddf: "none", ...design, contrasts: contrastsOfTerms(fixedParts[i], contrasts) })));
+  const models = await Promise.all(
+    formulas.map((f, i) =>
+      lmer(f, frame, {
+        ddf: "none",
+        ...design,
+        contrasts: contrastsOfTerms(fixedParts[i], contrasts),
+        ...(correlations[i] !== undefined && { correlation: correlations[i] }),
+        ...(variances[i] !== undefined && { variance: variances[i] }),
+      }),
+    ),
+  );
   const lrt = await likelihoodRatioTest(...models, { refit: flags.refit !== "false" });
   out(flags.json ? JSON.stringify(lrt, null, 2) + "\n" : formatLrt(lrt, basename(data)));
 }
@@ -159,8 +182,28 @@ Example:
     .argument("<formulas...>", "two or more models")
     .option("--refit <bool>", "false: compare REML criteria without refitting (models with the same fixed effects)")
     .option("--json", "print the table as JSON")
-    .addHelpText("after", '\nExample:\n  lmm compare sleepstudy.csv "Reaction ~ Days + (1 | Subject)" "Reaction ~ Days + (Days | Subject)"')
+    .addHelpText(
+      "after",
+      '\nExamples:\n  lmm compare sleepstudy.csv "Reaction ~ Days + (1 | Subject)" "Reaction ~ Days + (Days | Subject)"\n' +
+        '  lmm compare trial.csv "y ~ visit + (1 | id)" "y ~ visit + (1 | id)" --correlation none --correlation "ar1(~ visit | id)"   (one per model)',
+    )
     .action((data, formulas, flags) => compareCommand(data, formulas, flags, out));
+  withDesignOptions(program.command("structures"))
+    .description("Fit one model with each residual correlation structure tried and compare npar, -2 logLik, AIC and BIC (Singer & Willett's Table 7.3).")
+    .argument("<data>", "CSV file with a header row")
+    .argument("<formula>", "lme4 formula (random-effects terms optional)")
+    .requiredOption("--try <structures>", "comma-separated: ar1, car1, cs, us, none (independent residuals), or whole options such as 'ar1(~ visit | id)'")
+    .option("--time <column>", "the time covariate of ar1 and car1, the visit factor of us")
+    .option("--group <column>", "the groups (subjects) the residuals correlate within (default: the formula's one grouping factor)")
+    .option("--ml", "fit by maximum likelihood instead of REML")
+    .option("--json", "print the table as JSON")
+    .addHelpText("after", '\nExample:\n  lmm structures trial.csv "y ~ visit * arm + (1 | id)" --try none,cs,ar1 --time visit')
+    .action(async (data, formula, flags) => {
+      if (flags.correlation) throw new LmmError("lmm structures tries the structures of --try: drop --correlation.");
+      const structures = String(flags.try).split(/,(?![^(]*\))/).map((s) => s.trim()).filter(Boolean);
+      const rows = await compareStructures(formula, await readCSV(data), { structures, time: flags.time, group: flags.group }, { REML: !flags.ml, ...designOptions(flags) });
+      out(flags.json ? JSON.stringify(rows, null, 2) + "\n" : formatStructures(rows, !flags.ml));
+    });
   withDesignOptions(program.command("anova"))
     .description("Type III F tests of each fixed-effects term with Satterthwaite's df (lmerTest's anova(m)).")
     .argument("<data>", "CSV file with a header row")

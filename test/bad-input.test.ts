@@ -304,7 +304,7 @@ describe("degenerate fits (issue 16, item 1)", () => {
 describe("options are checked, never silently ignored (issue 12, part 6)", () => {
   it("an unknown option is named with the nearest known one", async () => {
     expect((await rejection(lmer("y ~ x + (1 | g)", base, { REMl: false } as never))).message).toMatch(/^Unknown option 'REMl' of lmer\(\)\. Did you mean 'REML'\? The options are: /);
-    expect((await rejection(lmer("y ~ x + (1 | g)", base, { subset: "w" } as never))).message).toMatch(/^Unknown option 'subset' of lmer\(\)\. The options are: 'levels', 'factors', 'contrasts', 'levelOrder', 'weights', 'offset', 'REML'/);
+    expect((await rejection(lmer("y ~ x + (1 | g)", base, { subset: "w" } as never))).message).toMatch(/^Unknown option 'subset' of lmer\(\)\. The options are: 'levels', 'factors', 'contrasts', 'levelOrder', 'weights', 'offset', 'correlation', 'variance', 'REML'/);
   });
 
   it("a string where a boolean belongs is refused, not taken as true", async () => {

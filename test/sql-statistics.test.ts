@@ -67,12 +67,13 @@ describe("a data file fitted through DuckDB", () => {
       expectFixedEffectsMatch(m, c);
       expectThetaSigmaMatch(m, c);
       // The same fit as from the rows (the same start on the same working
-      // basis, working-basis.ts). At a singular fit's boundary optimum the
-      // objective is flat to rounding in some directions: there the sums'
-      // last bits (their order of summation) move theta by up to ~1e-6 and
-      // can change a printed digit, so such fits are held to the objective.
+      // basis, working-basis.ts): the objective to 1e-9. DuckDB sums in
+      // parallel, in an order that varies from run to run, so the sums' last
+      // bits differ from the rows' and the optimiser's path with them: theta
+      // and beta agree to the optimiser's precision (1e-6; a few 1e-8 seen on
+      // orthodont), and at a singular fit's flat boundary optimum to 1e-5.
       expect(rel(m.objective, r.objective)).toBeLessThan(1e-9);
-      const tol = c.singular ? 1e-5 : 1e-9;
+      const tol = c.singular ? 1e-5 : 1e-6;
       m.theta.forEach((t, k) => expect(rel(t, r.theta[k])).toBeLessThan(tol));
       for (const name of m.coefNames) expect(rel(m.fixef[name], r.fixef[name])).toBeLessThan(tol);
       if (!c.singular) expectSameSummary(m.summary(), r.summary());

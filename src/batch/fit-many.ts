@@ -74,6 +74,10 @@ export interface BatchResult {
  */
 export async function fitMany(formula: string, samples: DataInput, responses: ResponseMatrix, options: BatchOptions = {}): Promise<BatchResult> {
   checkOptions(options, BATCH_OPTIONS, "fitMany()");
+  // The batch's per-feature results (Satterthwaite df, its refits) are built for independent residuals.
+  if (options.correlation !== undefined || options.variance !== undefined) {
+    throw new LmmError("Batch fits do not take a residual structure (correlation or variance): fit such a model per response with lmer() or lmm fit.");
+  }
   const ddf = options.ddf ?? "satterthwaite";
   const parsed = parseFormula(formula);
   if (parsed.response) {

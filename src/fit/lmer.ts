@@ -82,10 +82,16 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
   const onProgress = options.onProgress;
   let opt;
   try {
-    opt = optimizeTheta(deviance, design.terms, start, {
-      ...optimizerOptions,
-      onProgress: onProgress && ((p) => onProgress({ ...p, evaluations: p.evaluations + workingEvaluations })),
-    });
+    opt = optimizeTheta(
+      deviance,
+      design.terms,
+      start,
+      {
+        ...optimizerOptions,
+        onProgress: onProgress && ((p) => onProgress({ ...p, evaluations: p.evaluations + workingEvaluations })),
+      },
+      design,
+    );
   } finally {
     deviance.unshareWork();
   }

@@ -5,23 +5,44 @@
 // gradient back (model/parameters.ts), which for unstructured terms is the
 // identity, so their fits are lme4's over theta itself. lmer, the batch, the
 // bootstrap and the profile all fit through it.
+//
+// A model with a residual structure (model/residual/) adds its parameters rho
+// after the terms' ones: the loop runs jointly over both. A change of rho
+// whitens the rows anew and accumulates the cross-products again (one pass over
+// the rows, ProfiledDeviance.refill); the gradient in rho is by central
+// differences (two such passes per parameter), the terms' stays analytic.
+// Without random-effects terms (gls) the gradient in rho is analytic instead
+// (gls-gradient.ts: one pass over the rows).
 import type { ProfiledDeviance } from "../model/deviance.js";
-import type { TermOutline } from "../model/design.js";
+import type { Design, TermOutline } from "../model/design.js";
 import { parameterLower, parameterMap, termStructures } from "../model/parameters.js";
+import type { ResidualStructure } from "../model/residual/structure.js";
 import { coneProbe, snapToBoundary } from "./cone.js";
+import { glsRhoGradient } from "./gls-gradient.js";
 import { minimize, type OptimizerOptions, type OptimizerResult } from "./optimizer.js";
 
-/** Where the fit loop stopped: `x` holds the covariance parameters, `theta` the kernels' theta there. */
+/** Step of the central differences in rho (unconstrained; the objective is smooth and ~1e-12 relative exact). */
+const RHO_STEP = 1e-4;
+
+/** Where the fit loop stopped: `x` holds the covariance parameters (then rho), `theta` the kernels' theta there. */
 export interface ThetaOptimum extends OptimizerResult {
   theta: Float64Array;
 }
 
-/** Minimise the deviance over the covariance parameters from `start` (the terms give their structures, bounds and the cone's shape). */
+/**
+ * Minimise the deviance over the covariance parameters from `start` (the terms
+ * give their structures, bounds and the cone's shape). With a residual
+ * structure, `start` may hold the terms' parameters alone (rho then starts at
+ * the structure's own start) or both; the deviance is left at the optimum's rho.
+ * `design` (the deviance's) gives a model without random-effects terms the
+ * analytic gradient in rho.
+ */
 export function optimizeTheta(
   deviance: ProfiledDeviance,
   terms: readonly TermOutline[],
   start: ArrayLike<number>,
   options: OptimizerOptions = {},
+  design?: Design,
 ): ThetaOptimum {
   const map = parameterMap(terms);
   // The cone's boundary is checked for unstructured terms, whose parameters are
@@ -29,15 +50,76 @@ export function optimizeTheta(
   const unstructured = termStructures(terms)
     .filter(({ structure }) => structure.kind === "us")
     .map(({ structure, parAt }) => ({ at: parAt, q: structure.q }));
-  const objective = (par: Float64Array) => deviance.evaluate(map.theta(par));
-  const opt = minimize(objective, start, parameterLower(terms), {
-    gradient: (par) => map.gradient(par, deviance.gradient()),
+  const lower = parameterLower(terms);
+  const residual = deviance.source.residual ?? null;
+  if (!residual) {
+    const objective = (par: Float64Array) => deviance.evaluate(map.theta(par));
+    const opt = minimize(objective, start, lower, {
+      gradient: (par) => map.gradient(par, deviance.gradient()),
+      probe: coneProbe(unstructured),
+      ...options,
+    });
+    let evaluations = opt.evaluations;
+    const counted = (par: Float64Array) => (evaluations++, objective(par));
+    const snapped = snapToBoundary(counted, opt.x, opt.f, unstructured);
+    const x = snapped?.x ?? opt.x;
+    return { ...opt, x, f: snapped?.f ?? opt.f, evaluations, theta: map.theta(x) };
+  }
+  const nphi = lower.length;
+  const fullStart = start.length === nphi ? [...Array.from(start), ...residual.start()] : start;
+  const rhoOf = (par: Float64Array) => par.subarray(nphi);
+  const rhoState = residualSetter(deviance, residual);
+  const setRho = rhoState.set;
+  const objective = (par: Float64Array) => (setRho(rhoOf(par)) ? deviance.evaluate(map.theta(par.subarray(0, nphi))) : Infinity);
+  const opt = minimize(objective, fullStart, [...lower, ...new Array(residual.npar).fill(-Infinity)], {
+    gradient: (par) => {
+      if (nphi === 0 && design) return glsRhoGradient(deviance, design, residual, par);
+      const g = new Float64Array(par.length);
+      g.set(map.gradient(par.subarray(0, nphi), deviance.gradient()));
+      const at = Float64Array.from(par);
+      const saved = deviance.saveCrossProducts();
+      for (let i = nphi; i < par.length; i++) {
+        const h = RHO_STEP * Math.max(1, Math.abs(par[i]));
+        at[i] = par[i] + h;
+        const up = objective(at);
+        at[i] = par[i] - h;
+        const down = objective(at);
+        at[i] = par[i];
+        g[i] = (up - down) / (2 * h);
+      }
+      // Back to par (the deviance is read there next): its cross-products copied back, not accumulated again.
+      saved.restore();
+      rhoState.restored(rhoOf(par));
+      deviance.evaluate(map.theta(par.subarray(0, nphi)));
+      return g;
+    },
     probe: coneProbe(unstructured),
     ...options,
   });
-  let evaluations = opt.evaluations;
-  const counted = (par: Float64Array) => (evaluations++, objective(par));
-  const snapped = snapToBoundary(counted, opt.x, opt.f, unstructured);
-  const x = snapped?.x ?? opt.x;
-  return { ...opt, x, f: snapped?.f ?? opt.f, evaluations, theta: map.theta(x) };
+  objective(opt.x);
+  return { ...opt, theta: map.theta(opt.x.subarray(0, nphi)) };
+}
+
+/**
+ * `set(rho)`: whiten and accumulate again unless rho is already set (false
+ * where Psi is not positive definite); `restored(rho)`: the deviance's
+ * cross-products were put back to those of rho (saveCrossProducts), and so is
+ * the structure now.
+ */
+function residualSetter(deviance: ProfiledDeviance, residual: ResidualStructure): { set(rho: Float64Array): boolean; restored(rho: Float64Array): void } {
+  let current: Float64Array | null = null;
+  return {
+    set: (rho) => {
+      if (current && current.every((v, i) => v === rho[i])) return true;
+      current = null;
+      if (!residual.set(rho)) return false;
+      deviance.refill();
+      current = Float64Array.from(rho);
+      return true;
+    },
+    restored: (rho) => {
+      residual.set(rho);
+      current = Float64Array.from(rho);
+    },
+  };
 }

@@ -14,6 +14,7 @@ import { fUpper } from "./tails.js";
 import { identity, solveLinear, symmetricEigen } from "../linalg.js";
 import { contrastDf, satterthwaitePieces } from "./satterthwaite.js";
 import { contrastFTest, kenwardRogerAdjustment } from "./kenward-roger.js";
+import { refuseResidual } from "../model/residual/structure.js";
 
 /** One row of the table. */
 export interface AnovaRow {
@@ -40,6 +41,7 @@ function fDenominatorDf(nu: number[]): number {
  * Satterthwaite's df (default) or Kenward-Roger's (pbkrtest's KRmodcomp).
  */
 export function anovaTypeIII(m: FittedModel, options: { ddf?: "satterthwaite" | "kenward-roger" } = {}): AnovaRow[] {
+  refuseResidual(m.deviance.source.residual, "Type III F tests (their Satterthwaite or Kenward-Roger df)", "test a term by a likelihood-ratio test of the models with and without it (likelihoodRatioTest, lmm compare)");
   const { design } = m;
   if (design.droppedColumns.length > 0 || !design.sumCodedX) {
     throw new LmmError("Type III tests need a full-rank fixed-effects matrix: remove the aliased terms from the formula first.");

@@ -51,6 +51,12 @@ async function maximumLikelihood(m: LmerModel): Promise<LmerModel> {
   return m.REML ? fitDesign(m.design, { REML: false, ddf: "none" }) : m;
 }
 
+/** The model as written: its formula, then its residual structure's options (models may differ in these alone). */
+function modelText(m: LmerModel): string {
+  const { correlation, variance } = m.design.options ?? {};
+  return [m.formula, correlation && `correlation = ${correlation}`, variance && `variance = ${variance}`].filter(Boolean).join(", ");
+}
+
 const isModel = (x: unknown): x is LmerModel => typeof (x as LmerModel)?.objective === "number" && (x as LmerModel).design !== undefined;
 
 /**
@@ -84,7 +90,7 @@ export async function likelihoodRatioTest(...args: (LmerModel | LrtOptions)[]): 
   // Stable: models with the same npar keep the order they were given in.
   const ordered = fitted.map((m, i) => ({ m, i })).sort((a, b) => a.m.npar - b.m.npar || a.i - b.i).map(({ m }) => m);
   const rows = ordered.map((m, k): LrtRow => {
-    const base = { model: `m${k}`, formula: m.formula, npar: m.npar, AIC: m.AIC, BIC: m.BIC, logLik: m.logLik, deviance: m.objective };
+    const base = { model: `m${k}`, formula: modelText(m), npar: m.npar, AIC: m.AIC, BIC: m.BIC, logLik: m.logLik, deviance: m.objective };
     if (k === 0) return { ...base, Chisq: null, Df: null, "Pr(>Chisq)": null };
     const prev = ordered[k - 1];
     const Chisq = Math.max(0, prev.objective - m.objective);

@@ -33,6 +33,7 @@ import { whitenedDesign } from "../model/weights.js";
 import type { FittedModel } from "../model/fitted.js";
 import { refuseStructured, structureOf, thetaToFactors } from "../model/parameters.js";
 import { crossprod, identity, matmul, solveLinear, spdInverse, symmetricEigen, symmetrise, transpose } from "../linalg.js";
+import { refuseResidual } from "../model/residual/structure.js";
 
 /** Kenward-Roger df, adjusted standard errors and p-values by coefficient name. */
 export interface KenwardRogerTable {
@@ -496,6 +497,7 @@ function adjustedCovariance(phi: Float64Array, P: Float64Array[], PhiP: Float64A
 export function kenwardRogerAdjustment(model: FittedModel): KenwardRogerAdjustment {
   // Its variance parameters are the unstructured terms' covariance entries.
   refuseStructured(model.design.terms, "Kenward-Roger's method", "use Satterthwaite's df (ddf \"satterthwaite\", --ddf satterthwaite)");
+  refuseResidual(model.deviance.source.residual, "Kenward-Roger's method", 'use t tests without df (ddf "none", --ddf none) or a likelihood-ratio test (lmm compare)');
   if (!model.REML) {
     throw new LmmError(
       "Kenward-Roger's method is only available for REML fits (as in lmerTest): refit by REML (REML: true, or drop --ml), or use Satterthwaite's df.",

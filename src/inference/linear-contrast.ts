@@ -9,6 +9,7 @@ import type { LmerModel } from "../model/lmer-model.js";
 import { checkOptions } from "../options.js";
 import { contrastDdf, kenwardRogerAdjustment, KR_MAX_RANDOM_EFFECTS } from "./kenward-roger.js";
 import { contrastDf, satterthwaitePieces } from "./satterthwaite.js";
+import { refuseResidual } from "../model/residual/structure.js";
 
 /** How the df of a contrast are computed. */
 export type ContrastDdf = "satterthwaite" | "kenward-roger";
@@ -55,6 +56,7 @@ const cache = new WeakMap<LmerModel, Partial<Record<ContrastDdf, LinearInference
 
 /** The estimate, SE and df of any l'beta of `m` by `ddf` (cached per model). */
 export function linearInference(m: LmerModel, ddf: ContrastDdf): LinearInference {
+  refuseResidual(m.deviance.source.residual, "Marginal means, trends and contrasts with df (emmeans, emtrends, contrast)", 'use the fixed effects\' Wald intervals (confint method "wald", --confint wald) or a likelihood-ratio test (lmm compare)');
   const byMethod = cache.get(m) ?? {};
   cache.set(m, byMethod);
   const known = byMethod[ddf];

@@ -47,6 +47,7 @@ import { ProfiledDeviance } from "../model/deviance.js";
 import type { FittedModel } from "../model/fitted.js";
 import { profiledStructures } from "../model/parameters.js";
 import { sdcorName, type FixedCorrelation, type ProfiledStructure } from "../model/covariance/structure.js";
+import { refuseResidual, type ResidualStructure } from "../model/residual/structure.js";
 
 
 /** One parameter of the profile. */
@@ -72,7 +73,8 @@ interface TermLayout {
   names: string[];
 }
 
-function termLayouts(design: Design): TermLayout[] {
+function termLayouts(design: Design, residual: ResidualStructure | null | undefined): TermLayout[] {
+  refuseResidual(residual, "The likelihood profile (and profile intervals)", 'use Wald intervals of the fixed effects (method "wald", --confint wald)');
   const instead = 'use Wald intervals of the fixed effects (method "wald", --confint wald) or parametric bootstrap intervals (method "boot", --confint boot)';
   return profiledStructures(design.terms, "The likelihood profile (and profile intervals)", instead).map(({ structure, at }, k) => ({ structure, at, group: design.terms[k].group, names: design.terms[k].names }));
 }
@@ -287,7 +289,7 @@ export class Profile {
   /** Refit by ML (a REML fit) and lay out the profile's parameters. */
   static async create(model: FittedModel): Promise<Profile> {
     const design = model.design;
-    const layouts = termLayouts(design);
+    const layouts = termLayouts(design, model.deviance.source.residual);
     const dev = await ProfiledDeviance.create(design, false);
     const opt = optimizeTheta(dev, design.terms, model.theta);
     const thetaML = opt.theta;

@@ -15,6 +15,7 @@ import { identity, inverseFromCholesky, solveLinear } from "../linalg.js";
 import type { ProfiledDeviance } from "../model/deviance.js";
 import type { TermOutline } from "../model/design.js";
 import { parameterMap, type ParameterMap } from "../model/parameters.js";
+import { refuseResidual } from "../model/residual/structure.js";
 
 /** Satterthwaite df and two-sided p-values by coefficient name. */
 export interface DdfTable {
@@ -55,6 +56,8 @@ export interface SatterthwaitePieces {
  * theta for unstructured terms, and sigma). The deviance is left evaluated there.
  */
 export function satterthwaitePieces(dev: ProfiledDeviance, terms: readonly TermOutline[], par: ArrayLike<number>, sigma: number): SatterthwaitePieces {
+  // Its Hessian would have to run over rho too (each step a new whitening); without a reference to check it against, it is refused.
+  refuseResidual(dev.source.residual, "Satterthwaite's df", 'use t tests without df (ddf "none", --ddf none; the summary\'s default for such models) or a likelihood-ratio test (lmm compare)');
   const map = parameterMap(terms);
   const k = par.length;
   const p = dev.layout.p;

@@ -9,6 +9,7 @@ import { thetaToFactors } from "../model/parameters.js";
 import { predict } from "../model/predict.js";
 import { mulberry32, normalSource } from "../random.js";
 import { LmmError } from "../errors.js";
+import { refuseResidual } from "../model/residual/structure.js";
 
 /** Options of `simulate()` and `bootstrap()`. */
 export interface SimulateOptions {
@@ -24,7 +25,13 @@ export interface SimulateOptions {
 export const MAX_NSIM = 100_000;
 
 /** `nsim` responses simulated from the fitted model (unconditional on the random effects). */
+/** Simulations draw iid residuals: a model with a residual structure is refused. */
+function refuseSimulation(m: FittedModel): void {
+  refuseResidual(m.deviance.source.residual, "Simulation from the model (and the parametric bootstrap)", 'use Wald intervals (method "wald", --confint wald)');
+}
+
 export function simulate(m: FittedModel, nsim: number, options: SimulateOptions = {}): Float64Array[] {
+  refuseSimulation(m);
   return Array.from(simulations(m, nsim, options));
 }
 
@@ -83,6 +90,7 @@ export interface BootstrapResult {
  * (same design, same REML/ML), starting from the fitted theta.
  */
 export async function bootstrap(m: FittedModel, nsim: number, options: SimulateOptions = {}): Promise<BootstrapResult> {
+  refuseSimulation(m);
   const responses = simulations(m, nsim, options); // checks nsim before the arrays below are sized by it
   const dev = await ProfiledDeviance.create(m.design, m.REML);
   const result: BootstrapResult = {

@@ -180,7 +180,7 @@ class Planner {
     const L = (this.L = terms.map((t) => t.levels));
     const codes = (this.codes = terms.map((t) => t.codes));
 
-    let m = 1;
+    let m = Math.min(1, K); // no random terms (a gls model): no block-diagonal terms either
     while (m < K) {
       const par = nestedIn(codes[m - 1], L[m - 1], codes[m]);
       if (!par) break;

@@ -11,6 +11,8 @@ import { gigabytes, WASM_MEMORY_BYTES } from "./blocks.js";
 import type { Design, DesignOptions, ModelMatrix, NewDataDesign, RandomEffectsTerm } from "./design.js";
 import { TransformedVariables } from "./transforms.js";
 import { contrastMatrix, contrastName, type ContrastName } from "./contrasts.js";
+import { residualDesign } from "./residual/build.js";
+import { residualSpec, residualVariables } from "./residual/spec.js";
 
 /** How each factor coded by contrasts is coded. */
 type Coding = (variable: string) => ContrastName;
@@ -510,8 +512,11 @@ export function lme4TermOrder(levels: readonly number[]): number[] {
 /** Build the model's design from a parsed formula and data (lme4's lFormula). */
 export function buildDesign(formula: ParsedFormula, data: DataFrame, options: DesignOptions = {}): Design {
   if (!formula.response) throw new LmmError("The formula has no response: write it as 'y ~ ...' with the response column on the left.");
-  if (formula.random.length === 0) {
-    throw new LmmError("The formula has no random-effects term: add one such as '(1 | subject)'; for a model without random effects use a linear model.");
+  const residual = residualSpec(options);
+  if (formula.random.length === 0 && !residual) {
+    throw new LmmError(
+      "The formula has no random-effects term: add one such as '(1 | subject)', or give a residual structure (correlation: 'ar1(~ time | subject)', as nlme's gls); for a model with neither use a linear model.",
+    );
   }
   const response = formula.response;
   const messages: string[] = [];
@@ -527,7 +532,7 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
     const call = r.group.find((v) => transforms.has(v));
     if (call) throw new LmmError(`The grouping factor ${quote(call)} of a random-effects term is a function call: use a column of the data (every grouping variable is a factor already).`);
   }
-  const vars = [...new Set(formulaVariables(formula).flatMap((v) => transforms.dataColumns(v)))];
+  const vars = [...new Set([...formulaVariables(formula).flatMap((v) => transforms.dataColumns(v)), ...(residual ? residualVariables(residual) : [])])];
   vars.forEach((v) => lookup(data, v));
   const rcol = transforms.has(response) ? undefined : lookup(data, response);
   if (rcol && rcol.kind !== "numeric") {
@@ -579,10 +584,11 @@ export function buildDesign(formula: ParsedFormula, data: DataFrame, options: De
     }
   }
   terms = lme4TermOrder(terms.map((t) => t.factor.levels.length)).map((i) => terms[i]);
+  const residualVars = residual && residualDesign(residual, fb, terms, weights !== undefined);
   const factorLevels = Object.fromEntries([...fb.factorCache].map(([name, f]) => [name, f.levels]));
   const sumCodedX = () => fb.modelMatrix(formula.fixed, () => "sum");
   const covariate = (name: string) => fb.numeric(name);
-  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, data, factorLevels, transforms: transforms.state, sumCodedX, covariate, ...(offset && { offset }), ...(weights && { weights }) };
+  return { formula, n, rows, droppedRows: data.nrow - n, response, y, X, droppedColumns: dropped, messages, terms, options, data, factorLevels, transforms: transforms.state, sumCodedX, covariate, ...(offset && { offset }), ...(weights && { weights }), ...(residualVars && { residual: residualVars }) };
 }
 
 

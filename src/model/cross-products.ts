@@ -6,6 +6,7 @@
 // a SQL GROUP BY, a statistics file). The kernels see only A.
 import type { KernelExports } from "../wasm/kernels.js";
 import type { LayoutPlan, LayoutShape } from "./blocks.js";
+import type { ResidualStructure } from "./residual/structure.js";
 
 /**
  * Constants subtracted from y and from X's columns before the products were
@@ -21,8 +22,17 @@ export interface Shifts {
 export interface CrossProductSource {
   /** Observations the sums run over (n of the deviance). */
   readonly n: number;
-  /** Sum of the logs of the prior weights (lme4's ldW, subtracted from the deviance); 0 without weights. */
+  /**
+   * log|T'T| of the row transformation that makes the model an ordinary one,
+   * subtracted from the deviance: the sum of the logs of the prior weights
+   * (lme4's ldW), less sum_i log|Psi_i| of a residual structure; 0 without either.
+   */
   readonly logWeightSum: number;
+  /**
+   * The residual structure whitening the rows, when the model has one: after
+   * its parameters change (`set`), the deviance accumulates again (ProfiledDeviance.refill).
+   */
+  readonly residual?: ResidualStructure | null;
   /** What the layout is planned from. */
   readonly shape: LayoutShape;
   /**

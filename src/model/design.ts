@@ -9,6 +9,7 @@ import { LEVEL_ORDERS, type Factor, type LevelOrder } from "./factor.js";
 import type { StructureKind } from "./covariance/structure.js";
 import type { TransformState } from "./transforms.js";
 import type { ContrastName } from "./contrasts.js";
+import type { ResidualDesign } from "./residual/structure.js";
 
 /** Options that shape how data columns enter the model. */
 export interface DesignOptions {
@@ -42,10 +43,30 @@ export interface DesignOptions {
    * column name or one number per data row; adds to the formula's offset() terms.
    */
   offset?: string | ArrayLike<number>;
+  /**
+   * Correlated residuals within groups (nlme's `correlation`): "ar1(~ time |
+   * subject)" (correlation phi^|t_j - t_k| for integer times, gaps counting;
+   * `~ 1 | subject` for the rows' order), "car1(~ time | subject)" (real
+   * times), "cs(~ 1 | subject)" (compound symmetry) or "us(~ visit | subject)"
+   * (unstructured over the visit factor's levels, with a variance per visit:
+   * MMRM's us). With one, the formula may have no random-effects term (nlme's gls).
+   */
+  correlation?: string;
+  /** Residual variances by group (nlme's `weights = varIdent(...)`): "ident(~ 1 | group)". */
+  variance?: string;
 }
 
 /** The names and kinds of DesignOptions, for checkOptions. */
-export const DESIGN_OPTIONS: OptionSpec = { levels: "object", factors: "string[]", contrasts: "object", levelOrder: LEVEL_ORDERS, weights: "column", offset: "column" };
+export const DESIGN_OPTIONS: OptionSpec = {
+  levels: "object",
+  factors: "string[]",
+  contrasts: "object",
+  levelOrder: LEVEL_ORDERS,
+  weights: "column",
+  offset: "column",
+  correlation: "string",
+  variance: "string",
+};
 
 /** The DesignOptions among a function's options (those given). */
 export function designOptionsOf(options: DesignOptions): DesignOptions {
@@ -101,6 +122,8 @@ export interface Design {
   offset?: Float64Array;
   /** Prior weights on the rows used (see DesignOptions.weights and weights.ts). */
   weights?: Float64Array;
+  /** The residual structure's variables on the rows used (DesignOptions.correlation and .variance). */
+  residual?: ResidualDesign;
   X: ModelMatrix;
   /** Fixed-effect columns dropped because X was rank deficient. */
   droppedColumns: string[];

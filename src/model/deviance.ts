@@ -90,9 +90,14 @@ export class ProfiledDeviance {
     readonly layout: BlockLayout,
     readonly n: number,
     private reml: boolean,
-    /** Sum of the logs of the prior weights, 0 without. */
-    private readonly logWeightSum: number,
-  ) {}
+    /** Where the cross-products come from. */
+    readonly source: CrossProductSource,
+  ) {
+    this.logWeightSum = source.logWeightSum;
+  }
+
+  /** log|T'T| of the rows' transformation (see CrossProductSource.logWeightSum), at the source's current parameters. */
+  private logWeightSum: number;
 
   /** The deviance of a design's rows (see fromSource). */
   static create(design: Design, reml: boolean, recycle?: ProfiledDeviance): Promise<ProfiledDeviance> {
@@ -113,7 +118,7 @@ export class ProfiledDeviance {
       recycle && !shareTail && !worthSharingTail(recycle.layout.mt)
         ? recycle.k
         : await loadKernels(shareTail ? sharedMemory() : undefined);
-    const dev = new ProfiledDeviance(k, layout, source.n, reml, source.logWeightSum);
+    const dev = new ProfiledDeviance(k, layout, source.n, reml, source);
     dev.moveIn((reserve) => source.attach(plan, reserve));
     return dev;
   }
@@ -215,6 +220,36 @@ export class ProfiledDeviance {
   private accumulate(): void {
     this.f64.fill(0, this.ptr.A / 8, this.ptr.A / 8 + this.layout.aSize);
     this.fill.accumulate(this.k, this.ptr.A);
+  }
+
+  /**
+   * Accumulate the cross-products again after the source's own parameters
+   * changed (a residual structure's, see CrossProductSource.residual), and take
+   * its new log-determinant term; `evaluate` follows. One pass over the rows.
+   */
+  refill(): void {
+    this.unshareWork(); // the worker's copy of the cross-products would be stale
+    this.logWeightSum = this.source.logWeightSum;
+    this.accumulate();
+  }
+
+  /**
+   * Keep a copy of the cross-products and of the source's log-determinant term:
+   * `restore()` puts them back, for the cost of a copy of A instead of a pass
+   * over the rows (a difference quotient in the source's parameters returns to
+   * where it started); `evaluate` follows.
+   */
+  saveCrossProducts(): { restore(): void } {
+    const a = this.ptr.A / 8;
+    const copy = this.f64.slice(a, a + this.layout.aSize);
+    const logWeightSum = this.logWeightSum;
+    return {
+      restore: () => {
+        this.unshareWork();
+        this.f64.set(copy, a);
+        this.logWeightSum = logWeightSum;
+      },
+    };
   }
 
   /**

@@ -4,6 +4,7 @@
 import type { Design } from "./design.js";
 import type { ProfiledDeviance } from "./deviance.js";
 import type { StructureKind } from "./covariance/structure.js";
+import type { ResidualReport } from "./residual/structure.js";
 
 /** One row of lme4's as.data.frame(VarCorr(m)). */
 export interface VarCorrRow {
@@ -86,6 +87,12 @@ export interface FitEstimates {
   readonly covarianceParameters: number[];
   /** Each random-effects term's covariance structure with its sds and parameters. */
   readonly structures: TermStructure[];
+  /**
+   * The residual structure's estimates (nlme's correlation and variance
+   * function), when the model has one; sigma is then the residual sd of the
+   * variance function's first level (of the first visit for `us`).
+   */
+  readonly residualStructure?: ResidualReport;
   /** Residual standard deviation. */
   readonly sigma: number;
   readonly varcorr: VarCorrRow[];

@@ -208,7 +208,11 @@ export function estimatesAt(
   const solution = deviance.solve();
   const beta = deviance.beta(solution);
 
-  const V = inverseFromCholesky(deviance.fixedFactor(), p).map((v) => v * sigma * sigma);
+  // nlme's gls (a residual structure without random effects) scales the ML
+  // fit's covariance of beta by n / (n - p), as if sigma^2 were REML's.
+  const residual = deviance.source.residual;
+  const glsScale = residual && terms.length === 0 && !deviance.REML ? n / (n - p) : 1;
+  const V = inverseFromCholesky(deviance.fixedFactor(), p).map((v) => v * sigma * sigma * glsScale);
   const fixef: Record<string, number> = {};
   const se: Record<string, number> = {};
   const t: Record<string, number> = {};
@@ -248,6 +252,7 @@ export function estimatesAt(
     theta,
     thetaNames: thetaNames(terms),
     covarianceParameters: Array.from(opt.x),
+    ...(residual && { residualStructure: residual.report(opt.x.subarray(opt.x.length - residual.npar)) }),
     structures: termStructureReports(terms, factors, opt.x, sigma),
     sigma,
     varcorr: varianceComponents(terms, factors, sigma),
@@ -255,12 +260,14 @@ export function estimatesAt(
     logLik: -objective / 2,
     npar,
     AIC: objective + 2 * npar,
-    BIC: objective + npar * Math.log(n),
+    // nlme's BIC of a REML fit counts n - p observations (lme4's, n).
+    BIC: objective + npar * Math.log(residual && deviance.REML ? n - p : n),
     ngrps,
     singular,
     convergence,
     dataName: options.dataName,
-    ddf: options.ddf ?? "satterthwaite",
+    // Satterthwaite's df are refused with a residual structure (satterthwaite.ts): its t tests have none unless asked.
+    ddf: options.ddf ?? (residual ? "none" : "satterthwaite"),
   };
   return { estimates, solution, beta, factors };
 }
@@ -296,6 +303,8 @@ export class LmerModel implements FittedModel {
   ) {
     const at = estimatesAt(design, deviance, opt, options, { responseSd: meanAndSd(design.y).sd, cause: () => degenerateFitCause(design) });
     Object.assign(this, at.estimates);
+    // A df method asked of a model with a residual structure is refused at once (see satterthwaite.ts), not at the first summary.
+    if (deviance.source.residual && this.ddf !== "none") void (this.ddf === "satterthwaite" ? this.satterthwaite : this.kenwardRoger);
     this.solution = at.solution;
     this.beta = at.beta;
     this.factors = at.factors;
@@ -339,10 +348,24 @@ export class LmerModel implements FittedModel {
     return this.cache.residuals;
   }
 
-  /** Min, quartiles and max of the scaled (Pearson) residuals: with prior weights, sqrt(w) times the residual, over sigma. */
+  /** Min, quartiles and max of the scaled (Pearson) residuals: each residual over sigma times its row's residual sd ratio. */
   get scaledResidualQuantiles(): number[] {
+    const scale = this.residualScale();
+    return fiveNumbers(Float64Array.from(this.residuals, (v, i) => v / (this.sigma * scale(i))));
+  }
+
+  /**
+   * Each row's residual sd over sigma: a variance function's ratio for the
+   * row's stratum (or `us`'s visit; nlme's Pearson residuals), else 1 / sqrt(w)
+   * with prior weights (lme4's), else 1.
+   */
+  private residualScale(): (i: number) => number {
     const w = this.design.weights;
-    return fiveNumbers(Float64Array.from(this.residuals, (v, i) => (w ? v * Math.sqrt(w[i]) : v) / this.sigma));
+    const residual = this.design.residual;
+    const ratios = this.residualStructure?.variance?.parameters;
+    const strata = residual && (residual.strata ?? residual.visits);
+    if (strata && ratios) return (i) => ratios[strata.levels[strata.codes[i]]];
+    return w ? (i) => 1 / Math.sqrt(w[i]) : () => 1;
   }
 
   /**

@@ -1,12 +1,14 @@
 // The cross-products of a design's rows (cross-products.ts): the rows move into
 // the kernels' memory once, as columns, and one pass in WASM
 // (assembly/accumulate.ts) adds every row's blocks into A. Prior weights scale
-// the rows there (weights.ts), so the kernels never see weights.
+// the rows there (weights.ts), and a residual structure whitens them
+// (residual/structure.ts), so the kernels never see weights or correlations.
 import { PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, PR } from "../wasm/layout.generated.js";
 import type { KernelExports } from "../wasm/kernels.js";
 import { designShape, record, type LayoutPlan, type LayoutShape } from "./blocks.js";
 import type { CrossProductFill, CrossProductSource, Shifts } from "./cross-products.js";
 import type { Design } from "./design.js";
+import { ResidualStructure } from "./residual/structure.js";
 import { logWeightSum, sqrtWeights } from "./weights.js";
 
 /** Rows per call of the accumulation kernel (see RowFill.accumulate). */
@@ -15,11 +17,19 @@ const ACCUMULATE_CHUNK = 1 << 14;
 /** The rows of a design as a cross-product source. */
 export class RowCrossProducts implements CrossProductSource {
   readonly shape: LayoutShape;
-  readonly logWeightSum: number;
+  private readonly weightSum: number;
+  readonly residual: ResidualStructure | null;
 
   constructor(private readonly design: Design) {
     this.shape = designShape(design);
-    this.logWeightSum = logWeightSum(design);
+    this.weightSum = logWeightSum(design);
+    this.residual = design.residual ? new ResidualStructure(design.residual, design.n) : null;
+    this.residual?.set(this.residual.start());
+  }
+
+  /** The weights' log sum, less sum_i log|Psi_i| of the residual structure at its current parameters. */
+  get logWeightSum(): number {
+    return this.weightSum - (this.residual?.logDeterminant ?? 0);
   }
 
   get n(): number {
@@ -27,7 +37,7 @@ export class RowCrossProducts implements CrossProductSource {
   }
 
   attach(plan: LayoutPlan, reserve: (bytes: number) => number): CrossProductFill {
-    return new RowFill(this.design, planRowData(this.design, plan), reserve);
+    return new RowFill(this.design, planRowData(this.design, plan), reserve, this.residual);
   }
 }
 
@@ -122,6 +132,8 @@ interface RowBuffers {
   columnOf: number;
   cols: number;
   ints: number;
+  /** With a residual structure: the prepared columns before whitening, and the whitening kernel's arrays. */
+  whitening?: { prepared: number; order: number; groupStart: number; groupPattern: number; cinv: number; cinvAt: number; band: number };
 }
 
 /**
@@ -129,7 +141,10 @@ interface RowBuffers {
  * the response and X's columns of their own (not also columns of Z) are centred
  * before the products are formed: r2 = y'y - |r_Zy|^2 - |r_Xy|^2 and
  * R_X'R_X = X'X - R_ZX'R_ZX cancel every digit when y or a covariate sits far
- * from zero (~1e9). Weights scale the centred rows.
+ * from zero (~1e9). Weights scale the centred rows. A residual structure
+ * keeps the prepared columns and whitens them into the kernels' memory before
+ * each accumulation (whitening commutes with centring: the intercept stays in
+ * the model, whitened, and absorbs the shifts).
  */
 class RowFill implements CrossProductFill {
   readonly shifts: Shifts;
@@ -141,6 +156,7 @@ class RowFill implements CrossProductFill {
     private readonly design: Design,
     private readonly rows: RowData,
     reserve: (bytes: number) => number,
+    private readonly residual: ResidualStructure | null,
   ) {
     const { n } = design;
     this.shifts = { y: 0, x: new Float64Array(design.X.columns.length) };
@@ -153,6 +169,18 @@ class RowFill implements CrossProductFill {
       cols: reserve(n * rows.stored.length * 8),
       ints: reserve(rows.intsSize * 4),
     };
+    if (residual) {
+      const w = residual.kernelArrays();
+      this.ptr.whitening = {
+        prepared: reserve(n * rows.stored.length * 8),
+        order: reserve(w.order.length * 4),
+        groupStart: reserve(w.groupStart.length * 4),
+        groupPattern: reserve(w.groupPattern.length * 4),
+        cinv: reserve(w.cinv.length * 8),
+        cinvAt: reserve(w.cinvAt.length * 4),
+        band: reserve(w.band.length * 4),
+      };
+    }
   }
 
   /** Stored column c of the row data, a view into the kernels' memory. */
@@ -167,6 +195,15 @@ class RowFill implements CrossProductFill {
     i32.set(rows.columnOf, ptr.columnOf / 4);
     rows.writeInts(i32.subarray(ptr.ints / 4, ptr.ints / 4 + rows.intsSize));
     rows.stored.forEach((col, c) => this.column(k, c).set(col));
+    const w = ptr.whitening;
+    if (w) {
+      const arrays = this.residual!.kernelArrays();
+      i32.set(arrays.order, w.order / 4);
+      i32.set(arrays.groupStart, w.groupStart / 4);
+      i32.set(arrays.groupPattern, w.groupPattern / 4);
+      i32.set(arrays.cinvAt, w.cinvAt / 4);
+      i32.set(arrays.band, w.band / 4);
+    }
     if (this.centred) {
       // X's columns sit before y's in the row data; those stored once are X's alone.
       const { columnOf, width } = rows;
@@ -180,6 +217,12 @@ class RowFill implements CrossProductFill {
     this.prepareResponse(k);
   }
 
+  /** Keep the prepared columns for the whitening before each accumulation (they lie next to each other, as the whitened ones). */
+  private keepPrepared(k: KernelExports): void {
+    const w = this.ptr.whitening;
+    if (w) new Uint8Array(k.memory.buffer).copyWithin(w.prepared, this.ptr.cols, this.ptr.cols + this.design.n * this.rows.stored.length * 8);
+  }
+
   setResponse(k: KernelExports, y: ArrayLike<number>): void {
     this.column(k, this.rows.stored.length - 1).set(y);
     this.prepareResponse(k);
@@ -190,6 +233,7 @@ class RowFill implements CrossProductFill {
     const y = this.column(k, this.rows.stored.length - 1);
     if (this.centred) this.shifts.y = centre(y);
     this.weigh(y);
+    this.keepPrepared(k);
   }
 
   private weigh(col: Float64Array): void {
@@ -204,8 +248,14 @@ class RowFill implements CrossProductFill {
    * throughout (about 3x slower). The rows are added in the same order either way.
    */
   accumulate(k: KernelExports, a: number): void {
-    const { rows, ptr } = this;
+    const { rows, ptr, residual } = this;
     const n = this.design.n;
+    const w = ptr.whitening;
+    if (residual && w) {
+      const arrays = residual.kernelArrays();
+      new Float64Array(k.memory.buffer).set(arrays.cinv, w.cinv / 8);
+      k.whiten(w.prepared, ptr.cols, rows.stored.length, n, w.order, w.groupStart, w.groupPattern, arrays.groupPattern.length, w.cinv, w.cinvAt, w.band);
+    }
     for (let from = 0; from < n; from += ACCUMULATE_CHUNK) {
       const to = Math.min(n, from + ACCUMULATE_CHUNK);
       k.accumulate(ptr.cols, ptr.columnOf, rows.width, n, from, to, ptr.ints, ptr.pairs, rows.npairs, a, ptr.row);

@@ -18,6 +18,10 @@ export interface LmerJSON {
   theta_names: string[];
   sigma: number;
   varcorr: VarCorrRow[];
+  /** The residual correlation structure (nlme's corAR1, ...): type ar1, car1, cs or us, formula, parameters (Phi, Rho, or us's correlations by visit pair "v2:v1"). */
+  correlation?: { type: string; formula: string; parameters: Record<string, number> };
+  /** The residual variance function (nlme's varIdent): type "ident", formula, the sd ratio of each level to the first. */
+  variance?: { type: string; formula: string; parameters: Record<string, number> };
   /** Each random-effects term's covariance structure ("us", "diag", "cs", "homcs", "ar1", "toep"), its sds and parameters (rho, phi, lags). */
   structures: TermStructure[];
   objective: number;
@@ -60,6 +64,8 @@ export function modelToJSON(m: ReportedModel): LmerJSON {
     sigma: m.sigma,
     varcorr: m.varcorr,
     structures: m.structures,
+    ...(m.residualStructure?.correlation && { correlation: m.residualStructure.correlation }),
+    ...(m.residualStructure?.variance && { variance: m.residualStructure.variance }),
     objective: m.objective,
     logLik: m.logLik,
     npar: m.npar,

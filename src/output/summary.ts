@@ -1,6 +1,7 @@
 // The text of lme4's summary(lmer(...)), section by section.
 import type { SummaryModel } from "./reported.js";
 import type { TermStructure } from "../model/fitted.js";
+import { residualStructureLines } from "./residual-structure.js";
 import { abbreviate, decimalsFor, formatColumn, formatFixed, table, formatPValue, SIGNIF_CODES, significanceStars } from "./format.js";
 
 const DIGITS = 4; // lme4 prints with max(3, getOption("digits") - 3)
@@ -34,12 +35,20 @@ function fitCriteria(m: SummaryModel): SummaryTable {
   return { header: ["AIC", "BIC", "logLik", "deviance", "df.resid"], rows: [cells], leftAlign: [false, false, false, false, false] };
 }
 
+/** The title line: lme4's (lmerTest's with df), or nlme's for a residual structure without random effects (gls). */
+function title(m: SummaryModel): string {
+  const how = m.REML ? "REML" : "maximum likelihood";
+  if (Object.keys(m.ngrps).length === 0) return `Generalized least squares fit by ${how}`;
+  const fit = `Linear mixed model fit by ${how}`;
+  if (m.residualStructure) return fit;
+  return m.ddf === "none"
+    ? `${fit}${m.REML ? " " : "  "}['lmerMod']`
+    : `${fit}. t-tests use ${m.ddf === "kenward-roger" ? "Kenward-Roger" : "Satterthwaite"}'s method ['lmerModLmerTest']`;
+}
+
 function header(m: SummaryModel): string[] {
-  const fit = m.REML ? "Linear mixed model fit by REML" : "Linear mixed model fit by maximum likelihood";
   const lines = [
-    m.ddf === "none"
-      ? `${fit}${m.REML ? " " : "  "}['lmerMod']`
-      : `${fit}. t-tests use ${m.ddf === "kenward-roger" ? "Kenward-Roger" : "Satterthwaite"}'s method ['lmerModLmerTest']`,
+    title(m),
     `Formula: ${m.formula}`,
   ];
   if (m.dataName) lines.push(`   Data: ${m.dataName}`);
@@ -133,6 +142,8 @@ function randomEffectsTable(m: SummaryModel): SummaryTable {
 }
 
 function randomEffects(m: SummaryModel): string[] {
+  // A gls model has no random effects: nlme prints its residual sd alone.
+  if (Object.keys(m.ngrps).length === 0) return [`Residual standard error: ${formatColumn([m.sigma], DIGITS)[0]}`, `Number of obs: ${m.nobs}`];
   const { header: head, rows, leftAlign } = randomEffectsTable(m);
   const text = table(head, rows, leftAlign).split("\n").map((l) => ` ${l}`);
   const groups = Object.entries(m.ngrps)
@@ -221,7 +232,8 @@ function roundedCorrelation(r: number): number {
 
 /** The full summary text. */
 export function formatSummary(m: SummaryModel): string {
-  const out = [...header(m), "", ...scaledResiduals(m), "", ...randomEffects(m), "", ...fixedEffects(m)];
+  const residual = residualStructureLines(m.residualStructure);
+  const out = [...header(m), "", ...scaledResiduals(m), "", ...randomEffects(m), ...(residual.length ? ["", ...residual] : []), "", ...fixedEffects(m)];
   const corr = correlationOfFixed(m);
   if (corr.length) out.push("", ...corr);
   if (m.messages.length) out.push("", ...m.messages);

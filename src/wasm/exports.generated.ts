@@ -24,6 +24,21 @@ export interface KernelExports {
    */
   accumulate(cols: number, columnOf: number, width: number, n: number, from: number, to: number, ints: number, pairs: number, npairs: number, a: number, row: number): void;
   /**
+   * assembly/whiten/whiten
+   * @param src `usize`
+   * @param dst `usize`
+   * @param ncols `i32`
+   * @param n `i32`
+   * @param order `usize`
+   * @param groupStart `usize`
+   * @param groupPattern `usize`
+   * @param ngroups `i32`
+   * @param cinv `usize`
+   * @param cinvAt `usize`
+   * @param band `usize`
+   */
+  whiten(src: number, dst: number, ncols: number, n: number, order: number, groupStart: number, groupPattern: number, ngroups: number, cinv: number, cinvAt: number, band: number): void;
+  /**
    * assembly/deviance/evaluate
    * @param desc `usize`
    * @param out `usize`
