@@ -177,20 +177,25 @@ export function reverseTailScaling(desc: usize): void {
     if (term < 0) continue;
     const r0 = ldi(tsegs, s * SEG_STRIDE + S_START), q = ldi(tsegs, s * SEG_STRIDE + S_LEN);
     const tbs = tb + (<usize>tmatSlot(terms, term) << 3);
-    // m < r0 + q: A[r0 + i][m] from row r0 + i; beyond: A[m][r0 + i] from row m.
-    // Both sums run over m outermost, so each step reads a stretch of one row of A and Y.
-    for (let m = 0; m < r0 + q; m++) {
-      const ym = y + <usize>m * rowBytes + (<usize>r0 << 3);
-      for (let i = 0; i < q; i++) {
-        const a = ld(ta + <usize>(r0 + i) * rowBytes, m);
-        for (let j = 0; j <= i; j++) st(tbs, i * q + j, ld(tbs, i * q + j) + a * ld(ym, j));
-      }
-    }
-    for (let m = r0 + q; m < mt; m++) {
-      const am = ta + <usize>m * rowBytes + (<usize>r0 << 3), ym = y + <usize>m * rowBytes + (<usize>r0 << 3);
-      for (let i = 0; i < q; i++) {
-        const a = ld(am, i);
-        for (let j = 0; j <= i; j++) st(tbs, i * q + j, ld(tbs, i * q + j) + a * ld(ym, j));
+    for (let i = 0; i < q; i++) {
+      const arow = ta + <usize>(r0 + i) * rowBytes, acol = ta + (<usize>(r0 + i) << 3);
+      // Pairs of columns j, j + 1 (j + 1 may pass the diagonal: that lane is dropped).
+      for (let j = 0; j <= i; j += 2) {
+        // m < r0 + q: A[r0 + i][m] from row r0 + i; beyond: A[m][r0 + i] from row m.
+        const yc = y + (<usize>(r0 + j) << 3);
+        const both = j + 1 <= i;
+        let v = f64x2.splat(0.0);
+        if (both) {
+          for (let m = 0; m < r0 + q; m++) v = f64x2.add(v, f64x2.mul(v128.load64_splat(arow + (<usize>m << 3)), v128.load(yc + <usize>m * rowBytes)));
+          for (let m = r0 + q; m < mt; m++) v = f64x2.add(v, f64x2.mul(v128.load64_splat(acol + <usize>m * rowBytes), v128.load(yc + <usize>m * rowBytes)));
+        } else {
+          let w = 0.0;
+          for (let m = 0; m < r0 + q; m++) w += ld(arow, m) * load<f64>(yc + <usize>m * rowBytes);
+          for (let m = r0 + q; m < mt; m++) w += load<f64>(acol + <usize>m * rowBytes) * load<f64>(yc + <usize>m * rowBytes);
+          v = f64x2.replace_lane(v, 0, w);
+        }
+        st(tbs, i * q + j, ld(tbs, i * q + j) + f64x2.extract_lane(v, 0));
+        if (both) st(tbs, i * q + j + 1, ld(tbs, i * q + j + 1) + f64x2.extract_lane(v, 1));
       }
     }
   }
