@@ -11,7 +11,7 @@ import { isInterceptModel, factorInterceptUnits } from "./intercept";
 import { defersTail, updateTailByRows } from "./tailrows";
 import { scaleScalarTail } from "./scalartail";
 import { denseTailWorkSize, updateTailDense } from "./densetail";
-import { rowTimesLower, rowsTimesLowerT, solvePanelRows } from "./scaling";
+import { rowTimesLower, rowTimesFull, rowsTimesLowerT, solvePanelRows } from "./scaling";
 import {
   D_NUNITS, D_UNITS, D_GROUPS, D_SEGS, D_NTERMS, D_TERMS, D_THETA, D_TMATS, D_A, D_F,
   D_TAILOFF, D_MT, D_ND, D_P, D_TAILSEGS, D_NTAILSEGS, D_SCRATCH, D_N, D_REML, D_IDX, D_WORK, D_HALF, D_VARIANT, VARIANT_TAIL_DENSE,
@@ -42,6 +42,63 @@ function tmatOffset(terms: usize, t: i32): i32 {
 }
 
 /**
+ * A unit of the first nested term with q >= 2 receives no Schur update (it has
+ * no descendants), so it is scaled and factored in one visit: its own block
+ * first, then its off-diagonal rows A Tc L^{-T} as one q x q product per row
+ * (instead of a pass for Tc and one for the triangular solve), then Ts' per
+ * segment (left and right factors commute). The same F in exact arithmetic.
+ */
+@inline function isFusedLeaf(q: i32, term: i32): bool {
+  return q >= 2 && term == 0;
+}
+
+/** Rows of unit u's panel `p` in segments from the (s0 + skip)-th on <- Ts' rows (X, y rows unscaled). */
+function scaleSegmentsLeft(desc: usize, u: i32, p: usize, skip: i32): void {
+  const units = ptr(desc, D_UNITS), segs = ptr(desc, D_SEGS), terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS);
+  const um = u * UNIT_STRIDE;
+  const q = ldi(units, um + U_Q);
+  const rowBytes = <usize>q << 3;
+  const s0 = ldi(units, um + U_SEG0), ns = ldi(units, um + U_NSEG);
+  for (let s = s0 + skip; s < s0 + ns; s++) {
+    const term = ldi(segs, s * SEG_STRIDE + S_TERM);
+    if (term < 0) continue;
+    const r0 = ldi(segs, s * SEG_STRIDE + S_START), len = ldi(segs, s * SEG_STRIDE + S_LEN);
+    const ts = tm + (<usize>tmatOffset(terms, term) << 3);
+    if (ldi(terms, term * TERM_STRIDE + T_Q) == 1) {
+      // A run of units of a scalar term (see blocks.ts): each row times its T's one entry.
+      const t = load<f64>(ts), row = p + <usize>r0 * rowBytes;
+      for (let j = 0; j < len * q; j++) st(row, j, t * ld(row, j));
+    } else rowsTimesLowerT(p + <usize>r0 * rowBytes, len, q, q, ts);
+  }
+}
+
+/**
+ * Scale and factor a fused leaf unit (see isFusedLeaf): F's own block
+ * Tc' A Tc + I = L L', then the off-diagonal rows R = Ts' A Tc L^{-T}. Returns
+ * false if the own block is not positive definite. Scratch: q (q + 1) f64.
+ */
+function factorFusedLeaf(desc: usize, u: i32, scratch: usize): bool {
+  const a = ptr(desc, D_A), f = ptr(desc, D_F), units = ptr(desc, D_UNITS), terms = ptr(desc, D_TERMS);
+  const um = u * UNIT_STRIDE;
+  const off = <usize>ldi(units, um + U_PANEL) << 3;
+  const p = f + off, pa = a + off;
+  const q = ldi(units, um + U_Q), nrows = ldi(units, um + U_NROWS);
+  const tc = ptr(desc, D_TMATS) + (<usize>tmatOffset(terms, ldi(units, um + U_TERM)) << 3);
+  const rowBytes = <usize>q << 3;
+  for (let i = 0; i < q; i++) rowTimesLower(p + <usize>i * rowBytes, pa + <usize>i * rowBytes, tc, q);
+  rowsTimesLowerT(p, q, q, q, tc);
+  for (let i = 0; i < q; i++) st(p, i * q + i, ld(p, i * q + i) + 1.0);
+  if (!choleskyLower(p, q, q)) return false;
+  // M = Tc L^{-T} (q x q, row-major; Tc's zeros above the diagonal included).
+  const m = scratch + rowBytes;
+  memory.copy(m, tc, <usize>q * rowBytes);
+  solvePanelRows(m, q, p, q, scratch);
+  for (let i = q; i < nrows; i++) rowTimesFull(p + <usize>i * rowBytes, pa + <usize>i * rowBytes, m, q);
+  scaleSegmentsLeft(desc, u, p, 1);
+  return true;
+}
+
+/**
  * f64 scratch at D_WORK: the blocked tail kernels', the sweeps of slope.ts (two
  * mt x mt f64x2; S and four units' S R), or the dense tail updates of densetail.ts.
  */
@@ -58,7 +115,7 @@ function copyTail(desc: usize): void {
 /** F <- Lambda' A Lambda (+ I on the random-effects diagonal), panel by panel, then the tail. */
 function scale(desc: usize): void {
   const a = ptr(desc, D_A), f = ptr(desc, D_F), terms = ptr(desc, D_TERMS), tm = ptr(desc, D_TMATS);
-  const segs = ptr(desc, D_SEGS), units = ptr(desc, D_UNITS);
+  const units = ptr(desc, D_UNITS);
   const nunits = field(desc, D_NUNITS);
   const tailOff = field(desc, D_TAILOFF), mt = field(desc, D_MT);
   const scalarTail = scaleScalarTail(desc);
@@ -66,30 +123,21 @@ function scale(desc: usize): void {
 
   for (let u = 0; u < nunits; u++) {
     const um = u * UNIT_STRIDE;
+    const q = ldi(units, um + U_Q);
+    if (isFusedLeaf(q, ldi(units, um + U_TERM))) continue; // scaled as it is factored (factorFusedLeaf)
     const off = <usize>ldi(units, um + U_PANEL) << 3;
     const p = f + off, pa = a + off;
-    const q = ldi(units, um + U_Q), nrows = ldi(units, um + U_NROWS);
+    const nrows = ldi(units, um + U_NROWS);
     const tc = tm + (<usize>tmatOffset(terms, ldi(units, um + U_TERM)) << 3);
     // Every row times Tc, then each segment's rows times its Ts'.
-    const rowBytes = <usize>q << 3;
     if (q == 1) {
       const t = load<f64>(tc);
       for (let i = 0; i < nrows; i++) st(p, i, ld(pa, i) * t);
     } else {
+      const rowBytes = <usize>q << 3;
       for (let i = 0; i < nrows; i++) rowTimesLower(p + <usize>i * rowBytes, pa + <usize>i * rowBytes, tc, q);
     }
-    const s0 = ldi(units, um + U_SEG0), ns = ldi(units, um + U_NSEG);
-    for (let s = s0; s < s0 + ns; s++) {
-      const term = ldi(segs, s * SEG_STRIDE + S_TERM);
-      if (term < 0) continue;
-      const r0 = ldi(segs, s * SEG_STRIDE + S_START), len = ldi(segs, s * SEG_STRIDE + S_LEN);
-      const ts = tm + (<usize>tmatOffset(terms, term) << 3);
-      if (ldi(terms, term * TERM_STRIDE + T_Q) == 1) {
-        // A run of units of a scalar term (see blocks.ts): each row times its T's one entry.
-        const t = load<f64>(ts), row = p + <usize>r0 * rowBytes;
-        for (let j = 0; j < len * q; j++) st(row, j, t * ld(row, j));
-      } else rowsTimesLowerT(p + <usize>r0 * rowBytes, len, q, q, ts);
-    }
+    scaleSegmentsLeft(desc, u, p, 0);
     for (let i = 0; i < q; i++) st(p, i * q + i, ld(p, i * q + i) + 1.0);
   }
 
@@ -129,13 +177,14 @@ function factorUnits(desc: usize): f64 {
     const um = u * UNIT_STRIDE;
     const p = f + (<usize>ldi(units, um + U_PANEL) << 3);
     const q = ldi(units, um + U_Q), nrows = ldi(units, um + U_NROWS);
-    if (!choleskyLower(p, q, q)) return NaN;
+    const fused = isFusedLeaf(q, ldi(units, um + U_TERM));
+    if (fused ? !factorFusedLeaf(desc, u, scratch) : !choleskyLower(p, q, q)) return NaN;
     for (let k = 0; k < q; k++) product *= ld(p, k * q + k);
     if (product > 1e150 || product < 1e-150) {
       logdet += Math.log(product);
       product = 1.0;
     }
-    solvePanelRows(p + (<usize>(q * q) << 3), nrows - q, p, q, scratch);
+    if (!fused) solvePanelRows(p + (<usize>(q * q) << 3), nrows - q, p, q, scratch);
     // Schur-complement update of every target block this unit touches.
     const off = p + (<usize>(q * q) << 3);
     const g0 = ldi(units, um + U_GROUP0), ng = ldi(units, um + U_NGROUP) - (deferred ? 1 : 0);

@@ -9,7 +9,7 @@ import { groupIndex, isContiguous } from "./groups";
 import { choleskyLowerReverse } from "./dense";
 import { reverseScalarTailScaling } from "./scalartail";
 import { choleskyBlockedReverse } from "./blocked";
-import { reversePanelScaling, reverseTailScaling } from "./scaling";
+import { reversePanelScaling, reverseTailScaling, rowTimesLower } from "./scaling";
 import { isSlopeModel, reverseSlopeUnits, symmetricTailAdjoint } from "./slope";
 import { isInterceptModel, reverseInterceptUnits } from "./intercept";
 import { defersTail, gatherTailByRows } from "./tailrows";
@@ -68,8 +68,9 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
     }
   }
   // R = P L^{-T}, reversed: Pbar = Rbar L^{-1}, Lbar -= tril(Pbar' R), row by
-  // row: each row's Pbar is solved, then its outer product with R added into
-  // acc (q x q at D_WORK, pairs of columns: many short independent sums).
+  // row: each row's Pbar is a product with L^{-1} (formed once per unit; a
+  // product pairs its columns where a substitution is one serial chain), then
+  // its outer product with R is added into acc (q x q at D_WORK, pairs of columns).
   const rinv = ptr(desc, D_SCRATCH);
   for (let k = 0; k < q; k++) st(rinv, k, 1.0 / ld(p, k * q + k));
   if (q == 1) {
@@ -85,13 +86,11 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
     const acc = ptr(desc, D_WORK);
     memory.fill(acc, 0, <usize>(q * q) << 3);
     const rowBytes = <usize>q << 3;
+    const linv = rinv + rowBytes;
+    lowerInverse(linv, p, rinv, q);
     for (let i = 0; i < noff; i++) {
       const bi = rb + <usize>i * rowBytes, ri = r + <usize>i * rowBytes;
-      for (let k = q - 1; k >= 0; k--) {
-        let s = ld(bi, k);
-        for (let m = k + 1; m < q; m++) s -= ld(bi, m) * ld(p, m * q + k);
-        st(bi, k, s * ld(rinv, k));
-      }
+      rowTimesLower(bi, bi, linv, q);
       for (let a = 0; a < q; a++) {
         const ba = v128.load64_splat(bi + (<usize>a << 3));
         const row = acc + <usize>a * rowBytes;
@@ -109,6 +108,19 @@ function reverseUnit(desc: usize, u: i32, cLogdetL: f64): void {
     }
   }
   choleskyLowerReverse(p, pb, q, q);
+}
+
+/** x <- L^{-1} (q x q, row-major, zeros above the diagonal) for L lower, given rinv[k] = 1 / L[k][k]. */
+function lowerInverse(x: usize, l: usize, rinv: usize, q: i32): void {
+  for (let c = 0; c < q; c++) {
+    for (let i = 0; i < c; i++) st(x, i * q + c, 0.0);
+    st(x, c * q + c, ld(rinv, c));
+    for (let i = c + 1; i < q; i++) {
+      let s = 0.0;
+      for (let k = c; k < i; k++) s += ld(l, i * q + k) * ld(x, k * q + c);
+      st(x, i * q + c, -s * ld(rinv, i));
+    }
+  }
 }
 
 /**

@@ -178,15 +178,24 @@ export function reverseTailScaling(desc: usize): void {
     const r0 = ldi(tsegs, s * SEG_STRIDE + S_START), q = ldi(tsegs, s * SEG_STRIDE + S_LEN);
     const tbs = tb + (<usize>tmatSlot(terms, term) << 3);
     for (let i = 0; i < q; i++) {
-      const arow = ta + <usize>(r0 + i) * rowBytes;
-      for (let j = 0; j <= i; j++) {
+      const arow = ta + <usize>(r0 + i) * rowBytes, acol = ta + (<usize>(r0 + i) << 3);
+      // Pairs of columns j, j + 1 (j + 1 may pass the diagonal: that lane is dropped).
+      for (let j = 0; j <= i; j += 2) {
         // m < r0 + q: A[r0 + i][m] from row r0 + i; beyond: A[m][r0 + i] from row m.
-        let v = 0.0;
         const yc = y + (<usize>(r0 + j) << 3);
-        for (let m = 0; m < r0 + q; m++) v += ld(arow, m) * load<f64>(yc + <usize>m * rowBytes);
-        const ac = ta + (<usize>(r0 + i) << 3);
-        for (let m = r0 + q; m < mt; m++) v += load<f64>(ac + <usize>m * rowBytes) * load<f64>(yc + <usize>m * rowBytes);
-        st(tbs, i * q + j, ld(tbs, i * q + j) + v);
+        const both = j + 1 <= i;
+        let v = f64x2.splat(0.0);
+        if (both) {
+          for (let m = 0; m < r0 + q; m++) v = f64x2.add(v, f64x2.mul(v128.load64_splat(arow + (<usize>m << 3)), v128.load(yc + <usize>m * rowBytes)));
+          for (let m = r0 + q; m < mt; m++) v = f64x2.add(v, f64x2.mul(v128.load64_splat(acol + <usize>m * rowBytes), v128.load(yc + <usize>m * rowBytes)));
+        } else {
+          let w = 0.0;
+          for (let m = 0; m < r0 + q; m++) w += ld(arow, m) * load<f64>(yc + <usize>m * rowBytes);
+          for (let m = r0 + q; m < mt; m++) w += load<f64>(acol + <usize>m * rowBytes) * load<f64>(yc + <usize>m * rowBytes);
+          v = f64x2.replace_lane(v, 0, w);
+        }
+        st(tbs, i * q + j, ld(tbs, i * q + j) + f64x2.extract_lane(v, 0));
+        if (both) st(tbs, i * q + j + 1, ld(tbs, i * q + j + 1) + f64x2.extract_lane(v, 1));
       }
     }
   }
@@ -208,15 +217,75 @@ export function reverseTailScaling(desc: usize): void {
 }
 
 /**
+ * out[0..q) <- a[0..q) M, M a full q x q matrix (row-major), pairs of columns:
+ * out_j = sum_m a_m M[m][j], m ascending. `out` must not be `a`.
+ */
+@inline export function rowTimesFull(out: usize, a: usize, m: usize, q: i32): void {
+  const rowBytes = <usize>q << 3;
+  let j = 0;
+  for (; j + 1 < q; j += 2) {
+    const col = m + (<usize>j << 3);
+    let acc = f64x2.mul(v128.load64_splat(a), v128.load(col));
+    for (let k = 1; k < q; k++) acc = f64x2.add(acc, f64x2.mul(v128.load64_splat(a + (<usize>k << 3)), v128.load(col + <usize>k * rowBytes)));
+    v128.store(out + (<usize>j << 3), acc);
+  }
+  if (j < q) {
+    let s = ld(a, 0) * ld(m, j);
+    for (let k = 1; k < q; k++) s += ld(a, k) * ld(m, k * q + j);
+    st(out, j, s);
+  }
+}
+
+/**
  * Rows r0.. (q of them, `w` entries each, row stride `stride`) <- T' rows, T
  * lower q x q: row i = sum_{m >= i} T[m][i] row m, m ascending, rows in order.
  */
 export function rowsTimesLowerT(f: usize, q: i32, w: i32, stride: i32, t: usize): void {
+  if (w <= 8) {
+    rowsTimesLowerTNarrow(f, q, w, stride, t);
+    return;
+  }
   const rs = <usize>stride << 3;
   for (let i = 0; i < q; i++) {
     const ri = f + <usize>i * rs;
     scaleRow(ri, ld(t, i * q + i), w);
     for (let m = i + 1; m < q; m++) axpyRow(ri, f + <usize>m * rs, ld(t, m * q + i), w);
+  }
+}
+
+/**
+ * rowsTimesLowerT for rows of at most 8 entries (a panel's rows of a unit's q):
+ * each output row is summed in registers, in the same order as the wide loop.
+ */
+function rowsTimesLowerTNarrow(f: usize, q: i32, w: i32, stride: i32, t: usize): void {
+  const rs = <usize>stride << 3;
+  const pairs = w >> 1, odd = (w & 1) != 0;
+  const last = <usize>(w - 1) << 3;
+  for (let i = 0; i < q; i++) {
+    const ri = f + <usize>i * rs;
+    const tii = ld(t, i * q + i);
+    const d = f64x2.splat(tii);
+    let a0 = f64x2.splat(0.0), a1 = a0, a2 = a0, a3 = a0;
+    if (pairs > 0) a0 = f64x2.mul(v128.load(ri), d);
+    if (pairs > 1) a1 = f64x2.mul(v128.load(ri, 16), d);
+    if (pairs > 2) a2 = f64x2.mul(v128.load(ri, 32), d);
+    if (pairs > 3) a3 = f64x2.mul(v128.load(ri, 48), d);
+    let s = odd ? load<f64>(ri + last) * tii : 0.0;
+    for (let m = i + 1; m < q; m++) {
+      const rm = f + <usize>m * rs;
+      const tmi = ld(t, m * q + i);
+      const c = f64x2.splat(tmi);
+      if (pairs > 0) a0 = f64x2.add(a0, f64x2.mul(v128.load(rm), c));
+      if (pairs > 1) a1 = f64x2.add(a1, f64x2.mul(v128.load(rm, 16), c));
+      if (pairs > 2) a2 = f64x2.add(a2, f64x2.mul(v128.load(rm, 32), c));
+      if (pairs > 3) a3 = f64x2.add(a3, f64x2.mul(v128.load(rm, 48), c));
+      if (odd) s += tmi * load<f64>(rm + last);
+    }
+    if (pairs > 0) v128.store(ri, a0);
+    if (pairs > 1) v128.store(ri, a1, 16);
+    if (pairs > 2) v128.store(ri, a2, 32);
+    if (pairs > 3) v128.store(ri, a3, 48);
+    if (odd) store<f64>(ri + last, s);
   }
 }
 
