@@ -555,7 +555,7 @@ export function planBlockLayout(shape: LayoutShape): LayoutPlan {
     nb,
     p,
     tailSegs: Int32Array.from(tailSegs),
-    maxq: Math.max(...q),
+    maxq: Math.max(0, ...q),
     levelPositions,
     ...(variant === VARIANT_TAIL_ROWS ? tailRowLists(units, groups, idx, P.nUnits, mt) : { tailRowStart: new Int32Array(0), tailRowEntries: new Int32Array(0) }),
   };

@@ -152,7 +152,7 @@ export class ProfiledDeviance {
       tailRowEntries: a.take(L.tailRowEntries.length * 4),
       theta: a.take(L.ntheta * 8),
       tmats: a.take(L.tmatSize * 8),
-      scratch: a.take(Math.max(L.maxq, 2) * (L.maxq + 1) * 8), // q reciprocals and a q x q product (deviance.ts factorFusedLeaf)
+      scratch: a.take(Math.max(L.maxq, 2) * (Math.max(L.maxq, 2) + 1) * 8), // q reciprocals and a q x q product (deviance.ts factorFusedLeaf)
       out: a.take(4 * 8),
       x: a.take((L.nb + L.mt) * 8),
       grad: a.take(Math.max(L.ntheta, 1) * 8),
