@@ -6,6 +6,7 @@ import { LmmError, quote } from "./errors.js";
 import { designOptions, type DesignFlags } from "./cli-options.js";
 import { DIALECTS, type DialectName } from "./sql/dialect.js";
 import type { LevelsSource } from "./sql/routes.js";
+import { estimatesToJSON, type EstimatesModel } from "./output/json.js";
 
 /** The SQL routes, loaded on first use: DuckDB's native library stays out of the other commands' start-up. */
 const routes = () => import("./sql/routes.js");
@@ -58,12 +59,7 @@ function levelsSource(flags: DesignFlags & { data?: string }): LevelsSource {
 
 /** `lmm fit` through DuckDB or from a statistics file. */
 export async function sqlFitCommand(data: string | undefined, formula: string | undefined, flags: SqlFitFlags, out: (s: string) => void): Promise<void> {
-  const refused: [unknown, string][] = [
-    [flags.confint, "--confint (profile and bootstrap intervals refit the rows)"],
-    [flags.json, "--json (its fitted values and residuals are per row)"],
-  ];
-  const found = refused.find(([v]) => v !== undefined);
-  if (found) throw new LmmError(`A fit through SQL statistics cannot take ${found[1]}: fit the rows in memory (--engine memory) for it.`);
+  if (flags.confint !== undefined) throw new LmmError("A fit through SQL statistics cannot take --confint (profile and bootstrap intervals refit the rows): fit the rows in memory (--engine memory) for it.");
   const ddf = flags.ddf ?? "satterthwaite";
   if (ddf === "kenward-roger") throw new LmmError("Kenward-Roger needs the rows (its matrices are per row, not sums of the statistics): use --ddf satterthwaite, or fit the rows in memory (--engine memory).");
   if (ddf !== "satterthwaite" && ddf !== "none") throw new LmmError(`Unknown --ddf ${quote(ddf)}: choose satterthwaite or none.`);
@@ -73,14 +69,19 @@ export async function sqlFitCommand(data: string | undefined, formula: string | 
     const f = formula ?? data;
     if (!f || (data !== undefined && formula !== undefined)) throw new LmmError('With --stats give the formula alone: lmm fit --stats STATS.csv "y ~ x + (x | g)".');
     const model = await (await routes()).fitStatisticsFile(flags.stats, f, levelsSource(flags), { ...options, dataName: basename(flags.stats) });
-    out(model.summary());
+    out(flags.json ? json(model) : model.summary());
     return;
   }
   if (flags.data !== undefined) throw new LmmError("--data gives the columns and levels for --stats (and lmm sql): to fit a data file, give it as the first argument.");
   if (!data || !formula) throw new LmmError('Give the data file and the formula: lmm fit data.parquet "y ~ x + (x | g)".');
   const { factors, levels } = sqlDesignOptions(flags);
   const model = await (await routes()).fitFile(data, formula, { ...options, dataName: basename(data), ...(factors && { factors }), ...(levels && { levels }) });
-  out(model.summary());
+  out(flags.json ? json(model) : model.summary());
+}
+
+/** The JSON contract of a fit from statistics: every field but the per-row fitted values and residuals, which stay with the rows. */
+function json(model: EstimatesModel): string {
+  return JSON.stringify(estimatesToJSON(model), null, 2) + "\n";
 }
 
 /** `lmm sql`: the statistics query of a formula for a table, in a dialect. */

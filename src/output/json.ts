@@ -1,6 +1,7 @@
 // The JSON contract: the fields of ../shared/reference/cases, same names and shapes.
 import type { RanefTable, TermStructure, VarCorrRow } from "../model/fitted.js";
-import type { ReportedModel } from "./reported.js";
+import type { R2 } from "../inference/variance-explained.js";
+import type { ReportedModel, SummaryModel } from "./reported.js";
 
 /** The JSON contract: the reference fits' field names and shapes. */
 export interface LmerJSON {
@@ -46,8 +47,21 @@ export interface LmerJSON {
   r2: { marginal: number; conditional: number } | null;
 }
 
+/** The JSON contract without its per-row arrays: what a fit from SQL statistics gives (its rows stay in the engine). */
+export type EstimatesJSON = Omit<LmerJSON, "fitted" | "residuals">;
+
+/** What the contract's estimates read: a summary's model with its conditional modes and R^2 (a fit from rows or from statistics). */
+export type EstimatesModel = SummaryModel & { readonly ranef: Record<string, RanefTable>; readonly r2: R2 | null };
+
 /** A fitted model as the JSON contract (what `m.toJSON()` and `lmm fit --json` emit). */
 export function modelToJSON(m: ReportedModel): LmerJSON {
+  // The per-row arrays sit before icc and r2, as in the reference fits.
+  const { icc, r2, ...estimates } = estimatesToJSON(m);
+  return { ...estimates, fitted: Array.from(m.fitted), residuals: Array.from(m.residuals), icc, r2 };
+}
+
+/** The contract's fields other than the per-row fitted values and residuals, in the same order. */
+export function estimatesToJSON(m: EstimatesModel): EstimatesJSON {
   return {
     formula: m.formula,
     REML: m.REML,
@@ -84,8 +98,6 @@ export function modelToJSON(m: ReportedModel): LmerJSON {
     ranef: m.ranef,
     ...(m.ddf !== "none" ? { satterthwaite: m.satterthwaite } : {}),
     ...(m.ddf === "kenward-roger" ? { kenward_roger: m.kenwardRoger } : {}),
-    fitted: Array.from(m.fitted),
-    residuals: Array.from(m.residuals),
     icc: m.icc,
     r2: m.r2,
   };

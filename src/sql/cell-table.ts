@@ -14,8 +14,8 @@ import type { ModelPlan } from "./plan.js";
 import type { StructureKind } from "../model/covariance/structure.js";
 import { STAT_COLUMNS, vColumns } from "./statistics-query.js";
 
-/** One row of the statistics: column name to value, as an engine returns it. */
-export type StatisticsRow = Record<string, unknown>;
+/** The statistics by column: column name to its values over the cells, as an engine returns them (DuckDB's getColumnsObjectJS). */
+export type StatisticsColumns = Record<string, readonly unknown[]>;
 
 /** A random-effects term of a model fitted from statistics: its factor is over the cells. */
 export interface CellTerm {
@@ -60,33 +60,43 @@ export interface StatisticsTable {
   moments: StatisticsMoments;
 }
 
-function numberAt(row: StatisticsRow, name: string, cell: number): number {
-  if (!Object.hasOwn(row, name)) throw new LmmError(`The statistics lack the column ${quote(name)}: they must be the result of the statistics query for this formula (lmm sql).`);
-  const v = row[name];
-  const x = typeof v === "bigint" ? Number(v) : typeof v === "string" && v.trim() !== "" ? Number(v) : v;
-  if (typeof x !== "number" || !Number.isFinite(x)) {
-    throw new LmmError(`The statistics' column ${quote(name)} holds ${quote(v)} in row ${cell + 1}, not a finite number: they must be the statistics query's result, unchanged.`);
+/** A column the statistics query writes, checked to be there. */
+function column(columns: StatisticsColumns, name: string, what = "column"): readonly unknown[] {
+  if (!Object.hasOwn(columns, name)) throw new LmmError(`The statistics lack the ${what} ${quote(name)}: they must be the result of the statistics query for this formula (lmm sql).`);
+  return columns[name];
+}
+
+/** A numeric column of the statistics as doubles, every value checked to be a finite number. */
+function numbers(columns: StatisticsColumns, name: string): Float64Array {
+  const values = column(columns, name);
+  const out = new Float64Array(values.length);
+  for (let cell = 0; cell < values.length; cell++) {
+    const v = values[cell];
+    const x = typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+    if (typeof x !== "number" || !Number.isFinite(x)) {
+      throw new LmmError(`The statistics' column ${quote(name)} holds ${quote(v)} in row ${cell + 1}, not a finite number: they must be the statistics query's result, unchanged.`);
+    }
+    out[cell] = x;
   }
-  return x;
+  return out;
 }
 
 /** A grouping column's values over the cells, as a data column. */
-function groupColumn(rows: readonly StatisticsRow[], name: string): Column {
-  const values = rows.map((r, i) => {
-    if (!Object.hasOwn(r, name)) throw new LmmError(`The statistics lack the grouping column ${quote(name)}: they must be the result of the statistics query for this formula (lmm sql).`);
-    const v = r[name];
+function groupColumn(columns: StatisticsColumns, name: string): Column {
+  const values = column(columns, name, "grouping column");
+  values.forEach((v, i) => {
     if (v === null || v === undefined) throw new LmmError(`The statistics' grouping column ${quote(name)} is empty in row ${i + 1}: rows with a missing value are dropped before grouping, so the statistics were changed or come from another query.`);
-    return v;
   });
   if (values.every((v) => typeof v === "number" || typeof v === "bigint")) return { kind: "numeric", values: Float64Array.from(values, Number) };
   return { kind: "text", values: values.map(String) };
 }
 
-/** The statistics of a plan from its query's result rows. */
-export function statisticsTable(plan: ModelPlan, rows: readonly StatisticsRow[]): StatisticsTable {
-  if (rows.length === 0) throw new LmmError("The statistics have no rows: the table has no row with every column of the model present.");
+/** The statistics of a plan from its query's result, by column. */
+export function statisticsTable(plan: ModelPlan, columns: StatisticsColumns): StatisticsTable {
+  const cells = column(columns, STAT_COLUMNS.count).length;
+  if (cells === 0) throw new LmmError("The statistics have no rows: the table has no row with every column of the model present.");
   const v = vColumns(plan);
-  const stated = rows[0][STAT_COLUMNS.columns];
+  const stated = column(columns, STAT_COLUMNS.columns)[0];
   if (typeof stated !== "string" || stated !== JSON.stringify(v.names)) {
     let names: unknown = stated;
     try {
@@ -99,9 +109,8 @@ export function statisticsTable(plan: ModelPlan, rows: readonly StatisticsRow[])
         `run the query that lmm sql prints for this formula and these levels.`,
     );
   }
-  const cells = rows.length;
   const all = Int32Array.from({ length: cells }, (_, i) => i);
-  const byColumn = new Map(plan.groupColumns.map((c) => [c, makeFactor(c, groupColumn(rows, c), all)]));
+  const byColumn = new Map(plan.groupColumns.map((c) => [c, makeFactor(c, groupColumn(columns, c), all)]));
   const formulaTerms = plan.terms.map((t) => ({ ...t, factor: interactFactors(t.groupVars.map((g) => byColumn.get(g)!)) }));
   const order = lme4TermOrder(formulaTerms.map((t) => t.factor.levels.length));
 
@@ -113,25 +122,27 @@ export function statisticsTable(plan: ModelPlan, rows: readonly StatisticsRow[])
   const width = perm.length;
   const packed = (width * (width + 1)) / 2;
   const sums = new Float64Array(cells * packed);
-  const full = new Float64Array(width * width);
-  let n = 0;
-  rows.forEach((row, i) => {
-    n += numberAt(row, STAT_COLUMNS.count, i);
-    for (let a = 0; a < width; a++) for (let b = 0; b <= a; b++) full[a * width + b] = full[b * width + a] = numberAt(row, STAT_COLUMNS.sum(a, b), i);
-    for (let r = 0, k = i * packed; r < width; r++) for (let c = 0; c <= r; c++, k++) sums[k] = full[perm[r] * width + perm[c]];
-  });
+  const n = numbers(columns, STAT_COLUMNS.count).reduce((a, b) => a + b, 0);
+  // Each packed entry (r, c) of the fitted order reads v's column pair (perm[r], perm[c]).
+  for (let r = 0, k = 0; r < width; r++) {
+    for (let c = 0; c <= r; c++, k++) {
+      const [a, b] = perm[r] >= perm[c] ? [perm[r], perm[c]] : [perm[c], perm[r]];
+      const values = numbers(columns, STAT_COLUMNS.sum(a, b));
+      for (let i = 0; i < cells; i++) sums[i * packed + k] = values[i];
+    }
+  }
   const p = plan.xNames.length;
-  const shift = (j: number) => (v.centred[j] ? numberAt(rows[0], STAT_COLUMNS.shift(j), 0) : 0);
+  const shift = (j: number) => (v.centred[j] ? numbers(columns, STAT_COLUMNS.shift(j))[0] : 0);
   const terms: CellTerm[] = order.map((k) => {
     const t = formulaTerms[k];
     const levelValues: unknown[][] = new Array(t.factor.levels.length);
-    t.factor.codes.forEach((code, i) => (levelValues[code] ??= t.groupVars.map((g) => rows[i][g])));
+    t.factor.codes.forEach((code, i) => (levelValues[code] ??= t.groupVars.map((g) => columns[g][i])));
     return { group: t.group, groupVars: t.groupVars, lhs: t.lhs, names: t.names, sql: t.sql, factor: t.factor, levelValues, ...(t.structure && { structure: t.structure }) };
   });
   const shifts = { y: shift(width - 1), x: Float64Array.from({ length: p }, (_, j) => shift(zWidth + j)) };
   const shape = { n: cells, p, terms: terms.map((t) => ({ group: t.group, q: t.names.length, levels: t.factor.levels.length, codes: t.factor.codes })) };
   const source = new CellStatistics({ n, shape, sums, shifts });
-  return { source, sums, shifts, terms, xNames: plan.xNames, n, droppedRows: numberAt(rows[0], STAT_COLUMNS.tableRows, 0) - n, moments: moments(sums, cells, width, terms, p, v.centred[width - 1]) };
+  return { source, sums, shifts, terms, xNames: plan.xNames, n, droppedRows: numbers(columns, STAT_COLUMNS.tableRows)[0] - n, moments: moments(sums, cells, width, terms, p, v.centred[width - 1]) };
 }
 
 /** Totals over the cells of the packed sums, cut into the blocks StatisticsMoments holds. */

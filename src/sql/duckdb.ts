@@ -7,7 +7,10 @@ import { LmmError, quote } from "../errors.js";
 import { makeFactor } from "../model/factor.js";
 import { dialect } from "./dialect.js";
 import type { ModelPlan, TableColumn } from "./plan.js";
-import type { StatisticsRow } from "./cell-table.js";
+import type { StatisticsColumns } from "./cell-table.js";
+
+/** One row of a query's result: column name to value (BIGINT as bigint, DOUBLE as number, VARCHAR as string). */
+export type ResultRow = Record<string, unknown>;
 
 const DUCKDB = dialect("duckdb");
 
@@ -32,11 +35,19 @@ export class DuckDB {
     return new DuckDB(await instance.connect());
   }
 
-  /** The rows of a query as objects (BIGINT as bigint, DOUBLE as number, VARCHAR as string). */
-  async rows(sql: string): Promise<StatisticsRow[]> {
+  /** The rows of a query as objects (BIGINT as bigint, DOUBLE as number, VARCHAR as string): for small results. */
+  async rows(sql: string): Promise<ResultRow[]> {
+    return (await this.run(sql)).getRowObjectsJS();
+  }
+
+  /** The result of a query by column: for many rows, five times faster to convert than row objects. */
+  async columns(sql: string): Promise<StatisticsColumns> {
+    return (await this.run(sql)).getColumnsObjectJS();
+  }
+
+  private async run(sql: string) {
     try {
-      const reader = await this.connection.runAndReadAll(sql);
-      return reader.getRowObjectsJS() as StatisticsRow[];
+      return await this.connection.runAndReadAll(sql);
     } catch (e) {
       throw new LmmError(`DuckDB could not run the query: ${(e as Error).message.split("\n")[0]}`);
     }
@@ -81,25 +92,11 @@ export class DuckDB {
     fit: { beta: ArrayLike<number>; sigma: number; terms: { groupVars: string[]; names: string[]; sql: string[]; levelValues: unknown[][]; effects: Float64Array }[] },
   ): Promise<number[]> {
     const id = DUCKDB.identifier;
-    const literal = (value: unknown, column: string) =>
-      value === null ? "NULL" : `CAST(${typeof value === "string" ? DUCKDB.string(value) : String(value)} AS ${types.get(column)})`;
     const joins: string[] = [];
     const zb: string[] = [];
     for (const [k, term] of fit.terms.entries()) {
       const name = `lmm_modes_${k}`;
-      const q = term.names.length;
-      await this.rows(
-        `CREATE OR REPLACE TEMP TABLE ${name} (${[...term.groupVars.map((g, j) => `g${j} ${types.get(g)}`), ...term.names.map((_, c) => `b${c} DOUBLE`)].join(", ")})`,
-      );
-      const CHUNK = 1000;
-      for (let from = 0; from < term.levelValues.length; from += CHUNK) {
-        const values = term.levelValues.slice(from, from + CHUNK).map((vals, i) => {
-          const l = from + i;
-          const b = term.names.map((_, c) => DUCKDB.double(String(term.effects[l * q + c])));
-          return `(${[...vals.map((v, j) => literal(v, term.groupVars[j])), ...b].join(", ")})`;
-        });
-        await this.rows(`INSERT INTO ${name} VALUES ${values.join(", ")}`);
-      }
+      await this.modesTable(name, term, types);
       joins.push(`JOIN ${name} ON ${term.groupVars.map((g, j) => `lmm_rows.${id(g)} = ${name}.g${j}`).join(" AND ")}`);
       term.sql.forEach((s, c) => zb.push(`(${s}) * ${name}.b${c}`));
     }
@@ -114,6 +111,35 @@ export class DuckDB {
     const q = row?.q;
     if (!Array.isArray(q) || q.length !== 5) throw new LmmError(`DuckDB returned no residual quantiles for ${quote(plan.formula.text)}.`);
     return q.map(Number);
+  }
+
+  /**
+   * A term's conditional modes as a table (g0.. its grouping columns' values,
+   * in the data's types; b0.. the modes), through an appender: the values
+   * arrive as JavaScript gives them (text, bigint, number) and are cast to the
+   * data's types in SQL, as a literal would be.
+   */
+  private async modesTable(name: string, term: { groupVars: string[]; names: string[]; levelValues: unknown[][]; effects: Float64Array }, types: Map<string, string>): Promise<void> {
+    const q = term.names.length;
+    const first = term.levelValues[0] ?? [];
+    const jsType = (v: unknown) => (typeof v === "bigint" ? "BIGINT" : typeof v === "number" ? "DOUBLE" : "VARCHAR");
+    const staging = `${name}_staging`;
+    await this.run(`CREATE OR REPLACE TEMP TABLE ${staging} (${[...first.map((v, j) => `g${j} ${jsType(v)}`), ...term.names.map((_, c) => `b${c} DOUBLE`)].join(", ")})`);
+    const appender = await this.connection.createAppender(staging);
+    term.levelValues.forEach((values, level) => {
+      values.forEach((v, j) => {
+        if (jsType(v) !== jsType(first[j])) throw new LmmError(`The grouping column ${quote(term.groupVars[j])} holds values of more than one type: cast it to one type in the table.`);
+        if (typeof v === "bigint") appender.appendBigInt(v);
+        else if (typeof v === "number") appender.appendDouble(v);
+        else appender.appendVarchar(String(v));
+      });
+      for (let c = 0; c < q; c++) appender.appendDouble(term.effects[level * q + c]);
+      appender.endRow();
+    });
+    appender.closeSync();
+    const cast = term.groupVars.map((g, j) => `CAST(g${j} AS ${types.get(g)}) AS g${j}`);
+    await this.run(`CREATE OR REPLACE TEMP TABLE ${name} AS SELECT ${[...cast, ...term.names.map((_, c) => `b${c}`)].join(", ")} FROM ${staging}`);
+    await this.run(`DROP TABLE ${staging}`);
   }
 
   close(): void {

@@ -8,7 +8,7 @@ import { statisticsTable, type StatisticsTable } from "./cell-table.js";
 import { dialect, type DialectName } from "./dialect.js";
 import { DuckDB, fileTable } from "./duckdb.js";
 import { factorColumns, planModel, type ModelPlan, type PlanOptions, type TableColumn } from "./plan.js";
-import { statisticsQuery } from "./statistics-query.js";
+import { shiftsQuery, statisticsQuery, vColumns } from "./statistics-query.js";
 import { fitStatistics, type StatisticsFitOptions, type StatisticsModel } from "./statistics-model.js";
 
 /** Where a plan's columns and levels come from: a data file DuckDB reads, or levels given for the text columns. */
@@ -58,8 +58,7 @@ export async function fitStatisticsFile(path: string, formula: string, source: L
   const modelPlan = await plan(parsed, source, "duckdb");
   const db = await DuckDB.open();
   try {
-    const rows = await db.rows(`SELECT * FROM ${fileTable(path)}`);
-    return await fitStatistics(parsed, statisticsTable(modelPlan, rows), options);
+    return await fitStatistics(parsed, statisticsTable(modelPlan, await db.columns(`SELECT * FROM ${fileTable(path)}`)), options);
   } finally {
     db.close();
   }
@@ -74,7 +73,20 @@ async function planAndStatistics(db: DuckDB, path: string, parsed: ParsedFormula
   });
   const levels = await db.levels(table, factorColumns(parsed, columns, options), usedColumns(parsed), options.levels);
   const modelPlan = planModel(parsed, columns, levels, d, options);
-  return { table, columns, plan: modelPlan, statistics: statisticsTable(modelPlan, await db.rows(statisticsQuery(modelPlan, table, d))) };
+  const shifts = await sampleShifts(db, modelPlan, table);
+  return { table, columns, plan: modelPlan, statistics: statisticsTable(modelPlan, await db.columns(statisticsQuery(modelPlan, table, d, shifts))) };
+}
+
+/** Rows whose means centre the statistics (see shiftsQuery): enough to land near the mean, few enough to cost nothing. */
+const SHIFT_SAMPLE_ROWS = 100_000;
+
+/** The shifts of v's centred columns: their means over the table's first rows (0 where none). */
+async function sampleShifts(db: DuckDB, modelPlan: ModelPlan, table: string): Promise<number[]> {
+  const [means] = await db.rows(shiftsQuery(modelPlan, table, dialect("duckdb"), SHIFT_SAMPLE_ROWS));
+  return vColumns(modelPlan).names.map((_, j) => {
+    const m = means?.[`m${j}`];
+    return typeof m === "number" && Number.isFinite(m) ? m : 0;
+  });
 }
 
 /** The statistics of a formula's model on a data file, summed by DuckDB (for tests and tools that fit them later). */
