@@ -220,11 +220,10 @@ export function dotRuns(a: Float64Array, ia: number, b: Float64Array, ib: number
 }
 
 /**
- * Inverse of a symmetric positive-definite matrix by Cholesky, A = L L',
- * A^-1 = L^-T L^-1; null if not positive definite. Every inner loop is a
- * contiguous dot product.
+ * The lower Cholesky factor (row-major) of a symmetric positive-definite n x n
+ * matrix, read through its lower triangle; null if it is not positive definite.
  */
-export function spdInverse(A: Float64Array, n: number): Float64Array | null {
+export function choleskyDefinite(A: Float64Array, n: number): Float64Array | null {
   const L = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
     const d = A[j * n + j] - dotRuns(L, j * n, L, j * n, j);
@@ -233,6 +232,17 @@ export function spdInverse(A: Float64Array, n: number): Float64Array | null {
     L[j * n + j] = ljj;
     for (let i = j + 1; i < n; i++) L[i * n + j] = (A[i * n + j] - dotRuns(L, i * n, L, j * n, j)) / ljj;
   }
+  return L;
+}
+
+/**
+ * Inverse of a symmetric positive-definite matrix by Cholesky, A = L L',
+ * A^-1 = L^-T L^-1; null if not positive definite. Every inner loop is a
+ * contiguous dot product.
+ */
+export function spdInverse(A: Float64Array, n: number): Float64Array | null {
+  const L = choleskyDefinite(A, n);
+  if (!L) return null;
   // Row j of U holds column j of L^-1 (U = L^-T, upper triangular): forward
   // substitution for L x = e_j, x_i = -(sum_{j<=k<i} L[i, k] x_k) / L[i, i].
   const U = new Float64Array(n * n);

@@ -5,6 +5,7 @@
 // is lme4's lFormula: its result can be inspected on its own.
 import { cellNumber, type Column, type DataFrame } from "../data.js";
 import { LmmError, quote, quoteList } from "../errors.js";
+import { choleskyDefinite } from "../linalg.js";
 import { formulaVariables, rName, type ParsedFormula, type Term, type TermList } from "../formula.js";
 import { encodeWithLevels, interactFactors, levelLabel, makeFactor, type Factor } from "./factor.js";
 import { gigabytes, WASM_MEMORY_BYTES } from "./blocks.js";
@@ -422,20 +423,7 @@ function clearlyFullRank(columns: Float64Array[]): boolean {
   for (let a = 0; a < p; a++) {
     for (let b = 0; b <= a; b++) G[a * p + b] = G[a * p + b] / (norms[a] * norms[b]) - (a === b ? 1e-6 : 0);
   }
-  // Lower Cholesky in place.
-  for (let j = 0; j < p; j++) {
-    let d = G[j * p + j];
-    for (let k = 0; k < j; k++) d -= G[j * p + k] * G[j * p + k];
-    if (!(d > 0)) return false;
-    d = Math.sqrt(d);
-    G[j * p + j] = d;
-    for (let i = j + 1; i < p; i++) {
-      let s = G[i * p + j];
-      for (let k = 0; k < j; k++) s -= G[i * p + k] * G[j * p + k];
-      G[i * p + j] = s / d;
-    }
-  }
-  return true;
+  return choleskyDefinite(G, p) !== null;
 }
 
 /**

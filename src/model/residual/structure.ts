@@ -9,6 +9,7 @@
 // per pattern and evaluation, and the pass over the rows is a product with
 // those small triangles, in WASM (assembly/whiten.ts; cost: rows x occasions
 // per column).
+import { choleskyDefinite, invertLower } from "../../linalg.js";
 import { LmmError, quote } from "../../errors.js";
 import type { Factor } from "../factor.js";
 import type { CorrelationKind, ResidualSpec } from "./spec.js";
@@ -184,13 +185,14 @@ export class ResidualStructure {
     for (let p = 0; p < this.patterns.length; p++) {
       const pat = this.patterns[p];
       const m = pat.m;
-      const c = new Float64Array(m * m);
-      for (let j = 0; j < m; j++) for (let k = 0; k <= j; k++) c[j * m + k] = entry(pat, j, k);
-      if (!choleskyInPlace(c, m)) return false;
+      const psi = new Float64Array(m * m);
+      for (let j = 0; j < m; j++) for (let k = 0; k <= j; k++) psi[j * m + k] = entry(pat, j, k);
+      const c = choleskyDefinite(psi, m);
+      if (!c) return false;
       let ld = 0;
       for (let j = 0; j < m; j++) ld += Math.log(c[j * m + j]);
       logdet += 2 * ld * pat.count;
-      invertLowerInto(c, m, this.cinv, this.cinvAt[p]);
+      this.cinv.set(invertLower(c, m), this.cinvAt[p]);
       // Below the band the entries are zero in exact arithmetic: written as such.
       const at = this.cinvAt[p];
       for (let j = 0; j < m; j++) for (let k = 0; k < j - this.band[p]; k++) this.cinv[at + j * m + k] = 0;
@@ -341,34 +343,6 @@ function checkTimes(times: Float64Array, design: ResidualDesign, level: string):
   }
 }
 
-/** The lower Cholesky factor of a symmetric m x m matrix (lower triangle given), in place; false if not positive definite. */
-function choleskyInPlace(a: Float64Array, m: number): boolean {
-  for (let j = 0; j < m; j++) {
-    let d = a[j * m + j];
-    for (let k = 0; k < j; k++) d -= a[j * m + k] * a[j * m + k];
-    if (!(d > 0)) return false;
-    d = Math.sqrt(d);
-    a[j * m + j] = d;
-    for (let i = j + 1; i < m; i++) {
-      let s = a[i * m + j];
-      for (let k = 0; k < j; k++) s -= a[i * m + k] * a[j * m + k];
-      a[i * m + j] = s / d;
-    }
-  }
-  return true;
-}
-
-/** The inverse of a lower-triangular m x m matrix, written into out at `at` (row-major). */
-function invertLowerInto(c: Float64Array, m: number, out: Float64Array, at: number): void {
-  for (let k = 0; k < m; k++) {
-    out[at + k * m + k] = 1 / c[k * m + k];
-    for (let j = k + 1; j < m; j++) {
-      let s = 0;
-      for (let l = k; l < j; l++) s -= c[j * m + l] * out[at + l * m + k];
-      out[at + j * m + k] = s / c[j * m + j];
-    }
-  }
-}
 
 /**
  * Refuse an inference that is built and validated for iid residuals only,
