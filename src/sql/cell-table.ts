@@ -14,8 +14,8 @@ import type { ModelPlan } from "./plan.js";
 import type { StructureKind } from "../model/covariance/structure.js";
 import { STAT_COLUMNS, vColumns } from "./statistics-query.js";
 
-/** The statistics by column: column name to its values over the cells, as an engine returns them (DuckDB's getColumnsObjectJS). */
-export type StatisticsColumns = Record<string, readonly unknown[]>;
+/** The statistics by column: column name to its values over the cells, as an engine returns them (DuckDB.columns: doubles as Float64Array). */
+export type StatisticsColumns = Record<string, ArrayLike<unknown>>;
 
 /** A random-effects term of a model fitted from statistics: its factor is over the cells. */
 export interface CellTerm {
@@ -61,7 +61,7 @@ export interface StatisticsTable {
 }
 
 /** A column the statistics query writes, checked to be there. */
-function column(columns: StatisticsColumns, name: string, what = "column"): readonly unknown[] {
+function column(columns: StatisticsColumns, name: string, what = "column"): ArrayLike<unknown> {
   if (!Object.hasOwn(columns, name)) throw new LmmError(`The statistics lack the ${what} ${quote(name)}: they must be the result of the statistics query for this formula (lmm sql).`);
   return columns[name];
 }
@@ -83,7 +83,7 @@ function numbers(columns: StatisticsColumns, name: string): Float64Array {
 
 /** A grouping column's values over the cells, as a data column. */
 function groupColumn(columns: StatisticsColumns, name: string): Column {
-  const values = column(columns, name, "grouping column");
+  const values = Array.from(column(columns, name, "grouping column"));
   values.forEach((v, i) => {
     if (v === null || v === undefined) throw new LmmError(`The statistics' grouping column ${quote(name)} is empty in row ${i + 1}: rows with a missing value are dropped before grouping, so the statistics were changed or come from another query.`);
   });
