@@ -18,6 +18,7 @@ import { formatSummary } from "../output/summary.js";
 import type { SummaryModel } from "../output/reported.js";
 import type { ParsedFormula } from "../formula.js";
 import { columnSpreads, workingSource, type CellTerm, type StatisticsTable } from "./cell-table.js";
+import type { RowOutputs } from "./row-outputs.js";
 import { basisChange } from "../fit/working-basis.js";
 import { startFromWorkingBasis } from "../fit/lmer.js";
 
@@ -87,6 +88,9 @@ export class StatisticsModel implements SummaryModel {
   setScaledResidualQuantiles(q: number[]): void {
     this.residualQuantiles = q;
   }
+
+  /** Where a pass over the rows wrote their fitted values and residuals (lmm fit --rows-out), and how many; null when not asked. */
+  rowOutputs: RowOutputs | null = null;
 
   get satterthwaite(): DdfTable {
     this.ddfTable ??= satterthwaite(this.deviance, this.terms, this.covarianceParameters, this.sigma, this.coefNames, this.t);
