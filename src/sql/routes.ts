@@ -13,6 +13,8 @@ import { fitStatistics, STATISTICS_FIT_OPTIONS, type StatisticsFitOptions, type 
 import { rowOutputColumns, rowOutputsFormat, writeRowOutputs } from "./row-outputs.js";
 import { checkOptions, type OptionSpec } from "../options.js";
 
+export type { RowOutputs } from "./row-outputs.js";
+
 /** Where a plan's columns and levels come from: a data file DuckDB reads, or levels given for the text columns. */
 export interface LevelsSource extends PlanOptions {
   /** A data file (CSV or Parquet) with the table's columns: their types and the factors' levels are read from it. */

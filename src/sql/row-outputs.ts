@@ -11,7 +11,7 @@ import type { ModelPlan } from "./plan.js";
 
 const DUCKDB = dialect("duckdb");
 
-/** The row's number in the data file, 1-based (R's row names): it identifies the row, whose place in the output DuckDB does not keep. */
+/** The row's number in the data file, 1-based (R's row names): it identifies the row, whose place in the output a join does not promise to keep. */
 const ROW_COLUMN = "row";
 
 /** The columns computed for each row, after the model frame's. */
