@@ -191,6 +191,14 @@ describe("--rows-out misused: one clear error each", () => {
     await db.rows(`COPY (SELECT Reaction, Days AS fitted, Subject FROM read_csv('${sleepstudy}')) TO '${renamed}' (FORMAT parquet)`);
     expectUserError(await run("fit", renamed, "Reaction ~ fitted + (1 | Subject)", "--rows-out", join(dir, "x.parquet")), /data column 'fitted' has the name of a column --rows-out writes/);
   });
+  it("a data column named row that the formula does not read is no clash: the file's row is the row's number", async () => {
+    const withRow = join(dir, "with-row.parquet");
+    await db.rows(`COPY (SELECT 'r' || (1000 - row_number() OVER ()) AS "row", * FROM read_csv('${sleepstudy}')) TO '${withRow}' (FORMAT parquet)`);
+    const file = join(dir, "with-row-out.parquet");
+    const r = await run("fit", withRow, FORMULA, "--rows-out", file);
+    expect(r.code).toBe(0);
+    expect((await readBack(file)).row.map(Number)).toEqual(Array.from({ length: 180 }, (_, i) => i + 1));
+  });
   it("a directory that does not exist", async () => {
     expectUserError(await run("fit", sleepstudy, FORMULA, "--engine", "duckdb", "--rows-out", join(dir, "no/such/dir/rows.parquet")), /--rows-out could not write/);
   });

@@ -30,10 +30,11 @@ export interface FitParameters {
 export interface FittedRows {
   /** The FROM clause over a table expression's complete rows (alias lmm_rows) and the modes' tables. */
   from(table: string): string;
-  /** The response y, X beta (lme4's predict(re.form = NA)) and X beta + Z b (fitted()). */
+  /** The response y, X beta (lme4's predict(re.form = NA)), X beta + Z b (fitted()) and y - X beta - Z b (residuals()). */
   response: string;
   fixed: string;
   fitted: string;
+  residual: string;
 }
 
 /** A data file as a DuckDB table expression: Parquet by its extension, else CSV. */
@@ -115,17 +116,20 @@ export class DuckDB {
     }
     const fixed = `(${plan.xSql.map((s, j) => `(${s}) * ${DUCKDB.double(String(fit.beta[j]))}`).join(" + ")})`;
     const complete = plan.used.map((c) => `${id(c)} IS NOT NULL`).join(" AND ");
+    const response = `(${plan.ySql})`;
+    const fitted = `(${fixed} + ${zb.join(" + ")})`;
     return {
       from: (table) => `(SELECT * FROM ${table} WHERE ${complete}) AS lmm_rows ${joins.join(" ")}`,
-      response: `(${plan.ySql})`,
+      response,
       fixed,
-      fitted: `(${fixed} + ${zb.join(" + ")})`,
+      fitted,
+      residual: `(${response} - ${fitted})`,
     };
   }
 
   /** Min, quartiles and max (quantile_cont: R's type 7) of the scaled residuals (y - X beta - Z b) / sigma over the rows used. */
   async residualQuantiles(plan: ModelPlan, table: string, rows: FittedRows, sigma: number): Promise<number[]> {
-    const scaled = `(${rows.response} - ${rows.fitted}) / ${DUCKDB.double(String(sigma))}`;
+    const scaled = `${rows.residual} / ${DUCKDB.double(String(sigma))}`;
     const [row] = await this.rows(`SELECT quantile_cont(${scaled}, [0, 0.25, 0.5, 0.75, 1]) AS q FROM ${rows.from(table)}`);
     const q = row?.q;
     if (!Array.isArray(q) || q.length !== 5) throw new LmmError(`DuckDB returned no residual quantiles for ${quote(plan.formula.text)}.`);

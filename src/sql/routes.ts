@@ -10,7 +10,7 @@ import { DuckDB, fileTable } from "./duckdb.js";
 import { factorColumns, planModel, type ModelPlan, type PlanOptions, type TableColumn } from "./plan.js";
 import { shiftsQuery, statisticsQuery, vColumns } from "./statistics-query.js";
 import { fitStatistics, STATISTICS_FIT_OPTIONS, type StatisticsFitOptions, type StatisticsModel } from "./statistics-model.js";
-import { rowOutputColumns, rowOutputsFormat, writeRowOutputs } from "./row-outputs.js";
+import { rowOutputColumns, rowOutputsTarget, writeRowOutputs } from "./row-outputs.js";
 import { checkOptions, type OptionSpec } from "../options.js";
 
 export type { RowOutputs } from "./row-outputs.js";
@@ -124,12 +124,12 @@ export const FILE_FIT_OPTIONS: OptionSpec = { ...STATISTICS_FIT_OPTIONS, factors
 export async function fitFile(path: string, formula: string, options: FileFitOptions = {}): Promise<StatisticsModel> {
   checkOptions(options, FILE_FIT_OPTIONS, "fitFile()");
   // A bad output name is told before the fit, not after it.
-  if (options.rowsOut !== undefined) rowOutputsFormat(options.rowsOut, path);
+  const target = options.rowsOut === undefined ? undefined : rowOutputsTarget(options.rowsOut, path);
   const parsed = parseFormula(formula);
   const db = await DuckDB.open();
   try {
     const { table, columns, plan: modelPlan, statistics } = await planAndStatistics(db, path, parsed, options);
-    if (options.rowsOut !== undefined) rowOutputColumns(modelPlan);
+    if (target) rowOutputColumns(modelPlan);
     const { REML, ddf, dataName, optimizer } = options;
     const model = await fitStatistics(parsed, statistics, { REML, ddf, dataName, optimizer });
     const modes = model.conditionalModes;
@@ -138,7 +138,7 @@ export async function fitFile(path: string, formula: string, options: FileFitOpt
       terms: model.terms.map((t, k) => ({ ...t, effects: modes[k] })),
     });
     model.setScaledResidualQuantiles(await db.residualQuantiles(modelPlan, table, rows, model.sigma));
-    if (options.rowsOut !== undefined) model.rowOutputs = await writeRowOutputs(db, modelPlan, table, rows, model.sigma, model.nobs, options.rowsOut, path);
+    if (target) model.rowOutputs = await writeRowOutputs(db, modelPlan, table, rows, model, target);
     return model;
   } finally {
     db.close();

@@ -23,12 +23,18 @@ export interface RowOutputs {
   rows: number;
 }
 
-/** The output file's format by its extension; an error for another extension or for the data file itself. */
-export function rowOutputsFormat(file: string, data: string): "parquet" | "csv" {
+/** Where to write the per-row outputs, and as what. */
+export interface RowOutputsTarget {
+  file: string;
+  format: "parquet" | "csv";
+}
+
+/** The output file and its format by its extension; an error for another extension or for the data file itself. */
+export function rowOutputsTarget(file: string, data: string): RowOutputsTarget {
   const format = /\.parquet$/i.test(file) ? "parquet" : /\.csv$/i.test(file) ? "csv" : undefined;
   if (format === undefined) throw new LmmError(`--rows-out writes Parquet or CSV, chosen by the extension: name the file ${quote(file.replace(/(\.[^./]*)?$/, ".parquet"))} or ${quote(file.replace(/(\.[^./]*)?$/, ".csv"))}.`);
   if (resolve(file) === resolve(data)) throw new LmmError(`--rows-out ${quote(file)} is the data file itself: write the per-row outputs to another file.`);
-  return format;
+  return { file, format };
 }
 
 /**
@@ -52,21 +58,28 @@ export function rowOutputColumns(plan: ModelPlan): { frame: string[]; names: str
  * order), then the complete ones are joined to the conditional modes. Returns
  * the number of rows written, checked against the rows the fit used.
  */
-export async function writeRowOutputs(db: DuckDB, plan: ModelPlan, table: string, rows: FittedRows, sigma: number, nobs: number, file: string, data: string): Promise<RowOutputs> {
-  const format = rowOutputsFormat(file, data);
+export async function writeRowOutputs(
+  db: DuckDB,
+  plan: ModelPlan,
+  table: string,
+  rows: FittedRows,
+  fit: { sigma: number; nobs: number },
+  { file, format }: RowOutputsTarget,
+): Promise<RowOutputs> {
+  const { sigma, nobs } = fit;
   const { frame, names } = rowOutputColumns(plan);
   const id = DUCKDB.identifier;
-  const residual = `(${rows.response} - ${rows.fitted})`;
   const values = [
-    `lmm_rows.${id(ROW_COLUMN)}`,
+    "lmm_rows.lmm_row_number",
     ...frame.map((c) => `lmm_rows.${id(c)}`),
     rows.response,
     rows.fitted,
     rows.fixed,
-    residual,
-    `${residual} / ${DUCKDB.double(String(sigma))}`,
+    rows.residual,
+    `${rows.residual} / ${DUCKDB.double(String(sigma))}`,
   ];
-  const numbered = `(SELECT *, row_number() OVER () AS ${id(ROW_COLUMN)} FROM ${table})`;
+  // Numbered under a name of its own: a data column called `row` that the formula does not read is no clash.
+  const numbered = `(SELECT *, row_number() OVER () AS lmm_row_number FROM ${table})`;
   const select = `SELECT ${values.map((v, i) => `${v} AS ${id(names[i])}`).join(", ")} FROM ${rows.from(numbered)}`;
   const options = format === "parquet" ? "FORMAT parquet" : "FORMAT csv, HEADER";
   const [result] = await db.rows(`COPY (${select}) TO ${DUCKDB.string(file)} (${options})`).catch((e: LmmError) => {
