@@ -110,6 +110,9 @@ describe("--rows-out through DuckDB: lme4's per-row values", () => {
     const viaParquet = await fitFile(dataPath(c), c.formula, { rowsOut: parquet });
     const viaCsv = await fitFile(dataPath(c), c.formula, { rowsOut: csv });
     expect(viaCsv.rowOutputs?.rows).toBe(60);
+    // The model holds no rows: its fitted values and residuals point to --rows-out.
+    expect(() => viaCsv.fitted).toThrow(/Fitted values are per row.*--rows-out rows\.parquet/);
+    expect(() => viaCsv.residuals).toThrow(/Residuals are per row.*fitFile's rowsOut/);
     const a = await readBack(parquet);
     const b = await readBack(csv);
     // The key columns of the nested term (batch/cask: cask:batch and batch), then the response.
