@@ -45,6 +45,7 @@ interface FitFlags extends DesignFlags {
   engine?: string;
   stats?: string;
   data?: string;
+  rowsOut?: string;
 }
 
 async function fitCommand(data: string | undefined, formula: string | undefined, flags: FitFlags, out: (s: string) => void): Promise<void> {
@@ -58,6 +59,9 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
   }
   if (usesSqlRoute(data, flags)) return sqlFitCommand(data, formula, flags, out);
   if (flags.data !== undefined) throw new LmmError("--data gives the columns and levels for --stats: to fit a data file, give it as the first argument.");
+  if (flags.rowsOut !== undefined) {
+    throw new LmmError("--rows-out writes the rows from DuckDB's pass over the data file: add --engine duckdb (a fit in memory gives its fitted values and residuals with --json).");
+  }
   if (!data) throw new LmmError("No data file given: run 'lmm fit DATA.csv \"y ~ x + (x | g)\"' or 'lmm fit --example sleepstudy'.");
   if (!formula) throw new LmmError("No formula given: add it after the data file, e.g. \"y ~ x + (x | g)\".");
   const frame = await readCSV(data);
@@ -147,6 +151,7 @@ export function buildProgram(out: (s: string) => void, err: (s: string) => void,
     .option("--engine <engine>", "memory (default for CSV: the rows in this process) or duckdb (the default for .parquet: sums computed by DuckDB, out of core)")
     .option("--stats <file>", "fit from the statistics query's result (CSV or Parquet; see lmm sql) instead of data")
     .option("--data <file>", "with --stats: a data file with the table's columns, to read the factors' levels from")
+    .option("--rows-out <file>", "through DuckDB: write each used row's fitted, fixed, resid and scaled_resid to a .parquet or .csv file")
     .addHelpText(
       "after",
       `
@@ -155,6 +160,7 @@ Examples:
   lmm fit data.csv "y ~ time * group + (time | subject)"
   lmm fit data.csv "y ~ x + (1 | a/b)" --ml --json
   lmm fit cohort.parquet "y ~ time * group + (time | id)"
+  lmm fit cohort.parquet "y ~ time * group + (time | id)" --rows-out rows.parquet
   lmm fit --stats stats.csv "y ~ time * group + (time | id)" --levels group=A,B,C
 
 Missing values (empty, NA, NaN) drop their rows; the summary says how many.`,

@@ -19,6 +19,7 @@ export interface SqlFitFlags extends DesignFlags {
   json?: boolean;
   stats?: string;
   data?: string;
+  rowsOut?: string;
 }
 
 /** Whether `lmm fit` takes the SQL route: a statistics file, a Parquet file, or --engine duckdb. */
@@ -68,6 +69,7 @@ export async function sqlFitCommand(data: string | undefined, formula: string | 
     // lmm fit --stats STATS.csv "FORMULA": the formula is the only positional argument.
     const f = formula ?? data;
     if (!f || (data !== undefined && formula !== undefined)) throw new LmmError('With --stats give the formula alone: lmm fit --stats STATS.csv "y ~ x + (x | g)".');
+    if (flags.rowsOut !== undefined) throw new LmmError("--rows-out writes the rows' fitted values, and a statistics file has no rows: fit the data file through DuckDB (lmm fit data.parquet \"FORMULA\" --rows-out rows.parquet).");
     const model = await (await routes()).fitStatisticsFile(flags.stats, f, levelsSource(flags), { ...options, dataName: basename(flags.stats) });
     out(flags.json ? json(model) : model.summary());
     return;
@@ -75,13 +77,19 @@ export async function sqlFitCommand(data: string | undefined, formula: string | 
   if (flags.data !== undefined) throw new LmmError("--data gives the columns and levels for --stats (and lmm sql): to fit a data file, give it as the first argument.");
   if (!data || !formula) throw new LmmError('Give the data file and the formula: lmm fit data.parquet "y ~ x + (x | g)".');
   const { factors, levels } = sqlDesignOptions(flags);
-  const model = await (await routes()).fitFile(data, formula, { ...options, dataName: basename(data), ...(factors && { factors }), ...(levels && { levels }) });
-  out(flags.json ? json(model) : model.summary());
+  const rowsOut = flags.rowsOut;
+  const model = await (await routes()).fitFile(data, formula, { ...options, dataName: basename(data), ...(factors && { factors }), ...(levels && { levels }), ...(rowsOut !== undefined && { rowsOut }) });
+  const written = model.rowOutputs;
+  if (flags.json) out(json(model, written && { rows_out: written }));
+  else {
+    out(model.summary());
+    if (written) out(`\nWrote ${written.rows} rows (fitted, fixed, resid, scaled_resid) to ${written.file}${model.droppedRows > 0 ? `; the ${model.droppedRows} row(s) with missing values were not written` : ""}.\n`);
+  }
 }
 
-/** The JSON contract of a fit from statistics: every field but the per-row fitted values and residuals, which stay with the rows. */
-function json(model: EstimatesModel): string {
-  return JSON.stringify(estimatesToJSON(model), null, 2) + "\n";
+/** The JSON contract of a fit from statistics: every field but the per-row fitted values and residuals, which stay with the rows (or go to --rows-out's file). */
+function json(model: EstimatesModel, extra: object | null = null): string {
+  return JSON.stringify({ ...estimatesToJSON(model), ...extra }, null, 2) + "\n";
 }
 
 /** `lmm sql`: the statistics query of a formula for a table, in a dialect. */

@@ -20,6 +20,24 @@ const CSV_MISSING = ["", "NA", "NaN", "nan", "N/A"];
 
 const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL(\(.*\))?)$/;
 
+/** What the passes over the rows after a fit read of it: beta and each term's conditional modes by level. */
+export interface FitParameters {
+  beta: ArrayLike<number>;
+  /** Per term: its grouping columns, its columns' names and SQL, the grouping columns' values of each level, and the modes (levels x columns, row-major). */
+  terms: { groupVars: string[]; names: string[]; sql: string[]; levelValues: unknown[][]; effects: Float64Array }[];
+}
+
+/** The rows a fit used, joined to the conditional modes (DuckDB.fittedRows): a FROM clause and expressions over it. */
+export interface FittedRows {
+  /** The FROM clause over a table expression's complete rows (alias lmm_rows) and the modes' tables. */
+  from(table: string): string;
+  /** The response y, X beta (lme4's predict(re.form = NA)), X beta + Z b (fitted()) and y - X beta - Z b (residuals()). */
+  response: string;
+  fixed: string;
+  fitted: string;
+  residual: string;
+}
+
 /** A data file as a DuckDB table expression: Parquet by its extension, else CSV. */
 export function fileTable(path: string): string {
   const file = DUCKDB.string(path);
@@ -113,48 +131,54 @@ export class DuckDB {
   }
 
   /**
-   * Min, quartiles and max (R's type 7, exactly: quantiles.ts) of the scaled residuals
-   * (y - X beta - Z b) / sigma over the rows used: the conditional modes of
-   * each term are loaded as a table and joined to the rows by their grouping columns.
+   * The fitted rows of a fit as SQL, shared by every pass over the rows after
+   * the fit: the conditional modes of each term are loaded as a table, joined
+   * to the rows by their grouping columns, and the response, X beta and
+   * X beta + Z b are expressions over the joined rows.
    */
-  async residualQuantiles(
-    plan: ModelPlan,
-    table: string,
-    types: Map<string, string>,
-    fit: { beta: ArrayLike<number>; sigma: number; terms: { groupVars: string[]; names: string[]; sql: string[]; levelValues: unknown[][]; effects: Float64Array }[] },
-  ): Promise<number[]> {
+  async fittedRows(plan: ModelPlan, types: Map<string, string>, fit: FitParameters): Promise<FittedRows> {
     const id = DUCKDB.identifier;
     const joins: string[] = [];
     const zb: string[] = [];
     for (const [k, term] of fit.terms.entries()) {
       const name = `lmm_modes_${k}`;
       await this.modesTable(name, term, types);
-      joins.push(`JOIN ${name} ON ${term.groupVars.map((g, j) => `lmm_rows.${id(g)} = ${name}.g${j}`).join(" AND ")}`);
-      term.sql.forEach((s, c) => zb.push(`(${s}) * ${name}.b${c}`));
+      joins.push(`JOIN ${name} ON ${term.groupVars.map((g, j) => `lmm_rows.${id(g)} = ${name}.lmm_g${j}`).join(" AND ")}`);
+      term.sql.forEach((s, c) => zb.push(`(${s}) * ${name}.lmm_b${c}`));
     }
-    const xb = plan.xSql.map((s, j) => `(${s}) * ${DUCKDB.double(String(fit.beta[j]))}`);
+    const fixed = `(${plan.xSql.map((s, j) => `(${s}) * ${DUCKDB.double(String(fit.beta[j]))}`).join(" + ")})`;
     const complete = plan.used.map((c) => `${id(c)} IS NOT NULL`).join(" AND ");
-    const values = [
-      `WITH lmm_rows AS (SELECT * FROM ${table} WHERE ${complete})`,
-      `SELECT ((${plan.ySql}) - (${xb.join(" + ")}) - (${zb.join(" + ")})) / ${DUCKDB.double(String(fit.sigma))} AS r`,
-      `FROM lmm_rows ${joins.join(" ")}`,
-    ].join("\n");
+    const response = `(${plan.ySql})`;
+    const fitted = `(${fixed} + ${zb.join(" + ")})`;
+    return {
+      from: (table) => `(SELECT * FROM ${table} WHERE ${complete}) AS lmm_rows ${joins.join(" ")}`,
+      response,
+      fixed,
+      fitted,
+      residual: `(${response} - ${fitted})`,
+    };
+  }
+
+  /** Min, quartiles and max (R's type 7, exactly: quantiles.ts) of the scaled residuals (y - X beta - Z b) / sigma over the rows used. */
+  async residualQuantiles(table: string, rows: FittedRows, sigma: number): Promise<number[]> {
+    const values = `SELECT ${rows.residual} / ${DUCKDB.double(String(sigma))} AS r FROM ${rows.from(table)}`;
     const { min, max, quantiles } = await exactQuantiles((sql) => this.rows(sql), values, [0.25, 0.5, 0.75], (x) => DUCKDB.double(DUCKDB.string(String(x))));
     return [min, ...quantiles, max];
   }
 
   /**
-   * A term's conditional modes as a table (g0.. its grouping columns' values,
-   * in the data's types; b0.. the modes), through an appender: the values
+   * A term's conditional modes as a table (lmm_g0.. its grouping columns'
+   * values, in the data's types; lmm_b0.. the modes: prefixed, so that no data
+   * column the formula reads has their names), through an appender: the values
    * arrive as JavaScript gives them (text, bigint, number) and are cast to the
    * data's types in SQL, as a literal would be.
    */
-  private async modesTable(name: string, term: { groupVars: string[]; names: string[]; levelValues: unknown[][]; effects: Float64Array }, types: Map<string, string>): Promise<void> {
+  private async modesTable(name: string, term: FitParameters["terms"][number], types: Map<string, string>): Promise<void> {
     const q = term.names.length;
     const first = term.levelValues[0] ?? [];
     const jsType = (v: unknown) => (typeof v === "bigint" ? "BIGINT" : typeof v === "number" ? "DOUBLE" : "VARCHAR");
     const staging = `${name}_staging`;
-    await this.run(`CREATE OR REPLACE TEMP TABLE ${staging} (${[...first.map((v, j) => `g${j} ${jsType(v)}`), ...term.names.map((_, c) => `b${c} DOUBLE`)].join(", ")})`);
+    await this.run(`CREATE OR REPLACE TEMP TABLE ${staging} (${[...first.map((v, j) => `lmm_g${j} ${jsType(v)}`), ...term.names.map((_, c) => `lmm_b${c} DOUBLE`)].join(", ")})`);
     const appender = await this.connection.createAppender(staging);
     term.levelValues.forEach((values, level) => {
       values.forEach((v, j) => {
@@ -167,8 +191,8 @@ export class DuckDB {
       appender.endRow();
     });
     appender.closeSync();
-    const cast = term.groupVars.map((g, j) => `CAST(g${j} AS ${types.get(g)}) AS g${j}`);
-    await this.run(`CREATE OR REPLACE TEMP TABLE ${name} AS SELECT ${[...cast, ...term.names.map((_, c) => `b${c}`)].join(", ")} FROM ${staging}`);
+    const cast = term.groupVars.map((g, j) => `CAST(lmm_g${j} AS ${types.get(g)}) AS lmm_g${j}`);
+    await this.run(`CREATE OR REPLACE TEMP TABLE ${name} AS SELECT ${[...cast, ...term.names.map((_, c) => `lmm_b${c}`)].join(", ")} FROM ${staging}`);
     await this.run(`DROP TABLE ${staging}`);
   }
 

@@ -9,7 +9,11 @@ import { dialect, type DialectName } from "./dialect.js";
 import { DuckDB, fileTable } from "./duckdb.js";
 import { factorColumns, planModel, type ModelPlan, type PlanOptions, type TableColumn } from "./plan.js";
 import { shiftsQuery, statisticsQuery, vColumns } from "./statistics-query.js";
-import { fitStatistics, type StatisticsFitOptions, type StatisticsModel } from "./statistics-model.js";
+import { fitStatistics, STATISTICS_FIT_OPTIONS, type StatisticsFitOptions, type StatisticsModel } from "./statistics-model.js";
+import { rowOutputColumns, rowOutputsTarget, writeRowOutputs } from "./row-outputs.js";
+import { checkOptions, type OptionSpec } from "../options.js";
+
+export type { RowOutputs } from "./row-outputs.js";
 
 /** Where a plan's columns and levels come from: a data file DuckDB reads, or levels given for the text columns. */
 export interface LevelsSource extends PlanOptions {
@@ -100,26 +104,41 @@ export async function fileStatistics(path: string, formula: string, options: Pla
   }
 }
 
+/** Options of a fit to a data file through DuckDB: those of a fit from statistics, how columns enter the model, and where to write the per-row outputs. */
+export interface FileFitOptions extends StatisticsFitOptions, PlanOptions {
+  /** Levels of factors, in R's order (the first is the reference). */
+  levels?: Record<string, string[]>;
+  /** A Parquet or CSV file to write each used row's fitted values and residuals to (see row-outputs.ts). */
+  rowsOut?: string;
+}
+
+/** The names and kinds of FileFitOptions, for checkOptions. */
+export const FILE_FIT_OPTIONS: OptionSpec = { ...STATISTICS_FIT_OPTIONS, factors: "string[]", levels: "object", rowsOut: "string" };
+
 /**
  * Fit a model to a data file through DuckDB: the levels by SELECT DISTINCT,
- * the statistics by the query's GROUP BY, the fit from them, and the scaled
- * residuals' quantiles by a second pass over the rows.
+ * the statistics by the query's GROUP BY, the fit from them, then passes over
+ * the rows with the conditional modes joined: the scaled residuals'
+ * quantiles, and the per-row outputs when asked (`rowsOut`).
  */
-export async function fitFile(path: string, formula: string, options: StatisticsFitOptions & PlanOptions & { levels?: Record<string, string[]> } = {}): Promise<StatisticsModel> {
+export async function fitFile(path: string, formula: string, options: FileFitOptions = {}): Promise<StatisticsModel> {
+  checkOptions(options, FILE_FIT_OPTIONS, "fitFile()");
+  // A bad output name is told before the fit, not after it.
+  const target = options.rowsOut === undefined ? undefined : rowOutputsTarget(options.rowsOut, path);
   const parsed = parseFormula(formula);
   const db = await DuckDB.open();
   try {
     const { table, columns, plan: modelPlan, statistics } = await planAndStatistics(db, path, parsed, options);
+    if (target) rowOutputColumns(modelPlan);
     const { REML, ddf, dataName, optimizer } = options;
     const model = await fitStatistics(parsed, statistics, { REML, ddf, dataName, optimizer });
     const modes = model.conditionalModes;
-    model.setScaledResidualQuantiles(
-      await db.residualQuantiles(modelPlan, table, new Map(columns.map((c) => [c.name, c.type])), {
-        beta: model.fixedEffects,
-        sigma: model.sigma,
-        terms: model.terms.map((t, k) => ({ ...t, effects: modes[k] })),
-      }),
-    );
+    const rows = await db.fittedRows(modelPlan, new Map(columns.map((c) => [c.name, c.type])), {
+      beta: model.fixedEffects,
+      terms: model.terms.map((t, k) => ({ ...t, effects: modes[k] })),
+    });
+    model.setScaledResidualQuantiles(await db.residualQuantiles(table, rows, model.sigma));
+    if (target) model.rowOutputs = await writeRowOutputs(db, modelPlan, table, rows, model, target);
     return model;
   } finally {
     db.close();

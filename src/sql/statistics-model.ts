@@ -1,9 +1,10 @@
 // A model fitted from cell statistics (a SQL GROUP BY's result): the same
 // deviance, optimiser and estimates as a fit from rows (lmer-model.ts'
 // estimatesAt), so the same summary. What needs the rows is either computed by
-// a second pass over them (the scaled residuals' quantiles, given to the model
-// by whoever can read the rows) or refused with the reason: fitted values and
-// residuals per row, Kenward-Roger (its matrices are per row), prediction.
+// a pass over them (the scaled residuals' quantiles, given to the model by
+// whoever can read the rows; fitted values and residuals, written by that pass
+// to a file, see row-outputs.ts) or refused with the reason: fitted values and
+// residuals held in memory, Kenward-Roger (its matrices are per row), prediction.
 import { LmmError } from "../errors.js";
 import { optimizeTheta } from "../fit/optimize-theta.js";
 import { OPTIMIZER_OPTIONS, type OptimizerOptions } from "../fit/optimizer.js";
@@ -18,6 +19,7 @@ import { formatSummary } from "../output/summary.js";
 import type { SummaryModel } from "../output/reported.js";
 import type { ParsedFormula } from "../formula.js";
 import { columnSpreads, workingSource, type CellTerm, type StatisticsTable } from "./cell-table.js";
+import type { RowOutputs } from "./row-outputs.js";
 import { basisChange } from "../fit/working-basis.js";
 import { startFromWorkingBasis } from "../fit/lmer.js";
 
@@ -37,7 +39,7 @@ const KENWARD_ROGER_NEEDS_ROWS =
 
 /** The error for what only the rows give. */
 function needsRows(what: string): LmmError {
-  return new LmmError(`${what} are per row, and this model was fitted from statistics without its rows: fit the rows in memory (lmm fit data.csv) for them.`);
+  return new LmmError(`${what} are per row, and this model was fitted from statistics without its rows: write them to a file from the data file's rows (lmm fit data.parquet "FORMULA" --rows-out rows.parquet; fitFile's rowsOut), or fit the rows in memory (lmm fit data.csv) for them.`);
 }
 
 export interface StatisticsModel extends FitEstimates {}
@@ -87,6 +89,9 @@ export class StatisticsModel implements SummaryModel {
   setScaledResidualQuantiles(q: number[]): void {
     this.residualQuantiles = q;
   }
+
+  /** Where a pass over the rows wrote their fitted values and residuals (lmm fit --rows-out), and how many; null when not asked. */
+  rowOutputs: RowOutputs | null = null;
 
   get satterthwaite(): DdfTable {
     this.ddfTable ??= satterthwaite(this.deviance, this.terms, this.covarianceParameters, this.sigma, this.coefNames, this.t);
