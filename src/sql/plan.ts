@@ -19,6 +19,25 @@ export interface TableColumn {
   kind: "numeric" | "text";
 }
 
+/**
+ * A model column as a product of 0/1 indicators of factor levels and numeric
+ * expressions (none: the constant 1), so that the statistics query can sum
+ * the numeric parts' products per cell of the factors' values and multiply in
+ * the indicators afterwards, once per cell rather than once per row.
+ */
+export interface ColumnParts {
+  /** SQL of each indicator (a CASE on a data column coded as a factor). */
+  indicators: string[];
+  /** SQL of each numeric factor. */
+  numeric: string[];
+}
+
+/** The SQL of a column from its parts. */
+export function partsSql(parts: ColumnParts, d: Dialect): string {
+  const all = [...parts.indicators, ...parts.numeric];
+  return all.length === 0 ? d.double("1") : all.join(" * ");
+}
+
 /** One random-effects term: its grouping variables and its columns of Z. */
 export interface PlannedTerm {
   /** lme4's grouping factor name: `Subject`, `cask:batch`. */
@@ -29,6 +48,7 @@ export interface PlannedTerm {
   /** R's names of the term's columns and their SQL expressions. */
   names: string[];
   sql: string[];
+  parts: ColumnParts[];
   /** The covariance structure the formula gave (`cs(0 + visit | subject)`); unstructured when absent. */
   structure?: StructureKind;
 }
@@ -41,6 +61,7 @@ export interface ModelPlan {
   /** X's columns: R's names and SQL expressions. */
   xNames: string[];
   xSql: string[];
+  xParts: ColumnParts[];
   ySql: string;
   /** Data columns the model reads: a row with a NULL in any of them is dropped. */
   used: string[];
@@ -157,33 +178,36 @@ export function planModel(formula: ParsedFormula, table: readonly TableColumn[],
   // The model matrix of a term list, as buildDesign's with treatment contrasts.
   const modelMatrix = (list: TermList) => {
     const names: string[] = [];
-    const sql: string[] = [];
-    if (list.intercept) (names.push("(Intercept)"), sql.push(d.double("1")));
+    const parts: ColumnParts[] = [];
+    if (list.intercept) (names.push("(Intercept)"), parts.push({ indicators: [], numeric: [] }));
     const present = new Set<string>(list.intercept ? [""] : []);
     const key = (t: Term) => [...t].sort().join(":");
     for (const term of list.terms) {
-      const parts = term.map((v) => {
-        if (!factors.has(v)) return { names: [label(v)], sql: [numericSql(v)] };
+      const factorsOfTerm = term.map((v): { names: string[]; parts: ColumnParts[] } => {
+        if (!factors.has(v)) return { names: [label(v)], parts: [{ indicators: [], numeric: [numericSql(v)] }] };
         const margin = key(term.filter((u) => u !== v));
         const contrasts = present.has(margin);
         if (!contrasts && margin === "") present.add("");
         const lv = contrasts ? levelsOf(v).slice(1) : levelsOf(v);
-        return { names: lv.map((l) => `${label(v)}${l}`), sql: lv.map((l) => indicator(v, l)) };
+        return { names: lv.map((l) => `${label(v)}${l}`), parts: lv.map((l) => ({ indicators: [indicator(v, l)], numeric: [] })) };
       });
       // Cartesian product, first variable varying fastest.
-      let acc = parts[0];
-      for (const part of parts.slice(1)) {
-        const next = { names: [] as string[], sql: [] as string[] };
+      let acc = factorsOfTerm[0];
+      for (const part of factorsOfTerm.slice(1)) {
+        const next: { names: string[]; parts: ColumnParts[] } = { names: [], parts: [] };
         for (let b = 0; b < part.names.length; b++) {
-          for (let a = 0; a < acc.names.length; a++) (next.names.push(`${acc.names[a]}:${part.names[b]}`), next.sql.push(`${acc.sql[a]} * ${part.sql[b]}`));
+          for (let a = 0; a < acc.names.length; a++) {
+            next.names.push(`${acc.names[a]}:${part.names[b]}`);
+            next.parts.push({ indicators: [...acc.parts[a].indicators, ...part.parts[b].indicators], numeric: [...acc.parts[a].numeric, ...part.parts[b].numeric] });
+          }
         }
         acc = next;
       }
       names.push(...acc.names);
-      sql.push(...acc.sql);
+      parts.push(...acc.parts);
       present.add(key(term));
     }
-    return { names, sql };
+    return { names, parts, sql: parts.map((c) => partsSql(c, d)) };
   };
 
   const response = formula.response;
@@ -198,7 +222,7 @@ export function planModel(formula: ParsedFormula, table: readonly TableColumn[],
     if (call) throw new LmmError(`The grouping factor ${quote(call)} of a random-effects term is a function call: use a column of the data.`);
     const Z = modelMatrix(r.lhs);
     if (Z.names.length === 0) throw new LmmError(`The random-effects term for ${quote(r.groupName)} has no columns: write (1 | ${r.groupName}) or (x | ${r.groupName}).`);
-    return { group: r.groupName, groupVars: r.group, lhs: r.lhs, names: Z.names, sql: Z.sql, ...(r.structure && { structure: r.structure }) };
+    return { group: r.groupName, groupVars: r.group, lhs: r.lhs, names: Z.names, sql: Z.sql, parts: Z.parts, ...(r.structure && { structure: r.structure }) };
   });
   const factorLevels: Record<string, string[]> = {};
   for (const { column } of factors.values()) factorLevels[column] = levels[column];
@@ -208,6 +232,7 @@ export function planModel(formula: ParsedFormula, table: readonly TableColumn[],
     terms,
     xNames: X.names,
     xSql: X.sql,
+    xParts: X.parts,
     ySql: numericSql(response),
     used,
     groupColumns: [...new Set(terms.flatMap((t) => t.groupVars))],

@@ -8,7 +8,7 @@ import { statisticsTable, type StatisticsTable } from "./cell-table.js";
 import { dialect, type DialectName } from "./dialect.js";
 import { DuckDB, fileTable } from "./duckdb.js";
 import { factorColumns, planModel, type ModelPlan, type PlanOptions, type TableColumn } from "./plan.js";
-import { shiftsQuery, statisticsQuery, vColumns } from "./statistics-query.js";
+import { readShifts, shiftsQuery, statisticsQuery, type QueryShifts } from "./statistics-query.js";
 import { fitStatistics, STATISTICS_FIT_OPTIONS, type StatisticsFitOptions, type StatisticsModel } from "./statistics-model.js";
 import { rowOutputColumns, rowOutputsTarget, writeRowOutputs } from "./row-outputs.js";
 import { checkOptions, type OptionSpec } from "../options.js";
@@ -84,13 +84,10 @@ async function planAndStatistics(db: DuckDB, path: string, parsed: ParsedFormula
 /** Rows whose means centre the statistics (see shiftsQuery): enough to land near the mean, few enough to cost nothing. */
 const SHIFT_SAMPLE_ROWS = 100_000;
 
-/** The shifts of v's centred columns: their means over the table's first rows (0 where none). */
-async function sampleShifts(db: DuckDB, modelPlan: ModelPlan, table: string): Promise<number[]> {
+/** The shifts of the statistics: means over the table's first rows (0 where none). */
+async function sampleShifts(db: DuckDB, modelPlan: ModelPlan, table: string): Promise<QueryShifts> {
   const [means] = await db.rows(shiftsQuery(modelPlan, table, dialect("duckdb"), SHIFT_SAMPLE_ROWS));
-  return vColumns(modelPlan).names.map((_, j) => {
-    const m = means?.[`m${j}`];
-    return typeof m === "number" && Number.isFinite(m) ? m : 0;
-  });
+  return readShifts(modelPlan, means);
 }
 
 /** The statistics of a formula's model on a data file, summed by DuckDB (for tests and tools that fit them later). */
