@@ -1,0 +1,115 @@
+// Satterthwaite's df for models with a residual structure (nlme's gls and lme
+// fits) against test/reference-residual-inference/ (made by
+// scripts/make-residual-inference-reference.R): each coefficient's df (the
+// summary's t tests), emmeans() grids with their pairwise contrasts, and type
+// III F tests by lmerTest's method. The gls references are emmeans' own
+// (mode = "satterthwaite"); the lme ones use emmeans' recipe with an exact
+// numerical derivative of vcov(beta) in place of emmeans' random-perturbation
+// estimate (see the script). Both take A from nlme's apVar, a finite-difference
+// Hessian (fdHess, relative step eps^(1/3)), and our Hessian is a central
+// difference too: the df conform to relative 1e-3, the means, SEs, t ratios
+// and F to 1e-4 (they do not depend on the df), the p-values to relative 1e-3.
+import tcdf from "@stdlib/stats-base-dists-t-cdf";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { emmeans, lmer, LmmError, readCSV, type Adjust, type LmerModel } from "../src/index.js";
+import { conform, type Row } from "./emmeans-conform.js";
+
+interface Query {
+  specs: string;
+  at: Record<string, number[]> | null;
+  adjust: Adjust | null;
+  rows: Row[];
+  contrasts: Row[];
+}
+interface AnovaReference {
+  term: string;
+  NumDF: number;
+  DenDF: number;
+  F: number;
+  "p.value": number;
+}
+interface Case {
+  id: string;
+  data: string;
+  formula: string;
+  correlation: string | null;
+  variance: string | null;
+  REML: boolean;
+  kind: "gls" | "lme";
+  objective: number;
+  coefficients: Record<string, number>;
+  queries: Query[];
+  anova: { objective: number; rows: AnovaReference[] };
+}
+
+const root = join(import.meta.dirname, "..");
+const DIR = join(import.meta.dirname, "reference-residual-inference");
+const CASES: Case[] = readdirSync(DIR)
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => JSON.parse(readFileSync(join(DIR, f), "utf8")));
+
+const DF_TOLERANCE = 1e-3;
+
+const optionsOf = (c: Case) => ({
+  REML: c.REML,
+  ...(c.correlation && { correlation: c.correlation }),
+  ...(c.variance && { variance: c.variance }),
+});
+
+const relative = (got: number, want: number) => Math.abs(got - want) / Math.abs(want);
+
+describe.each(CASES.map((c) => [c.id, c] as const))("%s", (_id, c) => {
+  let m: LmerModel;
+  beforeAll(async () => {
+    m = await lmer(c.formula, await readCSV(join(root, c.data)), optionsOf(c));
+  });
+
+  it("is at nlme's optimum (-2 logLik to 1e-6 relative, or lower)", () => {
+    expect(m.objective).toBeLessThanOrEqual(c.objective + 1e-6 * Math.abs(c.objective));
+    expect(m.objective).toBeGreaterThan(c.objective - 1e-3);
+  });
+
+  it(`gives each coefficient's t test Satterthwaite's df by default (relative ${DF_TOLERANCE})`, () => {
+    expect(m.ddf).toBe("satterthwaite");
+    const { df, p } = m.satterthwaite;
+    expect(Object.keys(df)).toEqual(Object.keys(c.coefficients));
+    for (const [name, want] of Object.entries(c.coefficients)) {
+      expect(relative(df[name], want), `df of ${name}: ${df[name]} vs ${want}`).toBeLessThanOrEqual(DF_TOLERANCE);
+      expect(p[name]).toBeCloseTo(2 * tcdf(-Math.abs(m.t[name]), df[name]), 12);
+    }
+    expect(m.summary()).toMatch(/Estimate Std. Error +df t value Pr\(>\|t\|\)/);
+  });
+
+  c.queries.forEach((q) => {
+    const name = `emmeans(${q.specs}${q.at ? `, at ${JSON.stringify(q.at)}` : ""}) and its pairwise contrasts${q.adjust ? ` (${q.adjust})` : ""}`;
+    it(name, () => {
+      const grid = emmeans(m, q.specs, { ...(q.at && { at: q.at }), ddf: "satterthwaite" });
+      conform(grid.rows, q.rows, name, DF_TOLERANCE);
+      conform(grid.pairs(q.adjust ? { adjust: q.adjust } : {}).rows, q.contrasts, `${name}: pairs`, DF_TOLERANCE);
+      // Kenward-Roger is not available for these models: emmeans' default here is Satterthwaite's df.
+      expect(emmeans(m, q.specs, { ...(q.at && { at: q.at }) }).notes).toContain("Degrees-of-freedom method: satterthwaite");
+    });
+  });
+
+  it("gives type III F tests with Satterthwaite's df (lmerTest's method)", () => {
+    const rows = m.anova();
+    expect(rows.map((r) => r.term)).toEqual(c.anova.rows.map((r) => r.term));
+    rows.forEach((r, i) => {
+      const want = c.anova.rows[i];
+      expect(r.numDF, r.term).toBe(want.NumDF);
+      expect(relative(r.denDF, want.DenDF), `DenDF of ${r.term}: ${r.denDF} vs ${want.DenDF}`).toBeLessThanOrEqual(DF_TOLERANCE);
+      expect(relative(r.F, want.F), `F of ${r.term}`).toBeLessThanOrEqual(1e-4);
+      expect(relative(r.p, want["p.value"]), `p of ${r.term}: ${r.p} vs ${want["p.value"]}`).toBeLessThanOrEqual(1e-3);
+    });
+  });
+
+  it("refuses Kenward-Roger's df with one LmmError naming Satterthwaite's", () => {
+    const call = () => emmeans(m, c.queries[0].specs, { ...(c.queries[0].at && { at: c.queries[0].at }), ddf: "kenward-roger" });
+    expect(call).toThrow(LmmError);
+    expect(call).toThrow(/Kenward-Roger's method is not available for a model with a residual structure.*use Satterthwaite's df/);
+    expect(() => m.kenwardRoger).toThrow(/use Satterthwaite's df/);
+    expect(() => m.anova({ ddf: "kenward-roger" })).toThrow(/use Satterthwaite's df/);
+  });
+});
