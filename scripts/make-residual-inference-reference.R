@@ -1,30 +1,36 @@
 # Reference values for Satterthwaite's df with residual structures (nlme's gls
 # and lme fits), for test/residual-inference.test.ts. Writes
 # test/reference-residual-inference/<case>.json. Run from the repository root:
-#   Rscript scripts/make-residual-inference-reference.R
+#   Rscript scripts/make-residual-inference-reference.R [CASE_ID ...]
+# (with ids, only those cases are written again).
 #
 # The recipe is emmeans' for nlme fits (mode = "satterthwaite"): for a
-# contrast k'beta, df = 2 (k'Vk)^2 / (g'Ag), V = vcov(beta), A = the fit's
-# apVar (nlme's asymptotic covariance of its covariance parameters and
-# log(sigma), from a finite-difference Hessian, fdHess), g_i = k' dV/dpar_i k.
-#
-# - gls: emmeans itself (its gls_grad: dV/dpar by numDeriv::jacobian of
-#   nlme's glsEstimate at fixed sigma). Two things make emmeans' answer the
-#   recipe's: the data are sorted by the correlation's groups before the fit
-#   (gls_grad rebuilds the model matrix in the data's row order, while nlme
-#   holds its structures in group order; unsorted, the two disagree and the
-#   df are wrong), and corSymm fits use glsControl(natural = FALSE) (with
-#   nlme's default natural parameters the apVar's parameters are not the
-#   model's, and emmeans falls back to its random-perturbation estimate).
-# - lme: emmeans' only method for lme fits is "appx-satterthwaite" (dV/dpar
-#   by regressing the vcov of refits to randomly perturbed responses on
-#   their parameters), an estimate of the derivative with an error of its
-#   own. Here dV/dpar is instead numDeriv::jacobian of
+# contrast k'beta, df = 2 (k'Vk)^2 / (g'Ag), V = vcov(beta), A the asymptotic
+# covariance of the covariance parameters (nlme's apVar parameters: its
+# unconstrained correlation and variance-function coefficients, the random
+# effects' log sd, log sigma), g_i = k' dV/dpar_i k. emmeans' own dfargs are
+# replaced, for two reasons found while making this reference:
+# - A: emmeans takes nlme's apVar, a finite-difference Hessian (fdHess,
+#   relative step eps^(1/3)) at nlme's estimates. It is accurate on
+#   Orthodont's gls with corAR1 + varIdent (df within 1e-4 of the exact
+#   recipe) but not elsewhere: 52.8 instead of 55.69 for the intercept of
+#   Orthodont's lme with corAR1, 287.7 instead of 188.4 for the trial's gls
+#   with corSymm + varIdent. Here A = 2 H^-1 with H = numDeriv::hessian
+#   (Richardson extrapolation) of the REML (or ML) deviance written out below
+#   from nlme's own structure objects, checked to be stationary at nlme's
+#   estimates.
+# - dV/dpar: for gls, emmeans differentiates nlme's glsEstimate with
+#   numDeriv::jacobian (exact enough) but rebuilds the model matrix in the
+#   data's row order, while nlme holds its structures in group order: unless
+#   the data are sorted by group the df are wrong (the data are sorted here,
+#   and our fit does not depend on the order of the rows). For lme fits
+#   emmeans' only method is "appx-satterthwaite", which regresses the vcov of
+#   refits to randomly perturbed responses on their parameters: an estimate
+#   with an error of its own. Here dV/dpar = numDeriv::jacobian of
 #   vcov(beta) = (sum_i X_i' V_i^-1 X_i)^-1, V_i = Z_i D Z_i' + sigma^2 Lambda_i,
-#   written out below in nlme's apVar parameters (D through nlme's own pdMat
-#   classes, Lambda_i through its corStruct and varFunc objects), checked to
-#   reproduce the fit's vcov at the estimates; V, A and the grid are
-#   emmeans' (its ref_grid with these dfargs).
+#   written out from the same objects, checked to reproduce the fit's vcov.
+# emmeans gives the grids, its dffun (the formula above), the contrasts and
+# their p-values.
 #
 # Each case gives: coefficient df (k = unit vectors), emmeans() grids with
 # pairwise contrasts (estimate, SE, df, t.ratio, p.value), and type III F tests
@@ -51,38 +57,42 @@ q <- function(specs, at = NULL, adjust = NULL) list(specs = specs, at = at, adju
 cases <- list(
   list(id = "orthodont_ar1_ident_gls", data = "orthodont", group = "Subject", formula = "distance ~ age * Sex",
        correlation = "ar1(~ occ | Subject)", variance = "ident(~ 1 | Sex)",
-       fit = function(d, f) fit_gls(f, data = d, correlation = corAR1(form = ~ occ | Subject), weights = varIdent(form = ~ 1 | Sex)),
+       fit = function(d, f, method) fit_gls(f, method = method, data = d, correlation = corAR1(form = ~ occ | Subject), weights = varIdent(form = ~ 1 | Sex)),
        queries = list(q("~ Sex | age", at = list(age = c(8, 14))), q("~ Sex"))),
   list(id = "orthodont_cs_gls", data = "orthodont", group = "Subject", formula = "distance ~ age * Sex",
        correlation = "cs(~ 1 | Subject)",
-       fit = function(d, f) fit_gls(f, data = d, correlation = corCompSymm(form = ~ 1 | Subject)),
+       fit = function(d, f, method) fit_gls(f, method = method, data = d, correlation = corCompSymm(form = ~ 1 | Subject)),
        queries = list(q("~ Sex | age", at = list(age = c(8, 11, 14))))),
   # MMRM: unstructured covariance over the visits (corSymm with varIdent by visit), 8% of visits missing.
   list(id = "trial_us_gls", data = "trial", group = "id", formula = "y ~ arm * visitf",
        correlation = "us(~ visitf | id)",
-       fit = function(d, f) fit_gls(f, data = d, correlation = corSymm(form = ~ visit | id), weights = varIdent(form = ~ 1 | visitf),
+       fit = function(d, f, method) fit_gls(f, method = method, data = d, correlation = corSymm(form = ~ visit | id), weights = varIdent(form = ~ 1 | visitf),
                                 control = glsControl(natural = FALSE)),
        queries = list(q("~ arm | visitf"), q("~ visitf", adjust = "holm"))),
   list(id = "bodyweight_car1_gls", data = "bodyweight", group = "Rat", formula = "weight ~ Time * Diet",
        correlation = "car1(~ Time | Rat)", variance = "ident(~ 1 | Diet)",
-       fit = function(d, f) fit_gls(f, data = d, correlation = corCAR1(form = ~ Time | Rat), weights = varIdent(form = ~ 1 | Diet)),
+       fit = function(d, f, method) fit_gls(f, method = method, data = d, correlation = corCAR1(form = ~ Time | Rat), weights = varIdent(form = ~ 1 | Diet)),
        queries = list(q("~ Diet | Time", at = list(Time = c(1, 64))))),
   list(id = "orthodont_ar1_lme", data = "orthodont", group = "Subject", formula = "distance ~ age * Sex + (1 | Subject)",
        fixed = "distance ~ age * Sex", random = ~ 1 | Subject,
        correlation = "ar1(~ occ | Subject)",
-       fit = function(d, f) fit_lme(f, random = ~ 1 | Subject, data = d, correlation = corAR1(form = ~ occ | Subject)),
+       fit = function(d, f, method) fit_lme(f, method = method, random = ~ 1 | Subject, data = d, correlation = corAR1(form = ~ occ | Subject)),
        queries = list(q("~ Sex | age", at = list(age = c(8, 14))), q("~ Sex"))),
   list(id = "bodyweight_car1_lme", data = "bodyweight", group = "Rat", formula = "weight ~ Time * Diet + (1 | Rat)",
        fixed = "weight ~ Time * Diet", random = ~ 1 | Rat,
        correlation = "car1(~ Time | Rat)",
-       fit = function(d, f) fit_lme(f, random = ~ 1 | Rat, data = d, correlation = corCAR1(form = ~ Time | Rat)),
+       fit = function(d, f, method) fit_lme(f, method = method, random = ~ 1 | Rat, data = d, correlation = corCAR1(form = ~ Time | Rat)),
        queries = list(q("~ Diet | Time", at = list(Time = c(1, 64))))),
   list(id = "orthodont_ident_slope_lme", data = "orthodont", group = "Subject", formula = "distance ~ age * Sex + (age | Subject)",
        fixed = "distance ~ age * Sex", random = ~ age | Subject,
        variance = "ident(~ 1 | Sex)",
-       fit = function(d, f) fit_lme(f, random = ~ age | Subject, data = d, weights = varIdent(form = ~ 1 | Sex)),
+       fit = function(d, f, method) fit_lme(f, method = method, random = ~ age | Subject, data = d, weights = varIdent(form = ~ 1 | Sex)),
        queries = list(q("~ Sex | age", at = list(age = c(8, 14)))))
 )
+# ML fits of two of them (nlme's gls scales an ML fit's vcov(beta) by N / (N - p); its lme does not).
+ml <- function(id) modifyList(Find(function(cs) cs$id == id, cases), list(id = paste0(id, "_ml"), REML = FALSE))
+cases <- c(cases, list(ml("orthodont_ar1_ident_gls"), ml("orthodont_ar1_lme")))
+method_of <- function(cs) if (isFALSE(cs$REML)) "ML" else "REML"
 
 # The formula and data go into the fit's call as values: emmeans evaluates call$model and call$data.
 fit_gls <- function(f, ...) do.call(gls, list(model = f, ...))
@@ -93,6 +103,7 @@ fit_lme <- function(f, ...) do.call(lme, list(fixed = f, ...))
 # the correlation, D through nlme's own pdMat classes (none for gls), Lambda_i
 # through its corStruct and varFunc objects.
 structure_functions <- function(fit, d, cs) {
+  REML <- method_of(cs) == "REML"
   ms <- fit$modelStruct
   pars <- attr(fit$apVar, "Pars")
   X <- model.matrix(as.formula(if (is.null(cs$fixed)) cs$formula else cs$fixed), d)
@@ -142,10 +153,10 @@ structure_functions <- function(fit, d, cs) {
   list(
     pars = pars,
     vcov = function(x) solve(sums(x)$info),
-    # -2 REML log-likelihood less its constant.
+    # -2 (REML or ML) log-likelihood less its constant.
     deviance = function(x) {
       s <- sums(x)
-      s$logdet + as.numeric(determinant(s$info)$modulus) + s$yy - sum(s$xy * solve(s$info, s$xy))
+      s$logdet + (if (REML) as.numeric(determinant(s$info)$modulus) else 0) + s$yy - sum(s$xy * solve(s$info, s$xy))
     }
   )
 }
@@ -154,20 +165,25 @@ structure_functions <- function(fit, d, cs) {
 recipe_dfargs <- function(fit, d, cs) {
   f <- structure_functions(fit, d, cs)
   V <- vcov(fit)
-  stopifnot(max(abs(f$vcov(f$pars) - V)) < 1e-6 * max(abs(V)))
+  # nlme's gls scales an ML fit's vcov by N / (N - p): dV/dpar with it (df do not depend on a constant factor of V).
+  scale <- V[1, 1] / f$vcov(f$pars)[1, 1]
+  stopifnot(max(abs(scale * f$vcov(f$pars) - V)) < 1e-6 * max(abs(V)))
   # nlme's estimates are a stationary point of the deviance written out here.
   gradient <- numDeriv::grad(f$deviance, f$pars)
   cat(sprintf("  %s: max |gradient| of the deviance at nlme's estimates %.1e\n", cs$id, max(abs(gradient))))
   stopifnot(max(abs(gradient)) < 1e-2)
   A <- 2 * solve(numDeriv::hessian(f$deviance, f$pars))
-  jac <- numDeriv::jacobian(function(x) c(f$vcov(x)), f$pars)
+  jac <- scale * numDeriv::jacobian(function(x) c(f$vcov(x)), f$pars)
   list(V = V, A = A, G = lapply(seq_len(ncol(jac)), function(j) matrix(jac[, j], nrow(V))))
 }
 
 # emmeans' reference grid (its dffun is the recipe's formula) with the recipe's dfargs.
 recipe_grid <- function(fit, d, dfargs, ...) {
   set.seed(1) # emmeans' random-perturbation derivative for lme fits runs first; its dfargs are replaced
-  rg <- suppressMessages(ref_grid(fit, data = d, mode = "satterthwaite", ...))
+  # An ML lme fit's vcov as nlme's (and ours, and lme4's): without emmeans' N / (N - p) (sigmaAdjust).
+  rg <- if (inherits(fit, "lme")) suppressMessages(ref_grid(fit, data = d, mode = "satterthwaite", sigmaAdjust = FALSE, ...))
+        else ref_grid(fit, data = d, mode = "satterthwaite", ...)
+  stopifnot(max(abs(rg@V - dfargs$V)) < 1e-12 * max(abs(dfargs$V)))
   rg@dfargs <- dfargs
   rg
 }
@@ -181,7 +197,7 @@ type3 <- function(cs, d) {
   old <- options(contrasts = c("contr.sum", "contr.poly"))
   on.exit(options(old))
   fixed <- as.formula(if (is.null(cs$fixed)) cs$formula else cs$fixed)
-  fit <- cs$fit(d, fixed)
+  fit <- cs$fit(d, fixed, method_of(cs))
   rg <- recipe_grid(fit, d, recipe_dfargs(fit, d, cs))
   V <- rg@dfargs$V
   b <- if (inherits(fit, "gls")) coef(fit) else fixef(fit)
@@ -204,7 +220,7 @@ type3 <- function(cs, d) {
 out_case <- function(cs) {
   d <- read_sorted(cs$data, cs$group)
   fixed <- as.formula(if (is.null(cs$fixed)) cs$formula else cs$fixed)
-  fit <- cs$fit(d, fixed)
+  fit <- cs$fit(d, fixed, method_of(cs))
   stopifnot(is.matrix(fit$apVar))
   dfargs <- recipe_dfargs(fit, d, cs)
   rg <- recipe_grid(fit, d, dfargs)
@@ -217,7 +233,7 @@ out_case <- function(cs) {
     list(specs = qq$specs, at = qq$at, adjust = qq$adjust, rows = as.data.frame(summary(e)), contrasts = pairs)
   })
   list(id = cs$id, data = file.path(data_dir, paste0(cs$data, ".csv")), formula = cs$formula,
-       correlation = cs$correlation, variance = cs$variance, REML = TRUE,
+       correlation = cs$correlation, variance = cs$variance, REML = method_of(cs) == "REML",
        kind = if (inherits(fit, "gls")) "gls" else "lme",
        objective = -2 * as.numeric(logLik(fit)),
        coefficients = as.list(coefficient_df(rg)),
@@ -228,7 +244,9 @@ out_case <- function(cs) {
                        emmeans = as.character(packageVersion("emmeans")), numDeriv = as.character(packageVersion("numDeriv"))))
 }
 
+only <- commandArgs(trailingOnly = TRUE)
 for (cs in cases) {
+  if (length(only) > 0 && !(cs$id %in% only)) next
   res <- out_case(cs)
   writeLines(toJSON(res, auto_unbox = TRUE, digits = 15, pretty = TRUE, na = "null", null = "null"), file.path(out_dir, paste0(cs$id, ".json")))
   cat(cs$id, "\n")
