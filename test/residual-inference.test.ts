@@ -17,6 +17,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { emmeans, lmer, LmmError, readCSV, type Adjust, type LmerModel } from "../src/index.js";
+import { run } from "./cli-run.js";
 import { conform, type Row } from "./emmeans-conform.js";
 
 interface Query {
@@ -114,5 +115,31 @@ describe.each(CASES.map((c) => [c.id, c] as const))("%s", (_id, c) => {
     expect(call).toThrow(/Kenward-Roger's method is not available for a model with a residual structure.*use Satterthwaite's df/);
     expect(() => m.kenwardRoger).toThrow(/use Satterthwaite's df/);
     expect(() => m.anova({ ddf: "kenward-roger" })).toThrow(/use Satterthwaite's df/);
+  });
+});
+
+describe("the command line", () => {
+  const c = CASES.find((k) => k.id === "orthodont_ar1_ident_gls")!;
+  const structure = ["--correlation", c.correlation!, "--variance", c.variance!];
+
+  it("lmm emmeans and lmm anova give the same df with --correlation and --variance (Satterthwaite's by default)", async () => {
+    const q = c.queries[0];
+    const at = Object.entries(q.at ?? {}).flatMap(([k, v]) => ["--at", `${k}=${v.join(",")}`]);
+    const e = await run("emmeans", join(root, c.data), c.formula, q.specs, ...at, ...structure, "--pairs", "--json");
+    expect(e.err).toBe("");
+    const out = JSON.parse(e.out);
+    conform(out.emmeans, q.rows, "lmm emmeans", DF_TOLERANCE);
+    conform(out.contrasts, q.contrasts, "lmm emmeans --pairs", DF_TOLERANCE);
+    const a = await run("anova", join(root, c.data), c.formula, ...structure, "--json");
+    expect(a.err).toBe("");
+    JSON.parse(a.out).forEach((r: { denDF: number }, i: number) => expect(relative(r.denDF, c.anova.rows[i].DenDF)).toBeLessThanOrEqual(DF_TOLERANCE));
+  });
+
+  it("lmm fit prints the df column, and refuses --ddf kenward-roger naming Satterthwaite's", async () => {
+    const f = await run("fit", join(root, c.data), c.formula, ...structure);
+    expect(f.out).toMatch(/Estimate Std. Error +df t value Pr\(>\|t\|\)/);
+    const kr = await run("fit", join(root, c.data), c.formula, ...structure, "--ddf", "kenward-roger");
+    expect(kr.code).not.toBe(0);
+    expect(kr.err).toMatch(/Kenward-Roger's method is not available for a model with a residual structure.*Satterthwaite's df/);
   });
 });
