@@ -11,8 +11,8 @@
 // theta and its Jacobian; g'Ag is the same in any smooth parameterisation of
 // the same model, so for unstructured terms (theta itself) nothing changes.
 // A residual structure's parameters rho (nlme's correlation and variance
-// functions) join theta the same way: d gains -log|Psi(rho)| through the
-// whitening, and its gradient in rho at fixed sigma is analytic without
+// functions) join theta the same way: d gains sum_i log|Psi_i(rho)| through
+// the whitening, and its gradient in rho at fixed sigma is analytic without
 // random-effects terms (gls, fit/gls-gradient.ts) and a central difference of
 // d with them (as the fit loop's); each point in rho whitens the rows anew.
 import tcdf from "@stdlib/stats-base-dists-t-cdf";
