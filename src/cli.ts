@@ -65,7 +65,7 @@ async function fitCommand(data: string | undefined, formula: string | undefined,
   if (!data) throw new LmmError("No data file given: run 'lmm fit DATA.csv \"y ~ x + (x | g)\"' or 'lmm fit --example sleepstudy'.");
   if (!formula) throw new LmmError("No formula given: add it after the data file, e.g. \"y ~ x + (x | g)\".");
   const frame = await readCSV(data);
-  // Without --ddf, the model's default: Satterthwaite, or none with a residual structure.
+  // Without --ddf, the model's default: Satterthwaite.
   const ddf = flags.ddf;
   if (ddf !== undefined && ddf !== "satterthwaite" && ddf !== "kenward-roger" && ddf !== "none") {
     throw new LmmError(`Unknown --ddf ${quote(ddf)}: choose satterthwaite, kenward-roger or none.`);
@@ -242,7 +242,7 @@ Example:
       .option("--at <var=values>", "values of a covariate (or levels of a factor) on the grid, e.g. --at time=0,4,8 (repeatable)", collect)
       .option("--pairs", "pairwise differences within each by-group")
       .option("--adjust <method>", "p-value adjustment of --pairs: tukey (default), holm, bonferroni, sidak or none")
-      .option("--ddf <method>", "df method: kenward-roger (default for REML fits, as emmeans) or satterthwaite (default for ML fits and very large models)")
+      .option("--ddf <method>", "df method: kenward-roger (default for REML fits, as emmeans) or satterthwaite (default for ML fits, very large models and models with a residual structure)")
       .option("--level <p>", "confidence level of the intervals (default 0.95)")
       .option("--ml", "fit by maximum likelihood instead of REML")
       .option("--json", `print { "${kind}": [...], "contrasts": [...] } with emmeans' column names`)

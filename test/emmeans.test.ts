@@ -8,8 +8,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { contrast, emmeans, emtrends, lmer, LmmError, readCSV, type Adjust, type ContrastMethod, type EmmGrid } from "../src/index.js";
+import { conform, type Row } from "./emmeans-conform.js";
 
-type Row = Record<string, string | number>;
 interface Query {
   kind: "emmeans" | "emtrends";
   specs: string;
@@ -38,28 +38,6 @@ const cases: Case[] = readdirSync(dir)
   .map((f) => JSON.parse(readFileSync(dir + f, "utf8")));
 
 const given = <T>(x: T | Record<string, never>): T | undefined => (typeof x === "object" && x !== null && !Array.isArray(x) && Object.keys(x).length === 0 ? undefined : (x as T));
-
-const ESTIMATES = new Set(["emmean", "estimate", "lower.CL", "upper.CL"]);
-
-/** Compare rows column by column: labels and grid values exactly, numbers by the column's tolerance. */
-function conform(got: Row[], want: Row[], where: string): void {
-  expect(got.length, where).toBe(want.length);
-  want.forEach((w, i) => {
-    const g = got[i];
-    expect(Object.keys(g), `${where} row ${i + 1}: columns`).toEqual(Object.keys(w));
-    for (const [key, value] of Object.entries(w)) {
-      const at = `${where} row ${i + 1} ${key}`;
-      const diff = Math.abs((g[key] as number) - (value as number));
-      if (typeof value === "string") expect(g[key], at).toBe(value);
-      else if (key === "df") expect(diff, at).toBeLessThanOrEqual(1e-3 * value);
-      // R's ptukey keeps an absolute error near 1e-10 (test/ptukey.test.ts): hence the floor.
-      else if (key === "p.value") expect(diff, at).toBeLessThanOrEqual(1e-3 * Math.max(value, 1e-6));
-      else if (key === "SE" || key === "t.ratio") expect(diff, at).toBeLessThanOrEqual(1e-4 * Math.abs(value));
-      else if (ESTIMATES.has(key) || key.endsWith(".trend")) expect(diff, at).toBeLessThanOrEqual(1e-4 * Math.max(Math.abs(value), w.SE as number));
-      else expect(g[key], at).toBe(value);
-    }
-  });
-}
 
 const counted = { queries: 0, means: 0, contrasts: 0 };
 

@@ -156,19 +156,28 @@ describe("output", () => {
 });
 
 describe("inference on top", () => {
-  it("refuses Satterthwaite's and Kenward-Roger's df, the profile and the bootstrap, naming the structure; t tests have no df by default", async () => {
+  it("gives Satterthwaite's df by default (test/residual-inference.test.ts checks them); refuses Kenward-Roger's, the profile and the bootstrap, naming the structure", async () => {
     const d = await data("trial");
     const m = await lmer("y ~ visit * arm + (1 | id)", d, { correlation: "ar1(~ visit | id)" });
-    expect(m.ddf).toBe("none");
-    expect(m.summary()).toContain("t value");
-    expect(() => m.satterthwaite).toThrow(/Satterthwaite's df is not available for a model with a residual structure \(correlation 'ar1\(~ visit \| id\)'\)/);
-    expect(() => m.kenwardRoger).toThrow(LmmError);
+    expect(m.ddf).toBe("satterthwaite");
+    expect(m.summary()).toMatch(/ df t value Pr\(>\|t\|\)/);
+    expect(Object.values(m.satterthwaite.df).every((v) => v > 0 && Number.isFinite(v))).toBe(true);
+    expect(() => m.kenwardRoger).toThrow(/Kenward-Roger's method is not available for a model with a residual structure \(correlation 'ar1\(~ visit \| id\)'\).*Satterthwaite's df/);
+    await expect(lmer("y ~ visit * arm + (1 | id)", d, { correlation: "ar1(~ visit | id)", ddf: "kenward-roger" })).rejects.toThrow(/Kenward-Roger/);
     await expect(m.confint()).rejects.toThrow(/likelihood profile .* residual structure/);
     await expect(m.confint({ method: "boot", nsim: 10 })).rejects.toThrow(/bootstrap/);
     expect((await m.confint({ method: "wald" })).length).toBeGreaterThan(0);
-    await expect(lmer("y ~ visit * arm + (1 | id)", d, { correlation: "ar1(~ visit | id)", ddf: "satterthwaite" })).rejects.toThrow(/Satterthwaite/);
-    expect(() => m.anova()).toThrow(/Type III F tests .* residual structure .* likelihood-ratio test/);
-    expect(() => emmeans(m, "~ arm")).toThrow(/Marginal means, trends and contrasts .* residual structure/);
+    expect(m.anova().map((r) => r.term)).toEqual(["visit", "arm", "visit:arm"]);
+    expect(emmeans(m, "~ arm").notes).toContain("Degrees-of-freedom method: satterthwaite");
+  });
+
+  it("leaves the model where it was: the deviance at the optimum's theta and rho after the df", async () => {
+    const m = await lmer("y ~ visit * arm + (1 | id)", await data("trial"), { correlation: "ar1(~ visit | id)" });
+    void m.satterthwaite;
+    expect(m.deviance.evaluate(m.theta)).toBeCloseTo(m.objective, 9);
+    const g = await lmer("y ~ visitf * arm", await data("trial"), { correlation: "us(~ visitf | id)" });
+    void g.satterthwaite;
+    expect(g.deviance.evaluate(g.theta)).toBeCloseTo(g.objective, 9);
   });
 });
 

@@ -17,14 +17,19 @@ import type { ProfiledDeviance } from "../model/deviance.js";
 import type { Design } from "../model/design.js";
 import type { ResidualStructure } from "../model/residual/structure.js";
 
-/** dd/drho at the rho of the structure's last `set` and the deviance's last evaluation. */
-export function glsRhoGradient(deviance: ProfiledDeviance, design: Design, residual: ResidualStructure, rho: ArrayLike<number>): Float64Array {
+/**
+ * dd/drho at the rho of the structure's last `set` and the deviance's last
+ * evaluation; with `sigma`, of the deviance at that fixed sigma instead of the
+ * profiled one (r2 / sigma^2 in place of nu log r2: the scale nu / r2 becomes
+ * 1 / sigma^2), as Satterthwaite's Hessian needs.
+ */
+export function glsRhoGradient(deviance: ProfiledDeviance, design: Design, residual: ResidualStructure, rho: ArrayLike<number>, sigma?: number): Float64Array {
   const { X, y } = design;
   const p = X.columns.length;
   const beta = deviance.beta();
   const M = inverseFromCholesky(deviance.fixedFactor(), p);
   const { r2 } = deviance.parts();
-  const scale = -deviance.nu / r2;
+  const scale = sigma === undefined ? -deviance.nu / r2 : -1 / (sigma * sigma);
   const reml = deviance.REML;
   const sizes = residual.patternSizes();
   const W = sizes.map(({ m }) => new Float64Array(m * m));

@@ -14,7 +14,6 @@ import { fUpper } from "./tails.js";
 import { identity, solveLinear, symmetricEigen } from "../linalg.js";
 import { contrastDf, satterthwaitePieces } from "./satterthwaite.js";
 import { contrastFTest, kenwardRogerAdjustment } from "./kenward-roger.js";
-import { refuseResidual } from "../model/residual/structure.js";
 
 /** One row of the table. */
 export interface AnovaRow {
@@ -41,7 +40,6 @@ function fDenominatorDf(nu: number[]): number {
  * Satterthwaite's df (default) or Kenward-Roger's (pbkrtest's KRmodcomp).
  */
 export function anovaTypeIII(m: FittedModel, options: { ddf?: "satterthwaite" | "kenward-roger" } = {}): AnovaRow[] {
-  refuseResidual(m.deviance.source.residual, "Type III F tests (their Satterthwaite or Kenward-Roger df)", "test a term by a likelihood-ratio test of the models with and without it (likelihoodRatioTest, lmm compare)");
   const { design } = m;
   if (design.droppedColumns.length > 0 || !design.sumCodedX) {
     throw new LmmError("Type III tests need a full-rank fixed-effects matrix: remove the aliased terms from the formula first.");
@@ -77,7 +75,7 @@ export function anovaTypeIII(m: FittedModel, options: { ddf?: "satterthwaite" | 
   if (!MinvT) throw fullRank();
   const beta = m.coefNames.map((name) => m.fixef[name]);
   const kr = options.ddf === "kenward-roger" ? kenwardRogerAdjustment(m) : undefined;
-  const pc = kr ? undefined : satterthwaitePieces(m.deviance, m.design.terms, m.covarianceParameters, m.sigma);
+  const pc = kr ? undefined : satterthwaitePieces(m.deviance, m.design.terms, m.covarianceParameters, m.sigma, m.design);
   return design.formula.fixed.terms.map((term, t) => {
     const cols = Xs.assign.flatMap((a, j) => (a === t ? [j] : []));
     const L = cols.map((j) => Float64Array.from({ length: p }, (_, c) => MinvT[c * p + j]));

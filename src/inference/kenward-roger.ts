@@ -497,7 +497,8 @@ function adjustedCovariance(phi: Float64Array, P: Float64Array[], PhiP: Float64A
 export function kenwardRogerAdjustment(model: FittedModel): KenwardRogerAdjustment {
   // Its variance parameters are the unstructured terms' covariance entries.
   refuseStructured(model.design.terms, "Kenward-Roger's method", "use Satterthwaite's df (ddf \"satterthwaite\", --ddf satterthwaite)");
-  refuseResidual(model.deviance.source.residual, "Kenward-Roger's method", 'use t tests without df (ddf "none", --ddf none) or a likelihood-ratio test (lmm compare)');
+  // Its matrices are built for iid residuals, and no reference in reach computes it for nlme's fits to check an extension against.
+  refuseResidual(model.deviance.source.residual, "Kenward-Roger's method", 'use Satterthwaite\'s df (ddf "satterthwaite", --ddf satterthwaite), which emmeans also gives for nlme\'s gls and lme fits');
   if (!model.REML) {
     throw new LmmError(
       "Kenward-Roger's method is only available for REML fits (as in lmerTest): refit by REML (REML: true, or drop --ml), or use Satterthwaite's df.",

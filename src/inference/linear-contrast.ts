@@ -9,7 +9,6 @@ import type { LmerModel } from "../model/lmer-model.js";
 import { checkOptions } from "../options.js";
 import { contrastDdf, kenwardRogerAdjustment, KR_MAX_RANDOM_EFFECTS } from "./kenward-roger.js";
 import { contrastDf, satterthwaitePieces } from "./satterthwaite.js";
-import { refuseResidual } from "../model/residual/structure.js";
 
 /** How the df of a contrast are computed. */
 export type ContrastDdf = "satterthwaite" | "kenward-roger";
@@ -37,11 +36,13 @@ export interface LinearInference {
  * emmeans' default for lmer fits: Kenward-Roger for REML. An ML fit gets
  * Satterthwaite's df, since Kenward-Roger's method is defined for REML only,
  * and so does a model with more random effects than the adjustment's dense
- * matrices allow (where emmeans, above 3000 rows, drops to asymptotic df).
+ * matrices allow (where emmeans, above 3000 rows, drops to asymptotic df), and
+ * a model with a residual structure (emmeans' mode "satterthwaite" for nlme's
+ * fits; Kenward-Roger's is not available for them).
  */
 export function defaultDdf(m: LmerModel): ContrastDdf {
   const randomEffects = m.design.terms.reduce((s, t) => s + t.factor.levels.length * t.names.length, 0);
-  return m.REML && randomEffects <= KR_MAX_RANDOM_EFFECTS ? "kenward-roger" : "satterthwaite";
+  return m.REML && randomEffects <= KR_MAX_RANDOM_EFFECTS && !m.deviance.source.residual ? "kenward-roger" : "satterthwaite";
 }
 
 const quadratic = (l: ArrayLike<number>, M: Float64Array, p: number) => {
@@ -56,7 +57,6 @@ const cache = new WeakMap<LmerModel, Partial<Record<ContrastDdf, LinearInference
 
 /** The estimate, SE and df of any l'beta of `m` by `ddf` (cached per model). */
 export function linearInference(m: LmerModel, ddf: ContrastDdf): LinearInference {
-  refuseResidual(m.deviance.source.residual, "Marginal means, trends and contrasts with df (emmeans, emtrends, contrast)", 'use the fixed effects\' Wald intervals (confint method "wald", --confint wald) or a likelihood-ratio test (lmm compare)');
   const byMethod = cache.get(m) ?? {};
   cache.set(m, byMethod);
   const known = byMethod[ddf];
@@ -69,7 +69,7 @@ export function linearInference(m: LmerModel, ddf: ContrastDdf): LinearInference
     const adj = kenwardRogerAdjustment(m);
     made = { ddf, estimate, SE: (l) => Math.sqrt(quadratic(l, adj.phiA, p)), df: (l) => contrastDdf(adj, l) };
   } else {
-    const pc = satterthwaitePieces(m.deviance, m.design.terms, m.covarianceParameters, m.sigma);
+    const pc = satterthwaitePieces(m.deviance, m.design.terms, m.covarianceParameters, m.sigma, m.design);
     made = { ddf, estimate, SE: (l) => Math.sqrt(quadratic(l, pc.C, p)), df: (l) => contrastDf(pc, l) };
   }
   byMethod[ddf] = made;

@@ -11,6 +11,7 @@ import type { ParsedFormula } from "../formula.js";
 import type { ProfiledDeviance } from "./deviance.js";
 import { termStructures, thetaLower, thetaNames, thetaToFactors } from "./parameters.js";
 import { TermCovariance } from "./covariance/structure.js";
+import { betaCovarianceScale } from "./residual/structure.js";
 import { formatSummary } from "../output/summary.js";
 import { modelToJSON, type LmerJSON } from "../output/json.js";
 import { satterthwaite, type DdfTable } from "../inference/satterthwaite.js";
@@ -208,11 +209,9 @@ export function estimatesAt(
   const solution = deviance.solve();
   const beta = deviance.beta(solution);
 
-  // nlme's gls (a residual structure without random effects) scales the ML
-  // fit's covariance of beta by n / (n - p), as if sigma^2 were REML's.
   const residual = deviance.source.residual;
-  const glsScale = residual && terms.length === 0 && !deviance.REML ? n / (n - p) : 1;
-  const V = inverseFromCholesky(deviance.fixedFactor(), p).map((v) => v * sigma * sigma * glsScale);
+  const scale = betaCovarianceScale(deviance, terms.length);
+  const V = inverseFromCholesky(deviance.fixedFactor(), p).map((v) => v * sigma * sigma * scale);
   const fixef: Record<string, number> = {};
   const se: Record<string, number> = {};
   const t: Record<string, number> = {};
@@ -266,8 +265,7 @@ export function estimatesAt(
     singular,
     convergence,
     dataName: options.dataName,
-    // Satterthwaite's df are refused with a residual structure (satterthwaite.ts): its t tests have none unless asked.
-    ddf: options.ddf ?? (residual ? "none" : "satterthwaite"),
+    ddf: options.ddf ?? "satterthwaite",
   };
   return { estimates, solution, beta, factors };
 }
@@ -303,8 +301,8 @@ export class LmerModel implements FittedModel {
   ) {
     const at = estimatesAt(design, deviance, opt, options, { responseSd: meanAndSd(design.y).sd, cause: () => degenerateFitCause(design) });
     Object.assign(this, at.estimates);
-    // A df method asked of a model with a residual structure is refused at once (see satterthwaite.ts), not at the first summary.
-    if (deviance.source.residual && this.ddf !== "none") void (this.ddf === "satterthwaite" ? this.satterthwaite : this.kenwardRoger);
+    // Kenward-Roger's df asked of a model with a residual structure are refused at once (see kenward-roger.ts), not at the first summary.
+    if (deviance.source.residual && this.ddf === "kenward-roger") void this.kenwardRoger;
     this.solution = at.solution;
     this.beta = at.beta;
     this.factors = at.factors;
@@ -395,7 +393,7 @@ export class LmerModel implements FittedModel {
    * lmerTest's summary gives them; computed on first use (a few evaluations).
    */
   get satterthwaite(): DdfTable {
-    this.ddfTable ??= satterthwaite(this.deviance, this.design.terms, this.covarianceParameters, this.sigma, this.coefNames, this.t);
+    this.ddfTable ??= satterthwaite(this.deviance, this.design.terms, this.covarianceParameters, this.sigma, this.coefNames, this.t, this.design);
     return this.ddfTable;
   }
 

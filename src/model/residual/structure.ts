@@ -345,6 +345,16 @@ function checkTimes(times: Float64Array, design: ResidualDesign, level: string):
 
 
 /**
+ * The factor on sigma^2 (R_X'R_X)^-1 that gives vcov(beta): nlme's gls (a
+ * residual structure without random effects) scales an ML fit's by n / (n - p),
+ * as if sigma^2 were REML's; 1 otherwise.
+ */
+export function betaCovarianceScale(deviance: { source: { residual?: ResidualStructure | null }; REML: boolean; n: number; layout: { p: number } }, randomTerms: number): number {
+  const { n, layout } = deviance;
+  return deviance.source.residual && randomTerms === 0 && !deviance.REML ? n / (n - layout.p) : 1;
+}
+
+/**
  * Refuse an inference that is built and validated for iid residuals only,
  * naming it, the structure and what to do instead.
  */
