@@ -69,28 +69,32 @@ export class DuckDB {
    * Float64Array, copied chunk by chunk from DuckDB's own buffers (NULL as
    * NaN), the others as JavaScript values (BIGINT as bigint, VARCHAR as
    * string). Converting a million cells' sums value by value took longer than
-   * summing them.
+   * summing them. Of the columns named in `constant` (a value the query
+   * repeats on every row, such as the statistics' column names) only the
+   * first row's value is read.
    */
-  async columns(sql: string): Promise<StatisticsColumns> {
+  async columns(sql: string, constant: readonly string[] = []): Promise<StatisticsColumns> {
     let result: DuckDBMaterializedResult;
     try {
       result = await this.connection.run(sql);
     } catch (e) {
       throw queryError(e);
     }
-    const rows = result.rowCount;
     const names = result.columnNames();
     const out: Record<string, Float64Array | unknown[]> = {};
-    names.forEach((name, j) => (out[name] = result.columnTypeId(j) === DuckDBTypeId.DOUBLE ? new Float64Array(rows) : []));
+    names.forEach((name, j) => (out[name] = result.columnTypeId(j) === DuckDBTypeId.DOUBLE && !constant.includes(name) ? new Float64Array(result.rowCount) : []));
     for (let c = 0, offset = 0; c < result.chunkCount; c++) {
       const chunk = result.getChunk(c);
+      const rows = chunk.rowCount;
       names.forEach((name, j) => {
         const column = out[name];
-        if (!(column instanceof Float64Array)) return void (column as unknown[]).push(...chunk.convertColumnValues(j, JSDuckDBValueConverter));
-        const vector = chunk.getColumnVector(j);
-        for (let i = 0; i < chunk.rowCount; i++) column[offset + i] = (vector.getItem(i) as number | null) ?? Number.NaN;
+        if (column instanceof Float64Array) {
+          const vector = chunk.getColumnVector(j);
+          for (let i = 0; i < rows; i++) column[offset + i] = (vector.getItem(i) as number | null) ?? Number.NaN;
+        } else if (!constant.includes(name)) column.push(...chunk.convertColumnValues(j, JSDuckDBValueConverter));
+        else if (c === 0 && rows > 0) column.push(JSDuckDBValueConverter(chunk.getColumnVector(j).getItem(0), result.columnType(j), JSDuckDBValueConverter));
       });
-      offset += chunk.rowCount;
+      offset += rows;
     }
     return out;
   }

@@ -8,7 +8,7 @@ import { statisticsTable, type StatisticsTable } from "./cell-table.js";
 import { dialect, type DialectName } from "./dialect.js";
 import { DuckDB, fileTable } from "./duckdb.js";
 import { factorColumns, planModel, type ModelPlan, type PlanOptions, type TableColumn } from "./plan.js";
-import { readShifts, shiftsQuery, statisticsQuery, type QueryShifts } from "./statistics-query.js";
+import { readShifts, shiftsQuery, STAT_COLUMNS, statisticsQuery, type QueryShifts } from "./statistics-query.js";
 import { fitStatistics, STATISTICS_FIT_OPTIONS, type StatisticsFitOptions, type StatisticsModel } from "./statistics-model.js";
 import { rowOutputColumns, rowOutputsTarget, writeRowOutputs } from "./row-outputs.js";
 import { checkOptions, type OptionSpec } from "../options.js";
@@ -62,7 +62,7 @@ export async function fitStatisticsFile(path: string, formula: string, source: L
   const modelPlan = await plan(parsed, source, "duckdb");
   const db = await DuckDB.open();
   try {
-    return await fitStatistics(parsed, statisticsTable(modelPlan, await db.columns(`SELECT * FROM ${fileTable(path)}`)), options);
+    return await fitStatistics(parsed, statisticsTable(modelPlan, await db.columns(`SELECT * FROM ${fileTable(path)}`, [STAT_COLUMNS.columns])), options);
   } finally {
     db.close();
   }
@@ -78,7 +78,7 @@ async function planAndStatistics(db: DuckDB, path: string, parsed: ParsedFormula
   const levels = await db.levels(table, factorColumns(parsed, columns, options), usedColumns(parsed), options.levels);
   const modelPlan = planModel(parsed, columns, levels, d, options);
   const shifts = await sampleShifts(db, modelPlan, table);
-  return { table, columns, plan: modelPlan, statistics: statisticsTable(modelPlan, await db.columns(statisticsQuery(modelPlan, table, d, shifts))) };
+  return { table, columns, plan: modelPlan, statistics: statisticsTable(modelPlan, await db.columns(statisticsQuery(modelPlan, table, d, shifts), [STAT_COLUMNS.columns])) };
 }
 
 /** Rows whose means centre the statistics (see shiftsQuery): enough to land near the mean, few enough to cost nothing. */
