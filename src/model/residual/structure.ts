@@ -224,6 +224,31 @@ export class ResidualStructure {
     }
   }
 
+  /**
+   * Pattern p's Psi_p^-1 = C_p^-T C_p^-1 at the last `set` (row-major m x m):
+   * tridiagonal for ar1 and car1 in time order, its zeros exact (C_p^-1 is
+   * written bidiagonal).
+   */
+  psiInverse(p: number): Float64Array {
+    const { m } = this.patterns[p];
+    const at = this.cinvAt[p];
+    const c = this.cinv;
+    const out = new Float64Array(m * m);
+    for (let j = 0; j < m; j++) {
+      for (let l = 0; l <= j; l++) {
+        let s = 0;
+        for (let k = j; k < m; k++) s += c[at + k * m + j] * c[at + k * m + l];
+        out[j * m + l] = out[l * m + j] = s;
+      }
+    }
+    return out;
+  }
+
+  /** Pairs of occasions j >= k summed over the patterns: what the pattern statistics hold per product (pattern-statistics.ts). */
+  get pairCount(): number {
+    return this.patterns.reduce((s, { m }) => s + (m * (m + 1)) / 2, 0);
+  }
+
   /** Patterns: occasions and groups sharing each. */
   patternSizes(): { m: number; count: number }[] {
     return this.patterns.map(({ m, count }) => ({ m, count }));
