@@ -73,6 +73,8 @@ export class ResidualStructure {
   /** Parameters of the correlation, then of the variance function. */
   readonly npar: number;
   private readonly ncor: number;
+  /** The classes of equal entries (patternGradient), made at its first call. */
+  private entryClasses: { classOf: Int32Array[]; representatives: { p: number; j: number; l: number }[] } | null = null;
   /** sum_i log|Psi_i| at the last `set`. */
   logDeterminant = 0;
 
@@ -257,10 +259,19 @@ export class ResidualStructure {
   /**
    * sum_p tr(W_p dPsi_p / drho_k) for every k, W_p symmetric m x m (row-major) per
    * pattern: the chain rule from the patterns' covariances to rho. dPsi_p is a
-   * central difference of Psi's entries, which costs patterns x occasions^2 per
-   * parameter and no pass over the rows.
+   * central difference of Psi's entries, taken once per class of equal entries
+   * (the pairs of visits of `us`, the lags of ar1): a gradient costs patterns x
+   * occasions^2 once, classes per parameter, and no pass over the rows.
    */
   patternGradient(rho: ArrayLike<number>, W: readonly Float64Array[]): Float64Array {
+    const { classOf, representatives } = (this.entryClasses ??= this.classifyEntries());
+    // Entries of one class move together: their weights are summed first.
+    const weight = new Float64Array(representatives.length);
+    this.patterns.forEach((pat, p) => {
+      const w = W[p];
+      const classes = classOf[p];
+      for (let i = 0; i < pat.m * pat.m; i++) weight[classes[i]] += w[i];
+    });
     const g = new Float64Array(this.npar);
     const at = Float64Array.from(rho);
     const us = this.design.spec.correlation?.kind === "us";
@@ -278,19 +289,39 @@ export class ResidualStructure {
       const down = entries(at);
       at[k] = rho[k];
       let s = 0;
-      this.patterns.forEach((pat, p) => {
-        const m = pat.m;
-        const w = W[p];
-        for (let j = 0; j < m; j++) {
-          for (let l = 0; l < m; l++) {
-            const wjl = w[j * m + l];
-            if (wjl !== 0) s += (wjl * (up(pat, j, l) - down(pat, j, l))) / (2 * h);
-          }
-        }
+      representatives.forEach(({ p, j, l }, c) => {
+        if (weight[c] !== 0) s += (weight[c] * (up(this.patterns[p], j, l) - down(this.patterns[p], j, l))) / (2 * h);
       });
       g[k] = s;
     }
     return g;
+  }
+
+  /**
+   * Classes of the patterns' entries that are equal at every rho (covariance()
+   * reads a pair of occasions through its strata and, by kind, the visits of
+   * `us`, the time lag of ar1 and car1, or whether j = k): per pattern the class
+   * of each entry (row-major m x m), and one entry of each class.
+   */
+  private classifyEntries(): { classOf: Int32Array[]; representatives: { p: number; j: number; l: number }[] } {
+    const kind = this.design.spec.correlation?.kind;
+    const index = new Map<string, number>();
+    const representatives: { p: number; j: number; l: number }[] = [];
+    const classOf = this.patterns.map((pat, p) => {
+      const { m, times, visits, strata } = pat;
+      const out = new Int32Array(m * m);
+      for (let j = 0; j < m; j++) {
+        for (let l = 0; l < m; l++) {
+          const pair = kind === "us" ? [visits[j], visits[l]].sort((a, b) => a - b).join(",") : kind === "ar1" || kind === "car1" ? Math.abs(times[j] - times[l]) : j === l;
+          const key = `${pair}|${Math.min(strata[j], strata[l])},${Math.max(strata[j], strata[l])}`;
+          let c = index.get(key);
+          if (c === undefined) (index.set(key, (c = representatives.length)), representatives.push({ p, j, l }));
+          out[j * m + l] = c;
+        }
+      }
+      return out;
+    });
+    return { classOf, representatives };
   }
 
   /** The estimates in nlme's meanings: Phi, Rho, the correlations of `us`, the sd ratios per stratum. */
