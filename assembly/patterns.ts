@@ -6,7 +6,7 @@
 import { ld, ldi, st } from "./memory";
 
 /**
- * For each group g (rows order[groupStart[g], groupStart[g + 1]), i32 arrays)
+ * For each group g in [fromGroup, toGroup) (rows order[groupStart[g], groupStart[g + 1]), i32 arrays)
  * of pattern p = groupPattern[g], with v_j the `width` values of its j-th row
  * (value c in column columnOf[c] of `cols`, n f64 each): add, for every pair
  * of occasions j >= k, v_j v_k' + v_k v_j' (v_j v_j' when j = k) as a packed
@@ -15,10 +15,10 @@ import { ld, ldi, st } from "./memory";
  * largest group's rows x width.
  */
 export function patternSums(
-  cols: usize, columnOf: usize, width: i32, n: i32, order: usize, groupStart: usize, groupPattern: usize, ngroups: i32, pairAt: usize, sums: usize, rows: usize,
+  cols: usize, columnOf: usize, width: i32, n: i32, order: usize, groupStart: usize, groupPattern: usize, fromGroup: i32, toGroup: i32, pairAt: usize, sums: usize, rows: usize,
 ): void {
   const len = (width * (width + 1)) >> 1;
-  for (let g = 0; g < ngroups; g++) {
+  for (let g = fromGroup; g < toGroup; g++) {
     const from = ldi(groupStart, g);
     const m = ldi(groupStart, g + 1) - from;
     const first = ldi(pairAt, ldi(groupPattern, g));

@@ -1,4 +1,4 @@
-// `npm run bench -- residual [--vs-nlme] [--reps N] [--only ar1,mmrm]`
+// `npm run bench -- residual [--vs-nlme] [--reps N] [--only ar1,mmrm] [--per-evaluation]`
 //
 // Residual structures (issue 14, part 5), ours against nlme in the same run:
 //   ar1:  a cohort of 10k subjects x 10 visits (5% of visits missing), a random
@@ -8,11 +8,17 @@
 //         random effects: y ~ visitf * arm with correlation us(~ visitf | id), vs
 //         nlme::gls(..., corSymm(form = ~ visit | id), varIdent(form = ~ 1 | visitf)).
 // Both by REML. The data are generated here (seeded) and written as CSV for R;
-// only the fit itself is timed on either side.
+// only the fit itself is timed on either side. --per-evaluation times instead
+// one evaluation of the MMRM's deviance and gradient at a new rho, at 2000 and
+// 20000 subjects, by each route to the cross-products (pattern statistics and
+// whitening; src/model/residual/pattern-statistics.ts).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { lmer } from "../src/index.js";
+import { glsRhoGradient } from "../src/fit/gls-gradient.js";
+import { buildDesign, lmer, parseFormula, ProfiledDeviance, toDataFrame } from "../src/index.js";
+import type { ResidualRoute } from "../src/model/residual/pattern-statistics.js";
+import { RowCrossProducts } from "../src/model/row-source.js";
 import { mulberry32, normalSource } from "../src/random.js";
 import { median, runTaggedRscript } from "./rscript.js";
 
@@ -101,12 +107,15 @@ export async function runResidualBench(argv: string[]): Promise<void> {
   let reps = 3;
   let vsNlme = false;
   let only: string[] | undefined;
+  let perEvaluation = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--vs-nlme") vsNlme = true;
+    else if (argv[i] === "--per-evaluation") perEvaluation = true;
     else if (argv[i] === "--reps") reps = Number(argv[++i]);
     else if (argv[i] === "--only") only = argv[++i].split(",");
-    else throw new Error(`unknown residual bench option ${argv[i]} (options: --vs-nlme --reps N --only ar1,mmrm)`);
+    else throw new Error(`unknown residual bench option ${argv[i]} (options: --vs-nlme --reps N --only ar1,mmrm --per-evaluation)`);
   }
+  if (perEvaluation) return timeEvaluations(Math.max(reps, 20));
   const tmp = mkdtempSync(path.join(os.tmpdir(), "lmm-residual-"));
   const script = path.join(tmp, "nlme.R");
   writeFileSync(script, R_SCRIPT);
@@ -131,5 +140,39 @@ export async function runResidualBench(argv: string[]): Promise<void> {
     const r = await runTaggedRscript<{ median: number; objective: number; nlme: string }>(script, [csv, w.nlme]);
     console.log(`  nlme ${r.nlme}: ${fmt(r.median)} | -2 logLik ${r.objective.toFixed(4)} (ours - nlme: ${(objective - r.objective).toExponential(2)})`);
     console.log(`  ratio nlme / ours: ${(r.median / ours).toFixed(1)}x`);
+  }
+}
+
+/**
+ * One evaluation at a new rho (the structure's triangles, the cross-products,
+ * the deviance and its gradient in rho) of the MMRM workload at 2000 and 20000
+ * subjects, by each route; the median over `reps` nearby rho.
+ */
+async function timeEvaluations(reps: number): Promise<void> {
+  const w = WORKLOADS.find((x) => x.name === "mmrm")!;
+  console.log(`# ${w.formula}, correlation ${w.correlation} (REML): one evaluation of the deviance and its gradient at a new rho, median of ${reps} (load ${os.loadavg()[0].toFixed(2)})`);
+  for (const subjects of [2000, 20_000]) {
+    const design = buildDesign(parseFormula(w.formula), toDataFrame({ ...generateTrial(subjects, 0) }), { correlation: w.correlation });
+    for (const route of ["patterns", "whitening"] as ResidualRoute[]) {
+      const t0 = performance.now();
+      const dev = await ProfiledDeviance.fromSource(new RowCrossProducts(design, route), true);
+      const setup = performance.now() - t0;
+      const residual = dev.source.residual!;
+      const start = residual.start();
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const rho = Float64Array.from(start, (v, i) => v + 0.01 * Math.sin(r + i));
+        const t = performance.now();
+        residual.set(rho);
+        dev.refill();
+        dev.evaluate([]);
+        glsRhoGradient(dev, design, residual, rho);
+        times.push(performance.now() - t);
+      }
+      const ms = median(times);
+      console.log(
+        `  ${subjects} subjects (${design.n} rows, ${residual.patternCount} patterns, ${residual.pairCount} pairs), ${route}: ${ms.toFixed(2)} ms per evaluation (setup ${fmt(setup)})`,
+      );
+    }
   }
 }

@@ -47,7 +47,7 @@ function rowMoments(deviance: ProfiledDeviance, design: Design, residual: Residu
   const E = sizes.map(({ m }) => new Float64Array(m * m));
   const S = deviance.REML ? sizes.map(({ m }) => new Float64Array(m * m)) : null;
   const G = choleskyDefinite(inverseFromCholesky(deviance.fixedFactor(), p), p) ?? new Float64Array(p * p).fill(NaN);
-  const largest = Math.max(...sizes.map(({ m }) => m));
+  const largest = sizes.reduce((most, { m }) => Math.max(most, m), 0);
   const e = new Float64Array(largest);
   const Y = new Float64Array(largest * p); // X_i G, m x p
   residual.forEachGroup((pat, m, _cinv, _at, rows) => {

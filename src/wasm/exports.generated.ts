@@ -56,12 +56,13 @@ export interface KernelExports {
    * @param order `usize`
    * @param groupStart `usize`
    * @param groupPattern `usize`
-   * @param ngroups `i32`
+   * @param fromGroup `i32`
+   * @param toGroup `i32`
    * @param pairAt `usize`
    * @param sums `usize`
    * @param rows `usize`
    */
-  patternSums(cols: number, columnOf: number, width: number, n: number, order: number, groupStart: number, groupPattern: number, ngroups: number, pairAt: number, sums: number, rows: number): void;
+  patternSums(cols: number, columnOf: number, width: number, n: number, order: number, groupStart: number, groupPattern: number, fromGroup: number, toGroup: number, pairAt: number, sums: number, rows: number): void;
   /**
    * assembly/patterns/weighPatternSums
    * @param sums `usize`

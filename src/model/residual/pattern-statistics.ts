@@ -43,6 +43,9 @@ export interface PreparedColumns {
   n: number;
 }
 
+/** Groups per call of the sums' kernel. */
+const SUM_CHUNK = 256;
+
 /** Byte addresses of the statistics' buffers. */
 interface PatternBuffers {
   order: number;
@@ -93,7 +96,7 @@ export class PatternStatistics {
   attach(columns: PreparedColumns, target: { at: number; ld: number }, reserve: (bytes: number) => number): this {
     const { order, groupStart, groupPattern } = this.residual.kernelArrays();
     const len = (columns.width * (columns.width + 1)) / 2;
-    const largest = Math.max(...this.residual.patternSizes().map(({ m }) => m));
+    const largest = this.residual.patternSizes().reduce((most, { m }) => Math.max(most, m), 0);
     this.len = len;
     this.columns = columns;
     this.target = target;
@@ -133,8 +136,12 @@ export class PatternStatistics {
   prepared(): void {
     const { k, ptr, columns } = this.bound;
     new Float64Array(k.memory.buffer).fill(0, ptr.sums / 8, ptr.sums / 8 + this.npairs * this.len);
+    // In chunks of groups: V8 swaps a WASM function's optimised code in only between calls (see row-source.ts).
     const ngroups = this.residual.kernelArrays().groupPattern.length;
-    k.patternSums(columns.cols, columns.columnOf, columns.width, columns.n, ptr.order, ptr.groupStart, ptr.groupPattern, ngroups, ptr.pairAt, ptr.sums, ptr.rows);
+    for (let from = 0; from < ngroups; from += SUM_CHUNK) {
+      const to = Math.min(ngroups, from + SUM_CHUNK);
+      k.patternSums(columns.cols, columns.columnOf, columns.width, columns.n, ptr.order, ptr.groupStart, ptr.groupPattern, from, to, ptr.pairAt, ptr.sums, ptr.rows);
+    }
   }
 
   /** Add [X y]' Psi^-1 [X y] at the structure's last `set` into A (byte address `a`, zeroed). No pass over the rows. */
