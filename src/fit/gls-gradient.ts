@@ -12,17 +12,25 @@
 // statistics when the deviance reads them (two products of the sums), else
 // from one pass over the rows per gradient; either way one gradient costs no
 // more than an evaluation, where differences would need two per parameter of
-// rho (109 accumulations for an unstructured covariance over 10 visits).
+// rho (109 accumulations for an unstructured covariance over 10 visits). With
+// random effects absorbed into Psi_p (pattern-statistics.ts) the same W_p
+// gives the gradient in theta.
 import { choleskyDefinite, inverseFromCholesky } from "../linalg.js";
 import type { ProfiledDeviance } from "../model/deviance.js";
 import type { Design } from "../model/design.js";
 import type { PatternMoments } from "../model/residual/pattern-statistics.js";
 import type { ResidualStructure } from "../model/residual/structure.js";
 
-/** dd/drho at the rho of the structure's last `set` and the deviance's last evaluation. */
-export function glsRhoGradient(deviance: ProfiledDeviance, design: Design, residual: ResidualStructure, rho: ArrayLike<number>): Float64Array {
+/**
+ * dd/drho at the rho of the structure's last `set` and the deviance's last
+ * evaluation; with random effects absorbed into the structure (set at `theta`,
+ * see RowCrossProducts.absorbsRandomEffects), dd/d[theta, rho].
+ */
+export function glsRhoGradient(deviance: ProfiledDeviance, design: Design | undefined, residual: ResidualStructure, rho: ArrayLike<number>, theta?: ArrayLike<number>): Float64Array {
   const reml = deviance.REML;
-  const { E, S } = deviance.source.patterns?.moments(reml) ?? rowMoments(deviance, design, residual);
+  const patterns = deviance.source.patterns;
+  if (!patterns && !design) throw new Error("internal: the gradient in rho from the rows needs the design");
+  const { E, S } = patterns?.moments(reml) ?? rowMoments(deviance, design!, residual);
   const scale = -deviance.nu / deviance.parts().r2;
   const W = residual.patternSizes().map(({ m, count }, p) => {
     const P = residual.psiInverse(p);
@@ -35,7 +43,7 @@ export function glsRhoGradient(deviance: ProfiledDeviance, design: Design, resid
     for (let i = 0; i < m * m; i++) w[i] += count * P[i];
     return w;
   });
-  return residual.patternGradient(rho, W);
+  return residual.patternGradient(rho, W, theta);
 }
 
 /** E_p and (REML) S_p by a pass over the groups' rows. */

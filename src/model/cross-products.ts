@@ -36,6 +36,8 @@ export interface CrossProductSource {
   readonly residual?: ResidualStructure | null;
   /** The structure's sums per pattern of occasions, when the cross-products come from them (see residualRoute). */
   readonly patterns?: PatternStatistics | null;
+  /** The random effects are absorbed into the residual structure (see RowCrossProducts.absorbsRandomEffects). */
+  readonly absorbsRandomEffects?: boolean;
   /** What the layout is planned from. */
   readonly shape: LayoutShape;
   /**

@@ -11,7 +11,7 @@ import type { KernelExports } from "../wasm/kernels.js";
 import { designShape, record, type LayoutPlan, type LayoutShape } from "./blocks.js";
 import type { CrossProductFill, CrossProductSource, Shifts } from "./cross-products.js";
 import type { Design } from "./design.js";
-import { PatternStatistics, residualRoute, type PreparedColumns as PatternColumns, type ResidualRoute } from "./residual/pattern-statistics.js";
+import { absorbableTerms, PatternStatistics, residualRoute, type PreparedColumns as PatternColumns, type ResidualRoute } from "./residual/pattern-statistics.js";
 import { ResidualStructure } from "./residual/structure.js";
 import { logWeightSum, sqrtWeights } from "./weights.js";
 
@@ -25,16 +25,26 @@ export class RowCrossProducts implements CrossProductSource {
   readonly residual: ResidualStructure | null;
   /** The residual structure's sums per pattern of occasions, on that route (see residualRoute). */
   readonly patterns: PatternStatistics | null;
+  /**
+   * On the pattern route with random effects: the terms are absorbed into the
+   * residual structure (`residual.set(rho, theta)`), and the cross-products are
+   * those of [X y] alone (ntheta of the deviance is 0).
+   */
+  readonly absorbsRandomEffects: boolean;
+  private readonly design: Design;
 
   /** `route` overrides residualRoute's choice (the routes' agreement is tested so). */
-  constructor(private readonly design: Design, route?: ResidualRoute) {
-    this.shape = designShape(design);
-    this.weightSum = logWeightSum(design);
-    this.residual = design.residual ? new ResidualStructure(design.residual, design.n) : null;
+  constructor(design: Design, route?: ResidualRoute) {
+    const absorbable = absorbableTerms(design);
+    this.residual = design.residual ? new ResidualStructure(design.residual, design.n, absorbable ? design.terms : []) : null;
     this.residual?.set(this.residual.start());
-    const patterns = this.residual && (route ?? residualRoute(design, this.residual)) === "patterns";
-    if (patterns && design.terms.length > 0) throw new Error("internal: the pattern statistics take no random effects");
+    const patterns = this.residual !== null && (route ?? residualRoute(design, this.residual)) === "patterns";
+    if (patterns && design.terms.length > 0 && !absorbable) throw new Error("internal: the pattern statistics take only random effects whose levels are the residual groups");
     this.patterns = patterns ? new PatternStatistics(this.residual!) : null;
+    this.absorbsRandomEffects = patterns && design.terms.length > 0;
+    this.design = this.absorbsRandomEffects ? { ...design, terms: [] } : design;
+    this.shape = designShape(this.design);
+    this.weightSum = logWeightSum(this.design);
   }
 
   /** The weights' log sum, less sum_i log|Psi_i| of the residual structure at its current parameters. */

@@ -11,6 +11,14 @@
 // (ResidualStructure.set). Where the patterns are nearly as many as the groups
 // (continuous times, irregular visits) the sums would outgrow the rows, and the
 // rows are whitened instead (row-source.ts): residualRoute decides.
+//
+// Random effects whose levels are the residual groups (a random intercept per
+// subject with AR(1) residuals per subject) join Psi_p: the group's marginal
+// covariance is sigma^2 (Psi_p + Z_p T T' Z_p'), Z_p the rows' z values, which
+// then belong to the pattern. The fit runs over theta and rho on these sums,
+// and the profiled deviance it minimises is lme4's (the marginal likelihood is
+// the same function of theta, rho, beta and sigma); the conditional modes are
+// computed at the optimum from the whitened rows (fit/lmer.ts).
 import { spdInverse } from "../../linalg.js";
 import type { KernelExports } from "../../wasm/kernels.js";
 import type { Design } from "../design.js";
@@ -25,14 +33,37 @@ export type ResidualRoute = "patterns" | "whitening";
 
 /**
  * The one place that chooses the route. The patterns' sums hold everything a
- * model without random effects needs, and they are worth it when their pairs
- * of occasions are at most half the rows: an evaluation then weighs at most
- * half as many products as an accumulation over the rows would add, before
- * the whitening's own cost. Random effects need each group's own sums (Z_i'X
- * differs per group), so their models whiten.
+ * model needs whose random effects, if any, can be absorbed (absorbableTerms),
+ * and they are worth it when their pairs of occasions are at most half the
+ * rows: an evaluation then weighs at most half as many products as an
+ * accumulation over the rows would add, before the whitening's own cost.
+ * Other random effects need each group's own sums (Z_i'X differs per group and
+ * their groups hold several residual groups), so their models whiten.
+ * `residual` is the structure with the absorbable terms' z values in its patterns.
  */
 export function residualRoute(design: Design, residual: ResidualStructure): ResidualRoute {
-  return design.terms.length === 0 && 2 * residual.pairCount <= design.n ? "patterns" : "whitening";
+  return (design.terms.length === 0 || absorbableTerms(design)) && 2 * residual.pairCount <= design.n ? "patterns" : "whitening";
+}
+
+/**
+ * Whether the random-effects terms can join the residual covariance: every
+ * term's levels are the residual groups, one to one (then V is block diagonal
+ * by residual group, sigma^2 (Psi_i + Z_i T T' Z_i')).
+ */
+export function absorbableTerms(design: Design): boolean {
+  const groups = design.residual?.groups;
+  if (!groups || design.terms.length === 0) return false;
+  return design.terms.every(({ factor }) => {
+    const levelOf = new Int32Array(groups.levels.length).fill(-1);
+    const groupOf = new Int32Array(factor.levels.length).fill(-1);
+    for (let i = 0; i < groups.codes.length; i++) {
+      const g = groups.codes[i], l = factor.codes[i];
+      if (levelOf[g] === -1) levelOf[g] = l;
+      if (groupOf[l] === -1) groupOf[l] = g;
+      if (levelOf[g] !== l || groupOf[l] !== g) return false;
+    }
+    return true;
+  });
 }
 
 /** Where the prepared columns are in the kernels' memory (row-source.ts): `width` values per row, value c in column columnOf[c]. */
