@@ -106,10 +106,11 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
  * The deviance of a fit whose random effects were absorbed into its residual
  * structure (model/residual/pattern-statistics.ts), with the terms again, at
  * the optimum: the same objective, and the conditional modes the fit's outputs
- * need, from the whitened rows (once).
+ * need, from the whitened rows (once). It takes over the absorbed deviance's
+ * kernel instance and residual structure, which are not used again.
  */
 export async function withRandomEffects(design: Design, absorbed: ProfiledDeviance, opt: ThetaOptimum): Promise<ProfiledDeviance> {
-  const deviance = await ProfiledDeviance.fromSource(new RowCrossProducts(design, "whitening"), absorbed.REML);
+  const deviance = await ProfiledDeviance.fromSource(new RowCrossProducts(design, "whitening", absorbed.source.residual), absorbed.REML, absorbed);
   deviance.source.residual!.set(opt.x.subarray(opt.x.length - deviance.source.residual!.npar));
   deviance.refill();
   deviance.evaluate(opt.theta);

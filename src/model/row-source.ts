@@ -33,10 +33,14 @@ export class RowCrossProducts implements CrossProductSource {
   readonly absorbsRandomEffects: boolean;
   private readonly design: Design;
 
-  /** `route` overrides residualRoute's choice (the routes' agreement is tested so). */
-  constructor(design: Design, route?: ResidualRoute) {
+  /**
+   * `route` overrides residualRoute's choice (the routes' agreement is tested
+   * so); `residual`, the residual structure of another source of this design,
+   * saves building it again (a pass over the groups).
+   */
+  constructor(design: Design, route?: ResidualRoute, residual?: ResidualStructure | null) {
     const absorbable = absorbableTerms(design);
-    this.residual = design.residual ? new ResidualStructure(design.residual, design.n, absorbable ? design.terms : []) : null;
+    this.residual = residual ?? (design.residual ? new ResidualStructure(design.residual, design.n, absorbable ? design.terms : []) : null);
     this.residual?.set(this.residual.start());
     const patterns = this.residual !== null && (route ?? residualRoute(design, this.residual)) === "patterns";
     if (patterns && design.terms.length > 0 && !absorbable) throw new Error("internal: the pattern statistics take only random effects whose levels are the residual groups");

@@ -1,5 +1,5 @@
-// The sufficient statistics of a model without random effects whose residuals
-// follow a structure (nlme's gls; an MMRM). With V = sigma^2 diag(Psi_p) over
+// The sufficient statistics of a model whose residuals follow a structure
+// (nlme's gls, an MMRM; random effects per residual group below). With V = sigma^2 diag(Psi_p) over
 // the groups, and v_ij = [x_ij, y_ij] the j-th row of group i,
 //
 //   [X y]' V^-1 [X y] sigma^2 = sum_p sum_{j,k} (Psi_p^-1)_jk T_p[j, k],
