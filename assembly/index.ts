@@ -2,6 +2,7 @@
 // which TypeScript lays out once per model (the contract: layout.ts).
 export { accumulate } from "./accumulate";
 export { whiten } from "./whiten";
+export { formPatternSums, patternSums, weighPatternSums } from "./patterns";
 export { evaluate, forwardUnits, finishEvaluate, workSize } from "./deviance";
 export { solveCoefficients } from "./solve";
 export { choleskyBlocked, choleskyBlockedReverse, denseWorkSize } from "./blocked";

@@ -1,4 +1,4 @@
-// `npm run bench -- residual [--vs-nlme] [--reps N] [--only ar1,mmrm]`
+// `npm run bench -- residual [--vs-nlme] [--reps N] [--only ar1,mmrm] [--per-evaluation]`
 //
 // Residual structures (issue 14, part 5), ours against nlme in the same run:
 //   ar1:  a cohort of 10k subjects x 10 visits (5% of visits missing), a random
@@ -8,11 +8,18 @@
 //         random effects: y ~ visitf * arm with correlation us(~ visitf | id), vs
 //         nlme::gls(..., corSymm(form = ~ visit | id), varIdent(form = ~ 1 | visitf)).
 // Both by REML. The data are generated here (seeded) and written as CSV for R;
-// only the fit itself is timed on either side.
+// only the fit itself is timed on either side. --per-evaluation times instead
+// one evaluation of the deviance (and its gradient) at a new rho, at the
+// workload's number of subjects and ten times as many, by each route to the
+// cross-products (pattern sums and whitening; src/model/residual/pattern-statistics.ts).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { lmer } from "../src/index.js";
+import { glsRhoGradient } from "../src/fit/gls-gradient.js";
+import { buildDesign, lmer, parseFormula, ProfiledDeviance, toDataFrame } from "../src/index.js";
+import { parameterStart } from "../src/model/parameters.js";
+import type { ResidualRoute } from "../src/model/residual/pattern-statistics.js";
+import { RowCrossProducts } from "../src/model/row-source.js";
 import { mulberry32, normalSource } from "../src/random.js";
 import { median, runTaggedRscript } from "./rscript.js";
 
@@ -101,12 +108,15 @@ export async function runResidualBench(argv: string[]): Promise<void> {
   let reps = 3;
   let vsNlme = false;
   let only: string[] | undefined;
+  let perEvaluation = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--vs-nlme") vsNlme = true;
+    else if (argv[i] === "--per-evaluation") perEvaluation = true;
     else if (argv[i] === "--reps") reps = Number(argv[++i]);
     else if (argv[i] === "--only") only = argv[++i].split(",");
-    else throw new Error(`unknown residual bench option ${argv[i]} (options: --vs-nlme --reps N --only ar1,mmrm)`);
+    else throw new Error(`unknown residual bench option ${argv[i]} (options: --vs-nlme --reps N --only ar1,mmrm --per-evaluation)`);
   }
+  if (perEvaluation) return timeEvaluations(Math.max(reps, 20), only);
   const tmp = mkdtempSync(path.join(os.tmpdir(), "lmm-residual-"));
   const script = path.join(tmp, "nlme.R");
   writeFileSync(script, R_SCRIPT);
@@ -131,5 +141,45 @@ export async function runResidualBench(argv: string[]): Promise<void> {
     const r = await runTaggedRscript<{ median: number; objective: number; nlme: string }>(script, [csv, w.nlme]);
     console.log(`  nlme ${r.nlme}: ${fmt(r.median)} | -2 logLik ${r.objective.toFixed(4)} (ours - nlme: ${(objective - r.objective).toExponential(2)})`);
     console.log(`  ratio nlme / ours: ${(r.median / ours).toFixed(1)}x`);
+  }
+}
+
+/**
+ * One evaluation at a new rho (the structure's triangles, the cross-products
+ * and the deviance; with its analytic gradient where the model has one: the
+ * MMRM, and any model on the pattern route) of each workload at its number of
+ * subjects and ten times as many, by each route; the median over `reps`
+ * nearby parameters.
+ */
+async function timeEvaluations(reps: number, only?: string[]): Promise<void> {
+  console.log(`# one evaluation at a new rho (REML), median of ${reps} (load ${os.loadavg()[0].toFixed(2)})`);
+  for (const w of WORKLOADS.filter((x) => !only || only.includes(x.name))) {
+    console.log(`\n## ${w.name}: ${w.formula}, correlation ${w.correlation}`);
+    for (const subjects of [w.subjects, 10 * w.subjects]) {
+      const design = buildDesign(parseFormula(w.formula), toDataFrame({ ...generateTrial(subjects, w.sdIntercept) }), { correlation: w.correlation });
+      for (const route of ["patterns", "whitening"] as ResidualRoute[]) {
+        const t0 = performance.now();
+        const dev = await ProfiledDeviance.fromSource(new RowCrossProducts(design, route), true);
+        const setup = performance.now() - t0;
+        const residual = dev.source.residual!;
+        const absorbs = dev.source.absorbsRandomEffects === true;
+        const analytic = absorbs || design.terms.length === 0;
+        const times: number[] = [];
+        for (let r = 0; r < reps; r++) {
+          const rho = Float64Array.from(residual.start(), (v, i) => v + 0.01 * Math.sin(r + i));
+          const theta = Float64Array.from(parameterStart(design.terms), (v, i) => v * (1 + 0.01 * Math.cos(r + i)));
+          const t = performance.now();
+          residual.set(rho, absorbs ? theta : undefined);
+          dev.refill();
+          dev.evaluate(absorbs ? [] : theta);
+          if (analytic) glsRhoGradient(dev, design, residual, rho, { theta: absorbs ? theta : undefined });
+          times.push(performance.now() - t);
+        }
+        console.log(
+          `  ${subjects} subjects (${design.n} rows, ${residual.patternCount} patterns, ${residual.pairCount} pairs), ${route}: ` +
+            `${median(times).toFixed(2)} ms per evaluation${analytic ? " with its gradient" : ""} (setup ${fmt(setup)})`,
+        );
+      }
+    }
   }
 }

@@ -1,90 +1,99 @@
 // The gradient in rho of the profiled deviance of a model whose only variance
 // parameters are its residual structure's (nlme's gls; an MMRM), analytic up to
 // the derivative of Psi's entries. With e = y - X beta at the optimum for this
-// rho, u_i = Psi_p^-1 e_i, M = (X' Psi^-1 X)^-1 and nu = n - p (REML) or n (ML):
+// rho, M = (X' Psi^-1 X)^-1 and nu = n - p (REML) or n (ML):
 //
 //   dd = (nu / r2) dr2 [+ d log|X' Psi^-1 X|] + d log|Psi|
 //      = sum_p tr(dPsi_p W_p),
-//   W_p = -(nu / r2) sum_{i in p} u_i u_i' [- Psi_p^-1 S_p Psi_p^-1] + count_p Psi_p^-1,
+//   W_p = -(nu / r2) Psi_p^-1 E_p Psi_p^-1 [- Psi_p^-1 S_p Psi_p^-1] + count_p Psi_p^-1,
 //
-// S_p = sum_{i in p} X_i M X_i' = sum (X_i G)(X_i G)' with M = G G' (beta's
-// envelope: r2 is at its minimum in beta). The
-// sums need one pass over the rows per gradient instead of two accumulations
-// per parameter of rho, which an unstructured covariance over 10 visits (54
-// parameters) would make 109.
-import { inverseFromCholesky } from "../linalg.js";
+// E_p = sum_{i in p} e_i e_i' and S_p = sum_{i in p} X_i M X_i' (beta's
+// envelope: r2 is at its minimum in beta). E_p and S_p come from the pattern
+// statistics when the deviance reads them (two products of the sums), else
+// from one pass over the rows per gradient; either way one gradient costs no
+// more than an evaluation, where differences would need two per parameter of
+// rho (109 accumulations for an unstructured covariance over 10 visits). With
+// random effects absorbed into Psi_p (pattern-statistics.ts) the same W_p
+// gives the gradient in theta.
+import { choleskyDefinite, inverseFromCholesky } from "../linalg.js";
 import type { ProfiledDeviance } from "../model/deviance.js";
 import type { Design } from "../model/design.js";
+import type { PatternMoments } from "../model/residual/pattern-statistics.js";
 import type { ResidualStructure } from "../model/residual/structure.js";
 
 /**
  * dd/drho at the rho of the structure's last `set` and the deviance's last
- * evaluation; with `sigma`, of the deviance at that fixed sigma instead of the
- * profiled one (r2 / sigma^2 in place of nu log r2: the scale nu / r2 becomes
- * 1 / sigma^2), as Satterthwaite's Hessian needs.
+ * evaluation; with random effects absorbed into the structure (set at `theta`,
+ * see RowCrossProducts.absorbsRandomEffects), dd/d[theta, rho]. With `sigma`,
+ * of the deviance at that fixed sigma instead of the profiled one (r2 / sigma^2
+ * in place of nu log r2: the scale nu / r2 becomes 1 / sigma^2), as
+ * Satterthwaite's Hessian needs.
  */
-export function glsRhoGradient(deviance: ProfiledDeviance, design: Design, residual: ResidualStructure, rho: ArrayLike<number>, sigma?: number): Float64Array {
+export function glsRhoGradient(
+  deviance: ProfiledDeviance,
+  design: Design | undefined,
+  residual: ResidualStructure,
+  rho: ArrayLike<number>,
+  { theta, sigma }: { theta?: ArrayLike<number>; sigma?: number } = {},
+): Float64Array {
+  const reml = deviance.REML;
+  const patterns = deviance.source.patterns;
+  if (!patterns && !design) throw new Error("internal: the gradient in rho from the rows needs the design");
+  const { E, S } = patterns?.moments(reml) ?? rowMoments(deviance, design!, residual);
+  const scale = sigma === undefined ? -deviance.nu / deviance.parts().r2 : -1 / (sigma * sigma);
+  const W = residual.patternSizes().map(({ m, count }, p) => {
+    const P = residual.psiInverse(p);
+    const w = sandwich(P, E[p], m);
+    for (let i = 0; i < m * m; i++) w[i] *= scale;
+    if (S) {
+      const s = sandwich(P, S[p], m);
+      for (let i = 0; i < m * m; i++) w[i] -= s[i];
+    }
+    for (let i = 0; i < m * m; i++) w[i] += count * P[i];
+    return w;
+  });
+  return residual.patternGradient(rho, W, theta);
+}
+
+/** E_p and (REML) S_p by a pass over the groups' rows. */
+function rowMoments(deviance: ProfiledDeviance, design: Design, residual: ResidualStructure): PatternMoments {
   const { X, y } = design;
   const p = X.columns.length;
   const beta = deviance.beta();
-  const M = inverseFromCholesky(deviance.fixedFactor(), p);
-  const { r2 } = deviance.parts();
-  const scale = sigma === undefined ? -deviance.nu / r2 : -1 / (sigma * sigma);
-  const reml = deviance.REML;
   const sizes = residual.patternSizes();
-  const W = sizes.map(({ m }) => new Float64Array(m * m));
-  const S = sizes.map(({ m }) => new Float64Array(reml ? m * m : 0));
-  const G = choleskyLower(M, p);
-  const largest = Math.max(...sizes.map(({ m }) => m));
+  const E = sizes.map(({ m }) => new Float64Array(m * m));
+  const S = deviance.REML ? sizes.map(({ m }) => new Float64Array(m * m)) : null;
+  const G = choleskyDefinite(inverseFromCholesky(deviance.fixedFactor(), p), p) ?? new Float64Array(p * p).fill(NaN);
+  const largest = sizes.reduce((most, { m }) => Math.max(most, m), 0);
   const e = new Float64Array(largest);
-  const t = new Float64Array(largest);
   const Y = new Float64Array(largest * p); // X_i G, m x p
-  residual.forEachGroup((pat, m, cinv, at, rows) => {
-    // u = C^-T C^-1 e.
+  residual.forEachGroup((pat, m, _cinv, _at, rows) => {
     for (let j = 0; j < m; j++) {
       const i = rows[j];
       let fit = 0;
       for (let c = 0; c < p; c++) fit += X.columns[c][i] * beta[c];
       e[j] = y[i] - fit;
     }
-    applyPsiInverse(cinv, at, m, e, t);
-    addOuter(W[pat], e, m, scale);
-    if (reml) addGram(S[pat], X.columns, rows, G, p, m, Y);
+    const out = E[pat];
+    for (let j = 0; j < m; j++) for (let l = 0; l < m; l++) out[j * m + l] += e[j] * e[l];
+    if (S) addGram(S[pat], X.columns, rows, G, p, m, Y);
   });
-  // + count_p Psi_p^-1 [- Psi_p^-1 S_p Psi_p^-1], from the first group of each pattern's C_p^-1.
-  const done = new Uint8Array(W.length);
-  residual.forEachGroup((pat, m, cinv, at) => {
-    if (done[pat]) return;
-    done[pat] = 1;
-    const w = W[pat];
-    const count = sizes[pat].count;
-    for (let j = 0; j < m; j++) {
-      for (let l = 0; l < m; l++) {
-        let s = 0;
-        for (let k = Math.max(j, l); k < m; k++) s += cinv[at + k * m + j] * cinv[at + k * m + l];
-        w[j * m + l] += count * s;
-      }
-    }
-    if (!reml) return;
-    // Psi^-1 S Psi^-1, column by column of S, then by row.
-    const q = Float64Array.from(S[pat]);
-    for (let l = 0; l < m; l++) {
-      for (let j = 0; j < m; j++) e[j] = q[j * m + l];
-      applyPsiInverse(cinv, at, m, e, t);
-      for (let j = 0; j < m; j++) q[j * m + l] = e[j];
-    }
-    for (let j = 0; j < m; j++) {
-      for (let l = 0; l < m; l++) e[l] = q[j * m + l];
-      applyPsiInverse(cinv, at, m, e, t);
-      for (let l = 0; l < m; l++) w[j * m + l] -= e[l];
-    }
-  });
-  return residual.patternGradient(rho, W);
+  return { E, S };
 }
 
-/** w += scale x x' (m x m). */
-function addOuter(w: Float64Array, x: Float64Array, m: number, scale: number): void {
-  for (let j = 0; j < m; j++) for (let l = 0; l < m; l++) w[j * m + l] += scale * x[j] * x[l];
+/** P A P for symmetric m x m P and A (row-major). */
+function sandwich(P: Float64Array, A: Float64Array, m: number): Float64Array {
+  const PA = new Float64Array(m * m);
+  for (let j = 0; j < m; j++) for (let k = 0; k < m; k++) {
+    const pjk = P[j * m + k];
+    if (pjk !== 0) for (let l = 0; l < m; l++) PA[j * m + l] += pjk * A[k * m + l];
+  }
+  const out = new Float64Array(m * m);
+  for (let j = 0; j < m; j++) for (let k = 0; k < m; k++) {
+    const a = PA[j * m + k];
+    if (a !== 0) for (let l = 0; l < m; l++) out[j * m + l] += a * P[k * m + l];
+  }
+  return out;
 }
 
 /** S += (X_i G)(X_i G)' for one group's rows (G lower triangular p x p; Y scratch of m x p). */
@@ -104,35 +113,5 @@ function addGram(S: Float64Array, columns: Float64Array[], rows: Int32Array, G: 
       S[j * m + l] += s;
       if (l !== j) S[l * m + j] += s;
     }
-  }
-}
-
-/** The lower Cholesky factor of a symmetric positive definite p x p matrix (row-major). */
-function choleskyLower(M: Float64Array, p: number): Float64Array {
-  const L = new Float64Array(p * p);
-  for (let j = 0; j < p; j++) {
-    let d = M[j * p + j];
-    for (let k = 0; k < j; k++) d -= L[j * p + k] * L[j * p + k];
-    L[j * p + j] = Math.sqrt(d);
-    for (let i = j + 1; i < p; i++) {
-      let s = M[i * p + j];
-      for (let k = 0; k < j; k++) s -= L[i * p + k] * L[j * p + k];
-      L[i * p + j] = s / L[j * p + j];
-    }
-  }
-  return L;
-}
-
-/** x = C^-T C^-1 x in place (Psi^-1 x for Psi = C C'), with `tmp` as scratch. */
-function applyPsiInverse(cinv: Float64Array, at: number, m: number, x: Float64Array, tmp: Float64Array): void {
-  for (let j = 0; j < m; j++) {
-    let s = 0;
-    for (let k = 0; k <= j; k++) s += cinv[at + j * m + k] * x[k];
-    tmp[j] = s;
-  }
-  for (let j = 0; j < m; j++) {
-    let s = 0;
-    for (let k = j; k < m; k++) s += cinv[at + k * m + j] * tmp[k];
-    x[j] = s;
   }
 }

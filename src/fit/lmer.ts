@@ -11,7 +11,8 @@ import { LmerModel } from "../model/lmer-model.js";
 import type { DdfMethod } from "../model/fitted.js";
 import { parameterStart } from "../model/parameters.js";
 import { OPTIMIZER_OPTIONS, type OptimizerOptions, type OptimizerProgress, type OptimizerResult } from "./optimizer.js";
-import { optimizeTheta } from "./optimize-theta.js";
+import { optimizeTheta, type ThetaOptimum } from "./optimize-theta.js";
+import { RowCrossProducts } from "../model/row-source.js";
 import { workingBasis, type BasisChange } from "./working-basis.js";
 import { prepareWorkerFor } from "../model/unit-split.js";
 import { LmmError, quote } from "../errors.js";
@@ -97,7 +98,24 @@ export async function fitDesign(design: Design, options: Omit<LmerOptions, keyof
   }
   deviance.evaluations += workingEvaluations;
   checkPrecision(opt);
-  return new LmerModel(design, deviance, opt, { dataName: options.dataName, ddf: options.ddf });
+  const fitted = deviance.source.absorbsRandomEffects ? await withRandomEffects(design, deviance, opt) : deviance;
+  return new LmerModel(design, fitted, opt, { dataName: options.dataName, ddf: options.ddf });
+}
+
+/**
+ * The deviance of a fit whose random effects were absorbed into its residual
+ * structure (model/residual/pattern-statistics.ts), with the terms again, at
+ * the optimum: the same objective, and the conditional modes the fit's outputs
+ * need, from the whitened rows (once). It takes over the absorbed deviance's
+ * kernel instance and residual structure, which are not used again.
+ */
+export async function withRandomEffects(design: Design, absorbed: ProfiledDeviance, opt: ThetaOptimum): Promise<ProfiledDeviance> {
+  const deviance = await ProfiledDeviance.fromSource(new RowCrossProducts(design, "whitening", absorbed.source.residual), absorbed.REML, absorbed);
+  deviance.source.residual!.set(opt.x.subarray(opt.x.length - deviance.source.residual!.npar));
+  deviance.refill();
+  deviance.evaluate(opt.theta);
+  deviance.evaluations = absorbed.evaluations;
+  return deviance;
 }
 
 /**
@@ -115,7 +133,9 @@ async function startingPoint(
   options: OptimizerOptions,
 ): Promise<{ start: Float64Array; evaluations: number; checkPrecision: (opt: OptimizerResult) => void }> {
   const basis = workingBasis(design);
-  return startFromWorkingBasis(design.terms, basis && { ...basis, deviance: await ProfiledDeviance.create(basis.design, reml) }, options);
+  // The working problem is read by theta (its start, and the check's evaluation): its random effects stay its deviance's own, never absorbed into a residual structure.
+  const working = basis && { ...basis, deviance: await ProfiledDeviance.fromSource(new RowCrossProducts(basis.design, "whitening"), reml) };
+  return startFromWorkingBasis(design.terms, working, options);
 }
 
 /**

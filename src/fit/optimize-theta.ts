@@ -68,12 +68,20 @@ export function optimizeTheta(
   const nphi = lower.length;
   const fullStart = start.length === nphi ? [...Array.from(start), ...residual.start()] : start;
   const rhoOf = (par: Float64Array) => par.subarray(nphi);
+  // Random effects absorbed into the structure (model/residual/pattern-statistics.ts): theta is the structure's too, and the deviance has none.
+  const absorbs = deviance.source.absorbsRandomEffects === true;
   const rhoState = residualSetter(deviance, residual);
-  const setRho = rhoState.set;
-  const objective = (par: Float64Array) => (setRho(rhoOf(par)) ? deviance.evaluate(map.theta(par.subarray(0, nphi))) : Infinity);
+  const setRho = (par: Float64Array) => rhoState.set(rhoOf(par), absorbs ? map.theta(par.subarray(0, nphi)) : undefined);
+  const objective = (par: Float64Array) => (setRho(par) ? deviance.evaluate(absorbs ? [] : map.theta(par.subarray(0, nphi))) : Infinity);
   const opt = minimize(objective, fullStart, [...lower, ...new Array(residual.npar).fill(-Infinity)], {
     gradient: (par) => {
       if (nphi === 0 && design) return glsRhoGradient(deviance, design, residual, par);
+      if (absorbs) {
+        const phi = par.subarray(0, nphi);
+        const theta = map.theta(phi);
+        const g = glsRhoGradient(deviance, design, residual, rhoOf(par), { theta });
+        return Float64Array.from([...map.gradient(phi, g.subarray(0, theta.length)), ...g.subarray(theta.length)]);
+      }
       const g = new Float64Array(par.length);
       g.set(map.gradient(par.subarray(0, nphi), deviance.gradient()));
       const at = Float64Array.from(par);
@@ -101,20 +109,21 @@ export function optimizeTheta(
 }
 
 /**
- * `set(rho)`: whiten and accumulate again unless rho is already set (false
- * where Psi is not positive definite); `restored(rho)`: the deviance's
- * cross-products were put back to those of rho (saveCrossProducts), and so is
- * the structure now.
+ * `set(rho, theta?)`: whiten and accumulate again unless rho (and theta, of
+ * absorbed random effects) is already set (false where Psi is not positive
+ * definite); `restored(rho)`: the deviance's cross-products were put back to
+ * those of rho (saveCrossProducts), and so is the structure now.
  */
-function residualSetter(deviance: ProfiledDeviance, residual: ResidualStructure): { set(rho: Float64Array): boolean; restored(rho: Float64Array): void } {
+function residualSetter(deviance: ProfiledDeviance, residual: ResidualStructure): { set(rho: Float64Array, theta?: Float64Array): boolean; restored(rho: Float64Array): void } {
   let current: Float64Array | null = null;
   return {
-    set: (rho) => {
-      if (current && current.every((v, i) => v === rho[i])) return true;
+    set: (rho, theta) => {
+      const at = theta ? Float64Array.from([...theta, ...rho]) : rho;
+      if (current && current.length === at.length && current.every((v, i) => v === at[i])) return true;
       current = null;
-      if (!residual.set(rho)) return false;
+      if (!residual.set(rho, theta)) return false;
       deviance.refill();
-      current = Float64Array.from(rho);
+      current = Float64Array.from(at);
       return true;
     },
     restored: (rho) => {

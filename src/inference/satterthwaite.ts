@@ -65,7 +65,7 @@ function fixedSigmaDeviance(dev: ProfiledDeviance, terms: readonly TermOutline[]
   };
   const rhoGradient = (x: Float64Array, r: ResidualStructure): Float64Array => {
     const rho = x.subarray(nphi);
-    if (nphi === 0 && design) return glsRhoGradient(dev, design, r, rho, sigma);
+    if (nphi === 0 && design) return glsRhoGradient(dev, design, r, rho, { sigma });
     const g = new Float64Array(rho.length);
     const moved = x.slice();
     const valueAt = (y: Float64Array) => (setRho(y.subarray(nphi)) ? (dev.evaluate(thetaOf(y)), dev.devianceAtSigma(sigma)) : NaN);

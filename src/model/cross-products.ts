@@ -6,6 +6,7 @@
 // a SQL GROUP BY, a statistics file). The kernels see only A.
 import type { KernelExports } from "../wasm/kernels.js";
 import type { LayoutPlan, LayoutShape } from "./blocks.js";
+import type { PatternStatistics } from "./residual/pattern-statistics.js";
 import type { ResidualStructure } from "./residual/structure.js";
 
 /**
@@ -33,6 +34,10 @@ export interface CrossProductSource {
    * its parameters change (`set`), the deviance accumulates again (ProfiledDeviance.refill).
    */
   readonly residual?: ResidualStructure | null;
+  /** The structure's sums per pattern of occasions, when the cross-products come from them (see residualRoute). */
+  readonly patterns?: PatternStatistics | null;
+  /** The random effects are absorbed into the residual structure (see RowCrossProducts.absorbsRandomEffects). */
+  readonly absorbsRandomEffects?: boolean;
   /** What the layout is planned from. */
   readonly shape: LayoutShape;
   /**

@@ -9,7 +9,7 @@ import { LEVEL_ORDERS, type Factor, type LevelOrder } from "./factor.js";
 import type { StructureKind } from "./covariance/structure.js";
 import type { TransformState } from "./transforms.js";
 import type { ContrastName } from "./contrasts.js";
-import type { ResidualDesign } from "./residual/structure.js";
+import type { ResidualDesign } from "./residual/residual-design.js";
 
 /** Options that shape how data columns enter the model. */
 export interface DesignOptions {

@@ -2,12 +2,16 @@
 // the kernels' memory once, as columns, and one pass in WASM
 // (assembly/accumulate.ts) adds every row's blocks into A. Prior weights scale
 // the rows there (weights.ts), and a residual structure whitens them
-// (residual/structure.ts), so the kernels never see weights or correlations.
+// (residual/structure.ts), so the kernels never see weights or correlations;
+// a model without random effects takes its structure's sums per pattern of
+// occasions instead (residual/pattern-statistics.ts: no pass over the rows
+// per evaluation), where residualRoute says so.
 import { PAIR_BY_LEVEL, PAIR_BY_ROW, PAIR_FIXED, PAIR_STRIDE, PR } from "../wasm/layout.generated.js";
 import type { KernelExports } from "../wasm/kernels.js";
 import { designShape, record, type LayoutPlan, type LayoutShape } from "./blocks.js";
 import type { CrossProductFill, CrossProductSource, Shifts } from "./cross-products.js";
 import type { Design } from "./design.js";
+import { absorbableTerms, PatternStatistics, residualRoute, type PreparedColumns as PatternColumns, type ResidualRoute } from "./residual/pattern-statistics.js";
 import { ResidualStructure } from "./residual/structure.js";
 import { logWeightSum, sqrtWeights } from "./weights.js";
 
@@ -19,12 +23,32 @@ export class RowCrossProducts implements CrossProductSource {
   readonly shape: LayoutShape;
   private readonly weightSum: number;
   readonly residual: ResidualStructure | null;
+  /** The residual structure's sums per pattern of occasions, on that route (see residualRoute). */
+  readonly patterns: PatternStatistics | null;
+  /**
+   * On the pattern route with random effects: the terms are absorbed into the
+   * residual structure (`residual.set(rho, theta)`), and the cross-products are
+   * those of [X y] alone (ntheta of the deviance is 0).
+   */
+  readonly absorbsRandomEffects: boolean;
+  private readonly design: Design;
 
-  constructor(private readonly design: Design) {
-    this.shape = designShape(design);
-    this.weightSum = logWeightSum(design);
-    this.residual = design.residual ? new ResidualStructure(design.residual, design.n) : null;
+  /**
+   * `route` overrides residualRoute's choice (the routes' agreement is tested
+   * so); `residual`, the residual structure of another source of this design,
+   * saves building it again (a pass over the groups).
+   */
+  constructor(design: Design, route?: ResidualRoute, residual?: ResidualStructure | null) {
+    const absorbable = absorbableTerms(design);
+    this.residual = residual ?? (design.residual ? new ResidualStructure(design.residual, design.n, absorbable ? design.terms : []) : null);
     this.residual?.set(this.residual.start());
+    const patterns = this.residual !== null && (route ?? residualRoute(design, this.residual)) === "patterns";
+    if (patterns && design.terms.length > 0 && !absorbable) throw new Error("internal: the pattern statistics take only random effects whose levels are the residual groups");
+    this.patterns = patterns ? new PatternStatistics(this.residual!) : null;
+    this.absorbsRandomEffects = patterns && design.terms.length > 0;
+    this.design = this.absorbsRandomEffects ? { ...design, terms: [] } : design;
+    this.shape = designShape(this.design);
+    this.weightSum = logWeightSum(this.design);
   }
 
   /** The weights' log sum, less sum_i log|Psi_i| of the residual structure at its current parameters. */
@@ -37,7 +61,14 @@ export class RowCrossProducts implements CrossProductSource {
   }
 
   attach(plan: LayoutPlan, reserve: (bytes: number) => number): CrossProductFill {
-    return new RowFill(this.design, planRowData(this.design, plan), reserve, this.residual);
+    const rows = planRowData(this.design, plan);
+    return new RowFill(this.design, rows, reserve, (columns) => {
+      if (this.patterns) {
+        const K = this.design.terms.length;
+        return this.patterns.attach(columns, { at: plan.cellTarget(K, K, 0), ld: plan.leadingDimension(K) }, reserve);
+      }
+      return this.residual && new Whitening(this.residual, columns, reserve);
+    });
   }
 }
 
@@ -132,9 +163,69 @@ interface RowBuffers {
   columnOf: number;
   cols: number;
   ints: number;
-  /** With a residual structure: the prepared columns before whitening, and the whitening kernel's arrays. */
-  whitening?: { prepared: number; order: number; groupStart: number; groupPattern: number; cinv: number; cinvAt: number; band: number };
 }
+
+/** How a residual structure's rows reach A (a route of residualRoute). */
+interface ResidualPass {
+  /** Once the memory holds every buffer: write the pass's own arrays. */
+  moveIn(k: KernelExports): void;
+  /** The columns were prepared (centred) anew. */
+  prepared(): void;
+  /** Fill A (byte address `a`, zeroed); `rows()` is the accumulation pass over the prepared columns' memory. */
+  accumulate(k: KernelExports, a: number, rows: () => void): void;
+}
+
+/**
+ * The whitening route: the prepared columns are kept, and before each
+ * accumulation every group's rows are multiplied by its pattern's C_p^-1 into
+ * the columns the accumulation reads (whitening commutes with centring: the
+ * intercept stays in the model, whitened, and absorbs the shifts).
+ */
+class Whitening implements ResidualPass {
+  private readonly ptr: { prepared: number; order: number; groupStart: number; groupPattern: number; cinv: number; cinvAt: number; band: number };
+  private k: KernelExports | null = null;
+
+  constructor(private readonly residual: ResidualStructure, private readonly columns: PreparedColumns, reserve: (bytes: number) => number) {
+    const w = residual.kernelArrays();
+    this.ptr = {
+      prepared: reserve(columns.bytes),
+      order: reserve(w.order.length * 4),
+      groupStart: reserve(w.groupStart.length * 4),
+      groupPattern: reserve(w.groupPattern.length * 4),
+      cinv: reserve(w.cinv.length * 8),
+      cinvAt: reserve(w.cinvAt.length * 4),
+      band: reserve(w.band.length * 4),
+    };
+  }
+
+  moveIn(k: KernelExports): void {
+    this.k = k;
+    const i32 = new Int32Array(k.memory.buffer);
+    const arrays = this.residual.kernelArrays();
+    i32.set(arrays.order, this.ptr.order / 4);
+    i32.set(arrays.groupStart, this.ptr.groupStart / 4);
+    i32.set(arrays.groupPattern, this.ptr.groupPattern / 4);
+    i32.set(arrays.cinvAt, this.ptr.cinvAt / 4);
+    i32.set(arrays.band, this.ptr.band / 4);
+  }
+
+  /** Keep the prepared columns (they lie next to each other, as the whitened ones). */
+  prepared(): void {
+    const { cols, bytes } = this.columns;
+    new Uint8Array(this.k!.memory.buffer).copyWithin(this.ptr.prepared, cols, cols + bytes);
+  }
+
+  accumulate(k: KernelExports, _a: number, rows: () => void): void {
+    const w = this.ptr;
+    const arrays = this.residual.kernelArrays();
+    new Float64Array(k.memory.buffer).set(arrays.cinv, w.cinv / 8);
+    k.whiten(w.prepared, this.columns.cols, this.columns.stored, this.columns.n, w.order, w.groupStart, w.groupPattern, arrays.groupPattern.length, w.cinv, w.cinvAt, w.band);
+    rows();
+  }
+}
+
+/** The prepared columns in the kernels' memory, for a residual pass. */
+type PreparedColumns = PatternColumns & { stored: number; bytes: number };
 
 /**
  * A design's rows in a kernel instance. When the intercept is X's first column,
@@ -142,21 +233,22 @@ interface RowBuffers {
  * before the products are formed: r2 = y'y - |r_Zy|^2 - |r_Xy|^2 and
  * R_X'R_X = X'X - R_ZX'R_ZX cancel every digit when y or a covariate sits far
  * from zero (~1e9). Weights scale the centred rows. A residual structure
- * keeps the prepared columns and whitens them into the kernels' memory before
- * each accumulation (whitening commutes with centring: the intercept stays in
- * the model, whitened, and absorbs the shifts).
+ * takes the prepared columns its own way (ResidualPass: Whitening, or
+ * PatternStatistics' sums).
  */
 class RowFill implements CrossProductFill {
   readonly shifts: Shifts;
   private readonly ptr: RowBuffers;
   private readonly centred: boolean;
   private readonly sqrtW: Float64Array | null;
+  /** A residual structure's route to A, given the prepared columns. */
+  private readonly residual: ResidualPass | null;
 
   constructor(
     private readonly design: Design,
     private readonly rows: RowData,
     reserve: (bytes: number) => number,
-    private readonly residual: ResidualStructure | null,
+    residualPass: (columns: PreparedColumns) => ResidualPass | null,
   ) {
     const { n } = design;
     this.shifts = { y: 0, x: new Float64Array(design.X.columns.length) };
@@ -169,18 +261,8 @@ class RowFill implements CrossProductFill {
       cols: reserve(n * rows.stored.length * 8),
       ints: reserve(rows.intsSize * 4),
     };
-    if (residual) {
-      const w = residual.kernelArrays();
-      this.ptr.whitening = {
-        prepared: reserve(n * rows.stored.length * 8),
-        order: reserve(w.order.length * 4),
-        groupStart: reserve(w.groupStart.length * 4),
-        groupPattern: reserve(w.groupPattern.length * 4),
-        cinv: reserve(w.cinv.length * 8),
-        cinvAt: reserve(w.cinvAt.length * 4),
-        band: reserve(w.band.length * 4),
-      };
-    }
+    const stored = rows.stored.length;
+    this.residual = residualPass({ cols: this.ptr.cols, columnOf: this.ptr.columnOf, width: rows.width, n, stored, bytes: n * stored * 8 });
   }
 
   /** Stored column c of the row data, a view into the kernels' memory. */
@@ -195,15 +277,7 @@ class RowFill implements CrossProductFill {
     i32.set(rows.columnOf, ptr.columnOf / 4);
     rows.writeInts(i32.subarray(ptr.ints / 4, ptr.ints / 4 + rows.intsSize));
     rows.stored.forEach((col, c) => this.column(k, c).set(col));
-    const w = ptr.whitening;
-    if (w) {
-      const arrays = this.residual!.kernelArrays();
-      i32.set(arrays.order, w.order / 4);
-      i32.set(arrays.groupStart, w.groupStart / 4);
-      i32.set(arrays.groupPattern, w.groupPattern / 4);
-      i32.set(arrays.cinvAt, w.cinvAt / 4);
-      i32.set(arrays.band, w.band / 4);
-    }
+    this.residual?.moveIn(k);
     if (this.centred) {
       // X's columns sit before y's in the row data; those stored once are X's alone.
       const { columnOf, width } = rows;
@@ -217,12 +291,6 @@ class RowFill implements CrossProductFill {
     this.prepareResponse(k);
   }
 
-  /** Keep the prepared columns for the whitening before each accumulation (they lie next to each other, as the whitened ones). */
-  private keepPrepared(k: KernelExports): void {
-    const w = this.ptr.whitening;
-    if (w) new Uint8Array(k.memory.buffer).copyWithin(w.prepared, this.ptr.cols, this.ptr.cols + this.design.n * this.rows.stored.length * 8);
-  }
-
   setResponse(k: KernelExports, y: ArrayLike<number>): void {
     this.column(k, this.rows.stored.length - 1).set(y);
     this.prepareResponse(k);
@@ -233,7 +301,7 @@ class RowFill implements CrossProductFill {
     const y = this.column(k, this.rows.stored.length - 1);
     if (this.centred) this.shifts.y = centre(y);
     this.weigh(y);
-    this.keepPrepared(k);
+    this.residual?.prepared();
   }
 
   private weigh(col: Float64Array): void {
@@ -248,14 +316,13 @@ class RowFill implements CrossProductFill {
    * throughout (about 3x slower). The rows are added in the same order either way.
    */
   accumulate(k: KernelExports, a: number): void {
-    const { rows, ptr, residual } = this;
+    if (this.residual) this.residual.accumulate(k, a, () => this.accumulateRows(k, a));
+    else this.accumulateRows(k, a);
+  }
+
+  private accumulateRows(k: KernelExports, a: number): void {
+    const { rows, ptr } = this;
     const n = this.design.n;
-    const w = ptr.whitening;
-    if (residual && w) {
-      const arrays = residual.kernelArrays();
-      new Float64Array(k.memory.buffer).set(arrays.cinv, w.cinv / 8);
-      k.whiten(w.prepared, ptr.cols, rows.stored.length, n, w.order, w.groupStart, w.groupPattern, arrays.groupPattern.length, w.cinv, w.cinvAt, w.band);
-    }
     for (let from = 0; from < n; from += ACCUMULATE_CHUNK) {
       const to = Math.min(n, from + ACCUMULATE_CHUNK);
       k.accumulate(ptr.cols, ptr.columnOf, rows.width, n, from, to, ptr.ints, ptr.pairs, rows.npairs, a, ptr.row);

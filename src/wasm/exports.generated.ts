@@ -39,6 +39,40 @@ export interface KernelExports {
    */
   whiten(src: number, dst: number, ncols: number, n: number, order: number, groupStart: number, groupPattern: number, ngroups: number, cinv: number, cinvAt: number, band: number): void;
   /**
+   * assembly/patterns/formPatternSums
+   * @param sums `usize`
+   * @param npairs `i32`
+   * @param len `i32`
+   * @param coef `usize`
+   * @param out `usize`
+   */
+  formPatternSums(sums: number, npairs: number, len: number, coef: number, out: number): void;
+  /**
+   * assembly/patterns/patternSums
+   * @param cols `usize`
+   * @param columnOf `usize`
+   * @param width `i32`
+   * @param n `i32`
+   * @param order `usize`
+   * @param groupStart `usize`
+   * @param groupPattern `usize`
+   * @param fromGroup `i32`
+   * @param toGroup `i32`
+   * @param pairAt `usize`
+   * @param sums `usize`
+   * @param rows `usize`
+   */
+  patternSums(cols: number, columnOf: number, width: number, n: number, order: number, groupStart: number, groupPattern: number, fromGroup: number, toGroup: number, pairAt: number, sums: number, rows: number): void;
+  /**
+   * assembly/patterns/weighPatternSums
+   * @param sums `usize`
+   * @param npairs `i32`
+   * @param len `i32`
+   * @param w `usize`
+   * @param out `usize`
+   */
+  weighPatternSums(sums: number, npairs: number, len: number, w: number, out: number): void;
+  /**
    * assembly/deviance/evaluate
    * @param desc `usize`
    * @param out `usize`

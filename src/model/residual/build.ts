@@ -4,7 +4,7 @@ import { LmmError, quote } from "../../errors.js";
 import type { RandomEffectsTerm } from "../design.js";
 import type { Factor } from "../factor.js";
 import type { ResidualSpec } from "./spec.js";
-import type { ResidualDesign } from "./structure.js";
+import type { ResidualDesign } from "./residual-design.js";
 
 /** How the design reads the data's columns on the rows used. */
 export interface ColumnReader {

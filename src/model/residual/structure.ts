@@ -11,21 +11,11 @@
 // per column).
 import { choleskyDefinite, invertLower } from "../../linalg.js";
 import { LmmError, quote } from "../../errors.js";
-import type { Factor } from "../factor.js";
-import type { CorrelationKind, ResidualSpec } from "./spec.js";
+import type { RandomEffectsTerm } from "../design.js";
+import { termStructures, thetaToFactors } from "../parameters.js";
+import type { ResidualDesign } from "./residual-design.js";
+import type { CorrelationKind } from "./spec.js";
 
-/** A residual structure's variables on the rows the fit uses. */
-export interface ResidualDesign {
-  spec: ResidualSpec;
-  /** The groups within which residuals correlate; null without a correlation (every row is a group of its own). */
-  groups: Factor | null;
-  /** The ar1/car1 covariate (null: positions 1, 2, ... within the group in row order). */
-  time: Float64Array | null;
-  /** The visit factor of `us`. */
-  visits: Factor | null;
-  /** The variance strata of `ident` (nlme's varIdent: the first level is the reference, sd ratio 1). */
-  strata: Factor | null;
-}
 
 /** What the summary and JSON report of a residual structure at its estimates (nlme's meanings). */
 export interface ResidualReport {
@@ -43,6 +33,8 @@ interface Pattern {
   times: Float64Array;
   visits: Int32Array;
   strata: Int32Array;
+  /** Per absorbed random-effects term, its z values per occasion (m x q, row-major). */
+  z: Float64Array[];
 }
 
 const logistic = (a: number) => 1 / (1 + Math.exp(-a));
@@ -73,10 +65,21 @@ export class ResidualStructure {
   /** Parameters of the correlation, then of the variance function. */
   readonly npar: number;
   private readonly ncor: number;
+  /** The classes of equal entries (patternGradient), made at its first call. */
+  private entryClasses: { classOf: Int32Array[]; representatives: { p: number; j: number; l: number }[] } | null = null;
   /** sum_i log|Psi_i| at the last `set`. */
   logDeterminant = 0;
 
-  constructor(readonly design: ResidualDesign, n: number) {
+  /** theta's length for the absorbed terms. */
+  readonly ntheta: number;
+
+  /**
+   * `absorbed`: random-effects terms whose levels are the residual groups
+   * (pattern-statistics.ts, absorbableTerms); their z values join the patterns,
+   * and `set(rho, theta)` adds Z_p T T' Z_p' to Psi_p: the marginal covariance
+   * of a group, sigma^2 (Psi_p + Z_p T T' Z_p').
+   */
+  constructor(readonly design: ResidualDesign, n: number, private readonly absorbed: readonly RandomEffectsTerm[] = []) {
     const { groups, visits, strata, spec } = design;
     const ngroups = groups ? groups.levels.length : n;
     const codeOf = (i: number) => (groups ? groups.codes[i] : i);
@@ -99,22 +102,36 @@ export class ResidualStructure {
       const from = groupStart[g];
       const m = groupStart[g + 1] - from;
       largest = Math.max(largest, m);
-      const rows = order.subarray(from, from + m);
-      const times = Float64Array.from(rows, (i, j) => (design.time ? design.time[i] : j + 1));
+      // Plain loops: this runs once per group (10^4 and more).
+      const times = new Float64Array(m);
+      const visitCodes = new Int32Array(m);
+      const strataCodes = new Int32Array(m);
+      for (let j = 0; j < m; j++) {
+        const i = order[from + j];
+        times[j] = design.time ? design.time[i] : j + 1;
+        if (visits) visitCodes[j] = visits.codes[i];
+        if (strata) strataCodes[j] = strata.codes[i];
+      }
       if (kind === "ar1" || kind === "car1") checkTimes(times, design, groups!.levels[g]);
-      const visitCodes = Int32Array.from(rows, (i) => (visits ? visits.codes[i] : 0));
-      if (visits && new Set(visitCodes).size < m) {
+      if (visits && hasRepeat(visitCodes)) {
         throw new LmmError(
           `The group ${quote(groups!.levels[g])} of ${quote(spec.correlation!.group)} has two rows at the same visit of ${quote(spec.correlation!.covariate!)}: us(~ visit | group) needs one row per visit and group.`,
         );
       }
-      const strataCodes = Int32Array.from(rows, (i) => (strata ? strata.codes[i] : 0));
+      const z = absorbed.map(({ columns }) => {
+        const q = columns.length;
+        const out = new Float64Array(m * q);
+        for (let j = 0; j < m; j++) for (let c = 0; c < q; c++) out[j * q + c] = columns[c][order[from + j]];
+        return out;
+      });
       // Only time differences matter: a pattern is the same whenever the group starts.
-      const key = `${Array.from(times, (t) => t - times[0]).join(",")}|${visitCodes.join(",")}|${strataCodes.join(",")}`;
+      let key = "";
+      for (let j = 0; j < m; j++) key += `${times[j] - times[0]},${visitCodes[j]},${strataCodes[j]};`;
+      for (const values of z) for (let e = 0; e < values.length; e++) key += `${values[e]},`;
       let p = patternIndex.get(key);
       if (p === undefined) {
         patternIndex.set(key, (p = this.patterns.length));
-        this.patterns.push({ m, count: 0, times, visits: visitCodes, strata: strataCodes });
+        this.patterns.push({ m, count: 0, times, visits: visitCodes, strata: strataCodes, z });
       }
       this.patterns[p].count++;
       this.groupPattern[g] = p;
@@ -134,6 +151,7 @@ export class ResidualStructure {
     const nvisits = visits ? visits.levels.length : 0;
     this.ncor = kind === "us" ? (nvisits * (nvisits + 1)) / 2 - 1 : kind ? 1 : 0;
     this.npar = this.ncor + (strata ? strata.levels.length - 1 : 0);
+    this.ntheta = termStructures(absorbed).reduce((size, { structure }) => size + structure.size, 0);
   }
 
   /** Distinct groups' patterns of occasions. */
@@ -155,7 +173,7 @@ export class ResidualStructure {
    * covariance L L' (L unit at (0, 0), log-diagonal after it, then the
    * entries below the diagonal by row), computed once per `set`.
    */
-  private covariance(rho: ArrayLike<number>, usCovariance: Float64Array | null): (pat: Pattern, j: number, k: number) => number {
+  private covariance(rho: ArrayLike<number>, usCovariance: Float64Array | null, theta?: ArrayLike<number>): (pat: Pattern, j: number, k: number) => number {
     const { correlation, variance } = this.design.spec;
     const sd = variance ? (s: number) => (s === 0 ? 1 : Math.exp(rho[this.ncor + s - 1])) : () => 1;
     const kind = correlation?.kind;
@@ -172,15 +190,32 @@ export class ResidualStructure {
     } else {
       cor = (_, j, k) => (j === k ? 1 : 0);
     }
-    return (pat, j, k) => sd(pat.strata[j]) * sd(pat.strata[k]) * cor(pat, j, k);
+    const residual = (pat: Pattern, j: number, k: number) => sd(pat.strata[j]) * sd(pat.strata[k]) * cor(pat, j, k);
+    if (!theta) return residual;
+    // + sum_t (z_tj' T_t)(z_tk' T_t)' of the absorbed terms.
+    const factors = thetaToFactors(this.absorbed, theta);
+    return (pat, j, k) => {
+      let s = residual(pat, j, k);
+      factors.forEach((T, t) => {
+        const q = this.absorbed[t].columns.length;
+        const z = pat.z[t];
+        for (let c = 0; c < q; c++) {
+          let a = 0, b = 0;
+          for (let r = c; r < q; r++) (a += z[j * q + r] * T[r * q + c]), (b += z[k * q + r] * T[r * q + c]);
+          s += a * b;
+        }
+      });
+      return s;
+    };
   }
 
   /**
-   * Compute every pattern's C_p^-1 and sum_i log|Psi_i| at rho. Returns false
+   * Compute every pattern's C_p^-1 and sum_i log|Psi_i| at rho (and with the
+   * absorbed terms' Z T T' Z' at `theta`, see the constructor). Returns false
    * where some Psi_p is not positive definite (the objective is then +Infinity).
    */
-  set(rho: ArrayLike<number>): boolean {
-    const entry = this.covariance(rho, this.design.spec.correlation?.kind === "us" ? usCovariance(rho, this.design.visits!.levels.length) : null);
+  set(rho: ArrayLike<number>, theta?: ArrayLike<number>): boolean {
+    const entry = this.covariance(rho, this.design.spec.correlation?.kind === "us" ? usCovariance(rho, this.design.visits!.levels.length) : null, theta);
     let logdet = 0;
     for (let p = 0; p < this.patterns.length; p++) {
       const pat = this.patterns[p];
@@ -193,9 +228,10 @@ export class ResidualStructure {
       for (let j = 0; j < m; j++) ld += Math.log(c[j * m + j]);
       logdet += 2 * ld * pat.count;
       this.cinv.set(invertLower(c, m), this.cinvAt[p]);
-      // Below the band the entries are zero in exact arithmetic: written as such.
+      // Below the band the entries are zero in exact arithmetic: written as such (random effects fill it).
       const at = this.cinvAt[p];
-      for (let j = 0; j < m; j++) for (let k = 0; k < j - this.band[p]; k++) this.cinv[at + j * m + k] = 0;
+      const band = theta ? m : this.band[p];
+      for (let j = 0; j < m; j++) for (let k = 0; k < j - band; k++) this.cinv[at + j * m + k] = 0;
     }
     this.logDeterminant = logdet;
     return Number.isFinite(logdet);
@@ -224,6 +260,31 @@ export class ResidualStructure {
     }
   }
 
+  /**
+   * Pattern p's Psi_p^-1 = C_p^-T C_p^-1 at the last `set` (row-major m x m):
+   * tridiagonal for ar1 and car1 in time order without absorbed random effects,
+   * its zeros exact (C_p^-1 is written bidiagonal).
+   */
+  psiInverse(p: number): Float64Array {
+    const { m } = this.patterns[p];
+    const at = this.cinvAt[p];
+    const c = this.cinv;
+    const out = new Float64Array(m * m);
+    for (let j = 0; j < m; j++) {
+      for (let l = 0; l <= j; l++) {
+        let s = 0;
+        for (let k = j; k < m; k++) s += c[at + k * m + j] * c[at + k * m + l];
+        out[j * m + l] = out[l * m + j] = s;
+      }
+    }
+    return out;
+  }
+
+  /** Pairs of occasions j >= k summed over the patterns: what the pattern statistics hold per product (pattern-statistics.ts). */
+  get pairCount(): number {
+    return this.patterns.reduce((s, { m }) => s + (m * (m + 1)) / 2, 0);
+  }
+
   /** Patterns: occasions and groups sharing each. */
   patternSizes(): { m: number; count: number }[] {
     return this.patterns.map(({ m, count }) => ({ m, count }));
@@ -232,40 +293,76 @@ export class ResidualStructure {
   /**
    * sum_p tr(W_p dPsi_p / drho_k) for every k, W_p symmetric m x m (row-major) per
    * pattern: the chain rule from the patterns' covariances to rho. dPsi_p is a
-   * central difference of Psi's entries, which costs patterns x occasions^2 per
-   * parameter and no pass over the rows.
+   * central difference of Psi's entries, taken once per class of equal entries
+   * (the pairs of visits of `us`, the lags of ar1): a gradient costs patterns x
+   * occasions^2 once, classes per parameter, and no pass over the rows.
    */
-  patternGradient(rho: ArrayLike<number>, W: readonly Float64Array[]): Float64Array {
-    const g = new Float64Array(this.npar);
-    const at = Float64Array.from(rho);
+  patternGradient(rho: ArrayLike<number>, W: readonly Float64Array[], theta?: ArrayLike<number>): Float64Array {
+    const { classOf, representatives } = (this.entryClasses ??= this.classifyEntries());
+    // Entries of one class move together: their weights are summed first.
+    const weight = new Float64Array(representatives.length);
+    this.patterns.forEach((pat, p) => {
+      const w = W[p];
+      const classes = classOf[p];
+      for (let i = 0; i < pat.m * pat.m; i++) weight[classes[i]] += w[i];
+    });
+    // The parameters: [theta, rho] with absorbed terms, else rho.
+    const nt = theta ? this.ntheta : 0;
+    const x = Float64Array.from([...Array.from(theta ?? []), ...Array.from(rho)]);
+    const g = new Float64Array(x.length);
+    const at = Float64Array.from(x);
     const us = this.design.spec.correlation?.kind === "us";
     const V = us ? this.design.visits!.levels.length : 0;
-    // covariance() reads rho when called: each side gets a copy of its own.
-    const entries = (x: Float64Array) => {
-      const own = Float64Array.from(x);
-      return this.covariance(own, us ? usCovariance(own, V) : null);
+    // covariance() reads its arguments when called: each side gets a copy of its own.
+    const entries = (y: Float64Array) => {
+      const own = Float64Array.from(y);
+      const r = own.subarray(nt);
+      return this.covariance(r, us ? usCovariance(r, V) : null, theta && own.subarray(0, nt));
     };
-    for (let k = 0; k < this.npar; k++) {
-      const h = 1e-5 * Math.max(1, Math.abs(rho[k]));
-      at[k] = rho[k] + h;
+    for (let k = 0; k < x.length; k++) {
+      const h = 1e-5 * Math.max(1, Math.abs(x[k]));
+      at[k] = x[k] + h;
       const up = entries(at);
-      at[k] = rho[k] - h;
+      at[k] = x[k] - h;
       const down = entries(at);
-      at[k] = rho[k];
+      at[k] = x[k];
       let s = 0;
-      this.patterns.forEach((pat, p) => {
-        const m = pat.m;
-        const w = W[p];
-        for (let j = 0; j < m; j++) {
-          for (let l = 0; l < m; l++) {
-            const wjl = w[j * m + l];
-            if (wjl !== 0) s += (wjl * (up(pat, j, l) - down(pat, j, l))) / (2 * h);
-          }
-        }
+      representatives.forEach(({ p, j, l }, c) => {
+        if (weight[c] !== 0) s += (weight[c] * (up(this.patterns[p], j, l) - down(this.patterns[p], j, l))) / (2 * h);
       });
       g[k] = s;
     }
     return g;
+  }
+
+  /**
+   * Classes of the patterns' entries that are equal at every rho (covariance()
+   * reads a pair of occasions through its strata, the absorbed terms' z values
+   * and, by kind, the visits of `us`, the time lag of ar1 and car1, or whether
+   * j = k): per pattern the class
+   * of each entry (row-major m x m), and one entry of each class.
+   */
+  private classifyEntries(): { classOf: Int32Array[]; representatives: { p: number; j: number; l: number }[] } {
+    const kind = this.design.spec.correlation?.kind;
+    const index = new Map<string, number>();
+    const representatives: { p: number; j: number; l: number }[] = [];
+    const classOf = this.patterns.map((pat, p) => {
+      const { m, times, visits, strata, z } = pat;
+      // What an entry reads of one occasion; the pair is unordered (Psi_p is symmetric).
+      const occasion = (j: number) => `${kind === "us" ? visits[j] : ""};${strata[j]};${z.map((v, t) => v.subarray(j * this.absorbed[t].columns.length, (j + 1) * this.absorbed[t].columns.length).join(",")).join("/")}`;
+      const out = new Int32Array(m * m);
+      for (let j = 0; j < m; j++) {
+        for (let l = 0; l < m; l++) {
+          const lag = kind === "ar1" || kind === "car1" ? Math.abs(times[j] - times[l]) : kind === "us" ? "" : j === l;
+          const key = `${lag}|${[occasion(j), occasion(l)].sort().join("|")}`;
+          let c = index.get(key);
+          if (c === undefined) (index.set(key, (c = representatives.length)), representatives.push({ p, j, l }));
+          out[j * m + l] = c;
+        }
+      }
+      return out;
+    });
+    return { classOf, representatives };
   }
 
   /** The estimates in nlme's meanings: Phi, Rho, the correlations of `us`, the sd ratios per stratum. */
@@ -334,15 +431,23 @@ function usCovariance(rho: ArrayLike<number>, V: number): Float64Array {
 function checkTimes(times: Float64Array, design: ResidualDesign, level: string): void {
   const c = design.spec.correlation!;
   const name = c.covariate ?? "the row position";
-  if (c.kind === "ar1" && design.time && times.some((t) => !Number.isInteger(t))) {
-    const t = times.find((v) => !Number.isInteger(v));
-    throw new LmmError(`ar1 needs integer times, but ${quote(name)} is ${t} in group ${quote(level)}: use car1(~ ${name} | ${c.group}) for continuous times.`);
+  if (c.kind === "ar1" && design.time) {
+    for (const t of times) {
+      if (!Number.isInteger(t)) throw new LmmError(`ar1 needs integer times, but ${quote(name)} is ${t} in group ${quote(level)}: use car1(~ ${name} | ${c.group}) for continuous times.`);
+    }
   }
-  if (new Set(times).size < times.length) {
+  if (hasRepeat(times)) {
     throw new LmmError(`Two rows of group ${quote(level)} of ${quote(c.group)} have the same time ${quote(name)}: ${c.kind} needs one row per time and group.`);
   }
 }
 
+
+/** Whether a value occurs twice (a group's few occasions: pairwise, no set). */
+function hasRepeat(values: Float64Array | Int32Array): boolean {
+  if (values.length > 64) return new Set(values).size < values.length;
+  for (let j = 1; j < values.length; j++) for (let k = 0; k < j; k++) if (values[j] === values[k]) return true;
+  return false;
+}
 
 /**
  * The factor on sigma^2 (R_X'R_X)^-1 that gives vcov(beta): nlme's gls (a
