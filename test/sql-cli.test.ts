@@ -101,11 +101,11 @@ describe("lmm sql and lmm fit --stats", () => {
     const levels = ["--levels", "Sex=Female,Male"];
     const pg = (await run("sql", FORMULA, "--table", "t", "--dialect", "postgres", ...levels)).out;
     expect(pg).toContain(`CAST("age" AS DOUBLE PRECISION)`);
-    expect(pg).toContain(`GROUP BY "Subject"`);
+    expect(pg).toContain(`GROUP BY "Subject", "Sex"`);
     const spark = (await run("sql", FORMULA, "--table", "t", "--dialect", "spark", ...levels)).out;
     expect(spark).toContain("CAST(`age` AS DOUBLE)");
-    expect(spark).toContain("GROUP BY `Subject`");
-    expect(spark).toContain(`WHEN \`Sex\` = 'Male'`);
+    expect(spark).toContain("GROUP BY `Subject`, `Sex`");
+    expect(spark).toContain("`Sex`,\n");
   });
 });
 
@@ -136,13 +136,13 @@ describe("bad input through SQL: one clear error each", () => {
     // A sum's column missing.
     const lines = text.split("\n").map((l) => l.replace(/,[^,]*$/, ""));
     const cut = join(dir, "stats-cut.csv");
-    writeFileSync(cut, text.replace("s_2_1,", "s_2_x,"));
-    expectUserError(await run("fit", "--stats", cut, FORMULA, "--data", orthodont), /lack the column 's_2_1'/);
+    writeFileSync(cut, text.replace("m_2_1,", "m_2_x,"));
+    expectUserError(await run("fit", "--stats", cut, FORMULA, "--data", orthodont), /lack the column 'm_2_1'/);
     // Another model's statistics.
     expectUserError(await run("fit", "--stats", stats, "distance ~ age + (age | Subject)", "--data", orthodont), /were computed for the columns .* but this formula/);
     // A value that is not a number.
     const broken = join(dir, "stats-text.csv");
-    writeFileSync(broken, text.replace(/\n(M\d\d,\d+,)[^,]+,/, "\n$1oops,"));
+    writeFileSync(broken, text.replace(/\n(M\d\d,Male,\d+,)[^,]+,/, "\n$1oops,"));
     expectUserError(await run("fit", "--stats", broken, FORMULA, "--data", orthodont), /holds 'oops'.*not a finite number/);
     expect(lines.length).toBeGreaterThan(20);
   });

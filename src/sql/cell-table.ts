@@ -12,7 +12,7 @@ import type { ColumnSpread, TermBasis } from "../fit/working-basis.js";
 import { interactFactors, makeFactor, type Factor } from "../model/factor.js";
 import type { ModelPlan } from "./plan.js";
 import type { StructureKind } from "../model/covariance/structure.js";
-import { STAT_COLUMNS, vColumns } from "./statistics-query.js";
+import { basisOf, cellKeys, columnsJson, STAT_COLUMNS, vColumns } from "./statistics-query.js";
 
 /** The statistics by column: column name to its values over the cells, as an engine returns them (DuckDB.columns: doubles as Float64Array). */
 export type StatisticsColumns = Record<string, ArrayLike<unknown>>;
@@ -91,16 +91,40 @@ function groupColumn(columns: StatisticsColumns, name: string): Column {
   return { kind: "text", values: values.map(String) };
 }
 
-/** The statistics of a plan from its query's result, by column. */
+/** The cells' ids of the statistics' rows (rows sharing every grouping column's value are one cell) and each cell's first row. */
+function cellsOfRows(groupFactors: readonly Factor[], rows: number): { cellOf: Int32Array; firstRow: Int32Array } {
+  const cellOf = new Int32Array(rows);
+  const firstRow: number[] = [];
+  const seen = new Map<string | number, number>();
+  // One number per combination of codes while their product stays exact; a text key beyond.
+  const radix = groupFactors.reduce((r, f) => r * Math.max(1, f.levels.length), 1);
+  const key = radix < Number.MAX_SAFE_INTEGER ? (i: number) => groupFactors.reduce((k, f) => k * f.levels.length + f.codes[i], 0) : (i: number) => groupFactors.map((f) => f.codes[i]).join(",");
+  for (let i = 0; i < rows; i++) {
+    const k = key(i);
+    let cell = seen.get(k);
+    if (cell === undefined) (cell = firstRow.length), seen.set(k, cell), firstRow.push(i);
+    cellOf[i] = cell;
+  }
+  return { cellOf, firstRow: Int32Array.from(firstRow) };
+}
+
+/**
+ * The statistics of a plan from its query's result, by column: each row's
+ * moments of the centred basis u become the sums of v v' (v's centred column
+ * j is I_j u_e + (I_j c_e - s_j) for its basis element e, I_j its indicators'
+ * product in the row, c_e the basis's shift and s_j the column's mean; I_j - s_j
+ * for the constant element), added into the row's cell.
+ */
 export function statisticsTable(plan: ModelPlan, columns: StatisticsColumns): StatisticsTable {
-  const cells = column(columns, STAT_COLUMNS.count).length;
-  if (cells === 0) throw new LmmError("The statistics have no rows: the table has no row with every column of the model present.");
+  const rows = column(columns, STAT_COLUMNS.count).length;
+  if (rows === 0) throw new LmmError("The statistics have no rows: the table has no row with every column of the model present.");
   const v = vColumns(plan);
+  const basis = basisOf(v);
   const stated = column(columns, STAT_COLUMNS.columns)[0];
-  if (typeof stated !== "string" || stated !== JSON.stringify(v.names)) {
+  if (stated !== columnsJson(plan)) {
     let names: unknown = stated;
     try {
-      names = typeof stated === "string" ? JSON.parse(stated) : stated;
+      names = typeof stated === "string" ? JSON.parse(stated).v : stated;
     } catch {
       // Not JSON: quoted as it is below.
     }
@@ -109,8 +133,18 @@ export function statisticsTable(plan: ModelPlan, columns: StatisticsColumns): St
         `run the query that lmm sql prints for this formula and these levels.`,
     );
   }
-  const all = Int32Array.from({ length: cells }, (_, i) => i);
-  const byColumn = new Map(plan.groupColumns.map((c) => [c, makeFactor(c, groupColumn(columns, c), all)]));
+  const allRows = Int32Array.from({ length: rows }, (_, i) => i);
+  const keyFactors = new Map(cellKeys(plan).map((c) => [c, makeFactor(c, groupColumn(columns, c), allRows)]));
+  const { cellOf, firstRow } = cellsOfRows(
+    plan.groupColumns.map((c) => keyFactors.get(c)!),
+    rows,
+  );
+  const cells = firstRow.length;
+  // The grouping columns' factors over the cells: every level has a cell whose first row holds it.
+  const byColumn = new Map(plan.groupColumns.map((c) => {
+    const f = keyFactors.get(c)!;
+    return [c, { codes: Int32Array.from(firstRow, (i) => f.codes[i]), levels: f.levels }];
+  }));
   const formulaTerms = plan.terms.map((t) => ({ ...t, factor: interactFactors(t.groupVars.map((g) => byColumn.get(g)!)) }));
   const order = lme4TermOrder(formulaTerms.map((t) => t.factor.levels.length));
 
@@ -121,25 +155,75 @@ export function statisticsTable(plan: ModelPlan, columns: StatisticsColumns): St
   const perm = [...order.flatMap((k) => formulaTerms[k].names.map((_, c) => start[k] + c)), ...Array.from({ length: v.names.length - zWidth }, (_, j) => zWidth + j)];
   const width = perm.length;
   const packed = (width * (width + 1)) / 2;
+
+  // The rows' moments, M[e][f] (element 0: the constant; M[0][0] the count), and the basis's shifts.
+  const m = basis.names.length + 1;
+  const count = numbers(columns, STAT_COLUMNS.count);
+  const M: Float64Array[] = new Array(m * m);
+  for (let e = 0; e < m; e++) for (let f = 0; f <= e; f++) M[e * m + f] = M[f * m + e] = e === 0 ? count : numbers(columns, STAT_COLUMNS.moment(e, f));
+  const c = Float64Array.from({ length: m }, (_, e) => (e === 0 ? 0 : numbers(columns, STAT_COLUMNS.shift(e))[0]));
+  const n = count.reduce((a, b) => a + b, 0);
+
+  // Per column in the fitted order: its basis element and its indicators as (factor codes, level code).
+  const columnsInOrder = perm.map((j) => ({
+    e: basis.of[j],
+    centred: v.centred[j],
+    indicators: v.parts[j].indicators.map((ind) => {
+      const f = keyFactors.get(ind.column)!;
+      return { codes: f.codes, level: f.levels.indexOf(ind.level) };
+    }),
+  }));
+  // Per column in the fitted order and row, its indicators' product I (1 without indicators).
+  const indicators = columnsInOrder.map((col) => {
+    const I = new Float64Array(rows).fill(1);
+    for (const ind of col.indicators) for (let i = 0; i < rows; i++) if (ind.codes[i] !== ind.level) I[i] = 0;
+    return I;
+  });
+  // The centred columns' means, exactly: sum of I_j (sum of basis element e) over the rows.
+  const mean = columnsInOrder.map((col, k) => {
+    if (!col.centred) return 0;
+    const I = indicators[k];
+    let total = 0;
+    for (let i = 0; i < rows; i++) total += I[i] * (col.e === 0 ? count[i] : M[col.e * m][i] + c[col.e] * count[i]);
+    return total / n;
+  });
   const sums = new Float64Array(cells * packed);
-  const n = numbers(columns, STAT_COLUMNS.count).reduce((a, b) => a + b, 0);
-  // Each packed entry (r, c) of the fitted order reads v's column pair (perm[r], perm[c]).
-  for (let r = 0, k = 0; r < width; r++) {
-    for (let c = 0; c <= r; c++, k++) {
-      const [a, b] = perm[r] >= perm[c] ? [perm[r], perm[c]] : [perm[c], perm[r]];
-      const values = numbers(columns, STAT_COLUMNS.sum(a, b));
-      for (let i = 0; i < cells; i++) sums[i * packed + k] = values[i];
+  const C = new Float64Array(width * m); // the row's coefficients of v (fitted order) on u
+  const CM = new Float64Array(width * m);
+  const Mi = new Float64Array(m * m); // the row's moments
+  for (let i = 0; i < rows; i++) {
+    for (let k = 0; k < m * m; k++) Mi[k] = M[k][i];
+    C.fill(0);
+    for (let k = 0; k < width; k++) {
+      const { e } = columnsInOrder[k];
+      const I = indicators[k][i];
+      if (e > 0) (C[k * m + e] = I), (C[k * m] = I * c[e] - mean[k]);
+      else C[k * m] = I - mean[k];
+    }
+    for (let k = 0; k < width; k++) {
+      for (let f = 0; f < m; f++) {
+        let s = 0;
+        for (let e = 0; e < m; e++) s += C[k * m + e] * Mi[e * m + f];
+        CM[k * m + f] = s;
+      }
+    }
+    const base = cellOf[i] * packed;
+    for (let r = 0, at = base; r < width; r++) {
+      for (let col = 0; col <= r; col++, at++) {
+        let s = 0;
+        for (let f = 0; f < m; f++) s += CM[r * m + f] * C[col * m + f];
+        sums[at] += s;
+      }
     }
   }
   const p = plan.xNames.length;
-  const shift = (j: number) => (v.centred[j] ? numbers(columns, STAT_COLUMNS.shift(j))[0] : 0);
   const terms: CellTerm[] = order.map((k) => {
     const t = formulaTerms[k];
     const levelValues: unknown[][] = new Array(t.factor.levels.length);
-    t.factor.codes.forEach((code, i) => (levelValues[code] ??= t.groupVars.map((g) => columns[g][i])));
+    t.factor.codes.forEach((code, i) => (levelValues[code] ??= t.groupVars.map((g) => columns[g][firstRow[i]])));
     return { group: t.group, groupVars: t.groupVars, lhs: t.lhs, names: t.names, sql: t.sql, factor: t.factor, levelValues, ...(t.structure && { structure: t.structure }) };
   });
-  const shifts = { y: shift(width - 1), x: Float64Array.from({ length: p }, (_, j) => shift(zWidth + j)) };
+  const shifts = { y: mean[width - 1], x: Float64Array.from({ length: p }, (_, j) => mean[zWidth + j]) };
   const shape = { n: cells, p, terms: terms.map((t) => ({ group: t.group, q: t.names.length, levels: t.factor.levels.length, codes: t.factor.codes })) };
   const source = new CellStatistics({ n, shape, sums, shifts });
   return { source, sums, shifts, terms, xNames: plan.xNames, n, droppedRows: numbers(columns, STAT_COLUMNS.tableRows)[0] - n, moments: moments(sums, cells, width, terms, p, v.centred[width - 1]) };

@@ -19,22 +19,33 @@ export interface TableColumn {
   kind: "numeric" | "text";
 }
 
+/** A 0/1 indicator of a factor's level, as SQL and as what it tests. */
+export interface Indicator {
+  /** The data column coded as a factor. */
+  column: string;
+  level: string;
+  sql: string;
+}
+
+/** A numeric factor of a column: a covariate or a function of covariates, by its R name and as SQL. */
+export interface NumericPart {
+  name: string;
+  sql: string;
+}
+
 /**
  * A model column as a product of 0/1 indicators of factor levels and numeric
- * expressions (none: the constant 1), so that the statistics query can sum
- * the numeric parts' products per cell of the factors' values and multiply in
- * the indicators afterwards, once per cell rather than once per row.
+ * parts (none: the constant 1), so that the statistics query can sum only the
+ * numeric parts' products per cell of the factors' values (statistics-query.ts).
  */
 export interface ColumnParts {
-  /** SQL of each indicator (a CASE on a data column coded as a factor). */
-  indicators: string[];
-  /** SQL of each numeric factor. */
-  numeric: string[];
+  indicators: Indicator[];
+  numeric: NumericPart[];
 }
 
 /** The SQL of a column from its parts. */
 export function partsSql(parts: ColumnParts, d: Dialect): string {
-  const all = [...parts.indicators, ...parts.numeric];
+  const all = [...parts.indicators.map((i) => i.sql), ...parts.numeric.map((x) => x.sql)];
   return all.length === 0 ? d.double("1") : all.join(" * ");
 }
 
@@ -169,10 +180,10 @@ export function planModel(formula: ParsedFormula, table: readonly TableColumn[],
     if (!Object.hasOwn(levels, column)) throw new LmmError(`The levels of ${quote(column)} are needed to write its indicator columns: give them (--levels ${column}=a,b,...) or the data to read them from.`);
     return levels[column];
   };
-  const indicator = (v: string, level: string) => {
+  const indicator = (v: string, level: string): Indicator => {
     const { column, kind } = factors.get(v)!;
     const test = kind === "numeric" ? `${d.double(d.identifier(column))} = ${d.double(level)}` : `${d.identifier(column)} = ${d.string(level)}`;
-    return `CASE WHEN ${test} THEN ${d.double("1")} ELSE ${d.double("0")} END`;
+    return { column, level, sql: `CASE WHEN ${test} THEN ${d.double("1")} ELSE ${d.double("0")} END` };
   };
 
   // The model matrix of a term list, as buildDesign's with treatment contrasts.
@@ -184,7 +195,7 @@ export function planModel(formula: ParsedFormula, table: readonly TableColumn[],
     const key = (t: Term) => [...t].sort().join(":");
     for (const term of list.terms) {
       const factorsOfTerm = term.map((v): { names: string[]; parts: ColumnParts[] } => {
-        if (!factors.has(v)) return { names: [label(v)], parts: [{ indicators: [], numeric: [numericSql(v)] }] };
+        if (!factors.has(v)) return { names: [label(v)], parts: [{ indicators: [], numeric: [{ name: label(v), sql: numericSql(v) }] }] };
         const margin = key(term.filter((u) => u !== v));
         const contrasts = present.has(margin);
         if (!contrasts && margin === "") present.add("");

@@ -8,7 +8,7 @@ import { statisticsTable, type StatisticsTable } from "./cell-table.js";
 import { dialect, type DialectName } from "./dialect.js";
 import { DuckDB, fileTable } from "./duckdb.js";
 import { factorColumns, planModel, type ModelPlan, type PlanOptions, type TableColumn } from "./plan.js";
-import { readShifts, shiftsQuery, STAT_COLUMNS, statisticsQuery, type QueryShifts } from "./statistics-query.js";
+import { readShifts, shiftsQuery, STAT_COLUMNS, statisticsQuery } from "./statistics-query.js";
 import { fitStatistics, STATISTICS_FIT_OPTIONS, type StatisticsFitOptions, type StatisticsModel } from "./statistics-model.js";
 import { rowOutputColumns, rowOutputsTarget, writeRowOutputs } from "./row-outputs.js";
 import { checkOptions, type OptionSpec } from "../options.js";
@@ -84,8 +84,8 @@ async function planAndStatistics(db: DuckDB, path: string, parsed: ParsedFormula
 /** Rows whose means centre the statistics (see shiftsQuery): enough to land near the mean, few enough to cost nothing. */
 const SHIFT_SAMPLE_ROWS = 100_000;
 
-/** The shifts of the statistics: means over the table's first rows (0 where none). */
-async function sampleShifts(db: DuckDB, modelPlan: ModelPlan, table: string): Promise<QueryShifts> {
+/** The shifts of the statistics' basis: means over the table's first rows (0 where none). */
+async function sampleShifts(db: DuckDB, modelPlan: ModelPlan, table: string): Promise<number[]> {
   const [means] = await db.rows(shiftsQuery(modelPlan, table, dialect("duckdb"), SHIFT_SAMPLE_ROWS));
   return readShifts(modelPlan, means);
 }
