@@ -52,11 +52,14 @@ function queryError(e: unknown): LmmError {
 
 /** A DuckDB connection in memory, and the queries the fit from a file asks of it. */
 export class DuckDB {
-  private constructor(private readonly connection: DuckDBConnection) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
 
   static async open(): Promise<DuckDB> {
     const instance = await DuckDBInstance.create(":memory:");
-    return new DuckDB(await instance.connect());
+    return new DuckDB(instance, await instance.connect());
   }
 
   /** The rows of a query as objects (BIGINT as bigint, DOUBLE as number, VARCHAR as string): for small results. */
@@ -200,7 +203,9 @@ export class DuckDB {
     await this.run(`DROP TABLE ${staging}`);
   }
 
+  /** Close the connection and the database: its memory (buffers, cached data) is freed now, not at garbage collection. */
   close(): void {
     this.connection.closeSync();
+    this.instance.closeSync();
   }
 }

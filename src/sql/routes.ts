@@ -123,12 +123,21 @@ export async function fitFile(path: string, formula: string, options: FileFitOpt
   // A bad output name is told before the fit, not after it.
   const target = options.rowsOut === undefined ? undefined : rowOutputsTarget(options.rowsOut, path);
   const parsed = parseFormula(formula);
-  const db = await DuckDB.open();
+  // The statistics' database is closed before the fit, so that its memory is
+  // not held beside the fitter's; the passes over the rows open another.
+  let db = await DuckDB.open();
+  let planned: Awaited<ReturnType<typeof planAndStatistics>>;
   try {
-    const { table, columns, plan: modelPlan, statistics } = await planAndStatistics(db, path, parsed, options);
-    if (target) rowOutputColumns(modelPlan);
-    const { REML, ddf, dataName, optimizer } = options;
-    const model = await fitStatistics(parsed, statistics, { REML, ddf, dataName, optimizer });
+    planned = await planAndStatistics(db, path, parsed, options);
+  } finally {
+    db.close();
+  }
+  const { table, columns, plan: modelPlan, statistics } = planned;
+  if (target) rowOutputColumns(modelPlan);
+  const { REML, ddf, dataName, optimizer } = options;
+  const model = await fitStatistics(parsed, statistics, { REML, ddf, dataName, optimizer });
+  db = await DuckDB.open();
+  try {
     const modes = model.conditionalModes;
     const rows = await db.fittedRows(modelPlan, new Map(columns.map((c) => [c.name, c.type])), {
       beta: model.fixedEffects,
