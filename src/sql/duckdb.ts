@@ -2,7 +2,7 @@
 // core and in parallel, so the rows of a file larger than memory go through it
 // once for the statistics and once for the residuals' quantiles, and never
 // reach this process.
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from "@duckdb/node-api";
 import { LmmError, quote } from "../errors.js";
 import { makeFactor } from "../model/factor.js";
 import { dialect } from "./dialect.js";
@@ -43,6 +43,23 @@ export class DuckDB {
   /** The result of a query by column: for many rows, five times faster to convert than row objects. */
   async columns(sql: string): Promise<StatisticsColumns> {
     return (await this.run(sql)).getColumnsObjectJS();
+  }
+
+  /**
+   * A query's result chunk by chunk as DuckDB produces it (up to 2048 rows
+   * each, by column): for results too large to hold.
+   */
+  async *chunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
+    const result = await this.connection.stream(sql).catch((e: Error) => {
+      throw new LmmError(`DuckDB could not run the query: ${e.message.split("\n")[0]}`);
+    });
+    for (;;) {
+      const chunk = await result.fetchChunk().catch((e: Error) => {
+        throw new LmmError(`DuckDB could not read the rows: ${e.message.split("\n")[0]}`);
+      });
+      if (!chunk || chunk.rowCount === 0) return;
+      yield chunk;
+    }
   }
 
   private async run(sql: string) {
