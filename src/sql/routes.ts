@@ -11,6 +11,9 @@ import { factorColumns, planModel, type ModelPlan, type PlanOptions, type TableC
 import { shiftsQuery, statisticsQuery, vColumns } from "./statistics-query.js";
 import { fitStatistics, type StatisticsFitOptions, type StatisticsModel } from "./statistics-model.js";
 
+/** A batch's responses larger than memory: a Parquet (or CSV) file streamed by DuckDB, for fitMany(). */
+export { openResponseFile, type ResponseFile, type ResponseFileOptions } from "../batch/response-file.js";
+
 /** Where a plan's columns and levels come from: a data file DuckDB reads, or levels given for the text columns. */
 export interface LevelsSource extends PlanOptions {
   /** A data file (CSV or Parquet) with the table's columns: their types and the factors' levels are read from it. */
