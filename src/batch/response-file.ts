@@ -3,6 +3,7 @@
 // first column, then one numeric column per sample id, one row per feature).
 // Features stream in blocks; only the sample columns the batch uses are read,
 // by column from DuckDB's vectors, so the matrix itself is never held.
+import type { DuckDBVector } from "@duckdb/node-api";
 import { statSync } from "node:fs";
 import { LmmError, quote } from "../errors.js";
 import { dialect } from "../sql/dialect.js";
@@ -40,6 +41,13 @@ export async function openResponseFile(path: string, options: ResponseFileOption
   if (stat.size === 0) throw new LmmError(`The responses file ${quote(path)} is empty: it needs a feature id column, then one column per sample, and one row per feature.`);
   const db = await DuckDB.open();
   try {
+    // One thread: the fits take the cores, and a parallel scan would read row
+    // groups ahead of them (held in memory until the fits catch up); one thread
+    // reads only as the fits take blocks, several times faster than they fit.
+    // No cache of the file's bytes: each is read once, and the cache would grow
+    // toward the file's size.
+    await db.rows("SET threads = 1");
+    await db.rows("SET enable_external_file_cache = false");
     const table = fileTable(path);
     const columns = await db.describe(table).catch((e: Error) => {
       throw new LmmError(`DuckDB could not read ${quote(path)}: ${e.message.replace(/^DuckDB could not run the query: /, "")}`);
@@ -55,7 +63,7 @@ export async function openResponseFile(path: string, options: ResponseFileOption
     return {
       samples: samples.map((c) => c.name),
       featureCount,
-      blocks: (columnOf) => readBlocks(db, path, table, id.name, samples.map((c) => c.name), columnOf, blockFeatures),
+      blocks: (columnOf) => readBlocks(db, path, table, id.name, samples, columnOf, blockFeatures),
       close: () => db.close(),
     };
   } catch (e) {
@@ -85,14 +93,28 @@ async function notNumeric(db: DuckDB, table: string, path: string, id: string, c
  * The features in blocks of `size`: ids as text, and each block's values laid
  * out by sample row (NaN for rows without a column, and for NULL and NaN cells).
  */
-async function* readBlocks(db: DuckDB, path: string, table: string, id: string, samples: string[], columnOf: Int32Array, size: number): AsyncGenerator<ResponseBlock> {
+async function* readBlocks(
+  db: DuckDB,
+  path: string,
+  table: string,
+  id: string,
+  samples: { name: string; type: string }[],
+  columnOf: Int32Array,
+  size: number,
+): AsyncGenerator<ResponseBlock> {
   const rows = columnOf.length;
-  // The sample rows that have a column, and the columns they read, in row order.
+  // The sample rows that have a column, and the columns they read, in row order
+  // (as DOUBLE: other numeric types are cast; NULL is read as NaN below).
   const targets = Array.from(columnOf.keys()).filter((i) => columnOf[i] >= 0);
-  const select = targets.map((i) => `coalesce(CAST(${SQL.identifier(samples[columnOf[i]])} AS DOUBLE), 'NaN'::DOUBLE)`);
+  const select = targets.map((i) => {
+    const { name, type } = samples[columnOf[i]];
+    return type === "DOUBLE" ? SQL.identifier(name) : `CAST(${SQL.identifier(name)} AS DOUBLE)`;
+  });
   const sql = `SELECT coalesce(trim(CAST(${SQL.identifier(id)} AS VARCHAR)), '') AS feature, ${select.join(", ")} FROM ${table}`;
-  const fresh = (): ResponseBlock => ({ features: [], values: new Float64Array(size * rows).fill(NaN) });
-  let block = fresh();
+  // One buffer for every block (a block is the consumer's until it asks for
+  // the next): rows without a column stay NaN, the others are overwritten.
+  const values = new Float64Array(size * rows).fill(NaN);
+  let features: string[] = [];
   const chunks = db.chunks(sql);
   for (;;) {
     const next = await chunks.next().catch((e: Error) => {
@@ -104,23 +126,33 @@ async function* readBlocks(db: DuckDB, path: string, table: string, id: string, 
     const ids = chunk.getColumnVector(0);
     const vectors = targets.map((_, j) => chunk.getColumnVector(j + 1));
     for (let r = 0; r < n; ) {
-      const k = block.features.length;
+      const k = features.length;
       const take = Math.min(n - r, size - k);
-      for (let t = 0; t < take; t++) block.features.push(String(ids.getItem(r + t)));
-      for (let t0 = 0; t0 < take; t0 += TILE) {
-        const t1 = Math.min(take, t0 + TILE);
-        for (let j = 0; j < targets.length; j++) {
-          const v = vectors[j];
-          const i = targets[j];
-          for (let t = t0; t < t1; t++) block.values[(k + t) * rows + i] = (v.getItem(r + t) as number | null) ?? NaN;
-        }
-      }
+      for (let t = 0; t < take; t++) features.push(String(ids.getItem(r + t)));
+      transpose(vectors, targets, r, take, values, k, rows);
       r += take;
-      if (block.features.length === size) {
-        yield block;
-        block = fresh();
+      if (features.length === size) {
+        yield { features, values };
+        features = [];
       }
     }
   }
-  if (block.features.length > 0) yield { features: block.features, values: block.values.subarray(0, block.features.length * rows) };
+  if (features.length > 0) yield { features, values: values.subarray(0, features.length * rows) };
+}
+
+/**
+ * Rows r.. r+take-1 of DuckDB's column vectors into rows k.. of `values`
+ * (feature-major, `rows` wide; vector j fills sample row targets[j]), a tile
+ * of features at a time. A plain function, apart from the async generator,
+ * so that the engine optimises its loop.
+ */
+function transpose(vectors: DuckDBVector[], targets: number[], r: number, take: number, values: Float64Array, k: number, rows: number): void {
+  for (let t0 = 0; t0 < take; t0 += TILE) {
+    const t1 = Math.min(take, t0 + TILE);
+    for (let j = 0; j < targets.length; j++) {
+      const v = vectors[j];
+      const i = targets[j];
+      for (let t = t0; t < t1; t++) values[(k + t) * rows + i] = (v.getItem(r + t) as number | null) ?? NaN;
+    }
+  }
 }

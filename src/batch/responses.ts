@@ -44,7 +44,8 @@ export interface ResponseSource {
   featureCount: number;
   /**
    * The features in order, in blocks; `columnOf[i]` is the response column of
-   * sample row i (-1: not measured, NaN for every feature).
+   * sample row i (-1: not measured, NaN for every feature). A block is valid
+   * until the next is asked for (its buffer may be reused): copy what you keep.
    */
   blocks(columnOf: Int32Array): AsyncIterable<ResponseBlock>;
 }
