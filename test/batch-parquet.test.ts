@@ -211,6 +211,7 @@ describe("openResponseFile", () => {
     } finally {
       source?.close();
     }
-    await expect(openResponseFile(path("responses.parquet"), { blockFeatures: 0 })).rejects.toThrow(/blockFeatures \(--block\) must be a whole number/);
+    await expect(openResponseFile(path("responses.parquet"), { blockFeatures: 0 })).rejects.toThrow(/blockFeatures must be a whole number of at least 1, not .0. \(openResponseFile\(\)\)/);
+    await expect(openResponseFile(path("responses.parquet"), { block: 10 } as object)).rejects.toThrow(/Unknown option 'block' of openResponseFile\(\). Did you mean 'blockFeatures'\?/);
   });
 });

@@ -6,6 +6,7 @@
 import type { DuckDBVector } from "@duckdb/node-api";
 import { statSync } from "node:fs";
 import { LmmError, quote } from "../errors.js";
+import { checkOptions, type OptionSpec } from "../options.js";
 import { dialect } from "../sql/dialect.js";
 import { DuckDB, fileTable } from "../sql/duckdb.js";
 import type { ResponseBlock, ResponseSource } from "./responses.js";
@@ -15,6 +16,8 @@ export interface ResponseFileOptions {
   /** Features read per block (default 2048): the memory a block takes is this x samples x 8 bytes. */
   blockFeatures?: number;
 }
+
+const RESPONSE_FILE_OPTIONS: OptionSpec = { blockFeatures: "count" };
 
 /** A responses file open in DuckDB; close it when the batch is done. */
 export interface ResponseFile extends ResponseSource {
@@ -33,8 +36,8 @@ const SQL = dialect("duckdb");
  * columns are checked and its features counted here; `blocks()` reads them.
  */
 export async function openResponseFile(path: string, options: ResponseFileOptions = {}): Promise<ResponseFile> {
+  checkOptions(options, RESPONSE_FILE_OPTIONS, "openResponseFile()");
   const blockFeatures = options.blockFeatures ?? BLOCK_FEATURES;
-  if (!Number.isInteger(blockFeatures) || blockFeatures < 1) throw new LmmError("blockFeatures (--block) must be a whole number of at least 1.");
   const stat = statSync(path, { throwIfNoEntry: false });
   if (!stat) throw new LmmError(`Cannot read ${quote(path)} (no such file): give the path of a Parquet or CSV file.`);
   if (stat.isDirectory()) throw new LmmError(`Cannot read ${quote(path)} (it is a directory): give the path of a Parquet or CSV file.`);
