@@ -138,8 +138,9 @@ function timedBatch(args: string[]): { seconds: number; cpu: number; rssMB: numb
 
 /**
  * The Parquet rows: one per size, medians over `reps` runs of each measure.
- * Beside the wall times, CPU times (every thread of the process): on a
- * machine shared with other work they are what the ratio rests on.
+ * The ratios are medians of each run's whole / fits (the two timed back to
+ * back), by wall time and by CPU time (every thread of the process): on a
+ * machine shared with other work, the CPU ratio is the steadier.
  */
 export async function runParquetRows(sizes: ParquetSize[], threads: number, reps: number): Promise<void> {
   console.log(`\n## batch from Parquet (row groups of ${ROW_GROUP} features, read by DuckDB in blocks of 2048), ${OMICS_FORMULA}, ${threads} threads, medians of ${reps}`);
@@ -176,7 +177,7 @@ export async function runParquetRows(sizes: ParquetSize[], threads: number, reps
       const mb = statSync(parquet).size / 2 ** 20;
       console.log(
         `| ${size.features} x ${size.samples} | ${mb.toFixed(0)} | ${median(reads).toFixed(2)} | ${median(fits).toFixed(2)} | ${median(whole).toFixed(2)} | ` +
-          `${(median(whole) / median(fits)).toFixed(2)} | ${(median(wholeCpu) / median(fitsCpu)).toFixed(2)} | ${rss.toFixed(0)} | ${csv ? median(viaCsv).toFixed(2) : "-"} |`,
+          `${median(whole.map((w, r) => w / fits[r])).toFixed(2)} | ${median(wholeCpu.map((w, r) => w / fitsCpu[r])).toFixed(2)} | ${rss.toFixed(0)} | ${csv ? median(viaCsv).toFixed(2) : "-"} |`,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
