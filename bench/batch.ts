@@ -6,10 +6,13 @@
 // --vs-lme4, lme4's lmer() is looped over the first features in the same run
 // (each call timed alone, data already in R's memory), and the ratio of its
 // per-fit time extrapolated to all features over our whole batch is printed.
+// Then the Parquet rows (batch-parquet.ts): `lmm batch` on a Parquet file of
+// each --parquet size (default 20000x200), its read, fits and whole command.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fitMany, type ResponseMatrix } from "../src/index.js";
+import { parseSize, runParquetRows, type ParquetSize } from "./batch-parquet.js";
 import { generateOmics, OMICS_FORMULA, writeOmicsCSV } from "./omics.js";
 import { median, runTaggedRscript } from "./rscript.js";
 
@@ -19,10 +22,20 @@ interface BatchArgs {
   reps: number;
   vsLme4: boolean;
   lme4Features: number;
+  parquet: ParquetSize[];
+  parquetOnly: boolean;
 }
 
 function parseBatchArgs(argv: string[]): BatchArgs {
-  const a: BatchArgs = { features: 20_000, threads: os.availableParallelism(), reps: 3, vsLme4: false, lme4Features: 300 };
+  const a: BatchArgs = {
+    features: 20_000,
+    threads: os.availableParallelism(),
+    reps: 3,
+    vsLme4: false,
+    lme4Features: 300,
+    parquet: [parseSize("20000x200")],
+    parquetOnly: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [key, inline] = argv[i].split("=");
     const num = () => {
@@ -35,7 +48,9 @@ function parseBatchArgs(argv: string[]): BatchArgs {
     else if (key === "--reps") a.reps = num();
     else if (key === "--lme4-features") a.lme4Features = num();
     else if (key === "--vs-lme4") a.vsLme4 = true;
-    else throw new Error(`unknown batch option ${argv[i]} (options: --features N --threads N --reps N --vs-lme4 --lme4-features N)`);
+    else if (key === "--parquet") a.parquet = (inline ?? argv[++i]).split(",").filter(Boolean).map(parseSize);
+    else if (key === "--parquet-only") a.parquetOnly = true;
+    else throw new Error(`unknown batch option ${argv[i]} (options: --features N --threads N --reps N --vs-lme4 --lme4-features N --parquet FxS[,FxS] --parquet-only)`);
   }
   return a;
 }
@@ -60,6 +75,12 @@ cat(sprintf('@@LME4 {"median": %.6f, "mean": %.6f, "n": %d, "lme4": "%s"}\n', me
 
 export async function runBatchBench(argv: string[]): Promise<void> {
   const a = parseBatchArgs(argv);
+  if (!a.parquetOnly) await runInMemoryRows(a);
+  await runParquetRows(a.parquet, a.threads, a.reps);
+}
+
+/** The in-memory rows: fitMany's time per feature and for the whole batch, and lme4's beside it. */
+async function runInMemoryRows(a: BatchArgs): Promise<void> {
   const st = generateOmics({ features: a.features });
   const n = st.samples.sample.length;
   const responses: ResponseMatrix = { features: st.featureIds, samples: st.samples.sample, values: st.values };

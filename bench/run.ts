@@ -169,7 +169,7 @@ function parseArgs(argv: string[]): Args {
     else if (key === "--child") a.child = value();
     else if (key === "--csv") a.csv = value();
     else if (key === "--help" || key === "-h") {
-      console.log(`usage: npm run bench -- [options]      (or: npm run bench -- batch [--vs-lme4] [--features N] [--threads N])
+      console.log(`usage: npm run bench -- [options]      (or: npm run bench -- batch [--vs-lme4] [--features N] [--threads N] [--parquet FxS[,FxS]] [--parquet-only])
   --only NAME[,NAME]  workloads: ${WORKLOADS.map((w) => w.name).join(", ")}
   --reps N            repetitions of our fit (lme4: min(N, its default))
   --vs-lme4           also time lme4::lmer on the same data (Rscript)

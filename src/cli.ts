@@ -291,7 +291,7 @@ written with 15 significant digits, as R's write.csv.`,
   withDesignOptions(program.command("batch"))
     .description("Fit one model to every feature (row) of a responses table: one results row per feature, with FDR.")
     .argument("<samples>", "CSV of the samples: one row per sample, the sample id in the first column")
-    .argument("<responses>", "CSV or TSV of features x samples: feature id, then one column per sample id")
+    .argument("<responses>", "CSV, TSV or Parquet of features x samples: feature id, then one column per sample id")
     .argument("<formula>", 'one-sided lme4 formula, e.g. "~ time * group + (1 | id)"')
     .option("--out <file>", "write the results here (.csv, or .json) instead of standard output")
     .option("--coef <name>", "report this coefficient (repeat, or comma-separate; default all)", collect)
@@ -301,6 +301,8 @@ written with 15 significant digits, as R's write.csv.`,
     .option("--ddf <method>", "satterthwaite (default: df and p-values) or none (estimates only)")
     .option("--json", "write JSON (an array of records) instead of CSV")
     .option("--resume", "continue the interrupted run whose finished features are in OUT.partial (with --out)")
+    .option("--engine <engine>", "memory (default for CSV: the table read into this process) or duckdb (the default for .parquet: features streamed in blocks)")
+    .option("--block <features>", "with DuckDB: features read at a time (default 2048); memory holds a few blocks, not the matrix")
     .addHelpText(
       "after",
       `
@@ -311,7 +313,9 @@ Columns: feature, nobs; per coefficient NAME, NAME_se, NAME_t, NAME_df, NAME_p, 
 (Benjamini-Hochberg); the variance components (sd_(Intercept)|id, sigma); logLik,
 converged, singular, status. Each feature drops its own missing values. With --out, rows
 are streamed to FILE.partial (JSON lines) as they finish; FILE is written, with FDR, at
-the end. After an interruption, the same command with --resume fits only the rest.`,
+the end. After an interruption, the same command with --resume fits only the rest.
+A .parquet responses file (or a CSV with --engine duckdb) is streamed by DuckDB in
+blocks of features, so a matrix larger than memory can be fitted.`,
     )
     .action((samples, responses, formula, flags) => batchCommand(samples, responses, formula, flags, { out, err, progress }));
   return program;

@@ -38,6 +38,6 @@ export { minimize, type OptimizerOptions, type OptimizerProgress, type Optimizer
 export { LmmError } from "./errors.js";
 export type { LmerJSON } from "./output/json.js";
 export { fitMany, type BatchOptions, type BatchResult } from "./batch/fit-many.js";
-export { parseResponses, readResponses, type ResponseMatrix } from "./batch/responses.js";
+export { matrixSource, parseResponses, readResponses, type ResponseBlock, type ResponseMatrix, type ResponseSource } from "./batch/responses.js";
 export { batchCSV, benjaminiHochberg, csvHeader, csvRows, type BatchRecord, type Cell } from "./batch/results.js";
 export { summaryTables, type SummaryTable, type SummaryTables } from "./output/summary.js";

@@ -5,10 +5,13 @@
 // partial file is removed.
 import { designOptions, type DesignFlags } from "../cli-options.js";
 import { readCSV } from "../csv.js";
+import type { DataFrame } from "../data.js";
 import { dirname } from "node:path";
 import { LmmError, quote } from "../errors.js";
 import { fitMany } from "./fit-many.js";
-import { readResponses } from "./responses.js";
+import { usesSqlRoute } from "../sql-command.js";
+import { readResponses, type ResponseMatrix } from "./responses.js";
+import type { ResponseFile } from "./response-file.js";
 import { batchCSV, type BatchRecord } from "./results.js";
 
 export interface BatchFlags extends DesignFlags {
@@ -20,6 +23,8 @@ export interface BatchFlags extends DesignFlags {
   ddf?: string;
   json?: boolean;
   resume?: boolean;
+  engine?: string;
+  block?: string;
 }
 
 /** Where the CLI writes: results (stdout), notes and progress (stderr, a TTY or not). */
@@ -52,7 +57,34 @@ export async function batchCommand(samplesFile: string, responsesFile: string, f
   if (flags.resume && !flags.out) throw new LmmError("--resume continues the run that wrote --out FILE: give that --out.");
   const json = flags.json || (flags.out?.toLowerCase().endsWith(".json") ?? false);
   const coef = flags.coef?.flatMap((c) => c.split(",").map((s) => s.trim()).filter(Boolean));
-  const [samples, responses] = await Promise.all([readCSV(samplesFile), readResponses(responsesFile)]);
+  const viaDuckdb = usesSqlRoute(responsesFile, flags);
+  if (flags.block !== undefined && !viaDuckdb) throw new LmmError("--block sets how many features DuckDB reads at a time: it applies to a .parquet file or --engine duckdb.");
+  const block = flags.block === undefined ? undefined : Number(flags.block);
+  if (block !== undefined && (!Number.isInteger(block) || block < 1)) throw new LmmError("--block must be a whole number of features, at least 1.");
+  const samples = await readCSV(samplesFile);
+  const responses = viaDuckdb ? await openFile(responsesFile, block) : await readResponses(responsesFile);
+  try {
+    await fitAndWrite(samples, responses, formula, flags, term, { threads, ddf, json, coef });
+  } finally {
+    if ("close" in responses) responses.close();
+  }
+}
+
+/** A responses file through DuckDB, loaded on first use: its native library stays out of the CSV route's start-up. */
+async function openFile(path: string, blockFeatures: number | undefined): Promise<ResponseFile> {
+  const { openResponseFile } = await import("./response-file.js");
+  return openResponseFile(path, { blockFeatures });
+}
+
+/** Fit the batch and write its results: streamed to OUT.partial as they finish, then OUT (or standard output) whole. */
+async function fitAndWrite(
+  samples: DataFrame,
+  responses: ResponseMatrix | ResponseFile,
+  formula: string,
+  flags: BatchFlags,
+  term: Terminal,
+  { threads, ddf, json, coef }: { threads: number; ddf: "satterthwaite" | "none"; json: boolean; coef: string[] | undefined },
+): Promise<void> {
   // The output is checked, and the partial file opened, before any fit: a bad path costs no work.
   const partial = flags.out ? await PartialFile.open(flags.out, !!flags.resume) : undefined;
 

@@ -1,6 +1,7 @@
 // fitMany(): one mixed model over many responses measured on the same samples.
 // The sample table is matched to the responses' sample ids once; features are
-// fitted in order (in this thread, or in chunks by worker threads, one WASM
+// read block by block from the responses (a matrix in memory, or a file streamed
+// by DuckDB), fitted in chunks (in this thread, or by worker threads, one WASM
 // instance each) and handed on in input order as they finish.
 import { cellNumber, toDataFrame, type DataFrame, type DataInput } from "../data.js";
 import { LmmError, quote, quoteList } from "../errors.js";
@@ -8,8 +9,8 @@ import { parseFormula } from "../formula.js";
 import { DESIGN_OPTIONS, designOptionsOf, type DesignOptions } from "../model/design.js";
 import { checkOptions, type OptionSpec } from "../options.js";
 import { FeatureFitter, unfitted, type FeatureFit } from "./feature-fitter.js";
-import { runInWorkers, type BatchSetup } from "./pool.js";
-import type { ResponseMatrix } from "./responses.js";
+import { runInWorkers, type BatchSetup, type WorkChunk } from "./pool.js";
+import { matrixSource, type ResponseMatrix, type ResponseSource } from "./responses.js";
 import { addFdr, resultColumns, toRecord, type BatchRecord } from "./results.js";
 
 /** Options of `fitMany()`. */
@@ -66,13 +67,16 @@ export interface BatchResult {
 
 /**
  * Fit `formula` (one-sided: `~ time * group + (1 | id)`) to every feature of
- * `responses`, matched to the rows of `samples` by sample id.
+ * `responses`, matched to the rows of `samples` by sample id. The responses are
+ * a matrix in memory, or a source read block by block (openResponseFile: a
+ * Parquet or CSV file through DuckDB), of which only the blocks being fitted
+ * are held.
  *
  * @example
  * const res = await fitMany("~ time * group + (1 | id)", samples, parseResponses(text), { coef: ["time:groupB"] });
  * res.records[0]["time:groupB_p"];
  */
-export async function fitMany(formula: string, samples: DataInput, responses: ResponseMatrix, options: BatchOptions = {}): Promise<BatchResult> {
+export async function fitMany(formula: string, samples: DataInput, responses: ResponseMatrix | ResponseSource, options: BatchOptions = {}): Promise<BatchResult> {
   checkOptions(options, BATCH_OPTIONS, "fitMany()");
   // The batch's per-feature results (Satterthwaite df, its refits) are built for independent residuals.
   if (options.correlation !== undefined || options.variance !== undefined) {
@@ -84,8 +88,8 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
     throw new LmmError(`A batch formula has no response on the left (each feature is the response): write '~ ${formula.slice(formula.indexOf("~") + 1).trim()}'.`);
   }
   const frame = toDataFrame(samples);
-  checkResponses(responses);
-  const { columnOf, sampleIds, messages } = matchSamples(frame, responses, options.sampleColumn);
+  const source = isSource(responses) ? responses : matrixSource(checkResponses(responses));
+  const { columnOf, sampleIds, messages } = matchSamples(frame, source.samples, options.sampleColumn);
   const setup: BatchSetup = {
     formula,
     samples: frame,
@@ -107,80 +111,116 @@ export async function fitMany(formula: string, samples: DataInput, responses: Re
   const varcomps = fitter.varianceComponentNames();
   const columns = resultColumns(coefs, varcomps);
 
-  const F = responses.features.length;
+  const F = source.featureCount;
   const records: BatchRecord[] = new Array(F);
   const fits: (FeatureFit | undefined)[] = new Array(F);
   const previous = options.previous ?? [];
-  checkPrevious(previous, responses.features, columns);
+  checkPrevious(previous, F, columns);
   previous.forEach((r, f) => (records[f] = { ...r }));
   let next = previous.length;
+  let done = previous.length;
   const deliver = (index: number, fit: FeatureFit) => {
     fits[index] = fit;
+    done++;
     for (; next < F && fits[next]; next++) {
       records[next] = toRecord(fits[next]!, coefs, varcomps);
       fits[next] = undefined;
       options.onRecord?.(records[next], next);
     }
   };
-  const featureValues = (f: number, out: Float64Array) => {
-    const S = responses.samples.length;
-    for (let i = 0; i < frame.nrow; i++) out[i] = columnOf[i] < 0 ? NaN : responses.values[f * S + columnOf[i]];
-    return out;
-  };
-  const todo: number[] = [];
-  for (let f = previous.length; f < F; f++) {
-    const problem = responses.invalid?.get(f);
-    if (problem) deliver(f, unfitted(responses.features[f], problem));
-    else todo.push(f);
-  }
 
-  let threads = todo.length < MIN_FEATURES_FOR_WORKERS ? 1 : (options.threads ?? 1);
+  const todo = F - previous.length;
+  let threads = todo < MIN_FEATURES_FOR_WORKERS ? 1 : (options.threads ?? 1);
   if (threads === 1) {
-    const values = new Float64Array(frame.nrow);
-    for (let k = 0; k < todo.length; k++) {
-      const f = todo[k];
-      deliver(f, await fitter.fit(responses.features[f], featureValues(f, values)));
-      if ((k + 1) % PROGRESS_EVERY === 0 || k + 1 === todo.length) options.onProgress?.(k + 1 + F - todo.length, F);
+    for await (const chunk of workChunks(source, columnOf, PROGRESS_EVERY, previous, deliver)) {
+      for (let k = 0; k < chunk.features.length; k++) {
+        deliver(chunk.indices[k], await fitter.fit(chunk.features[k], chunk.values.subarray(k * frame.nrow, (k + 1) * frame.nrow)));
+      }
+      options.onProgress?.(done, F);
     }
   } else {
-    let done = F - todo.length;
-    threads = await runInWorkers(setup, todo, threads, {
-      chunk: (indices) => {
-        const values = new Float64Array(indices.length * frame.nrow);
-        indices.forEach((f, k) => featureValues(f, values.subarray(k * frame.nrow, (k + 1) * frame.nrow)));
-        return { features: indices.map((f) => responses.features[f]), values };
-      },
-      fitted: (indices, chunkFits) => {
-        indices.forEach((f, k) => deliver(f, chunkFits[k]));
-        done += indices.length;
-        options.onProgress?.(done, F);
-      },
+    // Small enough chunks to balance the load and report progress, large enough
+    // that messages cost nothing next to the fits.
+    const size = Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, Math.ceil(todo / (threads * 8))));
+    threads = Math.min(threads, Math.ceil(todo / size));
+    await runInWorkers(setup, workChunks(source, columnOf, size, previous, deliver), threads, (indices, chunkFits) => {
+      indices.forEach((f, k) => deliver(f, chunkFits[k]));
+      options.onProgress?.(done, F);
     });
   }
   addFdr(records, coefs);
   return { columns, records, coefs, messages, threads };
 }
 
-/** Records of an earlier run must be of this batch: its columns, and its first features in order. */
-function checkPrevious(previous: BatchRecord[], features: string[], columns: string[]): void {
-  if (previous.length > features.length) {
-    throw new LmmError(`The earlier run has ${previous.length} features but the responses have ${features.length}: it was a run on other responses.`);
+/**
+ * Chunks of `size` features to fit, in order, read block by block from the
+ * source: the earlier run's features are checked against its records and
+ * skipped, and features with a non-numeric cell are delivered without a fit.
+ */
+async function* workChunks(
+  source: ResponseSource,
+  columnOf: Int32Array,
+  size: number,
+  previous: BatchRecord[],
+  deliver: (index: number, fit: FeatureFit) => void,
+): AsyncGenerator<WorkChunk> {
+  const rows = columnOf.length;
+  const empty = (): WorkChunk => ({ indices: [], features: [], values: new Float64Array(size * rows) });
+  let chunk = empty();
+  let f = 0;
+  const changed = () => new LmmError(`The responses gave other than the ${source.featureCount} features they announced: the file changed while it was read; run the batch again.`);
+  for await (const block of source.blocks(columnOf)) {
+    for (let k = 0; k < block.features.length; k++, f++) {
+      if (f >= source.featureCount) throw changed();
+      const feature = block.features[k];
+      if (f < previous.length) {
+        if (previous[f].feature !== feature) {
+          throw new LmmError(`The earlier run's feature ${f + 1} is ${quote(previous[f].feature)} but the responses' is ${quote(feature)}: it was a run on other responses.`);
+        }
+        continue;
+      }
+      const problem = block.invalid?.get(k);
+      if (problem) {
+        deliver(f, unfitted(feature, problem));
+        continue;
+      }
+      chunk.values.set(block.values.subarray(k * rows, (k + 1) * rows), chunk.indices.length * rows);
+      chunk.indices.push(f);
+      chunk.features.push(feature);
+      if (chunk.indices.length === size) {
+        yield chunk;
+        chunk = empty();
+      }
+    }
   }
-  previous.forEach((r, f) => {
+  if (f !== source.featureCount) throw changed();
+  if (chunk.indices.length > 0) yield { ...chunk, values: chunk.values.slice(0, chunk.indices.length * rows) };
+}
+
+/** Records of an earlier run must be of this batch: its columns, and no more features than it has (their ids are checked as they are read). */
+function checkPrevious(previous: BatchRecord[], features: number, columns: string[]): void {
+  if (previous.length > features) {
+    throw new LmmError(`The earlier run has ${previous.length} features but the responses have ${features}: it was a run on other responses.`);
+  }
+  for (const r of previous) {
     const same = Object.keys(r).length === columns.length && columns.every((c) => Object.hasOwn(r, c));
     if (!same) throw new LmmError("The earlier run's records have other columns than this batch's: it was a run with another formula or --coef.");
-    if (r.feature !== features[f]) {
-      throw new LmmError(`The earlier run's feature ${f + 1} is ${quote(r.feature)} but the responses' is ${quote(features[f])}: it was a run on other responses.`);
-    }
-  });
+  }
 }
 
 /** Features per progress report when fitting in this thread. */
 const PROGRESS_EVERY = 64;
 /** Fewer features than this are fitted in this thread: starting workers would cost more. */
 const MIN_FEATURES_FOR_WORKERS = 128;
+/** Fewest and most features in a chunk sent to a worker. */
+const MIN_CHUNK = 16;
+const MAX_CHUNK = 256;
 
-function checkResponses(r: ResponseMatrix): void {
+function isSource(r: ResponseMatrix | ResponseSource): r is ResponseSource {
+  return typeof (r as ResponseSource | undefined)?.blocks === "function";
+}
+
+function checkResponses(r: ResponseMatrix): ResponseMatrix {
   if (!r || !Array.isArray(r.features) || !Array.isArray(r.samples) || !(r.values instanceof Float64Array)) {
     throw new LmmError("The responses must be { features, samples, values: Float64Array } (features x samples), e.g. from parseResponses() or readResponses().");
   }
@@ -190,22 +230,23 @@ function checkResponses(r: ResponseMatrix): void {
     );
   }
   if (r.features.length === 0) throw new LmmError("The responses have no features: give at least one row.");
+  return r;
 }
 
 /** For each row of the sample table, the response column of its sample (-1: not measured). */
 function matchSamples(
   frame: DataFrame,
-  responses: ResponseMatrix,
+  responseSamples: string[],
   sampleColumn?: string,
 ): { columnOf: Int32Array; sampleIds: string[]; messages: string[] } {
   const name = sampleColumn ?? frame.names[0];
   const col = frame.columns.get(name);
   if (!col) throw new LmmError(`Unknown sample column ${quote(name)}: the sample table's columns are ${quoteList(frame.names)}.`);
   const sampleIds = Array.from(col.values as ArrayLike<string | number | null>, (v) => (v === null || Number.isNaN(v) ? "" : String(v).trim()));
-  const position = new Map(responses.samples.map((s, j) => [s.trim(), j]));
+  const position = new Map(responseSamples.map((s, j) => [s.trim(), j]));
   // A numeric id column has lost its text ("0001" was read as 1): match those ids by value.
   if (col.kind === "numeric") {
-    responses.samples.forEach((s, j) => {
+    responseSamples.forEach((s, j) => {
       const v = cellNumber(s);
       if (v !== undefined && !Number.isNaN(v) && !position.has(String(v))) position.set(String(v), j);
     });
@@ -222,10 +263,10 @@ function matchSamples(
     else columnOf[i] = j;
   });
   const used = new Set(columnOf);
-  const unused = responses.samples.filter((_, j) => !used.has(j));
+  const unused = responseSamples.filter((_, j) => !used.has(j));
   if (unmeasured.length === frame.nrow) {
     throw new LmmError(
-      `No sample id of column ${quote(name)} (e.g. ${quote(sampleIds[0])}) is a column of the responses (e.g. ${quote(responses.samples[0])}): name the id column with sampleColumn (--sample-column).`,
+      `No sample id of column ${quote(name)} (e.g. ${quote(sampleIds[0])}) is a column of the responses (e.g. ${quote(responseSamples[0])}): name the id column with sampleColumn (--sample-column).`,
     );
   }
   const messages: string[] = [];

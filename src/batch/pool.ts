@@ -60,48 +60,57 @@ async function spawn(): Promise<Port> {
   };
 }
 
-/** How the pool gets a chunk's data and hands back its fits. */
-export interface ChunkIO {
-  chunk(indices: number[]): { features: string[]; values: Float64Array };
-  fitted(indices: number[], fits: FeatureFit[]): void;
+/** A chunk of features for one worker: their indices in the batch, ids and values (features x sample rows). */
+export interface WorkChunk {
+  indices: number[];
+  features: string[];
+  /** Its own buffer: it is transferred to the worker, not copied. */
+  values: Float64Array;
 }
 
 /**
- * Fit the features `todo` (indices) in up to `threads` workers (no more than
- * there are chunks of features); resolves with the number of workers when all
- * are fitted.
+ * Fit the chunks in up to `threads` workers, pulling the next chunk whenever a
+ * worker has fewer than two in flight (so a streamed source is read only as
+ * fast as the fits take it); `fitted` gets each chunk's fits as they come back.
+ * Resolves with the number of workers when every chunk is fitted.
  */
-export async function runInWorkers(setup: BatchSetup, todo: number[], threads: number, io: ChunkIO): Promise<number> {
-  // Small enough chunks to balance the load and report progress, large enough
-  // that messages cost nothing next to the fits.
-  const size = Math.max(MIN_CHUNK, Math.min(256, Math.ceil(todo.length / (threads * 8))));
-  const chunks: number[][] = [];
-  for (let k = 0; k < todo.length; k += size) chunks.push(todo.slice(k, k + size));
-  const workers = Math.min(threads, chunks.length);
-  const ports = await Promise.all(Array.from({ length: workers }, spawn));
+export async function runInWorkers(
+  setup: BatchSetup,
+  chunks: AsyncIterator<WorkChunk>,
+  threads: number,
+  fitted: (indices: number[], fits: FeatureFit[]) => void,
+): Promise<number> {
+  const ports = await Promise.all(Array.from({ length: threads }, spawn));
   try {
     await new Promise<void>((resolve, reject) => {
       let sent = 0;
-      let finished = 0;
+      let exhausted = false;
       const inFlight = new Map<number, number[]>();
-      const send = (port: Port) => {
-        if (sent >= chunks.length) return;
+      const send = async (port: Port) => {
+        if (exhausted) return;
+        const next = await chunks.next();
+        if (next.done) {
+          exhausted = true;
+          if (inFlight.size === 0) resolve();
+          return;
+        }
         const id = sent++;
-        inFlight.set(id, chunks[id]);
-        const { features, values } = io.chunk(chunks[id]);
+        const { indices, features, values } = next.value;
+        inFlight.set(id, indices);
         port.post({ type: "fit", id, features, values }, [values.buffer as ArrayBuffer]);
       };
+      const sendOrFail = (port: Port) => void send(port).catch(reject);
       for (const port of ports) {
         port.listen(
           (msg) => {
             if (msg.type === "ready") {
-              send(port);
-              send(port);
+              sendOrFail(port);
+              sendOrFail(port);
             } else if (msg.type === "fitted") {
-              io.fitted(inFlight.get(msg.id)!, msg.fits);
+              fitted(inFlight.get(msg.id)!, msg.fits);
               inFlight.delete(msg.id);
-              if (++finished === chunks.length) resolve();
-              else send(port);
+              if (exhausted && inFlight.size === 0) resolve();
+              else sendOrFail(port);
             } else {
               reject(msg.userError ? new LmmError(msg.message) : new Error(`batch worker failed: ${msg.message}`));
             }
@@ -113,9 +122,8 @@ export async function runInWorkers(setup: BatchSetup, todo: number[], threads: n
     });
   } finally {
     for (const port of ports) port.terminate();
+    // A failed batch stops its source too (a file reader closes its query).
+    await chunks.return?.();
   }
-  return workers;
+  return threads;
 }
-
-/** Fewest features in a chunk sent to a worker. */
-const MIN_CHUNK = 16;

@@ -1,6 +1,9 @@
 // The responses of a batch: a features x samples matrix, as omics tables come
 // (first column the feature id, then one column per sample). Cells are typed as
 // in the sample table: numbers, Inf, and missing-value tokens (empty, NA, NaN).
+// A batch reads its responses block by block through a ResponseSource: a matrix
+// in memory is one, and a file read by DuckDB (response-file.ts) is another,
+// streamed so that the whole matrix never has to be held.
 import Papa from "papaparse";
 import { readTextFile } from "../csv.js";
 import { cellNumber } from "../data.js";
@@ -18,6 +21,60 @@ export interface ResponseMatrix {
    * message. They get a row with that status and no estimates.
    */
   invalid?: Map<number, string>;
+}
+
+/** Consecutive features of a ResponseSource, laid out for the fits. */
+export interface ResponseBlock {
+  features: string[];
+  /** Features x sample rows, row-major: feature k's value for row i at k * rows + i; NaN = missing. */
+  values: Float64Array;
+  /** Features (index in the block) with a cell that is not a number: why they get no estimates. */
+  invalid?: Map<number, string>;
+}
+
+/**
+ * Responses read in blocks of features, in order: what `fitMany()` takes
+ * besides a ResponseMatrix, for matrices larger than memory (see
+ * openResponseFile).
+ */
+export interface ResponseSource {
+  /** Sample ids, one per response column. */
+  samples: string[];
+  /** How many features `blocks` yields in all. */
+  featureCount: number;
+  /**
+   * The features in order, in blocks; `columnOf[i]` is the response column of
+   * sample row i (-1: not measured, NaN for every feature). A block is valid
+   * until the next is asked for (its buffer may be reused): copy what you keep.
+   */
+  blocks(columnOf: Int32Array): AsyncIterable<ResponseBlock>;
+}
+
+/** Features per block of a matrix in memory: enough that a block costs nothing next to its fits. */
+const MATRIX_BLOCK = 2048;
+
+/** A matrix in memory as a ResponseSource. */
+export function matrixSource(m: ResponseMatrix): ResponseSource {
+  const S = m.samples.length;
+  return {
+    samples: m.samples,
+    featureCount: m.features.length,
+    async *blocks(columnOf) {
+      const rows = columnOf.length;
+      for (let first = 0; first < m.features.length; first += MATRIX_BLOCK) {
+        const features = m.features.slice(first, first + MATRIX_BLOCK);
+        const values = new Float64Array(features.length * rows);
+        const invalid = new Map<number, string>();
+        features.forEach((_, k) => {
+          const f = first + k;
+          for (let i = 0; i < rows; i++) values[k * rows + i] = columnOf[i] < 0 ? NaN : m.values[f * S + columnOf[i]];
+          const problem = m.invalid?.get(f);
+          if (problem) invalid.set(k, problem);
+        });
+        yield { features, values, invalid };
+      }
+    },
+  };
 }
 
 /**

@@ -2,7 +2,7 @@
 // core and in parallel, so the rows of a file larger than memory go through it
 // once for the statistics and once for the residuals' quantiles, and never
 // reach this process.
-import { DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBMaterializedResult } from "@duckdb/node-api";
+import { DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBDataChunk, type DuckDBMaterializedResult } from "@duckdb/node-api";
 import { LmmError, quote } from "../errors.js";
 import { makeFactor } from "../model/factor.js";
 import { dialect } from "./dialect.js";
@@ -100,6 +100,23 @@ export class DuckDB {
       offset += rows;
     }
     return out;
+  }
+
+  /**
+   * A query's result chunk by chunk as DuckDB produces it (up to 2048 rows
+   * each, by column): for results too large to hold.
+   */
+  async *chunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
+    const result = await this.connection.stream(sql).catch((e: Error) => {
+      throw queryError(e);
+    });
+    for (;;) {
+      const chunk = await result.fetchChunk().catch((e: Error) => {
+        throw new LmmError(`DuckDB could not read the rows: ${e.message.split("\n")[0]}`);
+      });
+      if (!chunk || chunk.rowCount === 0) return;
+      yield chunk;
+    }
   }
 
   private async run(sql: string) {

@@ -15,6 +15,9 @@ import { checkOptions, type OptionSpec } from "../options.js";
 
 export type { RowOutputs } from "./row-outputs.js";
 
+/** A batch's responses larger than memory: a Parquet (or CSV) file streamed by DuckDB, for fitMany(). */
+export { openResponseFile, type ResponseFile, type ResponseFileOptions } from "../batch/response-file.js";
+
 /** Where a plan's columns and levels come from: a data file DuckDB reads, or levels given for the text columns. */
 export interface LevelsSource extends PlanOptions {
   /** A data file (CSV or Parquet) with the table's columns: their types and the factors' levels are read from it. */
