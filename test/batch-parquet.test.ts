@@ -10,6 +10,7 @@ import { openResponseFile, type ResponseFile } from "../src/batch/response-file.
 import { main } from "../src/cli.js";
 import { fitMany, readCSV, readResponses, type BatchRecord, type ResponseMatrix } from "../src/index.js";
 import { DuckDB } from "../src/sql/duckdb.js";
+import { expectUserError } from "./errors.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "lmm-batch-parquet-"));
@@ -31,14 +32,6 @@ async function run(...argv: string[]) {
   let err = "";
   const code = await main(argv, (s) => void (out += s), (s) => void (err += s), undefined);
   return { code, out, err };
-}
-
-function expectUserError(r: { code: number; out: string; err: string }, message: RegExp): void {
-  expect(r.code).toBe(2);
-  expect(r.out).toBe("");
-  expect(r.err).toMatch(/^lmm: /);
-  expect(r.err).not.toContain("    at ");
-  expect(r.err).toMatch(message);
 }
 
 /** Fit the responses of a file opened by DuckDB, and close it. */

@@ -8,20 +8,11 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { main } from "../src/cli.js";
 import { run } from "./cli-run.js";
+import { expectUserError } from "./errors.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const orthodont = join(root, "test/reference/data/orthodont.csv");
 const sleepstudy = join(root, "test/reference/data/sleepstudy.csv");
-
-/** An error report: exit 2, nothing on out, one `lmm: ` message and no stack trace. */
-function expectUserError(r: { code: number; out: string; err: string }): void {
-  expect(r.code).toBe(2);
-  expect(r.out).toBe("");
-  expect(r.err.startsWith("lmm: ")).toBe(true);
-  expect(r.err).not.toContain("    at ");
-  expect(r.err).not.toMatch(/internal error/);
-  expect(r.err.match(/lmm: /g)).toHaveLength(1);
-}
 
 describe("lmm fit", () => {
   it("fits the sleepstudy example by REML and prints the summary", async () => {

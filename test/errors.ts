@@ -24,3 +24,17 @@ export function thrown(f: () => unknown): LmmError {
   }
   throw new Error("expected the call to throw");
 }
+
+/**
+ * A command's error report: exit 2, nothing on out, one `lmm: ` message (matching
+ * `message` when given) and no stack trace.
+ */
+export function expectUserError(r: { code: number; out: string; err: string }, message?: RegExp): void {
+  expect(r.code).toBe(2);
+  expect(r.out).toBe("");
+  expect(r.err.startsWith("lmm: ")).toBe(true);
+  expect(r.err).not.toContain("    at ");
+  expect(r.err).not.toMatch(/internal error/);
+  expect(r.err.match(/lmm: /g)).toHaveLength(1);
+  if (message) expect(r.err).toMatch(message);
+}

@@ -19,6 +19,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { emmeans, lmer, LmmError, readCSV, type Adjust, type LmerModel } from "../src/index.js";
 import { run } from "./cli-run.js";
 import { conform, type Row } from "./emmeans-conform.js";
+import { residualOptions, type ResidualFitCase } from "./residual-cases.js";
 
 interface Query {
   specs: string;
@@ -34,15 +35,8 @@ interface AnovaReference {
   F: number;
   "p.value": number;
 }
-interface Case {
-  id: string;
-  data: string;
-  formula: string;
-  correlation: string | null;
-  variance: string | null;
-  REML: boolean;
+interface Case extends ResidualFitCase {
   kind: "gls" | "lme";
-  objective: number;
   coefficients: Record<string, number>;
   queries: Query[];
   anova: { objective: number; rows: AnovaReference[] };
@@ -56,18 +50,13 @@ const CASES: Case[] = readdirSync(DIR)
 
 const DF_TOLERANCE = 1e-4;
 
-const optionsOf = (c: Case) => ({
-  REML: c.REML,
-  ...(c.correlation && { correlation: c.correlation }),
-  ...(c.variance && { variance: c.variance }),
-});
 
 const relative = (got: number, want: number) => Math.abs(got - want) / Math.abs(want);
 
 describe.each(CASES.map((c) => [c.id, c] as const))("%s", (_id, c) => {
   let m: LmerModel;
   beforeAll(async () => {
-    m = await lmer(c.formula, await readCSV(join(root, c.data)), optionsOf(c));
+    m = await lmer(c.formula, await readCSV(join(root, c.data)), residualOptions(c));
   });
 
   it("is at nlme's optimum (-2 logLik to 1e-6 relative, or lower)", () => {

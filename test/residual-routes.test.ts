@@ -19,21 +19,14 @@ import { absorbableTerms, residualRoute, type ResidualRoute } from "../src/model
 import { RowCrossProducts } from "../src/model/row-source.js";
 import { mulberry32, normalSource } from "../src/random.js";
 import { expectClose } from "./reference-cases.js";
+import { residualStructures, type ResidualFitCase } from "./residual-cases.js";
 
 const DIR = join(import.meta.dirname, "reference-residual");
-interface Case {
-  id: string;
-  data: string;
-  formula: string;
-  correlation: string | null;
-  variance: string | null;
-  REML: boolean;
-  objective: number;
-}
+type Case = ResidualFitCase;
 const cases = (JSON.parse(readFileSync(join(DIR, "residual.json"), "utf8")) as { cases: Case[] }).cases;
 const frameOf = (ref: Case) => readCSV(join(DIR, "data", `${ref.data}.csv`));
 const designOf = async (ref: Case) =>
-  buildDesign(parseFormula(ref.formula), await frameOf(ref), { ...(ref.correlation && { correlation: ref.correlation }), ...(ref.variance && { variance: ref.variance }) });
+  buildDesign(parseFormula(ref.formula), await frameOf(ref), residualStructures(ref));
 
 async function fitBy(design: Design, REML: boolean, route: ResidualRoute): Promise<LmerModel> {
   const deviance = await ProfiledDeviance.fromSource(new RowCrossProducts(design, route), REML);

@@ -14,16 +14,10 @@ import { compareStructures } from "../src/inference/structure-table.js";
 import { emmeans } from "../src/inference/emmeans.js";
 import { buildDesign, parseFormula, ProfiledDeviance } from "../src/index.js";
 import { glsRhoGradient } from "../src/fit/gls-gradient.js";
+import { residualOptions, type ResidualFitCase } from "./residual-cases.js";
 
-interface ResidualCase {
-  id: string;
-  data: string;
-  formula: string;
-  correlation: string | null;
-  variance: string | null;
-  REML: boolean;
+interface ResidualCase extends ResidualFitCase {
   nobs: number;
-  objective: number;
   logLik: number;
   npar: number;
   AIC: number;
@@ -51,16 +45,11 @@ interface LrtReference {
 
 const REFERENCE = JSON.parse(readFileSync(join(DIR, "residual.json"), "utf8")) as { cases: ResidualCase[]; lrt: LrtReference; printed: Record<string, string[]> };
 const data = (name: string) => readCSV(join(DIR, "data", `${name}.csv`));
-const optionsOf = (ref: ResidualCase) => ({
-  REML: ref.REML,
-  ...(ref.correlation && { correlation: ref.correlation }),
-  ...(ref.variance && { variance: ref.variance }),
-});
 
 describe.each(REFERENCE.cases.map((c) => [c.id, c] as const))("%s", (_id, ref) => {
   let m: LmerModel;
   beforeAll(async () => {
-    m = await lmer(ref.formula, await data(ref.data), optionsOf(ref));
+    m = await lmer(ref.formula, await data(ref.data), residualOptions(ref));
   });
 
   // nlme's optimiser stops where its own tolerance says; ours may end lower, never higher.
@@ -107,7 +96,7 @@ describe.each(REFERENCE.cases.map((c) => [c.id, c] as const))("%s", (_id, ref) =
 
 describe.each(REFERENCE.cases.filter((c) => c.REML).map((c) => [c.id, c] as const))("%s summary", (_id, ref) => {
   it("prints the quantiles of nlme's Pearson residuals (over sigma times the row's sd ratio) as its scaled residuals", async () => {
-    const m = await lmer(ref.formula, await data(ref.data), optionsOf(ref));
+    const m = await lmer(ref.formula, await data(ref.data), residualOptions(ref));
     const lines = m.summary().split("\n");
     const at = lines.findIndex((l) => l.startsWith("Scaled residuals"));
     lines[at + 2].trim().split(/\s+/).map(Number).forEach((v, i) => expectClose(v, ref.pearson_quantiles[i], 1e-3, 0.1, `quantile ${i}`));

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DuckDB } from "../src/sql/duckdb.js";
 import { run } from "./cli-run.js";
+import { expectUserError } from "./errors.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const orthodont = join(root, "test/reference/data/orthodont.csv");
@@ -24,14 +25,6 @@ async function duckdb(sql: string): Promise<void> {
   } finally {
     db.close();
   }
-}
-
-function expectUserError(r: { code: number; out: string; err: string }, message: RegExp): void {
-  expect(r.code).toBe(2);
-  expect(r.out).toBe("");
-  expect(r.err).toMatch(/^lmm: /);
-  expect(r.err).not.toContain("    at ");
-  expect(r.err).toMatch(message);
 }
 
 /** The summary without its Data: line (the file names differ). */
