@@ -18,6 +18,12 @@ export interface Dialect {
   string(value: string): string;
   /** An expression cast to a double. */
   double(sql: string): string;
+  /**
+   * A double as a literal that reads back to the same double: its shortest
+   * round-trip digits as a string, cast (a bare decimal literal may be read as
+   * an exact decimal first, and rounded again on the cast).
+   */
+  number(x: number): string;
   /** log2 of an expression. */
   log2(sql: string): string;
 }
@@ -31,6 +37,7 @@ const DEFINITIONS: Record<DialectName, Dialect> = {
     identifier: doubleQuoted,
     string: singleQuoted,
     double: (sql) => `CAST(${sql} AS DOUBLE)`,
+    number: (x) => `CAST('${x}' AS DOUBLE)`,
     log2: (sql) => `log2(${sql})`,
   },
   postgres: {
@@ -38,6 +45,7 @@ const DEFINITIONS: Record<DialectName, Dialect> = {
     identifier: doubleQuoted,
     string: singleQuoted,
     double: (sql) => `CAST(${sql} AS DOUBLE PRECISION)`,
+    number: (x) => `CAST('${x}' AS DOUBLE PRECISION)`,
     // PostgreSQL's log(b, x) is for numeric only.
     log2: (sql) => `(ln(${sql}) / ln(2.0))`,
   },
@@ -47,6 +55,7 @@ const DEFINITIONS: Record<DialectName, Dialect> = {
     // Spark SQL reads a backslash in a string literal as an escape.
     string: (value) => `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`,
     double: (sql) => `CAST(${sql} AS DOUBLE)`,
+    number: (x) => `CAST('${x}' AS DOUBLE)`,
     log2: (sql) => `log2(${sql})`,
   },
 };

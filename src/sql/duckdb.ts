@@ -20,9 +20,10 @@ const CSV_MISSING = ["", "NA", "NaN", "nan", "N/A"];
 
 const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL(\(.*\))?)$/;
 
-/** What the passes over the rows after a fit read of it: beta and each term's conditional modes by level. */
+/** What the passes over the rows after a fit read of it: beta, sigma and each term's conditional modes by level. */
 export interface FitParameters {
   beta: ArrayLike<number>;
+  sigma: number;
   /** Per term: its grouping columns, its columns' names and SQL, the grouping columns' values of each level, and the modes (levels x columns, row-major). */
   terms: { groupVars: string[]; names: string[]; sql: string[]; levelValues: unknown[][]; effects: Float64Array }[];
 }
@@ -36,6 +37,8 @@ export interface FittedRows {
   fixed: string;
   fitted: string;
   residual: string;
+  /** The residual over sigma: the summary's scaled residuals (residuals(type = "pearson", scaled = TRUE)). */
+  scaledResidual: string;
 }
 
 /** A data file as a DuckDB table expression: Parquet by its extension, else CSV. */
@@ -60,6 +63,16 @@ export class DuckDB {
   static async open(): Promise<DuckDB> {
     const instance = await DuckDBInstance.create(":memory:");
     return new DuckDB(instance, await instance.connect());
+  }
+
+  /** Run `work` on a database of its own, closed when the work ends (or fails). */
+  static async with<T>(work: (db: DuckDB) => Promise<T>): Promise<T> {
+    const db = await DuckDB.open();
+    try {
+      return await work(db);
+    } finally {
+      db.close();
+    }
   }
 
   /** The rows of a query as objects (BIGINT as bigint, DOUBLE as number, VARCHAR as string): for small results. */
@@ -170,23 +183,25 @@ export class DuckDB {
       joins.push(`JOIN ${name} ON ${term.groupVars.map((g, j) => `lmm_rows.${id(g)} = ${name}.lmm_g${j}`).join(" AND ")}`);
       term.sql.forEach((s, c) => zb.push(`(${s}) * ${name}.lmm_b${c}`));
     }
-    const fixed = `(${plan.xSql.map((s, j) => `(${s}) * ${DUCKDB.double(String(fit.beta[j]))}`).join(" + ")})`;
+    const fixed = `(${plan.xSql.map((s, j) => `(${s}) * ${DUCKDB.number(fit.beta[j])}`).join(" + ")})`;
     const complete = plan.used.map((c) => `${id(c)} IS NOT NULL`).join(" AND ");
     const response = `(${plan.ySql})`;
     const fitted = `(${fixed} + ${zb.join(" + ")})`;
+    const residual = `(${response} - ${fitted})`;
     return {
       from: (table) => `(SELECT * FROM ${table} WHERE ${complete}) AS lmm_rows ${joins.join(" ")}`,
       response,
       fixed,
       fitted,
-      residual: `(${response} - ${fitted})`,
+      residual,
+      scaledResidual: `${residual} / ${DUCKDB.number(fit.sigma)}`,
     };
   }
 
   /** Min, quartiles and max (R's type 7, exactly: quantiles.ts) of the scaled residuals (y - X beta - Z b) / sigma over the rows used. */
-  async residualQuantiles(table: string, rows: FittedRows, sigma: number): Promise<number[]> {
-    const values = `SELECT ${rows.residual} / ${DUCKDB.double(String(sigma))} AS r FROM ${rows.from(table)}`;
-    const { min, max, quantiles } = await exactQuantiles((sql) => this.rows(sql), values, [0.25, 0.5, 0.75], (x) => DUCKDB.double(DUCKDB.string(String(x))));
+  async residualQuantiles(table: string, rows: FittedRows): Promise<number[]> {
+    const values = `SELECT ${rows.scaledResidual} AS r FROM ${rows.from(table)}`;
+    const { min, max, quantiles } = await exactQuantiles((sql) => this.rows(sql), values, [0.25, 0.5, 0.75], DUCKDB.number);
     return [min, ...quantiles, max];
   }
 

@@ -40,15 +40,15 @@ const num = (v: unknown) => Number(v);
 const sortedNumbers = (xs: unknown) => Float64Array.from(Array.isArray(xs) ? xs : [], num).sort();
 
 /** The condition that r lies in a window, inclusive. */
-const between = (w: { lo: number; hi: number }, double: (x: number) => string) => `r BETWEEN ${double(w.lo)} AND ${double(w.hi)}`;
+const between = (w: { lo: number; hi: number }, literal: (x: number) => string) => `r BETWEEN ${literal(w.lo)} AND ${literal(w.hi)}`;
 
 /**
- * The values of r in each window, as a pass's list aggregates: by an
+ * The values of r in each window, as a pass's list aggregates w0, w1, ...: by an
  * aggregate's FILTER, not a WHERE, as the engine would push a WHERE into the
  * join and compute r again for each comparison (ten times slower).
  */
-const windowLists = (windows: readonly { lo: number; hi: number }[], double: (x: number) => string, name: (j: number) => string) =>
-  windows.map((w, j) => `list(r) FILTER (WHERE ${between(w, double)}) AS ${name(j)}`);
+const windowLists = (windows: readonly { lo: number; hi: number }[], literal: (x: number) => string) =>
+  windows.map((w, j) => `list(r) FILTER (WHERE ${between(w, literal)}) AS w${j}`);
 
 /** How the selection runs (defaults for a fit; tests make the guess and the fetches small to exercise every path). */
 export interface SelectionOptions {
@@ -61,13 +61,13 @@ export interface SelectionOptions {
 /**
  * Min, the quantiles at `probs` (R's type 7, linear between order statistics,
  * as quantile_cont) and max of the column `r` of `values` (a query), exactly.
- * `double` writes a double as the engine's literal.
+ * `literal` writes a double as the engine's literal (Dialect.number).
  */
 export async function exactQuantiles(
   run: RunQuery,
   values: string,
   probs: readonly number[],
-  double: (x: number) => string,
+  literal: (x: number) => string,
   { sampleRows = SAMPLE_ROWS, fetchLimit = FETCH_LIMIT }: SelectionOptions = {},
 ): Promise<{ n: number; min: number; max: number; quantiles: number[] }> {
   const quantilesOf = (n: number, value: (k: number) => number) =>
@@ -91,7 +91,7 @@ export async function exactQuantiles(
     return { lo: sample[Math.floor(Math.max(0, p - half) * (m - 1))], hi: sample[Math.ceil(Math.min(1, p + half) * (m - 1))] };
   });
   const [pass] = await run(
-    `SELECT ${["count(*) AS n", "min(r) AS lo", "max(r) AS hi", ...guesses.map((g, j) => `count(*) FILTER (WHERE r < ${double(g.lo)}) AS below${j}`), ...windowLists(guesses, double, (j) => `w${j}`)].join(", ")} FROM (${values}) AS lmm_values`,
+    `SELECT ${["count(*) AS n", "min(r) AS lo", "max(r) AS hi", ...guesses.map((g, j) => `count(*) FILTER (WHERE r < ${literal(g.lo)}) AS below${j}`), ...windowLists(guesses, literal)].join(", ")} FROM (${values}) AS lmm_values`,
   );
   const n = num(pass.n);
   const min = num(pass.lo);
@@ -103,16 +103,16 @@ export async function exactQuantiles(
     if (hit) value.set(k, hit.values[k - hit.below]);
   }
   const missed = ranksOf(n).filter((k) => !value.has(k));
-  if (missed.length > 0) for (const [k, x] of await select(run, values, missed, double, fetchLimit)) value.set(k, x);
+  if (missed.length > 0) for (const [k, x] of await select(run, values, missed, literal, fetchLimit)) value.set(k, x);
   return { n, min, max, quantiles: quantilesOf(n, (k) => value.get(k)!) };
 }
 
 /** The values at 0-based ranks `ranks` by histogram selection (see the top). */
-async function select(run: RunQuery, values: string, ranks: readonly number[], double: (x: number) => string, fetchLimit: number): Promise<Map<number, number>> {
+async function select(run: RunQuery, values: string, ranks: readonly number[], literal: (x: number) => string, fetchLimit: number): Promise<Map<number, number>> {
   const histogram = async (lo: number, hi: number, where: string) => {
     const width = hi - lo;
     // Bin -1 and BINS hold what lies outside [lo, hi): in the first pass, the tails; later, the window's top value.
-    const bin = `CASE WHEN r < ${double(lo)} THEN -1 WHEN r >= ${double(hi)} THEN ${BINS} ELSE least(${BINS - 1}, floor((r - ${double(lo)}) * ${double(BINS / width)})) END`;
+    const bin = `CASE WHEN r < ${literal(lo)} THEN -1 WHEN r >= ${literal(hi)} THEN ${BINS} ELSE least(${BINS - 1}, floor((r - ${literal(lo)}) * ${literal(BINS / width)})) END`;
     const rows = await run(`SELECT ${bin} AS bin, count(*) AS n, min(r) AS lo, max(r) AS hi FROM (${values}) AS lmm_values ${where} GROUP BY bin ORDER BY bin`);
     return rows.map((b) => ({ n: num(b.n), lo: num(b.lo), hi: num(b.hi) }));
   };
@@ -136,7 +136,7 @@ async function select(run: RunQuery, values: string, ranks: readonly number[], d
     const small = [...windows].filter(([, w]) => w.count <= fetchLimit);
     if (small.length > 0) {
       const distinct = [...new Map(small.map(([, w]) => [`${w.lo}:${w.hi}`, w])).values()];
-      const [lists] = await run(`SELECT ${windowLists(distinct, double, (j) => `w${j}`).join(", ")} FROM (${values}) AS lmm_values`);
+      const [lists] = await run(`SELECT ${windowLists(distinct, literal).join(", ")} FROM (${values}) AS lmm_values`);
       for (const [k, w] of small) {
         const inside = sortedNumbers(lists[`w${distinct.findIndex((d) => d.lo === w.lo && d.hi === w.hi)}`]);
         if (inside.length !== w.count) throw new LmmError("The rows changed while their residuals' quantiles were computed: run the fit again.");
@@ -146,7 +146,7 @@ async function select(run: RunQuery, values: string, ranks: readonly number[], d
       continue;
     }
     const [k, w] = windows.entries().next().value as [number, Window];
-    const bins = await histogram(w.lo, w.hi, `WHERE ${between(w, double)}`);
+    const bins = await histogram(w.lo, w.hi, `WHERE ${between(w, literal)}`);
     for (const [j, v] of windows) if (v.lo === w.lo && v.hi === w.hi) windows.set(j, locate(bins, v.below, j));
     if (!windows.has(k)) throw new LmmError("The residuals' quantiles could not be located: run the fit again.");
   }

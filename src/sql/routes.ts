@@ -5,7 +5,7 @@
 import { LmmError, quote } from "../errors.js";
 import { formulaVariables, parseFormula, variableColumns, type ParsedFormula } from "../formula.js";
 import { statisticsTable, type StatisticsTable } from "./cell-table.js";
-import { dialect, type DialectName } from "./dialect.js";
+import { dialect, type Dialect, type DialectName } from "./dialect.js";
 import { DuckDB, fileTable } from "./duckdb.js";
 import { factorColumns, planModel, type ModelPlan, type PlanOptions, type TableColumn } from "./plan.js";
 import { readShifts, shiftsQuery, STAT_COLUMNS, statisticsQuery } from "./statistics-query.js";
@@ -35,21 +35,21 @@ function usedColumns(formula: ParsedFormula): string[] {
   return [...new Set(formulaVariables(formula).flatMap((v) => variableColumns(formula, v)))];
 }
 
+/** A data file's table expression, its columns, and the plan of a formula on them (levels by SELECT DISTINCT unless given). */
+async function filePlan(db: DuckDB, path: string, formula: ParsedFormula, options: PlanOptions & { levels?: Record<string, string[]> }, d: Dialect) {
+  const table = fileTable(path);
+  const columns = await db.describe(table).catch((e: Error) => {
+    throw new LmmError(`DuckDB could not read ${quote(path)}: ${e.message.replace(/^DuckDB could not run the query: /, "")}`);
+  });
+  const levels = await db.levels(table, factorColumns(formula, columns, options), usedColumns(formula), options.levels);
+  return { table, columns, plan: planModel(formula, columns, levels, d, options) };
+}
+
 /** The plan of a formula in a dialect, with columns and levels from a data file or as given. */
 async function plan(formula: ParsedFormula, source: LevelsSource, name: DialectName): Promise<ModelPlan> {
   const d = dialect(name);
   const given = source.levels ?? {};
-  if (source.data !== undefined) {
-    const db = await DuckDB.open();
-    try {
-      const table = fileTable(source.data);
-      const columns = await db.describe(table);
-      const levels = await db.levels(table, factorColumns(formula, columns, source), usedColumns(formula), given);
-      return planModel(formula, columns, levels, d, source);
-    } finally {
-      db.close();
-    }
-  }
+  if (source.data !== undefined) return (await DuckDB.with((db) => filePlan(db, source.data!, formula, source, d))).plan;
   const columns: TableColumn[] = usedColumns(formula).map((name) => ({ name, kind: Object.hasOwn(given, name) ? "text" : "numeric" }));
   return planModel(formula, columns, given, d, source);
 }
@@ -63,23 +63,15 @@ export async function statisticsQueryFor(formula: string, table: string, name: D
 export async function fitStatisticsFile(path: string, formula: string, source: LevelsSource, options: StatisticsFitOptions = {}): Promise<StatisticsModel> {
   const parsed = parseFormula(formula);
   const modelPlan = await plan(parsed, source, "duckdb");
-  const db = await DuckDB.open();
-  try {
-    return await fitStatistics(parsed, statisticsTable(modelPlan, await db.columns(`SELECT * FROM ${fileTable(path)}`, [STAT_COLUMNS.columns])), options);
-  } finally {
-    db.close();
-  }
+  // Read, then the database closed: its memory is not held beside the fitter's.
+  const columns = await DuckDB.with((db) => db.columns(`SELECT * FROM ${fileTable(path)}`, [STAT_COLUMNS.columns]));
+  return fitStatistics(parsed, statisticsTable(modelPlan, columns), options);
 }
 
 /** A data file's plan and statistics, computed by DuckDB on an open connection. */
 async function planAndStatistics(db: DuckDB, path: string, parsed: ParsedFormula, options: PlanOptions & { levels?: Record<string, string[]> }) {
   const d = dialect("duckdb");
-  const table = fileTable(path);
-  const columns = await db.describe(table).catch((e: Error) => {
-    throw new LmmError(`DuckDB could not read ${quote(path)}: ${e.message.replace(/^DuckDB could not run the query: /, "")}`);
-  });
-  const levels = await db.levels(table, factorColumns(parsed, columns, options), usedColumns(parsed), options.levels);
-  const modelPlan = planModel(parsed, columns, levels, d, options);
+  const { table, columns, plan: modelPlan } = await filePlan(db, path, parsed, options, d);
   const shifts = await sampleShifts(db, modelPlan, table);
   return { table, columns, plan: modelPlan, statistics: statisticsTable(modelPlan, await db.columns(statisticsQuery(modelPlan, table, d, shifts), [STAT_COLUMNS.columns])) };
 }
@@ -95,13 +87,8 @@ async function sampleShifts(db: DuckDB, modelPlan: ModelPlan, table: string): Pr
 
 /** The statistics of a formula's model on a data file, summed by DuckDB (for tests and tools that fit them later). */
 export async function fileStatistics(path: string, formula: string, options: PlanOptions & { levels?: Record<string, string[]> } = {}): Promise<{ plan: ModelPlan; statistics: StatisticsTable }> {
-  const db = await DuckDB.open();
-  try {
-    const { plan: modelPlan, statistics } = await planAndStatistics(db, path, parseFormula(formula), options);
-    return { plan: modelPlan, statistics };
-  } finally {
-    db.close();
-  }
+  const { plan: modelPlan, statistics } = await DuckDB.with((db) => planAndStatistics(db, path, parseFormula(formula), options));
+  return { plan: modelPlan, statistics };
 }
 
 /** Options of a fit to a data file through DuckDB: those of a fit from statistics, how columns enter the model, and where to write the per-row outputs. */
@@ -128,28 +115,16 @@ export async function fitFile(path: string, formula: string, options: FileFitOpt
   const parsed = parseFormula(formula);
   // The statistics' database is closed before the fit, so that its memory is
   // not held beside the fitter's; the passes over the rows open another.
-  let db = await DuckDB.open();
-  let planned: Awaited<ReturnType<typeof planAndStatistics>>;
-  try {
-    planned = await planAndStatistics(db, path, parsed, options);
-  } finally {
-    db.close();
-  }
-  const { table, columns, plan: modelPlan, statistics } = planned;
+  const { table, columns, plan: modelPlan, statistics } = await DuckDB.with((db) => planAndStatistics(db, path, parsed, options));
   if (target) rowOutputColumns(modelPlan);
   const { REML, ddf, dataName, optimizer } = options;
   const model = await fitStatistics(parsed, statistics, { REML, ddf, dataName, optimizer });
-  db = await DuckDB.open();
-  try {
-    const modes = model.conditionalModes;
-    const rows = await db.fittedRows(modelPlan, new Map(columns.map((c) => [c.name, c.type])), {
-      beta: model.fixedEffects,
-      terms: model.terms.map((t, k) => ({ ...t, effects: modes[k] })),
-    });
-    model.setScaledResidualQuantiles(await db.residualQuantiles(table, rows, model.sigma));
-    if (target) model.rowOutputs = await writeRowOutputs(db, modelPlan, table, rows, model, target);
-    return model;
-  } finally {
-    db.close();
-  }
+  const modes = model.conditionalModes;
+  const fit = { beta: model.fixedEffects, sigma: model.sigma, terms: model.terms.map((t, k) => ({ ...t, effects: modes[k] })) };
+  await DuckDB.with(async (db) => {
+    const rows = await db.fittedRows(modelPlan, new Map(columns.map((c) => [c.name, c.type])), fit);
+    model.setScaledResidualQuantiles(await db.residualQuantiles(table, rows));
+    if (target) model.rowOutputs = await writeRowOutputs(db, modelPlan, table, rows, model.nobs, target);
+  });
+  return model;
 }

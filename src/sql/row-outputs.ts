@@ -63,10 +63,9 @@ export async function writeRowOutputs(
   plan: ModelPlan,
   table: string,
   rows: FittedRows,
-  fit: { sigma: number; nobs: number },
+  nobs: number,
   { file, format }: RowOutputsTarget,
 ): Promise<RowOutputs> {
-  const { sigma, nobs } = fit;
   const { frame, names } = rowOutputColumns(plan);
   const id = DUCKDB.identifier;
   const values = [
@@ -76,7 +75,7 @@ export async function writeRowOutputs(
     rows.fitted,
     rows.fixed,
     rows.residual,
-    `${rows.residual} / ${DUCKDB.double(String(sigma))}`,
+    rows.scaledResidual,
   ];
   // Numbered under a name of its own: a data column called `row` that the formula does not read is no clash.
   const numbered = `(SELECT *, row_number() OVER () AS lmm_row_number FROM ${table})`;

@@ -37,7 +37,6 @@ export const STAT_COLUMNS = {
 /** The columns of v in the plan's (formula) order, with which of them are centred. */
 export interface VColumns {
   names: string[];
-  sql: string[];
   parts: ColumnParts[];
   /** Per column, whether it is centred: X's non-intercept columns and y, when the model has an intercept. */
   centred: boolean[];
@@ -45,13 +44,13 @@ export interface VColumns {
 
 /** v = [each term's Z columns, X, y], named `group.column`, X's names, and the response's. */
 export function vColumns(plan: ModelPlan): VColumns {
-  const z = plan.terms.flatMap((t) => t.names.map((n, k) => ({ name: `${t.group}.${n}`, sql: t.sql[k], parts: t.parts[k], centred: false })));
+  const z = plan.terms.flatMap((t) => t.names.map((n, k) => ({ name: `${t.group}.${n}`, parts: t.parts[k], centred: false })));
   // Centring is a change of basis only where an intercept absorbs the means.
   const intercept = plan.xNames[0] === "(Intercept)";
-  const x = plan.xNames.map((name, k) => ({ name, sql: plan.xSql[k], parts: plan.xParts[k], centred: intercept && k > 0 }));
+  const x = plan.xNames.map((name, k) => ({ name, parts: plan.xParts[k], centred: intercept && k > 0 }));
   const y: ColumnParts = { indicators: [], numeric: [{ name: plan.response, sql: plan.ySql }] };
-  const all = [...z, ...x, { name: plan.response, sql: plan.ySql, parts: y, centred: intercept }];
-  return { names: all.map((c) => c.name), sql: all.map((c) => c.sql), parts: all.map((c) => c.parts), centred: all.map((c) => c.centred) };
+  const all = [...z, ...x, { name: plan.response, parts: y, centred: intercept }];
+  return { names: all.map((c) => c.name), parts: all.map((c) => c.parts), centred: all.map((c) => c.centred) };
 }
 
 /**
@@ -127,8 +126,7 @@ export function statisticsQuery(plan: ModelPlan, table: string, d: Dialect, shif
   const id = d.identifier;
   const keys = cellKeys(plan).map(id);
   const m = basis.sql.length;
-  // The constant as a string cast to a double: the engine reads the shortest round-trip digits back to the same double.
-  const shift = (e: number) => (shifts ? d.double(d.string(String(shifts[e - 1]))) : `lmm_c${e}`);
+  const shift = (e: number) => (shifts ? d.number(shifts[e - 1]) : `lmm_c${e}`);
   const u = (e: number) => `lmm_u${e}`;
   const moments: string[] = [];
   for (let e = 1; e <= m; e++) for (let f = 0; f <= e; f++) moments.push(`sum(${f === 0 ? u(e) : `${u(e)} * ${u(f)}`}) AS ${STAT_COLUMNS.moment(e, f)}`);
