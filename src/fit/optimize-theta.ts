@@ -16,6 +16,7 @@
 import type { ProfiledDeviance } from "../model/deviance.js";
 import type { Design, TermOutline } from "../model/design.js";
 import { parameterLower, parameterMap, termStructures } from "../model/parameters.js";
+import { thetaLength } from "../model/covariance/unstructured.js";
 import type { ResidualStructure } from "../model/residual/structure.js";
 import { coneProbe, snapToBoundary } from "./cone.js";
 import { glsRhoGradient } from "./gls-gradient.js";
@@ -51,14 +52,19 @@ export function optimizeTheta(
     .filter(({ structure }) => structure.kind === "us")
     .map(({ structure, parAt }) => ({ at: parAt, q: structure.q }));
   const lower = parameterLower(terms);
+  const even = loneDiagonals(unstructured);
+  const searchLower = Float64Array.from(lower, (v, i) => (even.includes(i) ? -Infinity : v));
   const residual = deviance.source.residual ?? null;
   if (!residual) {
     const objective = (par: Float64Array) => deviance.evaluate(map.theta(par));
-    const opt = minimize(objective, start, lower, {
-      gradient: (par) => map.gradient(par, deviance.gradient()),
-      probe: coneProbe(unstructured),
-      ...options,
-    });
+    const opt = foldSigns(
+      minimize(objective, start, searchLower, {
+        gradient: (par) => map.gradient(par, deviance.gradient()),
+        probe: coneProbe(unstructured),
+        ...options,
+      }),
+      even,
+    );
     let evaluations = opt.evaluations;
     const counted = (par: Float64Array) => (evaluations++, objective(par));
     const snapped = snapToBoundary(counted, opt.x, opt.f, unstructured);
@@ -73,7 +79,7 @@ export function optimizeTheta(
   const rhoState = residualSetter(deviance, residual);
   const setRho = (par: Float64Array) => rhoState.set(rhoOf(par), absorbs ? map.theta(par.subarray(0, nphi)) : undefined);
   const objective = (par: Float64Array) => (setRho(par) ? deviance.evaluate(absorbs ? [] : map.theta(par.subarray(0, nphi))) : Infinity);
-  const opt = minimize(objective, fullStart, [...lower, ...new Array(residual.npar).fill(-Infinity)], {
+  const opt = foldSigns(minimize(objective, fullStart, [...searchLower, ...new Array(residual.npar).fill(-Infinity)], {
     gradient: (par) => {
       if (nphi === 0 && design) return glsRhoGradient(deviance, design, residual, par);
       if (absorbs) {
@@ -103,9 +109,35 @@ export function optimizeTheta(
     },
     probe: coneProbe(unstructured),
     ...options,
-  });
+  }), even);
   objective(opt.x);
   return { ...opt, theta: map.theta(opt.x.subarray(0, nphi)) };
+}
+
+/**
+ * The last diagonal entry of each unstructured term's factor T: its column holds
+ * nothing else, so flipping its sign leaves T T' and the deviance unchanged
+ * (for a one-column term, its only entry). The deviance is smooth and even in
+ * it, so the search leaves it unbounded: a bound at 0 would be a stationary
+ * point of the even function, where a projected step can land and stop (all of
+ * a zero-correlation model's theta at 0 after one step). `foldSigns` returns
+ * it to lme4's convention, a diagonal >= 0.
+ */
+function loneDiagonals(unstructured: readonly { at: number; q: number }[]): number[] {
+  return unstructured.map(({ at, q }) => at + thetaLength(q) - 1);
+}
+
+/** The optimum with each of `even`'s coordinates made >= 0 (the same deviance; its gradient entry flips with it). */
+function foldSigns(opt: OptimizerResult, even: readonly number[]): OptimizerResult {
+  const x = Float64Array.from(opt.x);
+  const gradient = Float64Array.from(opt.gradient);
+  for (const i of even) {
+    if (x[i] < 0) {
+      x[i] = -x[i];
+      gradient[i] = -gradient[i];
+    }
+  }
+  return { ...opt, x, gradient };
 }
 
 /**

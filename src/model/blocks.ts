@@ -216,33 +216,43 @@ class Planner {
   }
 
   /**
-   * The tail units each unit meets, sorted: every (unit, tail unit) pair of every
-   * row becomes one key unit * nd + tail position (exact: far below 2^53), and
-   * sorting the keys orders them by unit, then tail position. Without crossed
-   * terms all lists are empty.
+   * The tail units each unit meets, sorted. Per block-diagonal term, its cells
+   * are bucketed by level (a counting sort); each unit's bucket then lists the
+   * tail positions of its cells once (a stamp per tail position) and sorts that
+   * short list. Without crossed terms all lists are empty.
    */
   private tailUnitsMet(): Lists {
-    const { n, m, K, nd, nUnits } = this;
+    const { n, m, K, nd, nUnits, L, codes } = this;
     const start = new Int32Array(nUnits + 1);
     if (m === K) return { start, pool: new Int32Array(0) };
-    const keys = new Float64Array(n * m * (K - m));
+    // At most one entry per (cell, block-diagonal term, crossed term); trimmed at the end.
+    const pool = new Int32Array(n * m * (K - m));
+    const stamp = new Int32Array(nd).fill(-1);
+    const order = new Int32Array(n);
     let k = 0;
-    for (let i = 0; i < n; i++) {
-      for (let t = 0; t < m; t++) for (let d = m; d < K; d++) keys[k++] = (this.unitBase[t] + this.codes[t][i]) * nd + this.tailPos(d, i);
+    for (let t = 0; t < m; t++) {
+      const bucket = new Int32Array(L[t] + 1);
+      for (let i = 0; i < n; i++) bucket[codes[t][i] + 1]++;
+      for (let l = 0; l < L[t]; l++) bucket[l + 1] += bucket[l];
+      const next = bucket.slice(0, L[t]);
+      for (let i = 0; i < n; i++) order[next[codes[t][i]]++] = i;
+      for (let l = 0; l < L[t]; l++) {
+        const u = this.unitBase[t] + l;
+        const first = k;
+        for (let j = bucket[l]; j < bucket[l + 1]; j++) {
+          for (let d = m; d < K; d++) {
+            const tp = this.tailPos(d, order[j]);
+            if (stamp[tp] !== u) {
+              stamp[tp] = u;
+              pool[k++] = tp;
+            }
+          }
+        }
+        pool.subarray(first, k).sort();
+        start[u + 1] = k;
+      }
     }
-    keys.sort();
-    const isNew = (j: number) => j === 0 || keys[j] !== keys[j - 1];
-    let distinct = 0;
-    for (let j = 0; j < keys.length; j++) if (isNew(j)) distinct++;
-    const pool = new Int32Array(distinct);
-    for (let j = 0, k = 0; j < keys.length; j++) {
-      if (!isNew(j)) continue;
-      const u = Math.floor(keys[j] / nd);
-      start[u + 1]++;
-      pool[k++] = keys[j] - u * nd;
-    }
-    for (let u = 0; u < nUnits; u++) start[u + 1] += start[u];
-    return { start, pool };
+    return { start, pool: pool.slice(0, k) };
   }
 
   /** The scalar rows of each unit's tail units. */
