@@ -117,9 +117,9 @@ export function coneProbe(blocks: readonly ConeBlock[]): Probe {
     let fbest = fx - margin;
     let directions = 0;
     let singularTerms = 0;
-    const evalAt = (theta: Float64Array, slack = 0) => {
+    const evalAt = (theta: Float64Array) => {
       const v = f(theta);
-      if (v < fbest + slack) {
+      if (v < fbest) {
         fbest = Math.min(fbest, v);
         best = theta;
       }
@@ -137,10 +137,10 @@ export function coneProbe(blocks: readonly ConeBlock[]): Probe {
       if (nullSpace.length > 0) {
         singularTerms++;
         // The search can stall a hair inside the boundary (a tiny eigenvalue
-        // where the optimum has 0): the point on the boundary is taken when
-        // lower than fx at all, not by the margin, and lands where lme4
-        // reports an exact 0.
-        evalAt(withFactor(updated(new Float64Array(q * q), range, q)), margin);
+        // where the optimum has 0): the point on the boundary restarts it when
+        // lower by the margin; when lower by less, snapToBoundary takes it at
+        // the end (a restart would cost a search for nothing).
+        evalAt(withFactor(updated(new Float64Array(q * q), range, q)));
         // A term with no variance left (a scalar term at 0) has no size to fill in
         // at; the trial moves below already reach it at the scale of 1.
         if (range.length > 0) {
