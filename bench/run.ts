@@ -101,7 +101,9 @@ export const WORKLOADS: Workload[] = [
     formula: KB07_MAXIMAL,
     REML: false,
     reps: 3,
-    warmup: 1,
+    // V8 is still tiering the kernels and the planner up over the first two
+    // fits of a process (the second ~1.7x the steady time): both warm up.
+    warmup: 2,
     lme4Reps: 3,
     lme4Warmup: 0,
     gcEachRep: true,
@@ -112,8 +114,8 @@ export const WORKLOADS: Workload[] = [
     name: "kb07-zerocorr",
     formula: KB07_ZEROCORR,
     REML: false,
-    reps: 3,
-    warmup: 1,
+    reps: 5,
+    warmup: 2,
     lme4Reps: 3,
     lme4Warmup: 0,
     gcEachRep: true,
