@@ -30,8 +30,9 @@ export function gemmSubtract(
   m: i32, n: i32, k: i32, lower: bool, work: usize,
 ): void {
   if (ASC_FEATURE_THREADS) if (helperJob != 0 && m >= 16 && <f64>m * <f64>n * <f64>k >= SPLIT_WORK) {
-    // Under `lower` the later rows carry more columns: the helper takes fewer of them.
-    const half = (lower ? (m * 3) / 5 : m >> 1) & ~3;
+    // Under `lower` row r carries r + 1 columns, so rows [0, h) hold (h / m)^2
+    // of the work: the helper takes the rows from h = m / sqrt(2) on.
+    const half = (lower ? <i32>(<f64>m * Math.SQRT1_2) : m >> 1) & ~3;
     const job = helperJob;
     store<i32>(job, <i32>(c + (<usize>(half * cs) << 3)), J_C);
     store<i32>(job, cs, J_CS);
