@@ -34,6 +34,24 @@ describe("units shared with a worker thread", () => {
     expect(dev.evaluate(points[0])).toBe(single[0].f);
   });
 
+  it("does not report a command done on a wake-up without one", async () => {
+    // The late notify of a command already taken (the main thread descheduled
+    // between its store and its notify) once made the worker report "done" for
+    // nothing, and the next evaluation read the last one's results.
+    const dev = await ProfiledDeviance.create(buildDesign(parseFormula(COHORT_FORMULA), toDataFrame(data)), true);
+    const theta = [0.5, 0.1, 0.3];
+    const f = dev.evaluate(theta);
+    expect(await dev.shareWork()).toBe(true);
+    expect(dev.evaluate(theta)).toBe(f);
+    const control = (dev as unknown as { split: { control: Int32Array } }).split.control;
+    Atomics.store(control, 1, 0); // as a new command's start does
+    Atomics.notify(control, 0); // no command
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200); // the worker's time to answer
+    expect(Atomics.load(control, 1)).toBe(0);
+    expect(dev.evaluate([1.2, -0.4, 0.05])).toBe(dev.evaluate([1.2, -0.4, 0.05]));
+    dev.unshareWork();
+  });
+
   it("fits the same model with and without threads", async () => {
     const [one, two] = [await lmer(COHORT_FORMULA, data, { threads: false }), await lmer(COHORT_FORMULA, data)];
     expect(Math.abs(one.objective - two.objective)).toBeLessThanOrEqual(1e-8 * Math.abs(one.objective));

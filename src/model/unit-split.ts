@@ -149,6 +149,10 @@ function workerMain(): void {
     for (;;) {
       Atomics.wait(control, 0, 0);
       const cmd = Atomics.exchange(control, 0, 0);
+      // A wake-up without a command (the late notify of one already taken, when
+      // the main thread was descheduled between its store and its notify) must
+      // not report "done": the main thread would read the last command's results.
+      if (cmd === 0) continue;
       if (cmd === commands.RELEASE) break; // back to the event loop, for the next model
       if (cmd === commands.FORWARD) {
         f64.set(data.subarray(slots.theta, slots.theta + m.ntheta), p.theta / 8);
@@ -282,7 +286,11 @@ export class UnitSplit {
   }
 
   private waitDone(): void {
-    if (Atomics.wait(this.control, DONE, 0, WAIT_MS) === "timed-out") throw new Error("internal: the worker thread did not answer");
+    // In a loop: a wake-up can be the late notify of the previous command's "done".
+    const until = Date.now() + WAIT_MS;
+    while (Atomics.load(this.control, DONE) === 0) {
+      if (Date.now() > until || Atomics.wait(this.control, DONE, 0, WAIT_MS) === "timed-out") throw new Error("internal: the worker thread did not answer");
+    }
   }
 }
 
