@@ -158,6 +158,8 @@ class Planner {
   readonly dStart: number[];
   readonly nd: number;
   readonly mt: number;
+  /** The crossed term of each tail position below nd. */
+  readonly termOfTail: Int32Array;
   /**
    * A unit of term t has its own q[t] rows, then one ancestor unit in each later
    * nested term (their rows in term order), then its tail rows: ancRows[t] rows
@@ -207,6 +209,8 @@ class Planner {
     }
     this.nd = nd;
     this.mt = nd + p + 1;
+    this.termOfTail = new Int32Array(nd);
+    for (let d = m; d < K; d++) this.termOfTail.fill(d, this.dStart[d], this.dStart[d] + L[d] * q[d]);
     checkDenseTail(shape, m, this.mt);
 
     this.ancRows = new Int32Array(m + 1);
@@ -272,11 +276,9 @@ class Planner {
     return { start, pool };
   }
 
-  /** The crossed term whose units include tail position tp. */
+  /** The crossed term whose units include tail position tp (< nd). */
   dTermOf(tp: number): number {
-    let d = this.K - 1;
-    while (this.dStart[d] > tp) d--;
-    return d;
+    return this.termOfTail[tp];
   }
 
   /** Tail position of row i's unit of crossed term d (nd for the X, y rows, d = K). */
@@ -315,6 +317,24 @@ class Planner {
     for (let j = start[u]; j < start[u + 1]; j++) out[k++] = pool[j];
     for (let r = 0; r <= this.p; r++) out[k++] = this.nd + r;
     return k;
+  }
+
+  /**
+   * tailRowInPanel for each of `count` sorted tail rows of a unit nested in u
+   * (so all of them are u's), written to out[at..]: one walk along u's rows.
+   */
+  tailRowsInPanel(u: number, t: number, nrows: number, rows: Int32Array, count: number, out: Int32Array, at: number): void {
+    const { start, pool } = this.crossRows;
+    let j = start[u];
+    for (let k = 0; k < count; k++) {
+      const tp = rows[k];
+      if (tp >= this.nd) {
+        out[at + k] = nrows - (this.p + 1) + (tp - this.nd);
+        continue;
+      }
+      while (pool[j] < tp) j++;
+      out[at + k] = this.ancRows[t] + j - start[u];
+    }
   }
 
   /** Row position, within the panel of unit u of term t (nrows rows), of tail position tp. */
@@ -440,7 +460,8 @@ class Planner {
           const first = this.ancestorRow(t, s) - qt;
           addGroup(first, first + q[s], units[vrec + U.PANEL], q[s]);
           for (let k = 0; k < ancRows[s]; k++) idx[ix++] = k;
-          for (let k = 0; k < nTail; k++) idx[ix++] = this.tailRowInPanel(v, s, units[vrec + U.NROWS], tailRows[k]);
+          this.tailRowsInPanel(v, s, units[vrec + U.NROWS], tailRows, nTail, idx, ix);
+          ix += nTail;
         }
         addGroup(ancRows[t] - qt, nrows - qt, tailOff, mt);
         for (let k = 0; k < nTail; k++) idx[ix++] = tailRows[k];
