@@ -266,6 +266,8 @@ function quasiNewton(
   let converged = false;
   let stall = 0;
   let settled = false;
+  // The last step's model (after its update) predicts less than rounding can show.
+  let negligible = false;
   let it = 0;
   for (; it < maxIt; it++) {
     const pg = projectedGradient(x, g, lo);
@@ -277,7 +279,7 @@ function quasiNewton(
     // A variable that reaches its bound leaves the search; H keeps what it
     // learnt about the others (a fresh start would cost n evaluations).
     const free = Array.from(x, (xi, i) => !(xi <= lo[i] && g[i] > 0));
-    if (!fresh && predictedDecrease(H, g, x, lo) < PREDICTED_SHARE * fTol * (1 + Math.abs(fx))) {
+    if (!fresh && negligible) {
       // Less than the objective's rounding can show: a line search would only
       // chase rounding (and fail, or wander along a flat direction).
       message = "decrease predicted by the quasi-Newton model below tolerance";
@@ -363,7 +365,8 @@ function quasiNewton(
     // (an objective's rounding may stop it).
     const tol = fTol * (1 + Math.abs(fx));
     const predicted = predictedDecrease(H, g, x, lo);
-    const done = df < tol && predicted < tol && (settled || predicted < PREDICTED_SHARE * tol);
+    negligible = predicted < PREDICTED_SHARE * tol;
+    const done = df < tol && predicted < tol && (settled || negligible);
     settled = df < tol && predicted < tol;
     if (done) {
       message = "relative decrease of the objective below tolerance";

@@ -329,7 +329,7 @@ class Planner {
     for (let k = 0; k < count; k++) {
       const tp = rows[k];
       if (tp >= this.nd) {
-        out[at + k] = nrows - (this.p + 1) + (tp - this.nd);
+        out[at + k] = this.tailRowInPanel(u, t, nrows, tp); // X, y: no search
         continue;
       }
       while (pool[j] < tp) j++;
